@@ -1,0 +1,112 @@
+"""ONNX Runtime runner (CPU by default; CUDA / TensorRT execution providers when installed)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from pt2trt.backends.base import Runner, TensorMeta
+from pt2trt.errors import Pt2trtError
+from pt2trt.files import existing_file
+
+if TYPE_CHECKING:
+    import onnxruntime
+
+PROVIDER_ALIASES = {
+    "cpu": "CPUExecutionProvider",
+    "cuda": "CUDAExecutionProvider",
+    "tensorrt": "TensorrtExecutionProvider",
+    "trt": "TensorrtExecutionProvider",
+    "openvino": "OpenVINOExecutionProvider",
+    "coreml": "CoreMLExecutionProvider",
+    "dml": "DmlExecutionProvider",
+}
+
+_ORT_TYPES = {
+    "tensor(float)": "float32", "tensor(float16)": "float16", "tensor(double)": "float64",
+    "tensor(bfloat16)": "bfloat16", "tensor(int64)": "int64", "tensor(int32)": "int32", "tensor(int16)": "int16",
+    "tensor(int8)": "int8", "tensor(uint8)": "uint8", "tensor(bool)": "bool",
+}  # fmt: skip
+
+
+def resolve_providers(providers: Sequence[str] | None) -> list[str]:
+    """Map short names (cpu, cuda, tensorrt) to ONNX Runtime provider names and check they are available."""
+    import onnxruntime as ort
+
+    available = ort.get_available_providers()
+    wanted = [PROVIDER_ALIASES.get(p.lower(), p) for p in (providers or ["cpu"])]
+    missing = [p for p in wanted if p not in available]
+    if missing:
+        raise Pt2trtError(
+            f"ONNX Runtime {ort.__version__} here has no {', '.join(missing)}",
+            f"Available: {', '.join(available)}; install onnxruntime-gpu for CUDA/TensorRT",
+        )
+    if "CPUExecutionProvider" not in wanted:
+        wanted.append("CPUExecutionProvider")  # fallback for nodes the accelerator does not take
+    return wanted
+
+
+class OnnxRuntimeRunner(Runner):
+    """Runs an ONNX file (or serialized model bytes) with ``onnxruntime.InferenceSession``."""
+
+    backend = "onnxruntime"
+
+    def __init__(
+        self,
+        model: str | Path | bytes,
+        *,
+        providers: Sequence[str] | None = None,
+        threads: int | None = None,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(name)
+        if not isinstance(model, bytes):
+            model = existing_file(model, "ONNX file")
+        self.model = model
+        self.providers = list(providers) if providers else None
+        self.threads = threads
+        self.session: onnxruntime.InferenceSession | None = None
+        self._outputs: list[str] = []
+
+    def _activate(self) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        if self.threads:
+            options.intra_op_num_threads = self.threads
+        source = self.model if isinstance(self.model, bytes) else str(self.model)
+        try:
+            self.session = ort.InferenceSession(source, options, providers=resolve_providers(self.providers))
+        except Exception as exc:  # ORT raises Fail/InvalidGraph/NotImplemented for models it cannot take
+            text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise Pt2trtError(
+                f"ONNX Runtime {ort.__version__} cannot load the model: {text}",
+                "Run `pt2trt check` and `pt2trt inspect` on it to see what it needs",
+            ) from exc
+        self._outputs = [o.name for o in self.session.get_outputs()]
+
+    def _infer(self, feed: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        assert self.session is not None
+        try:
+            values = self.session.run(self._outputs, dict(feed))
+        except Exception as exc:
+            if type(exc).__module__.startswith("onnxruntime"):
+                raise Pt2trtError(f"ONNX Runtime inference failed: {str(exc).strip().splitlines()[0]}") from exc
+            raise
+        return dict(zip(self._outputs, values))
+
+    def _deactivate(self) -> None:
+        self.session = None
+
+    def input_metadata(self) -> list[TensorMeta]:
+        assert self.session is not None, "activate() first"
+        return [
+            TensorMeta(i.name, _ORT_TYPES.get(i.type, i.type), tuple(i.shape)) for i in self.session.get_inputs()
+        ]
+
+    def output_names(self) -> list[str]:
+        return list(self._outputs)

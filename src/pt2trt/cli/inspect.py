@@ -1,0 +1,63 @@
+"""``pt2trt inspect``."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from pt2trt.cli.options import console, json_option, print_json
+from pt2trt.files import format_size
+
+
+@click.command("inspect")
+@click.argument("onnx_file", metavar="MODEL.onnx")
+@click.option("--nodes", is_flag=True, help="List every node with its inputs, outputs and attributes.")
+@json_option
+def command(onnx_file: str, nodes: bool, as_json: bool) -> None:
+    """Show versions (IR, opsets, producer), I/O, op histogram, parameters, metadata and ONNX Runtime support."""
+    from rich.table import Table
+
+    from pt2trt.onnx.inspect import inspect_model
+
+    info = inspect_model(onnx_file, nodes=nodes)
+    if as_json:
+        print_json(info.to_dict())
+        return
+    out = console()
+    opsets = ", ".join(f"{d} {v}" for d, v in info.opsets.items())
+    out.print(f"[bold]{info.path}[/bold]  {format_size(info.file_bytes)}" + ("  (external data)" if info.external_data else ""))
+    out.print(f"  IR version {info.ir_version} | opsets: {opsets}")
+    out.print(f"  producer: {info.producer_name or '?'} {info.producer_version}  |  graph: {info.graph_name or '-'}")
+    out.print(f"  runs on: {info.onnxruntime.summary}")
+    io = Table(title="inputs and outputs", title_justify="left", show_edge=False)
+    for col in ("", "name", "dtype", "shape"):
+        io.add_column(col)
+    for kind, items in (("input", info.inputs), ("output", info.outputs)):
+        for t in items:
+            io.add_row(kind, t.name, t.dtype, t.shape_text)
+    out.print(io)
+    dtypes = ", ".join(f"{k} {v['tensors']}" for k, v in info.initializer_dtypes.items()) or "none"
+    out.print(f"parameters: {info.parameter_count:,} ({format_size(info.parameter_bytes)}); initializers by dtype: {dtypes}")
+    ops = ", ".join(f"{op} {n}" for op, n in info.op_counts.items())
+    out.print(f"nodes: {info.node_count}  ({ops})", soft_wrap=True)
+    if info.initializers_as_inputs:
+        out.print(
+            f"[yellow]note:[/yellow] {len(info.initializers_as_inputs)} initializers are also graph inputs "
+            "(keep_initializers_as_inputs=True); runtimes may treat them as overridable inputs and skip constant "
+            "folding. Re-export with keep_initializers_as_inputs=False or remove them from graph.input.",
+            soft_wrap=True,
+        )
+    if info.metadata:
+        out.print("metadata:")
+        for key, value in info.metadata.items():
+            out.print(f"  {key}: {value}", soft_wrap=True)
+    if nodes:
+        table = Table(title="nodes", title_justify="left", show_edge=False)
+        for col in ("#", "name", "op", "inputs", "outputs", "attributes"):
+            table.add_column(col, overflow="fold")
+        for i, n in enumerate(info.nodes):
+            op = n.op_type if n.domain == "ai.onnx" else f"{n.domain}::{n.op_type}"
+            attrs = ", ".join(f"{k}={json.dumps(v, default=str)}" for k, v in n.attributes.items())
+            table.add_row(str(i), n.name, op, ", ".join(n.inputs), ", ".join(n.outputs), attrs)
+        out.print(table)

@@ -1,0 +1,67 @@
+"""Entry point: a click group whose commands are imported only when they run, so ``--help`` is instant."""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from pt2trt._version import __version__
+
+#: command name -> (module, short help). The help text lives here so that ``pt2trt --help`` imports nothing.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "export": ("pt2trt.cli.export", "Export a PyTorch model to ONNX (dynamo or legacy exporter)."),
+    "check": ("pt2trt.cli.check", "Validate an ONNX file: checker (full) and strict shape inference."),
+    "inspect": ("pt2trt.cli.inspect", "Show an ONNX model's versions, I/O, ops, parameters and runtime support."),
+    "verify": ("pt2trt.cli.verify", "Check that ONNX Runtime reproduces PyTorch on the same inputs."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group that imports a command's module on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module = importlib.import_module(COMMANDS[cmd_name][0])
+        return module.command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, text) for name, (_, text) in COMMANDS.items()])
+
+    def invoke(self, ctx: click.Context) -> object:
+        from pt2trt.errors import Pt2trtError
+
+        try:
+            return super().invoke(ctx)
+        except Pt2trtError as exc:
+            click.echo(f"pt2trt: error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("pt2trt: interrupted", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(__version__, "-V", "--version", prog_name="pt2trt")
+def cli() -> None:
+    """PyTorch image models to ONNX and TensorRT, checked at every step.
+
+    \b
+    Typical path:
+      pt2trt export torchvision:resnet18 --input input:1x3x224x224 -o r18.onnx
+      pt2trt check r18.onnx
+      pt2trt verify torchvision:resnet18 r18.onnx
+    """
+
+
+def main() -> None:
+    cli(prog_name="pt2trt")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""Options and output helpers shared by the commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from pt2trt.errors import UsageError
+
+
+def _parse_inputs(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[Any]:
+    from pt2trt.shapes import parse_input
+
+    try:
+        return [parse_input(v) for v in values]
+    except UsageError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def input_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "-i", "--input", "inputs", multiple=True, metavar="NAME:SHAPE[:DTYPE]", callback=_parse_inputs,
+        help=help_text,
+    )
+
+
+def model_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """--weights and --allow-pickle, for commands that load a PyTorch model."""
+    f = click.option(
+        "--allow-pickle", is_flag=True,
+        help="Allow torch.load to unpickle arbitrary Python objects (runs code from the file: trusted files only).",
+    )(f)
+    f = click.option(
+        "--weights", type=click.Path(dir_okay=False), metavar="FILE",
+        help="state_dict to load into MODEL (torch.load with weights_only=True).",
+    )(f)
+    return f
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+force_option = click.option("-f", "--force", is_flag=True, help="Overwrite the output file if it exists.")
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def console() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False)
+
+
+def fmt_float(value: float | None, spec: str = ".3g") -> str:
+    if value is None:
+        return "-"
+    return format(value, spec)

@@ -1,0 +1,79 @@
+"""Input data for a run: seeded random tensors from specs, or arrays from ``.npy`` / ``.npz`` files."""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from pt2trt.errors import Pt2trtError
+from pt2trt.shapes import InputSpec
+
+Feed = dict[str, np.ndarray]
+
+
+def numpy_dtype(name: str) -> np.dtype:
+    if name == "bfloat16":
+        import ml_dtypes
+
+        return np.dtype(ml_dtypes.bfloat16)
+    return np.dtype(name)
+
+
+def random_feed(specs: Sequence[InputSpec], seed: int = 0) -> Feed:
+    """Seeded random inputs: standard normal for floats, small non-negative integers, random booleans."""
+    rng = np.random.default_rng(seed)
+    feed: Feed = {}
+    for spec in specs:
+        dtype = numpy_dtype(spec.dtype)
+        if spec.dtype == "bool":
+            arr = rng.integers(0, 2, size=spec.shape).astype(bool)
+        elif np.issubdtype(dtype, np.integer):
+            high = 256 if spec.dtype == "uint8" else 10
+            arr = rng.integers(0, high, size=spec.shape).astype(dtype)
+        else:
+            arr = rng.standard_normal(size=spec.shape, dtype=np.float32).astype(dtype)
+        feed[str(spec.name)] = arr
+    return feed
+
+
+def load_feed(paths: Sequence[str | Path], names: Sequence[str]) -> Feed:
+    """Arrays from files: an ``.npz`` maps input names to arrays; ``.npy`` files are taken in input order."""
+    feed: Feed = {}
+    npy_index = 0
+    for raw in paths:
+        path = Path(raw)
+        if not path.is_file():
+            raise Pt2trtError(f"input data file not found: {path}")
+        if path.suffix == ".npz":
+            try:
+                with np.load(path, allow_pickle=False) as data:
+                    for key in data.files:
+                        if key not in names:
+                            raise Pt2trtError(
+                                f"{path} holds '{key}', which is not a model input",
+                                f"Name the arrays after the inputs: {', '.join(names)}",
+                            )
+                        feed[key] = data[key]
+            except (ValueError, OSError, zipfile.BadZipFile) as exc:
+                raise Pt2trtError(f"cannot read {path} as .npz: {exc}") from exc
+        elif path.suffix == ".npy":
+            if npy_index >= len(names):
+                raise Pt2trtError(f"more .npy files than model inputs ({len(names)})")
+            try:
+                feed[names[npy_index]] = np.load(path, allow_pickle=False)
+            except (ValueError, OSError) as exc:
+                raise Pt2trtError(f"cannot read {path} as .npy: {exc}") from exc
+            npy_index += 1
+        else:
+            raise Pt2trtError(f"unsupported input data file {path}", "Use .npy (one input) or .npz (named inputs)")
+    missing = [n for n in names if n not in feed]
+    if missing:
+        raise Pt2trtError(f"no data for input(s) {', '.join(missing)}", "Add them to the .npz or pass more .npy files")
+    return feed
+
+
+def specs_from_feed(feed: Feed) -> list[InputSpec]:
+    return [InputSpec(name, tuple(a.shape), str(a.dtype)) for name, a in feed.items()]

@@ -1,0 +1,65 @@
+"""Safe file handling: refuse to overwrite without ``force``, write atomically (temp file + rename)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from pt2trt.errors import Pt2trtError
+
+
+def existing_file(path: str | os.PathLike[str], what: str = "file") -> Path:
+    """Return ``path`` as a Path, or raise a user error if it is not an existing file."""
+    p = Path(path)
+    if not p.exists():
+        raise Pt2trtError(f"{what} not found: {p}", "Check the path and try again")
+    if not p.is_file():
+        raise Pt2trtError(f"{what} is not a file: {p}")
+    return p
+
+
+def check_writable(path: str | os.PathLike[str], *, force: bool = False) -> Path:
+    """Validate an output path before any work is done: refuse to overwrite unless ``force``."""
+    p = Path(path)
+    if p.exists() and not force:
+        raise Pt2trtError(f"{p} already exists", "Pass --force (force=True) to overwrite it")
+    if p.exists() and p.is_dir():
+        raise Pt2trtError(f"{p} is a directory, not a file path")
+    parent = p.parent if str(p.parent) else Path(".")
+    if parent.exists() and not parent.is_dir():
+        raise Pt2trtError(f"cannot write {p}: {parent} is not a directory")
+    return p
+
+
+def format_size(num_bytes: int) -> str:
+    """Human-readable size: ``1.2 MB``."""
+    size = float(num_bytes)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    raise AssertionError("unreachable")
+
+
+@contextlib.contextmanager
+def staging_dir(final_path: str | os.PathLike[str]) -> Iterator[Path]:
+    """A temporary directory beside ``final_path`` (same filesystem, so renames are atomic).
+
+    Removed on exit whatever happens, so a failed step leaves nothing half-written.
+    """
+    final = Path(final_path)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def publish(staged: Path, final: Path) -> None:
+    """Move a staged file to its final place atomically."""
+    os.replace(staged, final)

@@ -1,0 +1,1 @@
+"""ONNX-side steps: loading, checking, inspecting, metadata. None of these import torch."""

@@ -1,0 +1,183 @@
+"""``pt2trt inspect``: versions, I/O, op histogram, parameters, metadata and ONNX Runtime compatibility."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pt2trt.onnx.load import load_onnx
+from pt2trt.onnx.ort_compat import OrtCompatibility, ort_compatibility
+
+
+@dataclass
+class TensorInfo:
+    name: str
+    dtype: str
+    shape: list[int | str | None] | None
+
+    @property
+    def shape_text(self) -> str:
+        if self.shape is None:
+            return "?"
+        return "x".join("?" if d is None else str(d) for d in self.shape) or "scalar"
+
+
+@dataclass
+class NodeInfo:
+    name: str
+    op_type: str
+    domain: str
+    inputs: list[str]
+    outputs: list[str]
+    attributes: dict[str, Any]
+
+
+@dataclass
+class ModelInfo:
+    """Everything ``inspect`` reports about one ONNX file."""
+
+    path: Path
+    file_bytes: int
+    ir_version: int
+    opsets: dict[str, int]
+    producer_name: str
+    producer_version: str
+    model_version: int
+    graph_name: str
+    inputs: list[TensorInfo]
+    outputs: list[TensorInfo]
+    op_counts: dict[str, int]
+    node_count: int
+    parameter_count: int
+    parameter_bytes: int
+    initializer_dtypes: dict[str, dict[str, int]]
+    initializers_as_inputs: list[str]
+    external_data: bool
+    metadata: dict[str, str]
+    onnxruntime: OrtCompatibility
+    nodes: list[NodeInfo] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "file_bytes": self.file_bytes,
+            "ir_version": self.ir_version,
+            "opsets": self.opsets,
+            "producer_name": self.producer_name,
+            "producer_version": self.producer_version,
+            "model_version": self.model_version,
+            "graph_name": self.graph_name,
+            "inputs": [vars(t) for t in self.inputs],
+            "outputs": [vars(t) for t in self.outputs],
+            "op_counts": self.op_counts,
+            "node_count": self.node_count,
+            "parameter_count": self.parameter_count,
+            "parameter_bytes": self.parameter_bytes,
+            "initializer_dtypes": self.initializer_dtypes,
+            "initializers_as_inputs": self.initializers_as_inputs,
+            "external_data": self.external_data,
+            "metadata": self.metadata,
+            "onnxruntime": self.onnxruntime.to_dict(),
+            **({"nodes": [vars(n) for n in self.nodes]} if self.nodes else {}),
+        }
+
+
+def inspect_model(path: str | Path, *, nodes: bool = False) -> ModelInfo:
+    """Describe the ONNX model at ``path`` (weights in external data files are not read)."""
+    import onnx
+    import onnxruntime
+    from onnx import helper
+
+    p = Path(path)
+    model = load_onnx(p, load_external_data=False)
+    graph = model.graph
+    opsets = {(o.domain or "ai.onnx"): o.version for o in model.opset_import}
+    initializers = {t.name: t for t in graph.initializer}
+    params, nbytes = 0, 0
+    by_dtype: dict[str, dict[str, int]] = {}
+    for t in graph.initializer:
+        count = 1
+        for d in t.dims:
+            count *= d
+        dtype = helper.tensor_dtype_to_string(t.data_type).removeprefix("TensorProto.").lower()
+        size = count * _itemsize(t.data_type)
+        params += count
+        nbytes += size
+        entry = by_dtype.setdefault(dtype, {"tensors": 0, "elements": 0, "bytes": 0})
+        entry["tensors"] += 1
+        entry["elements"] += count
+        entry["bytes"] += size
+    ops: Counter[str] = Counter(n.op_type if n.domain in ("", "ai.onnx") else f"{n.domain}::{n.op_type}" for n in graph.node)
+    data_file = p.with_name(p.name + ".data")
+    return ModelInfo(
+        path=p,
+        file_bytes=p.stat().st_size + (data_file.stat().st_size if data_file.exists() else 0),
+        ir_version=model.ir_version,
+        opsets=opsets,
+        producer_name=model.producer_name,
+        producer_version=model.producer_version,
+        model_version=model.model_version,
+        graph_name=graph.name,
+        inputs=[_tensor_info(v) for v in graph.input if v.name not in initializers],
+        outputs=[_tensor_info(v) for v in graph.output],
+        op_counts=dict(ops.most_common()),
+        node_count=len(graph.node),
+        parameter_count=params,
+        parameter_bytes=nbytes,
+        initializer_dtypes=by_dtype,
+        initializers_as_inputs=[v.name for v in graph.input if v.name in initializers],
+        external_data=any(t.data_location == onnx.TensorProto.EXTERNAL for t in graph.initializer),
+        metadata={e.key: e.value for e in model.metadata_props},
+        onnxruntime=ort_compatibility(
+            model.ir_version, opsets.get("ai.onnx"), opsets.get("ai.onnx.ml"), installed=onnxruntime.__version__
+        ),
+        nodes=[_node_info(n) for n in graph.node] if nodes else [],
+    )
+
+
+def _itemsize(data_type: int) -> int:
+    from onnx import helper
+
+    try:
+        return helper.tensor_dtype_to_np_dtype(data_type).itemsize
+    except (KeyError, TypeError):
+        return 1  # 4-bit and other packed types: counted as one byte per element at most
+
+
+def _tensor_info(value: Any) -> TensorInfo:
+    from onnx import helper
+
+    ttype = value.type.tensor_type
+    dtype = helper.tensor_dtype_to_string(ttype.elem_type).removeprefix("TensorProto.").lower() if ttype.elem_type else "?"
+    if not ttype.HasField("shape"):
+        return TensorInfo(value.name, dtype, None)
+    shape: list[int | str | None] = []
+    for d in ttype.shape.dim:
+        if d.HasField("dim_value"):
+            shape.append(d.dim_value)
+        elif d.HasField("dim_param"):
+            shape.append(d.dim_param)
+        else:
+            shape.append(None)
+    return TensorInfo(value.name, dtype, shape)
+
+
+def _node_info(node: Any) -> NodeInfo:
+    from onnx import helper
+
+    attrs: dict[str, Any] = {}
+    for a in node.attribute:
+        value = helper.get_attribute_value(a)
+        if hasattr(value, "dims"):  # TensorProto
+            value = f"tensor {list(value.dims)} {helper.tensor_dtype_to_string(value.data_type).removeprefix('TensorProto.').lower()}"
+        elif hasattr(value, "node"):  # GraphProto (If/Loop bodies)
+            value = f"graph '{value.name}' ({len(value.node)} nodes)"
+        elif isinstance(value, bytes):
+            value = value.decode("utf-8", errors="replace")
+        elif isinstance(value, list):
+            value = [v.decode("utf-8", errors="replace") if isinstance(v, bytes) else v for v in value]
+            value = [v if isinstance(v, str | int | float) else str(type(v).__name__) for v in value]
+        attrs[a.name] = value
+    return NodeInfo(node.name, node.op_type, node.domain or "ai.onnx", list(node.input), list(node.output), attrs)

@@ -1,0 +1,328 @@
+"""PyTorch -> ONNX with the dynamo or the legacy (TorchScript) exporter, with a recorded fallback.
+
+``export()`` validates everything it can before the (slow) export starts: the output path, the opset, the number of
+inputs. It runs the model once eagerly to learn its outputs, names them, exports, records what happened in the
+ONNX ``metadata_props`` and writes the file atomically.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pt2trt import _version
+from pt2trt.capture import capture_output
+from pt2trt.errors import Pt2trtError, UsageError
+from pt2trt.files import check_writable, format_size, publish, staging_dir
+from pt2trt.onnx import metadata as meta
+from pt2trt.outputs import flatten_outputs, output_names
+from pt2trt.shapes import InputSpec
+from pt2trt.sources import LoadedModel, load_model
+
+if TYPE_CHECKING:
+    import onnx
+    import torch
+
+EXPORTERS = ("auto", "dynamo", "legacy")
+# Protobuf cannot serialise a model over 2 GiB; keep a margin for the graph itself.
+EXTERNAL_DATA_THRESHOLD = 1_800_000_000
+
+
+@dataclass
+class ExportResult:
+    """What ``export()`` wrote and how."""
+
+    path: Path
+    exporter: str
+    opset: int
+    seconds: float
+    size_bytes: int
+    inputs: list[InputSpec]
+    outputs: list[str]
+    external_data: bool = False
+    fallback_reason: str | None = None
+    log: str = field(default="", repr=False)
+
+    def closing_line(self) -> str:
+        via = self.exporter + (" (fallback from dynamo)" if self.fallback_reason else "")
+        extra = " + external data" if self.external_data else ""
+        return (
+            f"exported {self.path} ({format_size(self.size_bytes)}{extra}), {via} exporter, opset {self.opset}, "
+            f"{self.seconds:.1f} s"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "exporter": self.exporter,
+            "opset": self.opset,
+            "seconds": round(self.seconds, 3),
+            "size_bytes": self.size_bytes,
+            "external_data": self.external_data,
+            "fallback_reason": self.fallback_reason,
+            "inputs": [s.to_dict() for s in self.inputs],
+            "outputs": self.outputs,
+        }
+
+
+def opset_range(exporter: str) -> tuple[int, int]:
+    """The opsets the installed torch can export with ``exporter`` (inclusive)."""
+    from torch.onnx import _constants
+
+    low = _constants.ONNX_MIN_OPSET
+    if exporter == "legacy":
+        return low, _constants.ONNX_TORCHSCRIPT_EXPORTER_MAX_OPSET
+    return low, _constants.ONNX_MAX_OPSET
+
+
+def resolve_inputs(loaded: LoadedModel, specs: Sequence[InputSpec]) -> list[InputSpec]:
+    """Give unnamed specs forward()'s parameter names and check the count against forward()."""
+    if not specs:
+        raise UsageError("no input shapes given", "Pass one --input NAME:SHAPE per forward() argument")
+    loaded.check_input_count(len(specs))
+    defaults = loaded.input_names(len(specs))
+    named = [s if s.name else s.with_name(d) for s, d in zip(specs, defaults)]
+    seen: set[str] = set()
+    for s in named:
+        if s.name in seen:
+            raise UsageError(f"input name '{s.name}' is used twice", "Give each --input a different name")
+        seen.add(str(s.name))
+    return named
+
+
+def example_tensors(specs: Sequence[InputSpec], *, seed: int = 0, widen_dynamic: bool = False) -> list[torch.Tensor]:
+    """Seeded example inputs; ``widen_dynamic`` turns size-1 dynamic axes into 2 (torch.export specialises 1)."""
+    import torch
+
+    from pt2trt.feeds import random_feed
+
+    if widen_dynamic:
+        specs = [_widened(s) for s in specs]
+    return [torch.from_numpy(a) for a in random_feed(specs, seed).values()]
+
+
+def _widened(spec: InputSpec) -> InputSpec:
+    for axis in spec.dynamic:
+        if spec.shape[axis] == 1:
+            spec = spec.with_dim(axis, 2)
+    return spec
+
+
+def export(
+    model: str | torch.nn.Module | LoadedModel,
+    inputs: Sequence[InputSpec],
+    output: str | Path,
+    *,
+    exporter: str = "auto",
+    opset: int | None = None,
+    output_names_: Sequence[str] | None = None,
+    constant_folding: bool = True,
+    external_data: bool | None = None,
+    weights: str | Path | None = None,
+    allow_pickle: bool = False,
+    force: bool = False,
+    seed: int = 0,
+) -> ExportResult:
+    """Export ``model`` to ONNX at ``output``.
+
+    ``exporter="auto"`` tries the dynamo exporter and falls back to the legacy one, recording why.
+    ``external_data=None`` stores weights in ``OUT.onnx.data`` only when the model is too big for one protobuf.
+    """
+    import torch
+
+    if exporter not in EXPORTERS:
+        raise UsageError(f"unknown exporter '{exporter}'", f"Use one of: {', '.join(EXPORTERS)}")
+    out = check_writable(output, force=force)
+    if out.suffix != ".onnx":
+        raise UsageError(f"output {out} does not end in .onnx", "Name the output file like model.onnx")
+    loaded = model if isinstance(model, LoadedModel) else load_model(model, weights=weights, allow_pickle=allow_pickle)
+    specs = resolve_inputs(loaded, inputs)
+    candidates = ["dynamo", "legacy"] if exporter == "auto" else [exporter]
+    if opset is not None:
+        candidates = _opset_capable(candidates, opset, explicit=exporter != "auto")
+
+    with torch.no_grad():
+        try:
+            eager = loaded.module(*example_tensors(specs, seed=seed))
+        except Exception as exc:
+            raise Pt2trtError(
+                f"running {loaded.spec} on inputs {', '.join(map(str, specs))} failed: {type(exc).__name__}: {exc}",
+                "Check the input shapes and dtypes (--input NAME:SHAPE[:DTYPE])",
+            ) from exc
+    paths = [p for p, leaf in flatten_outputs(eager) if isinstance(leaf, torch.Tensor)]
+    names = list(output_names_) if output_names_ else output_names(paths)
+    if len(names) != len(paths):
+        raise UsageError(f"{len(names)} output names given but the model has {len(paths)} outputs")
+
+    start = time.perf_counter()
+    failures: list[str] = []
+    logs: list[str] = []
+    for name in candidates:
+        with capture_output() as captured:
+            try:
+                proto = _EXPORT_FUNCTIONS[name](loaded.module, specs, names, opset, constant_folding, seed)
+            except Exception as exc:  # any exporter failure is reported, then the next exporter is tried
+                proto = None
+                failures.append(f"{name}: {_first_line(exc)}")
+        logs.append(captured.text)
+        if proto is not None:
+            break
+    else:
+        raise Pt2trtError(
+            "export failed with " + "; ".join(failures),
+            "Try --exporter legacy or --exporter dynamo, another --opset, or --verbose for the exporter's log",
+        )
+    seconds = time.perf_counter() - start
+    used = name
+    fallback_reason = failures[0] if failures and used == "legacy" and exporter == "auto" else None
+    specs_recorded = specs
+    meta.write_metadata(
+        proto,
+        {
+            meta.MODEL: loaded.spec,
+            meta.INPUTS: meta.inputs_entry(specs_recorded),
+            meta.EXPORTER: used,
+            **({meta.FALLBACK_REASON: fallback_reason} if fallback_reason else {}),
+            meta.TORCH_VERSION: torch.__version__,
+            meta.ONNX_VERSION: _onnx_version(),
+            meta.PT2TRT_VERSION: _version.__version__,
+        },
+    )
+    use_external = external_data if external_data is not None else proto.ByteSize() > EXTERNAL_DATA_THRESHOLD
+    size = save_onnx(proto, out, external_data=use_external)
+    return ExportResult(
+        path=out,
+        exporter=used,
+        opset=_default_opset(proto),
+        seconds=seconds,
+        size_bytes=size,
+        inputs=specs_recorded,
+        outputs=names,
+        external_data=use_external,
+        fallback_reason=fallback_reason,
+        log="\n".join(logs),
+    )
+
+
+def _opset_capable(candidates: list[str], opset: int, *, explicit: bool) -> list[str]:
+    capable = [c for c in candidates if opset_range(c)[0] <= opset <= opset_range(c)[1]]
+    if not capable:
+        ranges = ", ".join(f"{c} exporter {opset_range(c)[0]}-{opset_range(c)[1]}" for c in candidates)
+        import torch
+
+        raise UsageError(
+            f"opset {opset} cannot be exported by torch {torch.__version__} ({ranges})",
+            "Choose an opset in that range",
+        )
+    return capable if not explicit else candidates
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    import re
+
+    text = re.sub(r"\x1b\[[0-9;]*m", "", text)  # strip terminal colours
+    return f"{type(exc).__name__}: {text.splitlines()[0][:300]}"
+
+
+def _dynamo(
+    module: torch.nn.Module,
+    specs: list[InputSpec],
+    names: list[str],
+    opset: int | None,
+    constant_folding: bool,
+    seed: int,
+) -> onnx.ModelProto:
+    import torch
+
+    dims: dict[str, Any] = {}
+    dynamic_shapes = tuple(
+        {axis: dims.setdefault(label, torch.export.Dim(label)) for axis, label in s.dynamic.items()} or None
+        for s in specs
+    )
+    program = torch.onnx.export(
+        module,
+        tuple(example_tensors(specs, seed=seed, widen_dynamic=True)),
+        None,
+        dynamo=True,
+        input_names=[str(s.name) for s in specs],
+        output_names=names,
+        opset_version=opset,
+        dynamic_shapes=dynamic_shapes if any(d is not None for d in dynamic_shapes) else None,
+        optimize=constant_folding,
+        verbose=False,
+    )
+    if program is None:  # pragma: no cover - torch contract
+        raise RuntimeError("torch.onnx.export returned no program")
+    return program.model_proto
+
+
+def _legacy(
+    module: torch.nn.Module,
+    specs: list[InputSpec],
+    names: list[str],
+    opset: int | None,
+    constant_folding: bool,
+    seed: int,
+) -> onnx.ModelProto:
+    import tempfile
+    import warnings
+
+    import torch
+
+    from pt2trt.onnx.load import load_onnx
+
+    dynamic_axes: dict[str, dict[int, str]] = {str(s.name): dict(s.dynamic) for s in specs if s.dynamic}
+    batch_dynamic = any(0 in s.dynamic for s in specs)
+    if batch_dynamic:  # outputs share the batch axis; detection outputs get their own symbolic dims anyway
+        for name in names:
+            dynamic_axes.setdefault(name, {0: "batch"})
+    with tempfile.TemporaryDirectory(prefix="pt2trt-legacy-") as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        path = Path(tmp) / "model.onnx"
+        torch.onnx.export(
+            module,
+            tuple(example_tensors(specs, seed=seed)),
+            str(path),
+            dynamo=False,
+            input_names=[str(s.name) for s in specs],
+            output_names=names,
+            opset_version=opset,
+            dynamic_axes=dynamic_axes or None,
+            do_constant_folding=constant_folding,
+        )
+        return load_onnx(path)
+
+
+_EXPORT_FUNCTIONS = {"dynamo": _dynamo, "legacy": _legacy}
+
+
+def save_onnx(model: onnx.ModelProto, path: Path, *, external_data: bool = False) -> int:
+    """Write ``model`` atomically (and its ``.data`` file when ``external_data``); return bytes written."""
+    import onnx
+
+    data_name = path.name + ".data"
+    with staging_dir(path) as tmp:
+        staged = tmp / path.name
+        if external_data:
+            onnx.save_model(model, str(staged), save_as_external_data=True, location=data_name, size_threshold=1024)
+        else:
+            onnx.save_model(model, str(staged))
+        size = sum(f.stat().st_size for f in tmp.iterdir())
+        if external_data and (tmp / data_name).exists():
+            publish(tmp / data_name, path.parent / data_name)
+        publish(staged, path)
+    return size
+
+
+def _default_opset(model: onnx.ModelProto) -> int:
+    return next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
+
+
+def _onnx_version() -> str:
+    import onnx
+
+    return onnx.__version__
