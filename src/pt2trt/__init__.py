@@ -37,7 +37,26 @@ _LAZY = {
     "OnnxRuntimeRunner": "pt2trt.backends.onnxruntime:OnnxRuntimeRunner",
 }
 
-__all__ = ["Pt2trtError", "UsageError", "__version__", *_LAZY]
+__all__ = [
+    "CheckReport",
+    "ExportResult",
+    "InputSpec",
+    "ModelInfo",
+    "OnnxRuntimeRunner",
+    "Pt2trtError",
+    "TorchRunner",
+    "UsageError",
+    "VerifyResult",
+    "__version__",
+    "check",
+    "compare_outputs",
+    "export",
+    "inspect_model",
+    "load_model",
+    "parse_input",
+    "runner_class",
+    "verify",
+]
 
 if TYPE_CHECKING:
     from pt2trt.backends import runner_class

@@ -131,7 +131,7 @@ def parse_input(text: str) -> InputSpec:
 
 
 def parse_dynamic(text: str) -> tuple[str, list[tuple[int, str | None]]]:
-    """Parse ``NAME:AXIS[=LABEL],...`` e.g. ``input:0=batch,2,3`` -> ``('input', [(0, 'batch'), (2, None), (3, None)])``."""
+    """Parse ``NAME:AXIS[=LABEL],...``: ``input:0=batch,2`` -> ``('input', [(0, 'batch'), (2, None)])``."""
     name, sep, axes_text = text.rpartition(":")
     if not sep or not name or not axes_text:
         raise UsageError(f"malformed --dynamic '{text}'", "Expected NAME:AXIS[,AXIS...], e.g. input:0,2,3")

@@ -77,7 +77,8 @@ def resolve_verify_inputs(
     if inputs:
         if len(inputs) != len(graph_specs):
             raise UsageError(
-                f"{len(inputs)} --input given but the ONNX model has {len(graph_specs)} inputs ({', '.join(graph_names)})"
+                f"{len(inputs)} --input given but the ONNX model has {len(graph_specs)} inputs "
+                f"({', '.join(graph_names)})"
             )
         specs = [s if s.name else s.with_name(g) for s, g in zip(inputs, graph_names)]
         unknown = [str(s.name) for s in specs if s.name not in graph_names]
@@ -146,7 +147,9 @@ def verify(
 
     seconds: dict[str, float] = {}
     start = time.perf_counter()
-    with TorchRunner(model, specs, output_names=output_names, weights=weights, allow_pickle=allow_pickle) as torch_runner:
+    with TorchRunner(
+        model, specs, output_names=output_names, weights=weights, allow_pickle=allow_pickle
+    ) as torch_runner:
         seconds["torch_load"] = time.perf_counter() - start
         reference = torch_runner.infer(feed)
         seconds["torch"] = torch_runner.last_inference_seconds or 0.0

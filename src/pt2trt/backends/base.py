@@ -82,7 +82,9 @@ class Runner(ABC):
                 parts.append(f"missing {', '.join(missing)}")
             if extra:
                 parts.append(f"unexpected {', '.join(extra)}")
-            raise Pt2trtError(f"inputs do not match the model ({'; '.join(parts)})", f"Inputs are: {', '.join(expected)}")
+            raise Pt2trtError(
+                f"inputs do not match the model ({'; '.join(parts)})", f"Inputs are: {', '.join(expected)}"
+            )
 
     # -- hooks -----------------------------------------------------------------------------------------------
     @abstractmethod
@@ -91,7 +93,7 @@ class Runner(ABC):
     @abstractmethod
     def _infer(self, feed: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]: ...
 
-    def _deactivate(self) -> None:
+    def _deactivate(self) -> None:  # noqa: B027 - optional hook
         """Release resources; the default keeps nothing."""
 
     @abstractmethod

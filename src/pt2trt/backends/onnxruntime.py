@@ -104,9 +104,7 @@ class OnnxRuntimeRunner(Runner):
 
     def input_metadata(self) -> list[TensorMeta]:
         assert self.session is not None, "activate() first"
-        return [
-            TensorMeta(i.name, _ORT_TYPES.get(i.type, i.type), tuple(i.shape)) for i in self.session.get_inputs()
-        ]
+        return [TensorMeta(i.name, _ORT_TYPES.get(i.type, i.type), tuple(i.shape)) for i in self.session.get_inputs()]
 
     def output_names(self) -> list[str]:
         return list(self._outputs)

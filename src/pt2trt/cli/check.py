@@ -19,8 +19,10 @@ def command(onnx_file: str, as_json: bool) -> None:
         print_json(report.to_dict())
     else:
         mark = {True: "ok", False: "FAILED"}
-        click.echo(f"{report.path}: checker {mark[report.checker_ok]}, shape inference {mark[report.shape_inference_ok]}"
-                   f" ({report.inferred_values} intermediate shapes inferred)")
+        click.echo(
+            f"{report.path}: checker {mark[report.checker_ok]}, shape inference {mark[report.shape_inference_ok]}"
+            f" ({report.inferred_values} intermediate shapes inferred)"
+        )
         for err in report.errors:
             click.echo(f"  error: {err}")
         for warn in report.warnings:

@@ -18,25 +18,54 @@ def default_output(model: str) -> str:
 @click.argument("model")
 @input_option("Input NAME:SHAPE[:DTYPE], one per forward() argument in order (e.g. input:1x3x224x224).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="ONNX file to write [default: NAME.onnx].")
-@click.option("--exporter", type=click.Choice(["auto", "dynamo", "legacy"]), default="auto", show_default=True,
-              help="auto tries dynamo, then falls back to legacy (TorchScript) and records why.")
+@click.option(
+    "--exporter",
+    type=click.Choice(["auto", "dynamo", "legacy"]),
+    default="auto",
+    show_default=True,
+    help="auto tries dynamo, then falls back to legacy (TorchScript) and records why.",
+)
 @click.option("--opset", type=int, help="ai.onnx opset to target [default: torch's default].")
-@click.option("--output-name", "output_names", multiple=True, metavar="NAME",
-              help="Name of each output in order [default: from the output structure].")
+@click.option(
+    "--output-name",
+    "output_names",
+    multiple=True,
+    metavar="NAME",
+    help="Name of each output in order [default: from the output structure].",
+)
 @click.option("--dynamic-batch", is_flag=True, help="Make dim 0 of every input (and output) dynamic.")
-@click.option("--dynamic", multiple=True, metavar="NAME:AXIS[=LABEL],...",
-              help="Make axes of one input dynamic, e.g. input:0=batch,2,3.")
+@click.option(
+    "--dynamic",
+    multiple=True,
+    metavar="NAME:AXIS[=LABEL],...",
+    help="Make axes of one input dynamic, e.g. input:0=batch,2,3.",
+)
 @click.option("--constant-folding/--no-constant-folding", default=True, show_default=True)
-@click.option("--external-data/--no-external-data", default=None,
-              help="Store weights in OUT.onnx.data [default: only when the model exceeds 2 GB].")
+@click.option(
+    "--external-data/--no-external-data",
+    default=None,
+    help="Store weights in OUT.onnx.data [default: only when the model exceeds 2 GB].",
+)
 @model_options
 @force_option
 @json_option
 @click.option("-v", "--verbose", is_flag=True, help="Show the exporter's own log.")
 def command(
-    model: str, inputs: list, output: str | None, exporter: str, opset: int | None, output_names: tuple[str, ...],
-    dynamic_batch: bool, dynamic: tuple[str, ...], constant_folding: bool, external_data: bool | None,
-    weights: str | None, allow_pickle: bool, force: bool, as_json: bool, verbose: bool,
+    model: str,
+    inputs: list,
+    output: str | None,
+    exporter: str,
+    opset: int | None,
+    output_names: tuple[str, ...],
+    dynamic_batch: bool,
+    dynamic: tuple[str, ...],
+    constant_folding: bool,
+    external_data: bool | None,
+    weights: str | None,
+    allow_pickle: bool,
+    force: bool,
+    as_json: bool,
+    verbose: bool,
 ) -> None:
     """Export MODEL to ONNX.
 
@@ -57,8 +86,14 @@ def command(
     specs = resolve_inputs(loaded, inputs)
     specs = apply_dynamic(specs, dynamic_batch=dynamic_batch, dynamic=dynamic)
     result = export(
-        loaded, specs, output or default_output(model), exporter=exporter, opset=opset,
-        output_names_=output_names or None, constant_folding=constant_folding, external_data=external_data,
+        loaded,
+        specs,
+        output or default_output(model),
+        exporter=exporter,
+        opset=opset,
+        output_names_=output_names or None,
+        constant_folding=constant_folding,
+        external_data=external_data,
         force=force,
     )
     if verbose and result.log.strip():

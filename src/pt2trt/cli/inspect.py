@@ -26,7 +26,10 @@ def command(onnx_file: str, nodes: bool, as_json: bool) -> None:
         return
     out = console()
     opsets = ", ".join(f"{d} {v}" for d, v in info.opsets.items())
-    out.print(f"[bold]{info.path}[/bold]  {format_size(info.file_bytes)}" + ("  (external data)" if info.external_data else ""))
+    out.print(
+        f"[bold]{info.path}[/bold]  {format_size(info.file_bytes)}"
+        + ("  (external data)" if info.external_data else "")
+    )
     out.print(f"  IR version {info.ir_version} | opsets: {opsets}")
     out.print(f"  producer: {info.producer_name or '?'} {info.producer_version}  |  graph: {info.graph_name or '-'}")
     out.print(f"  runs on: {info.onnxruntime.summary}")
@@ -38,7 +41,9 @@ def command(onnx_file: str, nodes: bool, as_json: bool) -> None:
             io.add_row(kind, t.name, t.dtype, t.shape_text)
     out.print(io)
     dtypes = ", ".join(f"{k} {v['tensors']}" for k, v in info.initializer_dtypes.items()) or "none"
-    out.print(f"parameters: {info.parameter_count:,} ({format_size(info.parameter_bytes)}); initializers by dtype: {dtypes}")
+    out.print(
+        f"parameters: {info.parameter_count:,} ({format_size(info.parameter_bytes)}); initializers by dtype: {dtypes}"
+    )
     ops = ", ".join(f"{op} {n}" for op, n in info.op_counts.items())
     out.print(f"nodes: {info.node_count}  ({ops})", soft_wrap=True)
     if info.initializers_as_inputs:

@@ -23,7 +23,12 @@ def _parse_inputs(ctx: click.Context, param: click.Parameter, values: tuple[str,
 
 def input_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return click.option(
-        "-i", "--input", "inputs", multiple=True, metavar="NAME:SHAPE[:DTYPE]", callback=_parse_inputs,
+        "-i",
+        "--input",
+        "inputs",
+        multiple=True,
+        metavar="NAME:SHAPE[:DTYPE]",
+        callback=_parse_inputs,
         help=help_text,
     )
 
@@ -31,11 +36,14 @@ def input_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[...,
 def model_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """--weights and --allow-pickle, for commands that load a PyTorch model."""
     f = click.option(
-        "--allow-pickle", is_flag=True,
+        "--allow-pickle",
+        is_flag=True,
         help="Allow torch.load to unpickle arbitrary Python objects (runs code from the file: trusted files only).",
     )(f)
     f = click.option(
-        "--weights", type=click.Path(dir_okay=False), metavar="FILE",
+        "--weights",
+        type=click.Path(dir_okay=False),
+        metavar="FILE",
         help="state_dict to load into MODEL (torch.load with weights_only=True).",
     )(f)
     return f

@@ -62,7 +62,9 @@ class Comparison:
         }
 
 
-def compare_tensors(name: str, reference: np.ndarray, candidate: np.ndarray, *, rtol: float, atol: float) -> TensorComparison:
+def compare_tensors(
+    name: str, reference: np.ndarray, candidate: np.ndarray, *, rtol: float, atol: float
+) -> TensorComparison:
     """Error statistics of ``candidate`` against ``reference``."""
     ref, cand = np.asarray(reference), np.asarray(candidate)
     result = TensorComparison(name, False, tuple(ref.shape), tuple(cand.shape), dtype=str(cand.dtype))

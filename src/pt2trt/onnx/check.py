@@ -46,9 +46,10 @@ def check(path: str | Path) -> CheckReport:
 
     model = load_onnx(path)
     report = CheckReport(Path(path))
-    uses_external = any(
-        t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer
-    ) or Path(str(path) + ".data").exists()
+    uses_external = (
+        any(t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer)
+        or Path(str(path) + ".data").exists()
+    )
     try:
         if uses_external or model.ByteSize() > 2_000_000_000:
             checker.check_model(str(path), full_check=True)  # the path form handles external data / > 2 GB

@@ -109,7 +109,9 @@ def inspect_model(path: str | Path, *, nodes: bool = False) -> ModelInfo:
         entry["tensors"] += 1
         entry["elements"] += count
         entry["bytes"] += size
-    ops: Counter[str] = Counter(n.op_type if n.domain in ("", "ai.onnx") else f"{n.domain}::{n.op_type}" for n in graph.node)
+    ops: Counter[str] = Counter(
+        n.op_type if n.domain in ("", "ai.onnx") else f"{n.domain}::{n.op_type}" for n in graph.node
+    )
     data_file = p.with_name(p.name + ".data")
     return ModelInfo(
         path=p,
@@ -150,7 +152,9 @@ def _tensor_info(value: Any) -> TensorInfo:
     from onnx import helper
 
     ttype = value.type.tensor_type
-    dtype = helper.tensor_dtype_to_string(ttype.elem_type).removeprefix("TensorProto.").lower() if ttype.elem_type else "?"
+    dtype = (
+        helper.tensor_dtype_to_string(ttype.elem_type).removeprefix("TensorProto.").lower() if ttype.elem_type else "?"
+    )
     if not ttype.HasField("shape"):
         return TensorInfo(value.name, dtype, None)
     shape: list[int | str | None] = []
@@ -171,7 +175,8 @@ def _node_info(node: Any) -> NodeInfo:
     for a in node.attribute:
         value = helper.get_attribute_value(a)
         if hasattr(value, "dims"):  # TensorProto
-            value = f"tensor {list(value.dims)} {helper.tensor_dtype_to_string(value.data_type).removeprefix('TensorProto.').lower()}"
+            dtype = helper.tensor_dtype_to_string(value.data_type).removeprefix("TensorProto.").lower()
+            value = f"tensor {list(value.dims)} {dtype}"
         elif hasattr(value, "node"):  # GraphProto (If/Loop bodies)
             value = f"graph '{value.name}' ({len(value.node)} nodes)"
         elif isinstance(value, bytes):

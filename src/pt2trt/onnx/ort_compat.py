@@ -75,8 +75,10 @@ def ort_compatibility(
     rows, source = ort_table()
 
     def fits(r: OrtRelease) -> bool:
-        return r.ir_version >= ir_version and (opset is None or r.opset >= opset) and (
-            ml_opset is None or r.ml_opset >= ml_opset
+        return (
+            r.ir_version >= ir_version
+            and (opset is None or r.opset >= opset)
+            and (ml_opset is None or r.ml_opset >= ml_opset)
         )
 
     ok = [r for r in rows if fits(r)]
