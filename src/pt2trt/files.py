@@ -25,13 +25,15 @@ def existing_file(path: str | os.PathLike[str], what: str = "file") -> Path:
 def check_writable(path: str | os.PathLike[str], *, force: bool = False) -> Path:
     """Validate an output path before any work is done: refuse to overwrite unless ``force``."""
     p = Path(path)
+    if p.is_dir():  # before the --force advice: forcing would not help
+        raise Pt2trtError(f"{p} is a directory, not a file path")
     if p.exists() and not force:
         raise Pt2trtError(f"{p} already exists", "Pass --force (force=True) to overwrite it")
-    if p.exists() and p.is_dir():
-        raise Pt2trtError(f"{p} is a directory, not a file path")
     parent = p.parent if str(p.parent) else Path(".")
     if parent.exists() and not parent.is_dir():
         raise Pt2trtError(f"cannot write {p}: {parent} is not a directory")
+    if parent.is_dir() and not os.access(parent, os.W_OK | os.X_OK):
+        raise Pt2trtError(f"cannot write {p}: directory {parent} is not writable")
     return p
 
 
@@ -49,13 +51,21 @@ def format_size(num_bytes: int) -> str:
 def staging_dir(final_path: str | os.PathLike[str]) -> Iterator[Path]:
     """A temporary directory beside ``final_path`` (same filesystem, so renames are atomic).
 
-    Removed on exit whatever happens, so a failed step leaves nothing half-written.
+    Removed on exit whatever happens, so a failed step leaves nothing half-written. Failing to create it, or an
+    ``OSError`` while writing into it (disk full, permissions), is a :class:`Pt2trtError` naming the output.
     """
     final = Path(final_path)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+    except OSError as exc:
+        raise Pt2trtError(f"cannot write {final}: {exc.strerror or exc}", "Choose another output path") from exc
     try:
         yield tmp
+    except OSError as exc:
+        raise Pt2trtError(
+            f"writing {final} failed: {exc.strerror or exc}", "Check the free space and permissions of its directory"
+        ) from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

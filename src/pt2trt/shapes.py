@@ -38,17 +38,18 @@ class InputSpec:
     name: str | None
     shape: tuple[int, ...]
     dtype: str = "float32"
-    dynamic: Mapping[int, str] = field(default_factory=dict)
+    # Not part of the hash (a dict is unhashable); equality still compares it.
+    dynamic: Mapping[int, str] = field(default_factory=dict, hash=False)
 
     def __str__(self) -> str:
-        dims = "x".join(str(d) for d in self.shape)
+        dims = "x".join(str(d) for d in self.shape) or "scalar"  # parse_input(str(spec)) gives the spec back
         text = f"{self.name}:{dims}" if self.name else dims
         return text if self.dtype == "float32" else f"{text}:{self.dtype}"
 
     @property
     def display_shape(self) -> str:
         """Shape with dynamic axes shown by name: ``batchx3x224x224``."""
-        return "x".join(self.dynamic.get(i, str(d)) for i, d in enumerate(self.shape))
+        return "x".join(self.dynamic.get(i, str(d)) for i, d in enumerate(self.shape)) or "scalar"
 
     def with_name(self, name: str) -> InputSpec:
         return replace(self, name=name)
@@ -108,6 +109,14 @@ def parse_shape(text: str) -> tuple[int, ...]:
     return tuple(int(d) for d in t.split("x"))
 
 
+def _is_shape(text: str) -> bool:
+    try:
+        parse_shape(text)
+    except UsageError:
+        return False
+    return True
+
+
 def parse_input(text: str) -> InputSpec:
     """Parse ``[NAME:]SHAPE[:DTYPE]`` (trtexec spelling), e.g. ``mask:1x1x28x28:float16``."""
     parts = text.strip().split(":")
@@ -116,6 +125,10 @@ def parse_input(text: str) -> InputSpec:
     dtype = "float32"
     if len(parts) >= 2 and parts[-1].lower().removeprefix("torch.") in DTYPES:
         dtype = normalize_dtype(parts.pop())
+    elif len(parts) >= 2 and not _is_shape(parts[-1]) and _is_shape(parts[-2]):
+        # SHAPE:WORD where WORD is no shape: a misspelt dtype (x:1x3:float17), not a malformed shape
+        choices = ", ".join(sorted(set(DTYPES.values())))
+        raise UsageError(f"input spec '{text}' has unknown dtype '{parts[-1]}'", f"Use one of: {choices}")
     shape_text = parts.pop()
     name = ":".join(parts) or None
     try:
@@ -137,7 +150,9 @@ def parse_dynamic(text: str) -> tuple[str, list[tuple[int, str | None]]]:
         raise UsageError(f"malformed --dynamic '{text}'", "Expected NAME:AXIS[,AXIS...], e.g. input:0,2,3")
     axes: list[tuple[int, str | None]] = []
     for item in axes_text.split(","):
-        axis_text, _, label = item.partition("=")
+        axis_text, eq, label = item.partition("=")
+        if eq and not label.strip():
+            raise UsageError(f"malformed --dynamic '{text}': '{item}' has an empty dimension name after '='")
         try:
             axis = int(axis_text)
         except ValueError:

@@ -90,8 +90,13 @@ def load_model(
             loaded = _load_from_spec(spec, allow_pickle=allow_pickle)
     if weights is not None:
         load_weights(loaded.module, weights, allow_pickle=allow_pickle, strict=strict)
-    loaded.module.eval()
-    loaded.parameters, loaded.required, loaded.variadic = forward_parameters(loaded.module)
+    if loaded.kind == "exported-program":
+        # an ExportedProgram is traced in the mode it was exported in; its module refuses .eval()
+        loaded.parameters = list(getattr(loaded.module, "_pt2trt_inputs", []))
+        loaded.required = len(loaded.parameters)
+    else:
+        loaded.module.eval()
+        loaded.parameters, loaded.required, loaded.variadic = forward_parameters(loaded.module)
     return loaded
 
 
@@ -217,7 +222,11 @@ def _exported_program(path: Path) -> torch.nn.Module:
         program = torch.export.load(str(path))
     except Exception as exc:
         raise Pt2trtError(f"cannot load ExportedProgram {path}: {exc}", "Save it with torch.export.save") from exc
-    return program.module()
+    module = program.module()
+    module._pt2trt_inputs = [
+        spec.arg.name for spec in program.graph_signature.input_specs if spec.kind.name == "USER_INPUT"
+    ]
+    return module
 
 
 def _saved_module(path: Path, *, allow_pickle: bool) -> torch.nn.Module:
@@ -287,17 +296,26 @@ def load_weights(module: torch.nn.Module, weights: str | Path, *, allow_pickle: 
     if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
         raise Pt2trtError(f"{path} does not hold a state_dict of tensors")
     state = {k.removeprefix("module."): v for k, v in obj.items()}
-    result = module.load_state_dict(state, strict=False)
+    expected = module.state_dict()
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    resized = [k for k in state if k in expected and state[k].shape != expected[k].shape]
     problems = []
-    if result.missing_keys:
-        problems.append(f"{len(result.missing_keys)} missing (e.g. {result.missing_keys[0]})")
-    if result.unexpected_keys:
-        problems.append(f"{len(result.unexpected_keys)} unexpected (e.g. {result.unexpected_keys[0]})")
-    if problems and strict:
+    if missing:
+        problems.append(f"{len(missing)} missing (e.g. {missing[0]})")
+    if unexpected:
+        problems.append(f"{len(unexpected)} unexpected (e.g. {unexpected[0]})")
+    if resized:
+        k = resized[0]
+        problems.append(
+            f"{len(resized)} of another shape (e.g. {k}: {list(state[k].shape)} vs {list(expected[k].shape)})"
+        )
+    if problems and (strict or resized):
         raise Pt2trtError(
             f"weights in {path} do not match the model: " + ", ".join(problems) + " keys",
             "Check that MODEL builds the same architecture the weights were trained with",
         )
+    module.load_state_dict({k: v for k, v in state.items() if k in expected}, strict=False)
 
 
 def forward_parameters(module: torch.nn.Module) -> tuple[list[str], int, bool]:

@@ -7,6 +7,7 @@ ONNX ``metadata_props`` and writes the file atomically.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -221,11 +222,20 @@ def _opset_capable(candidates: list[str], opset: int, *, explicit: bool) -> list
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    import re
+    """The root cause of an exporter failure in one line (torch wraps the real error in several layers)."""
+    chain = [exc]
+    while len(chain) < 20:
+        nxt = chain[-1].__cause__ or (None if chain[-1].__suppress_context__ else chain[-1].__context__)
+        if nxt is None:
+            break
+        chain.append(nxt)
+    root = chain[-1]
+    lines = [line.strip() for line in _ANSI.sub("", str(root)).splitlines() if line.strip()]
+    text = lines[0][:300] if lines else ""
+    return f"{type(root).__name__}: {text}" if text else type(root).__name__
 
-    text = re.sub(r"\x1b\[[0-9;]*m", "", text)  # strip terminal colours
-    return f"{type(exc).__name__}: {text.splitlines()[0][:300]}"
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def _dynamo(

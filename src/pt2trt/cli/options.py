@@ -18,7 +18,9 @@ def _parse_inputs(ctx: click.Context, param: click.Parameter, values: tuple[str,
     try:
         return [parse_input(v) for v in values]
     except UsageError as exc:
-        raise click.BadParameter(str(exc)) from None
+        # A pt2trt usage error, not click's BadParameter: the CLI prints it as one line and exits 2 like every
+        # other malformed argument (click's BadParameter would add a Usage: line and a Try --help line).
+        raise UsageError(f"invalid --input: {exc.message}", exc.hint) from None
 
 
 def input_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -1,8 +1,9 @@
 """Element-wise comparison of named tensors with error statistics.
 
 A candidate element is within tolerance when ``|candidate - reference| <= atol + rtol * |reference|`` (the rule of
-``numpy.allclose`` with the reference on the right). Empty tensors, shape mismatches and missing outputs are
-results with a reason, never exceptions.
+``numpy.allclose`` with the reference on the right). Infinities and NaNs only match the same value on the other
+side. Integer outputs (indices, labels, counts) must match exactly, like booleans; their error statistics are
+still reported. Empty tensors, shape mismatches and missing outputs are results with a reason, never exceptions.
 """
 
 from __future__ import annotations
@@ -81,25 +82,38 @@ def compare_tensors(
         result.passed = bool(equal.all())
         result.note = "compared exactly"
         return result
-    r = ref.astype(np.float64)
-    c = cand.astype(np.float64)
+    # 0-d arrays (scalar outputs) become 1-element vectors so that masks can be assigned
+    r = ref.astype(np.float64).reshape(-1)
+    c = cand.astype(np.float64).reshape(-1)
     nan_r, nan_c = np.isnan(r), np.isnan(c)
-    both_nan = nan_r & nan_c
-    diff = np.abs(c - r)
-    diff[both_nan] = 0.0
-    tol = atol + rtol * np.abs(r)
-    within = diff <= tol  # NaN differences compare False, so a NaN on one side counts as outside
-    within |= both_nan
-    finite = np.isfinite(diff)
-    result.max_abs_error = float(diff[finite].max()) if finite.any() else float("inf")
-    result.mean_abs_error = float(diff[finite].mean()) if finite.any() else float("inf")
-    nonzero = finite & (np.abs(r) > 0)  # relative error is undefined where the reference is 0: atol judges those
-    result.max_rel_error = float((diff[nonzero] / np.abs(r[nonzero])).max()) if nonzero.any() else 0.0
-    result.cosine_similarity = _cosine(r[~both_nan], c[~both_nan])
+    same = (r == c) | (nan_r & nan_c)  # includes equal infinities, whose difference would be NaN
+    with np.errstate(invalid="ignore"):
+        diff = np.abs(c - r)
+    diff[same] = 0.0
+    valid = ~np.isnan(diff)  # NaN only where exactly one side is NaN; inf where the sides differ by infinity
+    if _is_integer(ref) and _is_integer(cand):
+        # indices, labels, counts: an off-by-one is a wrong answer, not a rounding error
+        within = ref.reshape(-1) == cand.reshape(-1)
+        result.note = "compared exactly"
+    else:
+        tol = atol + rtol * np.abs(r)
+        # a non-finite value only matches itself: without this, a reference inf would allow any candidate
+        within = same | ((diff <= tol) & np.isfinite(r) & np.isfinite(c))
+    result.max_abs_error = float(diff[valid].max()) if valid.any() else float("inf")
+    result.mean_abs_error = float(diff[valid].mean()) if valid.any() else float("inf")
+    # relative error is undefined where the reference is 0 (atol judges those) or infinite
+    rel = valid & np.isfinite(r) & (np.abs(r) > 0)
+    result.max_rel_error = float((diff[rel] / np.abs(r[rel])).max()) if rel.any() else 0.0
+    result.cosine_similarity = _cosine(r, c)  # over the pairs that are finite on both sides
     result.outside_tolerance_pct = float(100.0 * (1.0 - within.mean()))
     result.passed = bool(within.all())
+    notes = [result.note] if result.note else []
     if nan_r.any() or nan_c.any():
-        result.note = f"NaN: reference {int(nan_r.sum())}, candidate {int(nan_c.sum())}"
+        notes.append(f"NaN: reference {int(nan_r.sum())}, candidate {int(nan_c.sum())}")
+    inf_r, inf_c = np.isinf(r), np.isinf(c)
+    if (inf_r != inf_c).any() or (inf_r & inf_c & ~same).any():
+        notes.append(f"inf: reference {int(inf_r.sum())}, candidate {int(inf_c.sum())}")
+    result.note = "; ".join(notes)
     return result
 
 
@@ -127,16 +141,23 @@ def compare_outputs(
     return comparison
 
 
-def _cosine(a: np.ndarray, b: np.ndarray) -> float:
+def _cosine(a: np.ndarray, b: np.ndarray) -> float | None:
+    """Cosine similarity over the pairs finite on both sides; None when there are none."""
     a, b = a.ravel(), b.ravel()
     finite = np.isfinite(a) & np.isfinite(b)
     a, b = a[finite], b[finite]
+    if a.size == 0:
+        return None
     na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
     if na == 0.0 and nb == 0.0:
         return 1.0
     if na == 0.0 or nb == 0.0:
         return 0.0
     return float(np.dot(a, b) / (na * nb))
+
+
+def _is_integer(a: np.ndarray) -> bool:
+    return np.issubdtype(a.dtype, np.integer)
 
 
 def _is_numeric(a: np.ndarray) -> bool:

@@ -181,8 +181,18 @@ def _node_info(node: Any) -> NodeInfo:
             value = f"graph '{value.name}' ({len(value.node)} nodes)"
         elif isinstance(value, bytes):
             value = value.decode("utf-8", errors="replace")
+        elif isinstance(value, float):
+            value = _float32(value)
         elif isinstance(value, list):
             value = [v.decode("utf-8", errors="replace") if isinstance(v, bytes) else v for v in value]
+            value = [_float32(v) if isinstance(v, float) else v for v in value]
             value = [v if isinstance(v, str | int | float) else str(type(v).__name__) for v in value]
         attrs[a.name] = value
     return NodeInfo(node.name, node.op_type, node.domain or "ai.onnx", list(node.input), list(node.output), attrs)
+
+
+def _float32(value: float) -> float:
+    """ONNX stores float attributes as float32: show 1e-05, not 9.999999747378752e-06."""
+    import numpy as np
+
+    return float(str(np.float32(value)))

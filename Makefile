@@ -1,0 +1,51 @@
+# Two commands on a fresh machine:  `make demo` (the main job on a built-in model)  and  `make test`.
+# Both create .venv at the project root and install pt2trt with the pinned versions in requirements/lock.txt.
+# torch comes from the registry's CUDA build (it runs on CPU): torchvision's wheels only import against it.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PT2TRT := $(VENV)/bin/pt2trt
+STAMP := $(VENV)/.installed
+DEMO := out/demo
+
+.PHONY: venv demo test test-fast lint format bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml requirements/lock.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c requirements/lock.txt -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	@mkdir -p $(DEMO)
+	$(PT2TRT) export pt2trt.models:SeedNet --input input:1x3x28x28 --dynamic-batch -o $(DEMO)/seednet.onnx --force
+	$(PT2TRT) check $(DEMO)/seednet.onnx
+	$(PT2TRT) inspect $(DEMO)/seednet.onnx
+	$(PT2TRT) verify pt2trt.models:SeedNet $(DEMO)/seednet.onnx --batch 4
+	$(PT2TRT) export pt2trt.models:TwoInputNet --input x:1x3x28x28 --input mask:1x1x28x28 --exporter legacy -o $(DEMO)/two_input.onnx --force
+	$(PT2TRT) verify pt2trt.models:TwoInputNet $(DEMO)/two_input.onnx
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check src tests examples benchmarks
+	$(PY) -m pytest
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests examples benchmarks
+	$(VENV)/bin/ruff format --check src tests examples benchmarks
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format src tests examples benchmarks
+	$(VENV)/bin/ruff check --fix src tests examples benchmarks
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_ort_runner.py
+	$(PY) benchmarks/bench_pipeline.py
+
+clean:
+	rm -rf out .pytest_cache .ruff_cache
