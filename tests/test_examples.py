@@ -1,0 +1,35 @@
+"""Every script in examples/ runs and succeeds."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+SCRIPTS = sorted(p for p in EXAMPLES.iterdir() if p.suffix in (".py", ".sh") and p.name != "my_model.py")
+
+
+def test_every_example_is_covered() -> None:
+    assert {p.name for p in SCRIPTS} == {"export_verify_api.py", "runners_and_compare.py", "cli_walkthrough.sh"}
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
+def test_example_runs(script: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    command = ["bash", str(script)] if script.suffix == ".sh" else [sys.executable, str(script)]
+    proc = subprocess.run([*command, str(tmp_path)], capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    if script.name == "export_verify_api.py":
+        assert "batch 4: verified" in proc.stdout
+    if script.name == "runners_and_compare.py":
+        assert "scores" in proc.stdout and "embedding" in proc.stdout and proc.stdout.rstrip().endswith("passed")
+    if script.name == "cli_walkthrough.sh":
+        info = json.loads((tmp_path / "tiny_unet.json").read_text())
+        assert info["inputs"][0]["shape"] == ["batch", 3, 64, 64]
+        assert "verified" in proc.stdout
