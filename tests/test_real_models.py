@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import onnx
 import pytest
+import torch
 
 import pt2trt
 from pt2trt.onnx import metadata as meta
@@ -136,3 +138,63 @@ def test_verify_accepts_npz_and_npy(tmp_path: Path, exported) -> None:
     assert from_npz.passed and from_npy.passed
     assert from_npz.inputs[0].shape == (2, 3, 28, 28)
     assert from_npz.comparison.tensors[0].max_abs_error == from_npy.comparison.tensors[0].max_abs_error
+
+
+class EmptyDetections(torch.nn.Module):
+    """A 'detector' whose threshold nothing passes: its outputs are empty tensors."""
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        scores = x.flatten(1).sigmoid()
+        keep = scores > 2.0  # a sigmoid never exceeds 1
+        return scores[keep], torch.nonzero(keep)
+
+
+def test_empty_outputs_are_reported_not_crashed(tmp_path: Path) -> None:
+    result = pt2trt.export(EmptyDetections(), [parse_input("x:1x4")], tmp_path / "empty.onnx", exporter="legacy")
+    report = pt2trt.verify(EmptyDetections(), result.path)
+    assert report.passed
+    assert [t.note for t in report.comparison.tensors] == ["empty on both sides"] * 2
+    assert report.comparison.tensors[1].reference_shape == (0, 2)
+
+
+def test_external_data_opset_and_output_names(tmp_path: Path) -> None:
+    out = tmp_path / "seed.onnx"
+    result = pt2trt.export(
+        "pt2trt.models:SeedNet",
+        [parse_input("input:1x3x28x28")],
+        out,
+        exporter="legacy",
+        opset=13,
+        output_names_=["logits"],
+        external_data=True,
+    )
+    assert result.external_data and (tmp_path / "seed.onnx.data").is_file()
+    assert result.opset == 13 and result.outputs == ["logits"]
+    assert result.size_bytes == out.stat().st_size + (tmp_path / "seed.onnx.data").stat().st_size
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["seed.onnx", "seed.onnx.data"]  # no temp files left
+    assert pt2trt.check(out).passed
+    info = pt2trt.inspect_model(out)
+    assert info.external_data and info.opsets["ai.onnx"] == 13
+    assert pt2trt.verify("pt2trt.models:SeedNet", out).passed
+
+
+def test_cli_export_closing_line_and_json(tmp_path: Path, cli) -> None:
+    out = tmp_path / "seed.onnx"
+    result = cli("export", "pt2trt.models:SeedNet", "-i", "input:1x3x28x28", "-o", str(out), "--exporter", "legacy")
+    assert result.returncode == 0, result.stderr
+    line = result.stdout.strip()
+    assert line.startswith(f"exported {out} (") and "legacy exporter, opset" in line and line.endswith(" s")
+    again = cli("export", "pt2trt.models:SeedNet", "-i", "input:1x3x28x28", "-o", str(out), "--force", "--json")
+    data = json.loads(again.stdout)
+    assert data["exporter"] == "dynamo" and data["inputs"][0]["shape"] == [1, 3, 28, 28]
+
+
+def test_onnxruntime_provider_that_is_missing(tmp_path: Path) -> None:
+    import onnxruntime
+
+    if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
+        pytest.skip("this machine has the CUDA execution provider")
+    out = tmp_path / "seed.onnx"
+    pt2trt.export("pt2trt.models:SeedNet", [parse_input("input:1x3x28x28")], out, exporter="legacy")
+    with pytest.raises(pt2trt.Pt2trtError, match="CUDAExecutionProvider"):
+        pt2trt.verify("pt2trt.models:SeedNet", out, providers=["cuda"])

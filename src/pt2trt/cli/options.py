@@ -63,7 +63,8 @@ def print_json(data: Any) -> None:
 def console() -> Any:
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False)
+    # Wide enough for the comparison tables when piped to a file or a CI log (rich assumes 80 columns there).
+    return Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 160)
 
 
 def fmt_float(value: float | None, spec: str = ".3g") -> str:

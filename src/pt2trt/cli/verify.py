@@ -78,13 +78,10 @@ def render(result: object) -> None:
     out = console()
     c = result.comparison
     shapes = ", ".join(f"{s.name}:{'x'.join(map(str, s.shape))}" for s in result.inputs)
-    table = Table(
-        title=f"PyTorch vs ONNX Runtime on {shapes}  (rtol={c.rtol:g}, atol={c.atol:g})",
-        title_justify="left",
-        show_edge=False,
-    )
+    out.print(f"PyTorch vs ONNX Runtime on {shapes}  (rtol={c.rtol:g}, atol={c.atol:g})")
+    table = Table(show_edge=False)
     for col in ("output", "shape", "max abs", "max rel", "mean abs", "cosine", "outside tol", "result"):
-        table.add_column(col, justify="left" if col in ("output", "shape", "result") else "right")
+        table.add_column(col, justify="left" if col in ("output", "shape", "result") else "right", no_wrap=True)
     for t in c.tensors:
         shape = "x".join(map(str, t.candidate_shape or t.reference_shape or ())) or "scalar"
         outside = f"{t.outside_tolerance_pct:.2f}%" if t.outside_tolerance_pct is not None else "-"
