@@ -62,7 +62,7 @@ class LoadedModel:
             )
             names = ", ".join(self.parameters) or "none"
             raise Pt2trtError(
-                f"{self.spec} takes {want} input(s) ({names}) but {count} were given",
+                f"{self.spec} takes {want} input(s) ({names}) but {count} {'was' if count == 1 else 'were'} given",
                 "Pass one --input NAME:SHAPE per forward() argument, in order",
             )
 
@@ -80,6 +80,8 @@ def load_model(
     Construction runs under ``torch.manual_seed(init_seed)``, so an architecture with random weights is the same
     model in every process: ``export`` and a later ``verify`` of the same spec compare identical weights.
     """
+    if isinstance(spec, str):
+        _check_files_exist(spec, weights)  # before importing torch: a typo should not cost seconds
     import torch
 
     if isinstance(spec, torch.nn.Module):
@@ -98,6 +100,22 @@ def load_model(
         loaded.module.eval()
         loaded.parameters, loaded.required, loaded.variadic = forward_parameters(loaded.module)
     return loaded
+
+
+def _check_files_exist(spec: str, weights: str | Path | None) -> None:
+    prefix, sep, _ = spec.partition(":")
+    if sep and prefix in ("torchvision", "timm"):
+        path = None
+    elif sep and (prefix.endswith(".py") or "/" in prefix or "\\" in prefix):
+        path = Path(prefix)
+    elif not sep or Path(spec).suffix in (".pt2", *_TORCHSCRIPT_SUFFIXES):
+        path = Path(spec)
+    else:
+        path = None
+    if path is not None and not path.is_file():
+        raise Pt2trtError(f"model file not found: {path}", "Check the path, or use file.py:Name / torchvision:NAME")
+    if weights is not None and not Path(weights).is_file():
+        raise Pt2trtError(f"weights file not found: {weights}")
 
 
 def _load_from_spec(spec: str, *, allow_pickle: bool) -> LoadedModel:
@@ -262,6 +280,11 @@ def _is_torchscript(path: Path) -> bool:
 
 def _torch_load(path: Path, *, allow_pickle: bool) -> Any:
     import pickle
+
+    with path.open("rb") as f:
+        magic = f.read(2)
+    if not zipfile.is_zipfile(path) and magic[:1] != b"\x80":  # neither torch.save's zip nor a legacy pickle
+        raise Pt2trtError(f"{path} is not a torch.save file", "Save weights with torch.save(model.state_dict(), PATH)")
 
     import torch
 

@@ -69,6 +69,14 @@ class ExportResult:
         }
 
 
+def check_output_path(output: str | Path, *, force: bool) -> Path:
+    """An ``.onnx`` path that may be written (exists only with ``force``)."""
+    out = check_writable(output, force=force)
+    if out.suffix != ".onnx":
+        raise UsageError(f"output {out} does not end in .onnx", "Name the output file like model.onnx")
+    return out
+
+
 def opset_range(exporter: str) -> tuple[int, int]:
     """The opsets the installed torch can export with ``exporter`` (inclusive)."""
     from torch.onnx import _constants
@@ -136,9 +144,7 @@ def export(
 
     if exporter not in EXPORTERS:
         raise UsageError(f"unknown exporter '{exporter}'", f"Use one of: {', '.join(EXPORTERS)}")
-    out = check_writable(output, force=force)
-    if out.suffix != ".onnx":
-        raise UsageError(f"output {out} does not end in .onnx", "Name the output file like model.onnx")
+    out = check_output_path(output, force=force)
     loaded = model if isinstance(model, LoadedModel) else load_model(model, weights=weights, allow_pickle=allow_pickle)
     specs = resolve_inputs(loaded, inputs)
     candidates = ["dynamo", "legacy"] if exporter == "auto" else [exporter]
@@ -174,7 +180,7 @@ def export(
     else:
         raise Pt2trtError(
             "export failed with " + "; ".join(failures),
-            "Try --exporter legacy or --exporter dynamo, another --opset, or --verbose for the exporter's log",
+            _retry_hint(candidates),
         )
     seconds = time.perf_counter() - start
     used = name
@@ -206,6 +212,11 @@ def export(
         fallback_reason=fallback_reason,
         log="\n".join(logs),
     )
+
+
+def _retry_hint(tried: list[str]) -> str:
+    others = [f"--exporter {e}" for e in ("dynamo", "legacy") if e not in tried]
+    return "Try " + ", ".join([*others, "another --opset"]) + ", or --verbose for the exporter's log"
 
 
 def _opset_capable(candidates: list[str], opset: int, *, explicit: bool) -> list[str]:

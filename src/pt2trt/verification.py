@@ -12,6 +12,7 @@ from pt2trt.compare.tensors import Comparison, compare_outputs
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.feeds import Feed, load_feed, random_feed, specs_from_feed
 from pt2trt.onnx import metadata as meta
+from pt2trt.onnx.dtypes import dtype_name
 from pt2trt.onnx.load import load_onnx
 from pt2trt.shapes import InputSpec, with_batch
 
@@ -48,8 +49,6 @@ class VerifyResult:
 
 def onnx_input_specs(model: onnx.ModelProto) -> list[InputSpec]:
     """Specs for the graph's real inputs (initializers excluded); dynamic dims recorded by name with size 0."""
-    import onnx
-    from onnx import helper
 
     initializers = {i.name for i in model.graph.initializer}
     specs = []
@@ -62,8 +61,7 @@ def onnx_input_specs(model: onnx.ModelProto) -> list[InputSpec]:
             dims.append(d.dim_value if d.HasField("dim_value") else 0)
             if not d.HasField("dim_value"):
                 dynamic[axis] = d.dim_param or f"dim{axis}"
-        np_dtype = helper.tensor_dtype_to_np_dtype(ttype.elem_type) if ttype.elem_type else None
-        dtype = "bfloat16" if ttype.elem_type == onnx.TensorProto.BFLOAT16 else str(np_dtype or "float32")
+        dtype = dtype_name(ttype.elem_type) if ttype.elem_type else "float32"
         specs.append(InputSpec(value.name, tuple(dims), dtype, dynamic))
     return specs
 

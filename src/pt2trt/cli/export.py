@@ -80,15 +80,17 @@ def command(
     """
     from pt2trt.shapes import apply_dynamic
     from pt2trt.sources import load_model
-    from pt2trt.torch2onnx import export, resolve_inputs
+    from pt2trt.torch2onnx import check_output_path, export, resolve_inputs
 
+    output = output or default_output(model)
+    check_output_path(output, force=force)  # before the (slow, code-running) model construction
     loaded = load_model(model, weights=weights, allow_pickle=allow_pickle)
     specs = resolve_inputs(loaded, inputs)
     specs = apply_dynamic(specs, dynamic_batch=dynamic_batch, dynamic=dynamic)
     result = export(
         loaded,
         specs,
-        output or default_output(model),
+        output,
         exporter=exporter,
         opset=opset,
         output_names_=output_names or None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import sys
 
 import click
 
@@ -60,7 +61,16 @@ def cli() -> None:
 
 
 def main() -> None:
-    cli(prog_name="pt2trt")
+    """Run the CLI; click's own usage errors are printed as one line too, like every pt2trt error."""
+    try:
+        code = cli.main(prog_name="pt2trt", standalone_mode=False)  # returns ctx.exit()'s code in this mode
+    except click.Abort:
+        click.echo("pt2trt: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        click.echo(f"pt2trt: error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

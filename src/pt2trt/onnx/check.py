@@ -21,7 +21,7 @@ class CheckReport:
 
     @property
     def passed(self) -> bool:
-        return self.checker_ok and self.shape_inference_ok
+        return self.checker_ok and self.shape_inference_ok and not self.errors
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -44,12 +44,11 @@ def check(path: str | Path) -> CheckReport:
     import onnx
     from onnx import checker, shape_inference
 
-    model = load_onnx(path)
+    # Weights in external data files stay on disk: the checker reads them through the path, shape inference only
+    # needs the graph (loading them would also break the 2 GB protobuf limit that external data exists to avoid).
+    model = load_onnx(path, load_external_data=False)
     report = CheckReport(Path(path))
-    uses_external = (
-        any(t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer)
-        or Path(str(path) + ".data").exists()
-    )
+    uses_external = any(t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer)
     try:
         if uses_external or model.ByteSize() > 2_000_000_000:
             checker.check_model(str(path), full_check=True)  # the path form handles external data / > 2 GB

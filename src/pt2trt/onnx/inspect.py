@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pt2trt.onnx.dtypes import dtype_name, itemsize
 from pt2trt.onnx.load import load_onnx
 from pt2trt.onnx.ort_compat import OrtCompatibility, ort_compatibility
 
@@ -88,7 +89,6 @@ def inspect_model(path: str | Path, *, nodes: bool = False) -> ModelInfo:
     """Describe the ONNX model at ``path`` (weights in external data files are not read)."""
     import onnx
     import onnxruntime
-    from onnx import helper
 
     p = Path(path)
     model = load_onnx(p, load_external_data=False)
@@ -101,8 +101,8 @@ def inspect_model(path: str | Path, *, nodes: bool = False) -> ModelInfo:
         count = 1
         for d in t.dims:
             count *= d
-        dtype = helper.tensor_dtype_to_string(t.data_type).removeprefix("TensorProto.").lower()
-        size = count * _itemsize(t.data_type)
+        dtype = dtype_name(t.data_type)
+        size = count * itemsize(t.data_type)
         params += count
         nbytes += size
         entry = by_dtype.setdefault(dtype, {"tensors": 0, "elements": 0, "bytes": 0})
@@ -139,22 +139,10 @@ def inspect_model(path: str | Path, *, nodes: bool = False) -> ModelInfo:
     )
 
 
-def _itemsize(data_type: int) -> int:
-    from onnx import helper
-
-    try:
-        return helper.tensor_dtype_to_np_dtype(data_type).itemsize
-    except (KeyError, TypeError):
-        return 1  # 4-bit and other packed types: counted as one byte per element at most
-
-
 def _tensor_info(value: Any) -> TensorInfo:
-    from onnx import helper
 
     ttype = value.type.tensor_type
-    dtype = (
-        helper.tensor_dtype_to_string(ttype.elem_type).removeprefix("TensorProto.").lower() if ttype.elem_type else "?"
-    )
+    dtype = dtype_name(ttype.elem_type)
     if not ttype.HasField("shape"):
         return TensorInfo(value.name, dtype, None)
     shape: list[int | str | None] = []
@@ -175,7 +163,7 @@ def _node_info(node: Any) -> NodeInfo:
     for a in node.attribute:
         value = helper.get_attribute_value(a)
         if hasattr(value, "dims"):  # TensorProto
-            dtype = helper.tensor_dtype_to_string(value.data_type).removeprefix("TensorProto.").lower()
+            dtype = dtype_name(value.data_type)
             value = f"tensor {list(value.dims)} {dtype}"
         elif hasattr(value, "node"):  # GraphProto (If/Loop bodies)
             value = f"graph '{value.name}' ({len(value.node)} nodes)"
