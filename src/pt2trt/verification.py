@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pt2trt.backends.base import Runner
+from pt2trt.backends.tensorrt import is_engine_file
 from pt2trt.compare.tensors import Comparison, compare_outputs
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.feeds import Feed, load_feed, random_feed, specs_from_feed
@@ -105,6 +107,24 @@ def _dynamic_from_graph(spec: InputSpec, graph_specs: Sequence[InputSpec]) -> In
     return InputSpec(spec.name, spec.shape, spec.dtype, graph.dynamic)
 
 
+def _source_onnx(path: Path) -> Path:
+    """The ONNX describing the model under test: ``path`` itself, or for an engine the ONNX it was built from."""
+    if not is_engine_file(path):
+        return path
+    from pt2trt.files import existing_file
+    from pt2trt.tensorrt.metadata import read_metadata, sidecar_path
+
+    metadata = read_metadata(existing_file(path, "engine file"))
+    recorded = Path(metadata.onnx_path) if metadata else None
+    for candidate in [recorded, path.parent / recorded.name] if recorded else []:
+        if candidate.is_file():
+            return candidate
+    raise Pt2trtError(
+        f"verifying {path} needs the ONNX it was built from, named in its metadata {sidecar_path(path).name}",
+        "Keep the engine's .json metadata and its ONNX (pt2trt build records both), or verify the ONNX itself",
+    )
+
+
 def verify(
     model: str | torch.nn.Module | LoadedModel,
     onnx_path: str | Path,
@@ -122,6 +142,9 @@ def verify(
 ) -> VerifyResult:
     """Run ``model`` in PyTorch and ``onnx_path`` in ONNX Runtime on the same inputs and compare every output.
 
+    ``onnx_path`` may also be a TensorRT engine (``.engine``/``.plan``/``.trt``) built by ``pt2trt build``: it runs
+    with the TensorRT runner, its inputs described by the ONNX recorded in its metadata.
+
     Inputs default to the shapes recorded at export (seeded random values); ``batch`` re-sizes dynamic batch
     axes; ``data`` takes ``.npy``/``.npz`` files and ``feed`` ready arrays instead of random values.
     """
@@ -129,7 +152,7 @@ def verify(
     from pt2trt.backends.torch import TorchRunner
 
     path = Path(onnx_path)
-    proto = load_onnx(path, load_external_data=False)
+    proto = load_onnx(_source_onnx(path), load_external_data=False)
     graph_names = [str(s.name) for s in onnx_input_specs(proto)]
     if feed is None and data:
         feed = load_feed(data, graph_names)
@@ -152,12 +175,19 @@ def verify(
         reference = torch_runner.infer(feed)
         seconds["torch"] = torch_runner.last_inference_seconds or 0.0
     start = time.perf_counter()
-    with OnnxRuntimeRunner(path, providers=providers) as ort_runner:
-        seconds["onnxruntime_load"] = time.perf_counter() - start
+    if is_engine_file(path):  # an engine is the model under test: run it with TensorRT instead of ONNX Runtime
+        from pt2trt.backends.tensorrt import TensorRTRunner
+
+        candidate_runner: Runner = TensorRTRunner(path)
+    else:
+        candidate_runner = OnnxRuntimeRunner(path, providers=providers)
+    backend = candidate_runner.backend
+    with candidate_runner as runner:
+        seconds[f"{backend}_load"] = time.perf_counter() - start
         try:
-            candidate = ort_runner.infer(feed)
+            candidate = runner.infer(feed)
         except Pt2trtError as exc:
             raise Pt2trtError(f"{exc.message} (inputs {', '.join(map(str, specs))})", exc.hint) from exc
-        seconds["onnxruntime"] = ort_runner.last_inference_seconds or 0.0
+        seconds[backend] = runner.last_inference_seconds or 0.0
     comparison = compare_outputs(reference, candidate, rtol=rtol, atol=atol)
     return VerifyResult(str(spec_text), path, specs, comparison, seconds)

@@ -11,6 +11,7 @@ from pt2trt.errors import UsageError
 RUNNERS: dict[str, str] = {
     "torch": "pt2trt.backends.torch:TorchRunner",
     "onnxruntime": "pt2trt.backends.onnxruntime:OnnxRuntimeRunner",
+    "tensorrt": "pt2trt.backends.tensorrt:TensorRTRunner",
 }
 
 

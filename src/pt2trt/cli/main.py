@@ -15,6 +15,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("pt2trt.cli.check", "Validate an ONNX file: checker (full) and strict shape inference."),
     "inspect": ("pt2trt.cli.inspect", "Show an ONNX model's versions, I/O, ops, parameters and runtime support."),
     "verify": ("pt2trt.cli.verify", "Check that ONNX Runtime reproduces PyTorch on the same inputs."),
+    "build": ("pt2trt.cli.build", "Build a TensorRT engine from ONNX (or print the build plan with --dry-run)."),
 }
 
 

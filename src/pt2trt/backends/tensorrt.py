@@ -1,0 +1,275 @@
+"""TensorRT runner: a serialized engine on a CUDA GPU, through TensorRT's tensor-name API.
+
+Inputs and outputs are addressed by name (``set_input_shape``, ``set_tensor_address``, ``execute_async_v3``), the
+API of TensorRT 10 and 11 that 8.5+ already has, so one code path serves 8.6, 10 and 11. Shapes are set per call
+and checked against the engine's optimization profile first. Device memory is PyTorch's: ``infer`` takes and
+returns numpy arrays; ``infer_torch`` takes CUDA tensors and uses them in place (no copies) when their device,
+dtype and layout already fit.
+
+Before TensorRT sees the engine, its metadata file (``MODEL.engine.json``) is checked against the installed
+TensorRT and the GPU (:func:`pt2trt.tensorrt.metadata.check_engine`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from pt2trt.backends.base import Runner, TensorMeta
+from pt2trt.errors import Pt2trtError, UsageError
+from pt2trt.files import existing_file
+
+if TYPE_CHECKING:
+    import torch
+
+    from pt2trt.tensorrt.metadata import EngineMetadata
+
+#: TensorRT DataType member name -> numpy/torch dtype name
+TRT_DTYPES = {
+    "FLOAT": "float32", "HALF": "float16", "BF16": "bfloat16", "INT8": "int8", "INT32": "int32",
+    "INT64": "int64", "BOOL": "bool", "UINT8": "uint8",
+}  # fmt: skip
+ENGINE_SUFFIXES = (".engine", ".plan", ".trt")
+
+
+@dataclass(frozen=True)
+class EngineTensor:
+    """One engine I/O tensor: its engine shape has -1 for dynamic dims; inputs carry the profile's range."""
+
+    name: str
+    is_input: bool
+    dtype: str
+    shape: tuple[int, ...]
+    profile: tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]] | None = None
+
+
+def is_engine_file(path: str | Path) -> bool:
+    return Path(path).suffix.lower() in ENGINE_SUFFIXES
+
+
+def dtype_name(trt_dtype: Any) -> str:
+    """A TensorRT DataType as a numpy/torch dtype name; FP8/INT4/FP4 I/O is not supported by this runner."""
+    name = getattr(trt_dtype, "name", str(trt_dtype).rpartition(".")[2])
+    if name not in TRT_DTYPES:
+        raise Pt2trtError(f"engine I/O of TensorRT type {name} is not supported by the pt2trt runner")
+    return TRT_DTYPES[name]
+
+
+def _dims(shape: Sequence[int]) -> str:
+    return "x".join(map(str, shape)) or "scalar"
+
+
+def check_shape(tensor: EngineTensor, shape: Sequence[int], profile_index: int = 0) -> None:
+    """Raise a user error unless ``shape`` fits the input's engine shape and optimization profile."""
+    shape = tuple(int(d) for d in shape)
+    if len(shape) != len(tensor.shape):
+        raise Pt2trtError(
+            f"input '{tensor.name}' has shape {_dims(shape)} but the engine takes rank {len(tensor.shape)} "
+            f"({_dims(tensor.shape)})"
+        )
+    fixed = [(i, d) for i, d in enumerate(tensor.shape) if d >= 0 and shape[i] != d]
+    if fixed:
+        axis, size = fixed[0]
+        raise Pt2trtError(
+            f"input '{tensor.name}' has shape {_dims(shape)} but the engine fixes dim {axis} at {size} "
+            f"({_dims(tensor.shape)})"
+        )
+    if tensor.profile is not None:
+        low, _, high = tensor.profile
+        if not all(a <= s <= b for a, s, b in zip(low, shape, high)):
+            raise Pt2trtError(
+                f"input '{tensor.name}' shape {_dims(shape)} is outside the engine's optimization profile "
+                f"{profile_index} (min {_dims(low)}, max {_dims(high)})",
+                "Feed shapes within the profile, or rebuild the engine with a wider --min-shapes/--max-shapes",
+            )
+
+
+def deserialize(runtime: Any, data: bytes, path: str | Path) -> Any:
+    """``runtime.deserialize_cuda_engine`` with a one-line error for a corrupt or foreign engine."""
+    engine = None
+    try:
+        engine = runtime.deserialize_cuda_engine(data)
+    except Exception:  # TensorRT raises or returns None depending on the version
+        engine = None
+    if engine is None:
+        raise Pt2trtError(
+            f"TensorRT cannot load {path}: the file is corrupt, not a TensorRT engine, or from another TensorRT "
+            "version or GPU",
+            "Rebuild it with `pt2trt build MODEL.onnx -o ENGINE --force`",
+        )
+    return engine
+
+
+class TensorRTRunner(Runner):
+    """Runs a TensorRT engine file (or serialized engine bytes) on one CUDA device."""
+
+    backend = "tensorrt"
+
+    def __init__(
+        self,
+        engine: str | Path | bytes,
+        *,
+        profile: int = 0,
+        device: int = 0,
+        check_metadata: bool = True,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(name)
+        if not isinstance(engine, bytes):
+            engine = existing_file(engine, "engine file")
+        if profile < 0:
+            raise UsageError(f"profile index must be >= 0, got {profile}")
+        self.engine_source = engine
+        self.profile = profile
+        self.device = device
+        self.check_metadata = check_metadata
+        self.metadata: EngineMetadata | None = None
+        self.tensors: list[EngineTensor] = []
+        self._trt: Any = None
+        self._runtime: Any = None
+        self._engine: Any = None
+        self._context: Any = None
+        self._stream: Any = None
+
+    # -- lifecycle ----------------------------------------------------------------------------------------------
+    def _activate(self) -> None:
+        from pt2trt.tensorrt.metadata import check_engine
+        from pt2trt.tensorrt.versions import import_tensorrt, require_gpu
+
+        trt = import_tensorrt()
+        gpu = require_gpu(self.device)
+        torch = _cuda_torch()
+        if isinstance(self.engine_source, Path):
+            if self.check_metadata:
+                self.metadata = check_engine(self.engine_source, trt.__version__, gpu)
+            data = self.engine_source.read_bytes()
+        else:
+            data = self.engine_source
+        self._trt = trt
+        self._logger = trt.Logger(trt.Logger.ERROR)
+        self._runtime = trt.Runtime(self._logger)
+        with torch.cuda.device(self.device):
+            label = self.engine_source if isinstance(self.engine_source, Path) else "<engine bytes>"
+            self._engine = deserialize(self._runtime, data, label)
+            self._context = self._engine.create_execution_context()
+            if self._context is None:
+                raise Pt2trtError("TensorRT could not create an execution context (out of GPU memory?)")
+            self._stream = torch.cuda.Stream(self.device)
+            profiles = self._engine.num_optimization_profiles
+            if self.profile >= profiles:
+                raise UsageError(
+                    f"the engine has {profiles} optimization profile(s); profile {self.profile} does not exist"
+                )
+            if self.profile:
+                self._context.set_optimization_profile_async(self.profile, self._stream.cuda_stream)
+        self.tensors = self._read_io()
+
+    def _read_io(self) -> list[EngineTensor]:
+        trt, engine = self._trt, self._engine
+        tensors = []
+        for i in range(engine.num_io_tensors):
+            name = engine.get_tensor_name(i)
+            is_input = engine.get_tensor_mode(name) == trt.TensorIOMode.INPUT
+            shape = tuple(engine.get_tensor_shape(name))
+            profile = None
+            if is_input and any(d < 0 for d in shape):
+                low, opt, high = engine.get_tensor_profile_shape(name, self.profile)
+                profile = (tuple(low), tuple(opt), tuple(high))
+            tensors.append(EngineTensor(name, is_input, dtype_name(engine.get_tensor_dtype(name)), shape, profile))
+        return tensors
+
+    def _deactivate(self) -> None:
+        self._context = self._engine = self._runtime = self._stream = None
+
+    # -- I/O description ----------------------------------------------------------------------------------------
+    def input_metadata(self) -> list[TensorMeta]:
+        inputs = [t for t in self.tensors if t.is_input]
+        return [TensorMeta(t.name, t.dtype, tuple(d if d >= 0 else None for d in t.shape)) for t in inputs]
+
+    def output_names(self) -> list[str]:
+        return [t.name for t in self.tensors if not t.is_input]
+
+    # -- inference ----------------------------------------------------------------------------------------------
+    def _infer(self, feed: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        torch = _cuda_torch()
+        tensors = {}
+        with torch.cuda.stream(self._stream):
+            for t in self.tensors:
+                if t.is_input:
+                    array = np.ascontiguousarray(feed[t.name])
+                    if array.dtype.name != t.dtype:
+                        raise Pt2trtError(
+                            f"input '{t.name}' is {array.dtype.name}, the engine takes {t.dtype}",
+                            f"Convert it (array.astype('{t.dtype}'))",
+                        )
+                    tensors[t.name] = torch.from_numpy(array).to(f"cuda:{self.device}", non_blocking=True)
+        outputs = self._execute(tensors)
+        return {n: (v.float() if v.dtype == torch.bfloat16 else v).cpu().numpy() for n, v in outputs.items()}
+
+    def infer_torch(self, feed: Mapping[str, torch.Tensor], *, check: bool = True) -> dict[str, torch.Tensor]:
+        """Run on torch tensors; CUDA tensors on this device with the engine's dtype are used without copies.
+
+        Returns CUDA tensors, one per output, in the engine's output order.
+        """
+        if not self.is_active:
+            raise RuntimeError("TensorRTRunner must be activated before infer_torch() (use it in a with block)")
+        if check:
+            self._check_feed(feed)  # type: ignore[arg-type]
+        torch = _cuda_torch()
+        device = torch.device(f"cuda:{self.device}")
+        tensors = {}
+        for t in self.tensors:
+            if t.is_input:
+                value = feed[t.name]
+                wanted = getattr(torch, t.dtype)
+                if value.dtype != wanted:
+                    raise Pt2trtError(f"input '{t.name}' is {value.dtype}, the engine takes torch.{t.dtype}")
+                in_place = value.device == device and value.is_contiguous()
+                tensors[t.name] = value if in_place else value.to(device).contiguous()
+        self._stream.wait_stream(torch.cuda.current_stream(device))  # inputs computed on the default stream
+        return self._execute(tensors)
+
+    def _execute(self, inputs: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        torch = _cuda_torch()
+        context = self._context
+        for t in self.tensors:
+            if t.is_input:
+                value = inputs[t.name]
+                check_shape(t, tuple(value.shape), self.profile)
+                context.set_input_shape(t.name, tuple(value.shape))
+                context.set_tensor_address(t.name, value.data_ptr())
+        outputs = {}
+        for t in self.tensors:
+            if t.is_input:
+                continue
+            shape = tuple(context.get_tensor_shape(t.name))
+            if any(d < 0 for d in shape):
+                raise Pt2trtError(
+                    f"output '{t.name}' has a data-dependent shape ({_dims(shape)}), which the pt2trt runner does "
+                    "not support yet",
+                    "Run the engine with Polygraphy's TrtRunner (polygraphy run ENGINE --trt), which allocates such "
+                    "outputs after execution",
+                )
+            out = torch.empty(shape, dtype=getattr(torch, t.dtype), device=f"cuda:{self.device}")
+            context.set_tensor_address(t.name, out.data_ptr())
+            outputs[t.name] = out
+        if not context.execute_async_v3(self._stream.cuda_stream):
+            raise Pt2trtError("TensorRT execution failed (execute_async_v3 returned False)")
+        self._stream.synchronize()
+        return outputs
+
+
+def _cuda_torch() -> Any:
+    """PyTorch with CUDA: the runner allocates and moves device memory with it."""
+    import torch
+
+    if not torch.cuda.is_available():
+        raise Pt2trtError(
+            f"PyTorch {torch.__version__} here has no CUDA device, and the TensorRT runner moves data with it",
+            "Install a CUDA build of torch on the GPU machine; on CPU use ONNX Runtime (`pt2trt verify`)",
+        )
+    return torch

@@ -1,0 +1,523 @@
+"""A static TensorRT lint for ONNX models, run on CPU: what the target's ONNX parser will reject or change.
+
+The operator tables come from onnx/onnx-tensorrt ``docs/operators.md`` for each TensorRT version and live in
+``pt2trt/data/tensorrt_onnx_ops.json`` with their source. Each :class:`Finding` names the node, its op, why it is a
+problem for TensorRT and what to do about it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pt2trt.onnx.load import load_onnx
+from pt2trt.tensorrt.versions import Target, parse_target
+
+if TYPE_CHECKING:
+    import numpy as np
+    import onnx
+
+SEVERITIES = ("error", "warning", "info")
+FOLD_HINT = "Fold constants first (polygraphy surgeon sanitize MODEL.onnx --fold-constants -o folded.onnx, or onnxsim)"
+_QUANT_OPS = {"ConvInteger", "MatMulInteger", "QLinearConv", "QLinearMatMul", "DynamicQuantizeLinear"}
+_OP_FIXES = {
+    **{op: "Quantize with QuantizeLinear/DequantizeLinear pairs instead (onnxruntime.quantization.quantize_static "
+           "with quant_format=QuantFormat.QDQ, or NVIDIA ModelOpt), which TensorRT fuses into INT8 kernels"
+       for op in _QUANT_OPS},
+}  # fmt: skip
+_GENERIC_FIX = (
+    "Avoid it in the PyTorch model before export, rewrite it with onnx-graphsurgeon, or supply a TensorRT plugin; "
+    "ONNX Runtime still runs the model (`pt2trt verify`)"
+)
+_NOT_CONSTANT_OPS = {"RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike", "Multinomial",
+                     "Bernoulli", "Loop", "If", "Scan"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing the TensorRT parser will reject (error), may reject or change (warning), or needs (info)."""
+
+    severity: str
+    code: str
+    node: str
+    op: str
+    why: str
+    fix: str
+    documented: str = ""  # the restriction as operators.md words it
+
+    def to_dict(self) -> dict[str, str]:
+        return vars(self).copy()
+
+    def line(self) -> str:
+        return f"{self.severity}: {self.node} ({self.op}): {self.why}. {self.fix}"
+
+
+@dataclass
+class TrtCompatReport:
+    """The lint of one model for one TensorRT target."""
+
+    path: Path | None
+    target: Target
+    table: str
+    table_source: str
+    opset: int | None
+    findings: list[Finding] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return not self.errors
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    def by_code(self, code: str) -> list[Finding]:
+        return [f for f in self.findings if f.code == code]
+
+    def summary(self) -> str:
+        counts = {s: sum(f.severity == s for f in self.findings) for s in SEVERITIES}
+        verdict = "no blocking issue found" if self.passed else "the parser will reject this model"
+        return (
+            f"TensorRT {self.target.name} lint (parser table {self.table}, opset {self.opset}): {verdict} "
+            f"({counts['error']} errors, {counts['warning']} warnings, {counts['info']} notes)"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target.cli_name,
+            "passed": self.passed,
+            "opset": self.opset,
+            "operator_table": self.table,
+            "operator_table_source": self.table_source,
+            "note": self.note,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+@cache
+def operator_data() -> dict[str, Any]:
+    """The packaged operator tables and target descriptions."""
+    return json.loads(resources.files("pt2trt").joinpath("data/tensorrt_onnx_ops.json").read_text())
+
+
+def trt_compatibility(path: str | Path, target: str | Target) -> TrtCompatReport:
+    """Lint the ONNX file at ``path`` for a TensorRT target (``8.6``, ``10``, ``11`` or ``trt-10``...)."""
+    model = load_onnx(path, load_external_data=False)
+    report = lint_model(model, target)
+    report.path = Path(path)
+    return report
+
+
+def lint_model(model: onnx.ModelProto, target: str | Target) -> TrtCompatReport:
+    """Lint an in-memory ONNX model (weights in external files are not read)."""
+    tgt = target if isinstance(target, Target) else parse_target(target)
+    data = operator_data()
+    info = data["targets"][tgt.name]
+    table = data["tables"][info["table"]]
+    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
+    report = TrtCompatReport(None, tgt, info["table"], table["source"], opset, note=info.get("note", ""))
+    graph = _GraphFacts(model)
+    report.findings.extend(_opset_findings(opset, info))
+    oldest = data["tables"].get(info.get("oldest_table", ""), {}).get("ops")
+    for node in graph.walk():
+        report.findings.extend(_node_findings(node, table["ops"], oldest, tgt, info, graph))
+    report.findings.extend(_type_findings(graph, info))
+    report.findings.extend(_dynamic_input_findings(model))
+    order = {s: i for i, s in enumerate(SEVERITIES)}
+    report.findings.sort(key=lambda f: order[f.severity])
+    return report
+
+
+# -- the graph ------------------------------------------------------------------------------------------------------
+class _GraphFacts:
+    """What the checks need: constants and their values, inferred types, consumers, the opset."""
+
+    def __init__(self, model: onnx.ModelProto) -> None:
+        from onnx import numpy_helper, shape_inference
+
+        self.model = model
+        self.opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 1)
+        try:
+            inferred = shape_inference.infer_shapes(model)
+        except Exception:  # a model shape inference cannot handle is still linted, with fewer type facts
+            inferred = model
+        g = inferred.graph
+        self.types = {v.name: v.type for v in [*g.input, *g.value_info, *g.output]}
+        self.initializers = {t.name: t for t in self._all_initializers()}
+        self.values: dict[str, Any] = {}
+        self.constants: set[str] = set(self.initializers)
+        for node in self.walk():  # If/Loop bodies too: a body's Constant feeds the body's nodes
+            if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
+                self.constants.update(node.output)
+                value = next((a.t for a in node.attribute if a.name == "value"), None)
+                if value is not None:
+                    self.values[node.output[0]] = numpy_helper.to_array(value)
+            elif self._foldable(node):
+                self.constants.update(node.output)
+        self.consumed = {i for n in self.walk() for i in n.input} | {o.name for o in model.graph.output}
+
+    def _foldable(self, node: onnx.NodeProto) -> bool:
+        """True when constant folding would replace the node: Shape of a static tensor, or all inputs constant."""
+        if node.op_type == "Shape":
+            return self._static(node.input[0])
+        return (
+            node.op_type not in _NOT_CONSTANT_OPS
+            and bool(node.input)
+            and all(not i or i in self.constants for i in node.input)
+        )
+
+    def _static(self, name: str) -> bool:
+        t = self.types.get(name)
+        if t is None or not t.tensor_type.HasField("shape"):
+            return False
+        return all(d.HasField("dim_value") for d in t.tensor_type.shape.dim)
+
+    def _all_initializers(self) -> Iterator[onnx.TensorProto]:
+        yield from self.model.graph.initializer
+        for node in self.walk():
+            for attr in node.attribute:
+                yield from (t for g in [attr.g, *attr.graphs] for t in g.initializer)
+
+    def walk(self) -> Iterator[onnx.NodeProto]:
+        """Every node, including those inside If/Loop/Scan bodies."""
+        from onnx import helper
+
+        stack = list(reversed(self.model.graph.node))
+        while stack:
+            node = stack.pop()
+            yield node
+            for attr in node.attribute:
+                value = helper.get_attribute_value(attr)
+                graphs = value if isinstance(value, list) else [value]
+                for sub in graphs:
+                    if hasattr(sub, "node"):
+                        stack.extend(reversed(sub.node))
+
+    def value(self, name: str) -> np.ndarray | None:
+        from onnx import numpy_helper
+
+        if name in self.values:
+            return self.values[name]
+        tensor = self.initializers.get(name)
+        if tensor is None or tensor.data_location == 1:  # external data is not read
+            return None
+        return numpy_helper.to_array(tensor)
+
+    def rank(self, name: str) -> int | None:
+        t = self.types.get(name)
+        if t is None or not t.tensor_type.HasField("shape"):
+            return None
+        return len(t.tensor_type.shape.dim)
+
+
+def _label(node: onnx.NodeProto) -> str:
+    return node.name or (f"<{node.op_type} -> {node.output[0]}>" if node.output else f"<{node.op_type}>")
+
+
+def _attr(node: onnx.NodeProto, name: str) -> Any:
+    from onnx import helper
+
+    for a in node.attribute:
+        if a.name == name:
+            value = helper.get_attribute_value(a)
+            return value.decode() if isinstance(value, bytes) else value
+    return None
+
+
+def _input_index(node: onnx.NodeProto, name: str, opset: int) -> int | None:
+    import onnx.defs
+
+    try:
+        schema = onnx.defs.get_schema(node.op_type, opset, node.domain)
+    except onnx.defs.SchemaError:
+        return None
+    names = [i.name for i in schema.inputs]
+    return names.index(name) if name in names else None
+
+
+# -- findings -------------------------------------------------------------------------------------------------------
+def _opset_findings(opset: int | None, info: dict[str, Any]) -> list[Finding]:
+    low, high = info.get("opset_min"), info.get("opset_max")
+    newer = info.get("newer_opsets", {})
+    if opset is None:
+        return [Finding("error", "opset", "(model)", "-", "the model imports no ai.onnx opset", "Export it again")]
+    if low is not None and opset < low:
+        return [
+            Finding(
+                "error", "opset", "(model)", "-",
+                f"opset {opset} is older than the TensorRT parser supports (opset {low} to {high})",
+                f"Re-export with --opset {high}, or convert it with onnx.version_converter.convert_version",
+            )
+        ]  # fmt: skip
+    if high is not None and opset > high:
+        if str(opset) in newer:
+            why = f"opset {opset} needs TensorRT {newer[str(opset)]} or newer (older releases parse up to {high})"
+        else:
+            why = f"opset {opset} is newer than the newest the TensorRT parser documents ({high})"
+        return [
+            Finding(
+                "warning", "opset", "(model)", "-", why,
+                f"Re-export with --opset {high}, or convert it with onnx.version_converter.convert_version",
+            )
+        ]  # fmt: skip
+    return []
+
+
+def _node_findings(
+    node: onnx.NodeProto,
+    ops: dict[str, Any],
+    oldest: dict[str, Any] | None,
+    target: Target,
+    info: dict[str, Any],
+    graph: _GraphFacts,
+) -> list[Finding]:
+    label, op = _label(node), node.op_type
+    if node.domain == "ai.onnx.ml":
+        why = "TensorRT's ONNX parser supports no ai.onnx.ml (classical ML) operator"
+        return [Finding("error", "unsupported-op", label, f"ai.onnx.ml::{op}", why, _GENERIC_FIX)]
+    if node.domain not in ("", "ai.onnx"):
+        return [
+            Finding(
+                "warning", "plugin", label, f"{node.domain}::{op}",
+                f"custom-domain op: the parser imports it only as a TensorRT plugin named '{op}'",
+                "Load a plugin library that registers it when building and running (trtexec --staticPlugins, "
+                "polygraphy --plugins), or replace the op",
+            )
+        ]  # fmt: skip
+    entry = ops.get(op)
+    if entry is None:
+        return [
+            Finding(
+                "error", "plugin", label, op,
+                f"{op} is not in the TensorRT {target.name} parser's operator table: the parser looks for a plugin "
+                f"named '{op}' and fails without one",
+                _OP_FIXES.get(op, _GENERIC_FIX),
+            )
+        ]  # fmt: skip
+    if not entry["supported"]:
+        return [
+            Finding(
+                "error", "unsupported-op", label, op,
+                f"the TensorRT {target.name} ONNX parser does not support {op} (onnx-tensorrt operators.md)",
+                _OP_FIXES.get(op, _GENERIC_FIX),
+            )
+        ]  # fmt: skip
+    findings = []
+    if oldest is not None and not oldest.get(op, {}).get("supported", False):
+        findings.append(
+            Finding(
+                "warning", "newer-parser", label, op,
+                f"{op} is supported by the TensorRT {info['table']} parser but not by {info['oldest_table']}",
+                f"Use a recent TensorRT {target.name}.x (the {info['table']} parser or newer)",
+            )
+        )  # fmt: skip
+    restriction = entry.get("restrictions", "")
+    for check in entry.get("checks", []):
+        finding = _CHECKS[check["kind"]](node, check, graph)
+        if finding is not None:
+            severity, why, fix = finding
+            findings.append(Finding(severity, "restriction", label, op, why, fix, restriction))
+    return findings
+
+
+def _check_constant_inputs(node: onnx.NodeProto, check: dict, graph: _GraphFacts) -> tuple[str, str, str] | None:
+    for name in check["inputs"]:
+        index = _input_index(node, name, graph.opset)
+        if index is None or index >= len(node.input) or not node.input[index]:
+            continue
+        tensor = node.input[index]
+        if tensor not in graph.constants:
+            if check["strict"]:
+                why = f"input '{name}' ({tensor}) must be an initializer but is computed at run time"
+                return "error", why, FOLD_HINT
+            return (
+                "warning",
+                f"input '{name}' ({tensor}) must resolve to a constant at build time and is computed from the inputs",
+                FOLD_HINT,
+            )
+    return None
+
+
+def _check_spatial_rank(node: onnx.NodeProto, check: dict, graph: _GraphFacts) -> tuple[str, str, str] | None:
+    kernel = _attr(node, "kernel_shape")
+    spatial = len(kernel) if kernel else (graph.rank(node.input[0]) or 0) - 2
+    if spatial > 0 and spatial not in check["allowed"]:
+        return (
+            "error",
+            f"{spatial}D pooling; TensorRT pools over 2 or 3 spatial dims only",
+            "Reshape to 2D around the pooling (Unsqueeze before, Squeeze after) in the model",
+        )
+    return None
+
+
+def _check_unit_dilations(node: onnx.NodeProto, check: dict, graph: _GraphFacts) -> tuple[str, str, str] | None:
+    dilations = _attr(node, "dilations")
+    if dilations and any(d != 1 for d in dilations):
+        return "error", f"dilations {list(dilations)} are not all ones", "Use an undilated pooling window"
+    return None
+
+
+def _check_first_output_only(node: onnx.NodeProto, check: dict, graph: _GraphFacts) -> tuple[str, str, str] | None:
+    extra = [o for o in node.output[1:] if o]
+    if not extra:
+        return None
+    if any(o in graph.consumed for o in extra):
+        return (
+            "error",
+            f"output(s) {', '.join(extra)} are used but only the first output is supported",
+            "Do not use the extra outputs in the model (e.g. max_pool2d(..., return_indices=False))",
+        )
+    return (
+        "warning",
+        f"unused output(s) {', '.join(extra)} are declared but only the first output is supported",
+        "Drop the unused outputs from the node (onnx-graphsurgeon: clear node.outputs[1:], graph.cleanup())",
+    )
+
+
+def _check_zero_input(node: onnx.NodeProto, check: dict, graph: _GraphFacts) -> tuple[str, str, str] | None:
+    index = _input_index(node, check["input"], graph.opset)
+    if index is None or index >= len(node.input) or not node.input[index]:
+        return None
+    value = graph.value(node.input[index])
+    if value is not None and value.any():
+        return (
+            "error",
+            f"{check['input']} is not zero: TensorRT quantizes symmetrically",
+            "Quantize symmetrically (zero points 0): e.g. onnxruntime quantize_static(..., "
+            "extra_options={'ActivationSymmetric': True, 'WeightSymmetric': True})",
+        )
+    return None
+
+
+def _check_attr_in(node: onnx.NodeProto, check: dict, graph: _GraphFacts) -> tuple[str, str, str] | None:
+    value = _attr(node, check["attr"])
+    if value is not None and value not in check["values"]:
+        allowed = ", ".join(map(str, check["values"]))
+        return (
+            "error",
+            f"{check['attr']}={value!r} is not supported (supported: {allowed})",
+            f"Set {check['attr']} to one of {allowed} in the model, or replace the node",
+        )
+    return None
+
+
+def _check_constant_below(node: onnx.NodeProto, check: dict, graph: _GraphFacts) -> tuple[str, str, str] | None:
+    index = _input_index(node, check["input"], graph.opset)
+    if index is None or index >= len(node.input) or not node.input[index]:
+        return None
+    value = graph.value(node.input[index])
+    if value is not None and value.size and int(value.max()) >= check["limit"]:
+        return "error", f"{check['input']}={int(value.max())} is not below {check['limit']}", _GENERIC_FIX
+    return None
+
+
+def _check_attrs_absent(node: onnx.NodeProto, check: dict, graph: _GraphFacts) -> tuple[str, str, str] | None:
+    present = [a.name for a in node.attribute if a.name in check["attrs"]]
+    if present:
+        return "error", f"attribute(s) {', '.join(present)} are not supported", _GENERIC_FIX
+    return None
+
+
+def _check_einsum(node: onnx.NodeProto, check: dict, graph: _GraphFacts) -> tuple[str, str, str] | None:
+    equation = _attr(node, "equation") or ""
+    if "..." in equation:
+        return "error", f"equation '{equation}' uses an ellipsis", "Spell out every axis in the einsum equation"
+    return None
+
+
+def _check_attr_ignored(node: onnx.NodeProto, check: dict, graph: _GraphFacts) -> tuple[str, str, str] | None:
+    if _attr(node, check["attr"]) is not None:
+        return (
+            "info",
+            f"{check['attr']} is ignored: values will differ from ONNX Runtime's",
+            "Compare outputs that depend on it statistically, not elementwise",
+        )
+    return None
+
+
+def _check_input_rank(node: onnx.NodeProto, check: dict, graph: _GraphFacts) -> tuple[str, str, str] | None:
+    rank = graph.rank(node.input[check["input"]]) if len(node.input) > check["input"] else None
+    if rank is not None and rank != check["rank"]:
+        return "error", f"input has rank {rank}, TensorRT needs rank {check['rank']}", _GENERIC_FIX
+    return None
+
+
+_CHECKS = {
+    "constant_inputs": _check_constant_inputs,
+    "spatial_rank": _check_spatial_rank,
+    "unit_dilations": _check_unit_dilations,
+    "first_output_only": _check_first_output_only,
+    "zero_input": _check_zero_input,
+    "attr_in": _check_attr_in,
+    "constant_below": _check_constant_below,
+    "attrs_absent": _check_attrs_absent,
+    "einsum_no_ellipsis": _check_einsum,
+    "attr_ignored": _check_attr_ignored,
+    "input_rank": _check_input_rank,
+}
+
+
+def _type_findings(graph: _GraphFacts, info: dict[str, Any]) -> list[Finding]:
+    import numpy as np
+    from onnx import TensorProto
+
+    findings = []
+    doubles = sorted(
+        {name for name, t in graph.types.items() if t.tensor_type.elem_type == TensorProto.DOUBLE}
+        | {t.name for t in graph.initializers.values() if t.data_type == TensorProto.DOUBLE}
+    )
+    if doubles:
+        findings.append(
+            Finding(
+                "warning", "double", ", ".join(doubles[:5]) + (" ..." if len(doubles) > 5 else ""), "-",
+                f"{len(doubles)} DOUBLE tensor(s): TensorRT casts DOUBLE down to FLOAT, clamping to +-FLT_MAX",
+                "Export in float32 (model.float() before export) so that the engine computes what ONNX Runtime does",
+            )
+        )  # fmt: skip
+    if info.get("int64") == "cast":
+        int64 = [t.name for t in graph.initializers.values() if t.data_type == TensorProto.INT64]
+        int64 += [name for name, value in graph.values.items() if value.dtype == np.int64]
+        if int64:
+            info32 = np.iinfo(np.int32)
+            clamped = []
+            for name in int64:
+                value = graph.value(name)
+                if value is not None and value.size and (value.max() > info32.max or value.min() < info32.min):
+                    clamped.append(name)
+            why = f"{len(int64)} INT64 constant(s) will be cast to INT32"
+            if clamped:
+                why += f"; {len(clamped)} hold values outside INT32 that will be clamped ({', '.join(clamped[:5])})"
+            findings.append(
+                Finding(
+                    "warning" if clamped else "info", "int64", "(constants)", "-", why,
+                    "Usually harmless (shapes, indices, INT64_MAX slice ends); check outputs with a GPU run",
+                )
+            )  # fmt: skip
+    return findings
+
+
+def _dynamic_input_findings(model: onnx.ModelProto) -> list[Finding]:
+    initializers = {t.name for t in model.graph.initializer}
+    findings = []
+    for value in model.graph.input:
+        if value.name in initializers or not value.type.tensor_type.HasField("shape"):
+            continue
+        dims = value.type.tensor_type.shape.dim
+        dynamic = [d.dim_param or "?" for d in dims if not d.HasField("dim_value")]
+        if not dynamic:
+            continue
+        example = "x".join(str(d.dim_value) if d.HasField("dim_value") else "N" for d in dims)
+        findings.append(
+            Finding(
+                "info", "dynamic-shape", value.name, "input",
+                f"dynamic dim(s) {', '.join(dynamic)}: TensorRT needs an optimization profile (min/opt/max shapes)",
+                f"Build with --min-shapes/--opt-shapes/--max-shapes {value.name}:{example} (N the sizes to support)",
+            )
+        )  # fmt: skip
+    return findings
