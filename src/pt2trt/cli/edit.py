@@ -1,0 +1,114 @@
+"""``pt2trt edit``: its flags come from the table of edits (``pt2trt.onnx.edits.EDITS``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pt2trt.cli.options import console, force_option, input_option, json_option, print_json
+from pt2trt.onnx.edits import EDITS, EditDef
+
+
+def default_output(onnx_file: str) -> str:
+    p = Path(onnx_file)
+    return str(p.with_name(f"{p.stem}-edited.onnx"))
+
+
+def _edit_option(edit: EditDef) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    if edit.metavar is None:
+        return click.option(edit.flag, edit.key, is_flag=True, default=None, help=edit.help)
+    if edit.optional_value:
+        return click.option(
+            edit.flag, edit.key, is_flag=False, flag_value="", default=None, metavar=edit.metavar, help=edit.help
+        )
+    return click.option(
+        edit.flag, edit.key, type=edit.value_type, multiple=edit.multiple, metavar=edit.metavar, help=edit.help
+    )
+
+
+def edits_from_options(values: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The edit flags that were given, in the table's order; a repeated non-combining flag is one edit per value."""
+    edits: list[tuple[str, Any]] = []
+    for key, edit in EDITS.items():
+        value = values.get(key)
+        if value is None or value == () or value is False:
+            continue
+        if edit.multiple and not edit.combine:
+            edits += [(key, v) for v in value]
+        else:
+            edits.append((key, list(value) if isinstance(value, tuple) else value))
+    return edits
+
+
+def _with_edit_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    for edit in reversed(list(EDITS.values())):
+        f = _edit_option(edit)(f)
+    return f
+
+
+@click.command("edit")
+@click.argument("onnx_file", metavar="IN.onnx")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="ONNX file to write [default: IN-edited.onnx].")
+@click.option("--recipe", type=click.Path(dir_okay=False), metavar="FILE.yaml", help="Edits to apply, in order.")
+@_with_edit_options
+@click.option(
+    "--no-verify", is_flag=True, help="Skip the ONNX Runtime runs (the checker and shape inference still run)."
+)
+@input_option("Example shape for inputs with dynamic axes [default: recorded at export, else batch 1].")
+@click.option("--rtol", type=float, default=1e-3, show_default=True, help="Relative tolerance of the checks.")
+@click.option("--atol", type=float, default=1e-4, show_default=True, help="Absolute tolerance of the checks.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random inputs.")
+@force_option
+@json_option
+def command(
+    onnx_file: str,
+    output: str | None,
+    recipe: str | None,
+    no_verify: bool,
+    inputs: list,
+    rtol: float,
+    atol: float,
+    seed: int,
+    force: bool,
+    as_json: bool,
+    **edit_values: Any,
+) -> None:
+    """Edit an ONNX graph (rename, reshape, uint8 input, remove/insert/replace nodes, extract, post-processing...).
+
+    \b
+    The recipe's edits run first, then the flags in the order listed here. Every edit ends with the ONNX checker and
+    shape inference; edits that keep the model's meaning are proven with ONNX Runtime (same outputs on random
+    inputs). Nothing is written unless every edit passed.
+    \b
+    Examples:
+      pt2trt edit r18.onnx -o r18-deploy.onnx --rename-input input=images --uint8-nhwc --append softmax
+      pt2trt edit det.onnx -o det-nms.onnx --append nms:iou=0.45,score=0.25,max=100
+      pt2trt edit r18.onnx -o part.onnx --extract input:/layer1/layer1.0/relu/Relu_output_0
+      pt2trt edit r18.onnx -o r18-deploy.onnx --recipe deploy.yaml
+    """
+    from pt2trt.onnx.edit import edit
+
+    result = edit(
+        onnx_file,
+        output or default_output(onnx_file),
+        edits_from_options(edit_values),
+        recipe=recipe,
+        verify=not no_verify,
+        inputs=inputs or None,
+        rtol=rtol,
+        atol=atol,
+        seed=seed,
+        force=force,
+    )
+    if as_json:
+        print_json(result.to_dict())
+        return
+    out = console()
+    for i, step in enumerate(result.steps, start=1):
+        out.print(f"{i}. [bold]{step.key}[/bold]: {step.description}", soft_wrap=True)
+        mark = "[green]verified[/green]: " if step.equivalence is not None else "note: "
+        out.print(f"   {mark}{step.status}", soft_wrap=True)
+    click.echo(result.closing_line())

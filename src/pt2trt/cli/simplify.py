@@ -1,0 +1,82 @@
+"""``pt2trt simplify``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from pt2trt.cli.options import console, force_option, input_option, json_option, print_json
+
+
+def default_output(onnx_file: str) -> str:
+    p = Path(onnx_file)
+    return str(p.with_name(f"{p.stem}-sim.onnx"))
+
+
+@click.command("simplify")
+@click.argument("onnx_file", metavar="IN.onnx")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="ONNX file to write [default: IN-sim.onnx].")
+@click.option(
+    "--engine",
+    type=click.Choice(["both", "onnxslim", "onnxsim"]),
+    default="both",
+    show_default=True,
+    help="both: the smallest equivalent result of onnxslim, onnxsim and onnxsim followed by onnxslim.",
+)
+@input_option("Example shape for inputs with dynamic axes [default: recorded at export, else batch 1].")
+@click.option("--rtol", type=float, default=1e-3, show_default=True, help="Relative tolerance of the check.")
+@click.option("--atol", type=float, default=1e-4, show_default=True, help="Absolute tolerance of the check.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random inputs.")
+@force_option
+@json_option
+def command(
+    onnx_file: str,
+    output: str | None,
+    engine: str,
+    inputs: list,
+    rtol: float,
+    atol: float,
+    seed: int,
+    force: bool,
+    as_json: bool,
+) -> None:
+    """Fold constants, drop dead nodes, fuse patterns; then prove with ONNX Runtime that the outputs did not change.
+
+    A result whose outputs differ beyond tolerance is refused and nothing is written (exit 1).
+    """
+    from rich.table import Table
+
+    from pt2trt.onnx.simplify import simplify
+
+    result = simplify(
+        onnx_file,
+        output or default_output(onnx_file),
+        engine=engine,
+        inputs=inputs or None,
+        rtol=rtol,
+        atol=atol,
+        seed=seed,
+        force=force,
+    )
+    if as_json:
+        print_json(result.to_dict())
+        return
+    out = console()
+    tried = Table(title="engines", title_justify="left", show_edge=False)
+    for col in ("engine", "nodes", "seconds", "result"):
+        tried.add_column(col, justify="right" if col in ("nodes", "seconds") else "left", no_wrap=col != "result")
+    for c in result.candidates:
+        mark = " [bold](kept)[/bold]" if c.engine == result.engine else ""
+        tried.add_row(c.engine, str(c.nodes if c.nodes is not None else "-"), f"{c.seconds:.1f}", c.status + mark)
+    out.print(tried)
+    ops = Table(title="nodes by op type", title_justify="left", show_edge=False)
+    for col in ("op", "before", "after", "change"):
+        ops.add_column(col, justify="left" if col == "op" else "right")
+    for op, before, after in result.op_rows():
+        change = f"{after - before:+d}" if after != before else ""
+        ops.add_row(op, str(before), str(after), change)
+    ops.add_row("[bold]total[/bold]", str(result.nodes_before), str(result.nodes_after),
+                f"{result.nodes_after - result.nodes_before:+d}")  # fmt: skip
+    out.print(ops)
+    click.echo(result.closing_line())
