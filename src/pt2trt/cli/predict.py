@@ -1,0 +1,105 @@
+"""``pt2trt predict``."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from pt2trt.cli.options import force_option, model_options
+from pt2trt.cli.task_options import BACKEND_NAMES, preprocess_options, preprocess_overrides, task_options
+
+
+@click.command("predict")
+@click.argument("model")
+@click.argument("images", nargs=-1, required=True)
+@task_options
+@click.option("--backend", type=click.Choice(BACKEND_NAMES), default="auto", show_default=True)
+@click.option("--batch", type=int, default=1, show_default=True, help="Images per inference.")
+@click.option(
+    "--labels", type=click.Path(dir_okay=False), metavar="FILE", help="Class names: .txt (one a line), .json, .yaml."
+)
+@click.option("--save", type=click.Path(file_okay=False), metavar="DIR", help="Write annotated pictures into DIR.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), metavar="FILE", help="Write the JSON lines to FILE, not stdout."
+)
+@click.option("--workers", type=int, default=2, show_default=True, help="Threads decoding images ahead of the model.")
+@click.option("--threads", type=int, help="ONNX Runtime intra-op threads [default: ONNX Runtime's choice].")
+@preprocess_options
+@model_options
+@force_option
+def command(
+    model: str,
+    images: tuple[str, ...],
+    task: str,
+    layout: str,
+    conf: float,
+    iou: float,
+    max_det: int,
+    top_k: int,
+    backend: str,
+    batch: int,
+    labels: str | None,
+    save: str | None,
+    output: str | None,
+    workers: int,
+    threads: int | None,
+    preprocess: str | None,
+    weights: str | None,
+    allow_pickle: bool,
+    force: bool,
+    **flags: object,
+) -> None:
+    """Predict on IMAGES (files, folders, globs; videos with OpenCV): one JSON line per image, in its own pixels.
+
+    \b
+    MODEL is an .onnx file, a TensorRT engine, an OpenVINO .xml or a PyTorch spec (torchvision:resnet18, ...).
+    Examples:
+      pt2trt predict r18.onnx photos/ --task classify --labels imagenet.txt --top-k 3
+      pt2trt predict yolo.onnx 'street/*.jpg' --task detect --conf 0.4 --save annotated/
+      pt2trt predict deeplab.onnx photo.png --task segment --save out/ --batch 4
+    """
+    from pt2trt.files import check_writable, publish, staging_dir
+    from pt2trt.predict import Predictor
+
+    out_path = check_writable(output, force=force) if output else None
+    overrides = preprocess_overrides(**flags)  # type: ignore[arg-type]
+    predictor = Predictor(
+        model,
+        task,
+        backend=backend,
+        preprocess=preprocess,
+        overrides=overrides,
+        batch=batch,
+        labels=labels,
+        workers=workers,
+        threads=threads,
+        weights=weights,
+        allow_pickle=allow_pickle,
+        layout=layout,
+        conf=conf,
+        iou=iou,
+        max_det=max_det,
+        top_k=top_k,
+    )
+    with predictor:
+        if out_path is None:
+            for prediction in predictor.run(images, save=save, force=force):
+                sys.stdout.write(json.dumps(prediction.to_dict(predictor.labels)) + "\n")
+                sys.stdout.flush()
+        else:
+            with staging_dir(out_path) as tmp:
+                staged = tmp / out_path.name
+                with staged.open("w", encoding="utf-8") as f:
+                    for prediction in predictor.run(images, save=save, force=force):
+                        f.write(json.dumps(prediction.to_dict(predictor.labels)) + "\n")
+                publish(staged, out_path)
+    stats = predictor.stats
+    where = f"; annotated pictures in {save}" if save else ""
+    written = f"; JSON lines in {out_path}" if out_path else ""
+    click.echo(
+        f"predicted {stats.images} image(s) with {predictor.model.describe()} in {stats.seconds:.1f} s "
+        f"({stats.images_per_second:.1f} images/s){written}{where}",
+        err=True,
+    )

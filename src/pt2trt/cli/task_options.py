@@ -1,0 +1,117 @@
+"""Options shared by ``predict`` and ``compare``: the task, its decoding settings and the preprocessing flags.
+
+Choices are written out here (not imported from the registries) so that ``--help`` stays instant; a test checks
+they match ``TASKS``, the tasks' layouts and ``BACKENDS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from pt2trt.errors import UsageError
+
+TASK_NAMES = ("classify", "detect", "segment")
+LAYOUT_NAMES = ("auto", "logits", "probabilities", "yolov8", "yolov5", "torchvision", "nms", "yolo-seg")
+BACKEND_NAMES = ("auto", "tensorrt", "onnxruntime", "openvino", "torch")
+RESIZE_NAMES = ("stretch", "letterbox", "crop", "none")
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def _apply(f: Callable[..., Any], options: list[Decorator]) -> Callable[..., Any]:
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def task_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """--task, --layout, --conf, --iou, --max-det, --top-k."""
+    return _apply(
+        f,
+        [
+            click.option("--task", type=click.Choice(TASK_NAMES), required=True, help="What the model does."),
+            click.option(
+                "--layout",
+                type=click.Choice(LAYOUT_NAMES),
+                default="auto",
+                show_default=True,
+                help="Output layout [default: chosen from the output names and shapes].",
+            ),
+            click.option("--conf", type=float, default=0.25, show_default=True, help="detect/segment: min score."),
+            click.option("--iou", type=float, default=0.45, show_default=True, help="detect/segment: NMS IoU."),
+            click.option("--max-det", type=int, default=300, show_default=True, help="detect/segment: max boxes."),
+            click.option("--top-k", type=int, default=5, show_default=True, help="classify: classes to report."),
+        ],
+    )
+
+
+def preprocess_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """--preprocess and the flags that override single settings."""
+    return _apply(
+        f,
+        [
+            click.option(
+                "--preprocess",
+                metavar="PRESET|FILE.yaml",
+                help="imagenet-classification, imagenet-segmentation, yolo-letterbox-640, torchvision-detection, or "
+                "a YAML file [default: recorded in the model, else the task's preset].",
+            ),
+            click.option("--resize", type=click.Choice(RESIZE_NAMES), help="Override the resize mode."),
+            click.option("--size", metavar="HxW", help="Override the input size (e.g. 480x640, or 224)."),
+            click.option("--mean", metavar="R,G,B", help="Override the mean (after --scale), e.g. 0.485,0.456,0.406."),
+            click.option("--std", metavar="R,G,B", help="Override the std (after --scale)."),
+            click.option("--scale", metavar="FACTOR", help="Override the pixel scale, e.g. 1/255 or 1."),
+            click.option("--pad-value", type=int, help="Override the letterbox padding value (0-255)."),
+            click.option("--bgr", is_flag=True, default=None, help="Feed BGR instead of RGB."),
+            click.option("--nhwc", is_flag=True, default=None, help="Feed NHWC instead of NCHW."),
+        ],
+    )
+
+
+def preprocess_overrides(
+    *,
+    resize: str | None,
+    size: str | None,
+    mean: str | None,
+    std: str | None,
+    scale: str | None,
+    pad_value: int | None,
+    bgr: bool | None,
+    nhwc: bool | None,
+) -> dict[str, Any]:
+    """The preprocessing settings the flags override (only those given)."""
+    from pt2trt.preprocess import parse_number, parse_size
+
+    out: dict[str, Any] = {}
+    if resize:
+        out["resize"] = resize
+    if size:
+        out["size"] = parse_size(size)
+    for name, text in (("mean", mean), ("std", std)):
+        if text:
+            out[name] = _triple(name, text)
+    if scale:
+        try:
+            out["scale"] = parse_number(scale)
+        except (ValueError, ZeroDivisionError):
+            raise UsageError(f"--scale '{scale}' is not a number", "e.g. --scale 1/255") from None
+    if pad_value is not None:
+        out["pad_value"] = pad_value
+    if bgr:
+        out["channels"] = "BGR"
+    if nhwc:
+        out["layout"] = "NHWC"
+    return out
+
+
+def _triple(name: str, text: str) -> tuple[float, float, float]:
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise UsageError(f"--{name} '{text}' is not three numbers", f"e.g. --{name} 0.5,0.5,0.5") from None
+    if len(values) != 3:
+        raise UsageError(f"--{name} needs three values (R,G,B), got {len(values)}")
+    return values  # type: ignore[return-value]

@@ -1,0 +1,229 @@
+"""A model ready for images: which backend runs it, its one image input, and the preprocessing that feeds it.
+
+``MODEL`` is an ``.onnx`` file, a TensorRT engine (``.engine``/``.plan``), an OpenVINO IR (``.xml``) or a PyTorch
+spec (``torchvision:resnet18``, ``file.py:Name``...). ``backend="auto"`` picks the runner from the file type.
+Preprocessing is, in order of precedence: the one given, the one recorded in the model at export, the task's
+default preset; a model's static input size always wins over the preprocessing's size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pt2trt.backends import Runner, runner_class
+from pt2trt.errors import Pt2trtError, UsageError
+from pt2trt.preprocess import PRESETS, Preprocess, load_preprocess
+from pt2trt.shapes import InputSpec
+
+BACKENDS = ("auto", "tensorrt", "onnxruntime", "openvino", "torch")
+ENGINE_SUFFIXES = (".engine", ".plan", ".trt")
+
+
+def resolve_backend(model: str | Path, backend: str = "auto") -> str:
+    """The runner for ``model``: the one asked for, else by file type (.onnx -> onnxruntime, engine -> tensorrt,
+    .xml -> openvino, anything else -> torch)."""
+    if backend not in BACKENDS:
+        raise UsageError(f"unknown backend '{backend}'", f"Use one of: {', '.join(BACKENDS)}")
+    if backend != "auto":
+        return backend
+    suffix = Path(str(model)).suffix.lower()
+    if suffix == ".onnx":
+        return "onnxruntime"
+    if suffix in ENGINE_SUFFIXES:
+        return "tensorrt"
+    if suffix == ".xml":
+        return "openvino"
+    return "torch"
+
+
+def recorded_metadata(model: str | Path) -> dict[str, str]:
+    """The ``pt2trt.*`` records of an ONNX file, or of an engine's metadata file; empty for anything else."""
+    path = Path(str(model))
+    if path.suffix.lower() == ".onnx":
+        from pt2trt.onnx.load import load_onnx
+        from pt2trt.onnx.metadata import read_metadata
+
+        return read_metadata(load_onnx(path, load_external_data=False))
+    if path.suffix.lower() in ENGINE_SUFFIXES and path.is_file():
+        from pt2trt.tensorrt.metadata import read_metadata as read_engine_metadata
+
+        engine = read_engine_metadata(path)
+        return dict(engine.onnx_metadata) if engine else {}
+    return {}
+
+
+def recorded_preprocess(metadata: dict[str, str]) -> Preprocess | None:
+    from pt2trt.onnx.metadata import PREPROCESSING
+
+    text = metadata.get(PREPROCESSING)
+    return Preprocess.from_json(text) if text else None
+
+
+def choose_preprocess(
+    given: Preprocess | str | Path | None,
+    recorded: Preprocess | None,
+    default_preset: str,
+    overrides: dict[str, Any] | None = None,
+) -> Preprocess:
+    """The given preprocessing, else the recorded one, else the task's preset; then ``overrides`` on top."""
+    if isinstance(given, str | Path):
+        given = load_preprocess(given)
+    base = given or recorded or PRESETS[default_preset]
+    values = {k: v for k, v in (overrides or {}).items() if v is not None}
+    if not values:
+        return base
+    try:
+        return replace(base, **values)
+    except TypeError as exc:
+        raise UsageError(f"unknown preprocessing setting: {exc}") from exc
+
+
+class ImageModel:
+    """One model behind a runner, fed batches of preprocessed images: ``with ImageModel(...) as m: m.run(x)``."""
+
+    def __init__(
+        self,
+        model: Any,
+        *,
+        backend: str = "auto",
+        preprocess: Preprocess | str | Path | None = None,
+        default_preset: str = "imagenet-classification",
+        overrides: dict[str, Any] | None = None,
+        batch: int = 1,
+        weights: str | Path | None = None,
+        allow_pickle: bool = False,
+        providers: list[str] | None = None,
+        threads: int | None = None,
+    ) -> None:
+        if batch < 1:
+            raise UsageError(f"--batch must be at least 1, got {batch}")
+        self.model = model
+        self.name = model if isinstance(model, str | Path) else type(model).__name__
+        self.backend = resolve_backend(self.name, backend) if isinstance(model, str | Path) else "torch"
+        self.metadata = recorded_metadata(model) if isinstance(model, str | Path) else {}
+        self.recorded = recorded_preprocess(self.metadata)
+        self.preprocess = choose_preprocess(preprocess, self.recorded, default_preset, overrides)
+        self.batch = batch
+        self.weights, self.allow_pickle, self.providers = weights, allow_pickle, providers
+        self.threads = threads
+        self.runner: Runner | None = None
+        self.input_name = "input"
+        self.input_dtype = self.preprocess.dtype
+        self.static_size: tuple[int, int] | None = None
+        self.static_batch: int | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------------------------
+    def __enter__(self) -> ImageModel:
+        return self.open()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def open(self) -> ImageModel:
+        if self.runner is None:
+            runner = self._make_runner()
+            runner.activate()
+            self.runner = runner
+            try:
+                self._adopt_input()
+            except BaseException:
+                self.close()
+                raise
+        return self
+
+    def close(self) -> None:
+        if self.runner is not None:
+            self.runner.deactivate()
+            self.runner = None
+
+    # -- running -----------------------------------------------------------------------------------------------
+    def run(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+        """Outputs for a stacked batch of samples (padded to a static batch size and cut back)."""
+        if self.runner is None:
+            raise RuntimeError("ImageModel.open() first (or use it in a with block)")
+        count = batch.shape[0]
+        if self.static_batch is not None and count < self.static_batch:
+            pad = np.zeros((self.static_batch - count, *batch.shape[1:]), dtype=batch.dtype)
+            batch = np.concatenate([batch, pad])
+        if batch.dtype != np.dtype(self.input_dtype):
+            batch = batch.astype(self.input_dtype)
+        outputs = self.runner.infer({self.input_name: batch}, check=False)
+        if self.static_batch is not None and count < self.static_batch:
+            outputs = {
+                k: v[:count] if np.ndim(v) and v.shape[0] == self.static_batch else v for k, v in outputs.items()
+            }
+        return outputs
+
+    def adopt_size(self, size: tuple[int, int]) -> None:
+        """Feed another input size (compare: match the other model's static size); only for dynamic inputs."""
+        if self.static_size is not None and self.static_size != tuple(size):
+            raise Pt2trtError(f"{self.name} has a static input size {self.static_size}, not {tuple(size)}")
+        self.preprocess = self.preprocess.with_size(*size)
+
+    def describe(self) -> str:
+        return f"{self.name} on {self.backend} ({self.preprocess.describe()}, batch {self.batch})"
+
+    # -- setup -------------------------------------------------------------------------------------------------
+    def _make_runner(self) -> Runner:
+        cls = runner_class(self.backend)  # through the registry: an unavailable backend explains itself
+        if self.backend == "torch":
+            if self.preprocess.size is None:
+                raise UsageError("a PyTorch model needs an input size", "Pass --size HxW (or a preprocessing preset)")
+            return cls(self.model, [self._torch_spec()], weights=self.weights, allow_pickle=self.allow_pickle)
+        if self.backend == "onnxruntime":
+            return cls(self.model, providers=self.providers, threads=self.threads)
+        return cls(self.model)
+
+    def _torch_spec(self) -> InputSpec:
+        assert self.preprocess.size is not None
+        h, w = self.preprocess.size
+        shape = (self.batch, 3, h, w) if self.preprocess.layout == "NCHW" else (self.batch, h, w, 3)
+        return InputSpec(self.input_name, shape, self.preprocess.dtype, {0: "batch"})
+
+    def _adopt_input(self) -> None:
+        """Check the model has one image input, and take its name, dtype, static size and batch."""
+        assert self.runner is not None
+        if self.backend == "torch":
+            return
+        inputs = self.runner.input_metadata()
+        if len(inputs) != 1:
+            names = ", ".join(i.name for i in inputs)
+            raise Pt2trtError(f"{self.name} has {len(inputs)} inputs ({names}); predict needs one image input")
+        meta = inputs[0]
+        shape = tuple(meta.shape)
+        if len(shape) != 4:
+            raise Pt2trtError(f"{self.name}'s input '{meta.name}' has rank {len(shape)}, not an image batch")
+        layout = self.preprocess.layout
+        channels = shape[1] if layout == "NCHW" else shape[3]
+        other = shape[3] if layout == "NCHW" else shape[1]
+        if isinstance(channels, int) and channels != 3 and other == 3:
+            # [N, H, W, 3] where NCHW was expected (or the reverse): the input's shape says which layout it takes
+            layout = "NHWC" if layout == "NCHW" else "NCHW"
+            self.preprocess = replace(self.preprocess, layout=layout)
+        elif isinstance(channels, int) and channels != 3:
+            raise Pt2trtError(
+                f"{self.name}'s input '{meta.name}' {list(shape)} has {channels} channels in {layout}",
+                "predict feeds 3-channel images",
+            )
+        self.input_name = meta.name
+        self.input_dtype = meta.dtype if meta.dtype in ("float32", "float16", "uint8") else self.preprocess.dtype
+        if self.input_dtype == "uint8" and self.preprocess.dtype != "uint8":
+            # a uint8 input normalises inside the model (e.g. after `pt2trt edit --uint8-nhwc`): feed raw pixels
+            self.preprocess = replace(self.preprocess, dtype="uint8")
+        hw = (shape[2], shape[3]) if layout == "NCHW" else (shape[1], shape[2])
+        if all(isinstance(d, int) and d > 0 for d in hw):
+            self.static_size = (int(hw[0]), int(hw[1]))
+            self.preprocess = self.preprocess.with_size(*self.static_size)
+        elif self.preprocess.size is None:
+            raise UsageError(f"{self.name} has a dynamic input size", "Pass --size HxW")
+        if isinstance(shape[0], int) and shape[0] > 0:
+            self.static_batch = int(shape[0])
+            if self.batch > self.static_batch:
+                raise UsageError(
+                    f"{self.name} has a static batch size of {self.static_batch}, so --batch {self.batch} cannot run",
+                    "Export with --dynamic-batch, or lower --batch",
+                )

@@ -1,0 +1,101 @@
+"""Classification: class scores per image -> probabilities (softmax when the output is logits) -> top-k."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from pt2trt.errors import Pt2trtError
+from pt2trt.preprocess import Transform
+from pt2trt.tasks.base import Labels, Outputs, Result, Task, describe_outputs
+
+
+@dataclass
+class Classification(Result):
+    """Class probabilities of one image and its ``top_k`` best classes."""
+
+    probabilities: np.ndarray
+    from_logits: bool
+    top_k: int = 5
+
+    @property
+    def top(self) -> list[tuple[int, float]]:
+        k = min(self.top_k, self.probabilities.size)
+        order = np.argsort(-self.probabilities, kind="stable")[:k]
+        return [(int(i), float(self.probabilities[i])) for i in order]
+
+    def to_dict(self, labels: Labels) -> dict[str, Any]:
+        return {
+            "top": [{"class": c, "label": labels(c), "score": round(p, 6)} for c, p in self.top],
+            "softmax_applied": self.from_logits,
+        }
+
+
+def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    z = x.astype(np.float64) - x.max(axis=axis, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def looks_like_probabilities(scores: np.ndarray) -> bool:
+    """Every row in [0, 1] and summing to 1 (a softmax already inside the model)."""
+    if scores.size == 0 or scores.min() < 0 or scores.max() > 1:
+        return False
+    return bool(np.allclose(scores.sum(axis=-1), 1.0, atol=1e-3))
+
+
+class ClassifyTask(Task):
+    """Top-k classes from an ``[N, classes]`` output (``[N, classes, 1, 1]`` works too)."""
+
+    name = "classify"
+    default_preset = "imagenet-classification"
+    layouts = ("logits", "probabilities")
+
+    def __init__(self, top_k: int = 5, layout: str = "auto", output: str | None = None) -> None:
+        super().__init__(layout)
+        if top_k < 1:
+            raise Pt2trtError(f"top-k must be at least 1, got {top_k}")
+        self.top_k = top_k
+        self.output = output
+
+    def decode(self, outputs: Outputs, transforms: Sequence[Transform]) -> list[Result]:
+        scores = self.scores(outputs, len(transforms))
+        from_logits = self.layout == "logits" or (self.layout == "auto" and not looks_like_probabilities(scores))
+        probs = softmax(scores) if from_logits else scores.astype(np.float64)
+        return [Classification(p, from_logits, self.top_k) for p in probs]
+
+    def scores(self, outputs: Outputs, count: int) -> np.ndarray:
+        """The ``[N, classes]`` score matrix."""
+        if self.output is not None:
+            if self.output not in outputs:
+                raise Pt2trtError(f"the model has no output '{self.output}'", f"Outputs: {describe_outputs(outputs)}")
+            candidates = [self.output]
+        else:
+            candidates = [n for n, a in outputs.items() if _as_matrix(np.asarray(a), count) is not None]
+        if not candidates:
+            raise Pt2trtError(
+                f"no output looks like class scores [N, classes] for {count} image(s)",
+                f"Outputs: {describe_outputs(outputs)}; is this a classification model?",
+            )
+        matrix = _as_matrix(np.asarray(outputs[candidates[0]]), count)
+        if matrix is None:
+            raise Pt2trtError(f"output '{candidates[0]}' {list(np.shape(outputs[candidates[0]]))} is not [N, classes]")
+        return matrix
+
+    def options(self) -> dict[str, Any]:
+        return {**super().options(), "top_k": self.top_k}
+
+
+def _as_matrix(array: np.ndarray, count: int) -> np.ndarray | None:
+    if not np.issubdtype(array.dtype, np.floating) or array.ndim < 1:
+        return None
+    if array.ndim == 1 and count == 1:
+        array = array[None]
+    if array.ndim > 2 and all(d == 1 for d in array.shape[2:]):
+        array = array.reshape(array.shape[:2])
+    if array.ndim != 2 or array.shape[0] != count or array.shape[1] < 1:
+        return None
+    return array

@@ -1,0 +1,236 @@
+"""Object detection: raw or post-processed outputs -> boxes, scores and classes in original-image pixels.
+
+Output layouts (``--layout``; ``auto`` picks one from the output names and shapes):
+
+* ``yolov8`` – one ``[N, 4 + classes, anchors]`` output (YOLOv8/11 raw head): cx, cy, w, h in input pixels,
+  then one score per class;
+* ``yolov5`` – one ``[N, anchors, 5 + classes]`` output: cx, cy, w, h, objectness, class scores
+  (score = objectness x class score);
+* ``torchvision`` – ``boxes [K, 4]`` (x1, y1, x2, y2), ``scores [K]``, ``labels [K]`` per image, NMS already done
+  (several images: ``0_boxes``, ``1_boxes``...);
+* ``nms`` – end-to-end NMS outputs ``num_dets [N, 1]``, ``boxes [N, K, 4]`` (x1, y1, x2, y2), ``scores [N, K]``,
+  ``classes [N, K]`` (TensorRT's EfficientNMS plugin and most end-to-end exports).
+
+Raw layouts are decoded, thresholded at ``conf``, reduced by class-aware NMS at ``iou`` and cut to ``max_det``;
+post-processed layouts are only thresholded and cut. Boxes are then mapped back through the preprocessing
+(letterbox padding and scale) to the original image.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from pt2trt.errors import Pt2trtError
+from pt2trt.preprocess import Transform
+from pt2trt.tasks.base import Labels, Outputs, Result, Task, batch_of, describe_outputs
+from pt2trt.tasks.boxes import cxcywh_to_xyxy, nms
+
+RAW_LAYOUTS = ("yolov8", "yolov5")
+
+
+@dataclass
+class Detections(Result):
+    """Boxes ``[K, 4]`` (x1, y1, x2, y2 in original pixels), scores ``[K]`` and class ids ``[K]``, best first."""
+
+    boxes: np.ndarray
+    scores: np.ndarray
+    classes: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.scores.shape[0])
+
+    @classmethod
+    def empty(cls) -> Detections:
+        return cls(np.zeros((0, 4)), np.zeros(0), np.zeros(0, dtype=np.int64))
+
+    def to_dict(self, labels: Labels) -> dict[str, Any]:
+        return {
+            "detections": [
+                {
+                    "box": [round(float(v), 2) for v in box],
+                    "score": round(float(score), 6),
+                    "class": int(cls),
+                    "label": labels(int(cls)),
+                }
+                for box, score, cls in zip(self.boxes, self.scores, self.classes)
+            ]
+        }
+
+
+@dataclass
+class Candidates:
+    """Boxes of one image in input pixels before thresholding, with optional per-box mask coefficients."""
+
+    boxes: np.ndarray
+    scores: np.ndarray
+    classes: np.ndarray
+    coefficients: np.ndarray | None = None
+    suppressed: bool = False  # True when the model already ran NMS
+
+
+class DetectTask(Task):
+    """Boxes from YOLO raw heads, torchvision detectors or end-to-end NMS outputs."""
+
+    name = "detect"
+    default_preset = "yolo-letterbox-640"
+    layouts = ("yolov8", "yolov5", "torchvision", "nms")
+
+    def __init__(self, conf: float = 0.25, iou: float = 0.45, max_det: int = 300, layout: str = "auto") -> None:
+        super().__init__(layout)
+        if not 0 <= conf <= 1 or not 0 <= iou <= 1:
+            raise Pt2trtError(f"--conf {conf} and --iou {iou} must be between 0 and 1")
+        if max_det < 1:
+            raise Pt2trtError(f"--max-det must be at least 1, got {max_det}")
+        self.conf, self.iou, self.max_det = conf, iou, max_det
+
+    def decode(self, outputs: Outputs, transforms: Sequence[Transform]) -> list[Result]:
+        layout = self.layout if self.layout != "auto" else detect_layout(outputs)
+        candidates = extract_candidates(layout, outputs, len(transforms))
+        results: list[Result] = []
+        for cand, transform in zip(candidates, transforms):
+            kept = self.select(cand)
+            results.append(
+                Detections(transform.boxes_to_original(cand.boxes[kept]), cand.scores[kept], cand.classes[kept])
+            )
+        return results
+
+    def select(self, cand: Candidates) -> np.ndarray:
+        """Indices kept after the confidence threshold, NMS (raw layouts) and the detection limit, best first."""
+        above = np.flatnonzero(cand.scores >= self.conf)
+        if cand.suppressed:
+            order = above[np.argsort(-cand.scores[above], kind="stable")]
+            return order[: self.max_det]
+        kept = nms(
+            cand.boxes[above],
+            cand.scores[above],
+            cand.classes[above],
+            iou_threshold=self.iou,
+            max_detections=self.max_det,
+        )
+        return above[kept]
+
+    def options(self) -> dict[str, Any]:
+        return {**super().options(), "conf": self.conf, "iou": self.iou, "max_det": self.max_det}
+
+
+def detect_layout(outputs: Outputs) -> str:
+    """The detection layout the outputs look like, or a user error listing them."""
+    if _find(outputs, r"num(_?det(ection)?s?)?$") is not None and _find_boxes_3d(outputs) is not None:
+        return "nms"
+    if torchvision_groups(outputs):
+        return "torchvision"
+    raw = [n for n, a in outputs.items() if np.ndim(a) == 3 and np.issubdtype(np.asarray(a).dtype, np.floating)]
+    if raw:
+        _, rows, cols = np.shape(outputs[raw[0]])
+        if rows != cols:
+            return "yolov8" if rows < cols else "yolov5"
+    raise Pt2trtError(
+        f"cannot tell the detection layout of outputs {describe_outputs(outputs)}",
+        "Pass --layout yolov8, yolov5, torchvision or nms",
+    )
+
+
+def extract_candidates(layout: str, outputs: Outputs, count: int, mask_channels: int = 0) -> list[Candidates]:
+    """Per-image candidate boxes (input pixels) of ``layout``; ``mask_channels`` trailing YOLO-seg coefficients."""
+    if layout in RAW_LAYOUTS:
+        name = next((n for n, a in outputs.items() if np.ndim(a) == 3), None)
+        if name is None:
+            raise Pt2trtError(f"layout {layout} needs a 3-D output; outputs are {describe_outputs(outputs)}")
+        pred = batch_of(np.asarray(outputs[name]), count, name)
+        return [yolo_candidates(p, layout, mask_channels) for p in pred]
+    if layout == "torchvision":
+        groups = torchvision_groups(outputs)
+        if not groups:
+            raise Pt2trtError(f"no boxes/scores/labels outputs among {describe_outputs(outputs)}")
+        if len(groups) != count:
+            raise Pt2trtError(f"torchvision-style outputs hold {len(groups)} image(s) for a batch of {count}")
+        return [
+            Candidates(
+                np.asarray(outputs[b], dtype=np.float64).reshape(-1, 4),
+                np.asarray(outputs[s], dtype=np.float64).reshape(-1),
+                np.asarray(outputs[lab]).reshape(-1).astype(np.int64),
+                suppressed=True,
+            )
+            for b, s, lab in groups
+        ]
+    if layout == "nms":
+        return nms_candidates(outputs, count)
+    raise Pt2trtError(f"unknown detection layout '{layout}'")
+
+
+def yolo_candidates(pred: np.ndarray, layout: str, mask_channels: int = 0) -> Candidates:
+    """One image of a YOLO raw head: ``[4 + nc (+ nm), A]`` (v8) or ``[A, 5 + nc]`` (v5)."""
+    rows = np.asarray(pred, dtype=np.float64)
+    if layout == "yolov8":
+        rows = rows.T
+        class_scores = rows[:, 4 : rows.shape[1] - mask_channels]
+    else:
+        class_scores = rows[:, 5 : rows.shape[1] - mask_channels] * rows[:, 4:5]
+    if class_scores.shape[1] < 1:
+        raise Pt2trtError(
+            f"a {layout} output needs at least one class score per box; this one has {rows.shape[1]} values per box",
+            "Check --layout (yolov8: [N, 4+classes, anchors]; yolov5: [N, anchors, 5+classes])",
+        )
+    classes = class_scores.argmax(axis=1)
+    scores = class_scores[np.arange(rows.shape[0]), classes]
+    coefficients = rows[:, rows.shape[1] - mask_channels :] if mask_channels else None
+    return Candidates(cxcywh_to_xyxy(rows[:, :4]), scores, classes.astype(np.int64), coefficients)
+
+
+def nms_candidates(outputs: Outputs, count: int) -> list[Candidates]:
+    num_name = _find(outputs, r"num(_?det(ection)?s?)?$")
+    boxes_name = _find_boxes_3d(outputs)
+    scores_name = _find(outputs, r"score", exclude={boxes_name})
+    classes_name = _find(outputs, r"class|label", exclude={boxes_name})
+    if None in (num_name, boxes_name, scores_name, classes_name):
+        raise Pt2trtError(
+            f"end-to-end NMS outputs need num_dets, boxes, scores and classes; got {describe_outputs(outputs)}"
+        )
+    num = batch_of(np.asarray(outputs[num_name]), count, str(num_name)).reshape(count, -1)[:, 0]
+    boxes = batch_of(np.asarray(outputs[boxes_name]), count, str(boxes_name))
+    scores = batch_of(np.asarray(outputs[scores_name]), count, str(scores_name)).reshape(count, -1)
+    classes = batch_of(np.asarray(outputs[classes_name]), count, str(classes_name)).reshape(count, -1)
+    result = []
+    for i in range(count):
+        n = int(min(max(num[i], 0), boxes.shape[1]))
+        result.append(
+            Candidates(
+                boxes[i, :n].astype(np.float64),
+                scores[i, :n].astype(np.float64),
+                classes[i, :n].astype(np.int64),
+                suppressed=True,
+            )
+        )
+    return result
+
+
+def torchvision_groups(outputs: Outputs) -> list[tuple[str, str, str]]:
+    """``(boxes, scores, labels)`` output names per image, in image order."""
+    groups = []
+    for name in outputs:
+        if not name.endswith("boxes"):
+            continue
+        prefix = name[: -len("boxes")]
+        scores, labels = prefix + "scores", prefix + "labels"
+        if scores in outputs and labels in outputs:
+            groups.append((name, scores, labels))
+    return sorted(groups, key=lambda g: _index(g[0]))
+
+
+def _index(name: str) -> int:
+    digits = re.findall(r"\d+", name)
+    return int(digits[-1]) if digits else -1
+
+
+def _find(outputs: Outputs, pattern: str, exclude: set[str | None] | None = None) -> str | None:
+    regex = re.compile(pattern, re.IGNORECASE)
+    return next((n for n in outputs if regex.search(n) and n not in (exclude or set())), None)
+
+
+def _find_boxes_3d(outputs: Outputs) -> str | None:
+    return next((n for n, a in outputs.items() if np.ndim(a) == 3 and np.shape(a)[-1] == 4), None)

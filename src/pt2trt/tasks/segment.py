@@ -1,0 +1,183 @@
+"""Segmentation: per-pixel class logits -> class mask, or YOLO-seg instances -> boxes with masks.
+
+Output layouts (``--layout``; ``auto`` picks one):
+
+* ``logits`` – ``[N, classes, H, W]`` scores (argmax per pixel; one channel: sigmoid > 0.5) or an ``[N, H, W]``
+  integer class map. A model with several such outputs (torchvision's ``out`` and ``aux``) is read from ``out``,
+  else from the first;
+* ``yolo-seg`` – YOLOv8/11-seg: ``[N, 4 + classes + m, anchors]`` boxes with ``m`` mask coefficients, and
+  ``[N, m, mh, mw]`` prototype masks. Instances are decoded like ``detect --layout yolov8``; each mask is
+  ``coefficients @ prototypes`` upsampled (bilinear) to the input, cut to its box and thresholded at
+  sigmoid 0.5.
+
+Masks are brought back to the original image size through the preprocessing (undoing letterbox padding or
+crops; pixels a crop removed get class 0).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from pt2trt.errors import Pt2trtError
+from pt2trt.preprocess import Transform
+from pt2trt.tasks.base import Labels, Outputs, Result, Task, batch_of, describe_outputs
+from pt2trt.tasks.detect import Detections, DetectTask, yolo_candidates
+
+
+@dataclass
+class Segmentation(Result):
+    """A class id per original pixel (``[h, w]``); for instance layouts also the instances and their masks.
+
+    With instances, ``mask`` holds class id + 1 where an instance covers the pixel (the best one on top) and 0
+    elsewhere.
+    """
+
+    mask: np.ndarray
+    instances: Detections | None = None
+    instance_masks: np.ndarray | None = None  # [K, h, w] bool
+
+    def class_pixels(self) -> list[tuple[int, int]]:
+        """``(class, pixel count)`` of every class present, largest first."""
+        ids, counts = np.unique(self.mask, return_counts=True)
+        order = np.argsort(-counts, kind="stable")
+        return [(int(ids[i]), int(counts[i])) for i in order]
+
+    def to_dict(self, labels: Labels) -> dict[str, Any]:
+        if self.instances is not None:
+            dets = self.instances.to_dict(labels)["detections"]
+            masks = self.instance_masks if self.instance_masks is not None else np.zeros((len(dets), 0, 0), bool)
+            for det, m in zip(dets, masks):
+                det["pixels"] = int(m.sum())
+            return {"instances": dets}
+        total = max(1, self.mask.size)
+        return {
+            "classes": [
+                {"class": c, "label": labels(c), "pixels": n, "fraction": round(n / total, 6)}
+                for c, n in self.class_pixels()
+            ]
+        }
+
+
+class SegmentTask(Task):
+    """Class masks from per-pixel logits, or instance masks from a YOLO-seg head."""
+
+    name = "segment"
+    default_preset = "imagenet-segmentation"
+    layouts = ("logits", "yolo-seg")
+
+    def __init__(
+        self,
+        layout: str = "auto",
+        conf: float = 0.25,
+        iou: float = 0.45,
+        max_det: int = 300,
+        output: str | None = None,
+    ) -> None:
+        super().__init__(layout)
+        self.instances = DetectTask(conf=conf, iou=iou, max_det=max_det)
+        self.output = output
+
+    def decode(self, outputs: Outputs, transforms: Sequence[Transform]) -> list[Result]:
+        layout = self.layout if self.layout != "auto" else segment_layout(outputs)
+        if layout == "yolo-seg":
+            return self._instances(outputs, transforms)
+        scores = batch_of(self._logits(outputs), len(transforms), "segmentation logits")
+        results: list[Result] = []
+        for image_scores, transform in zip(scores, transforms):
+            results.append(Segmentation(class_mask_to_original(class_map(image_scores), transform)))
+        return results
+
+    def _logits(self, outputs: Outputs) -> np.ndarray:
+        if self.output is not None:
+            if self.output not in outputs:
+                raise Pt2trtError(f"the model has no output '{self.output}'", f"Outputs: {describe_outputs(outputs)}")
+            return np.asarray(outputs[self.output])
+        if "out" in outputs and np.ndim(outputs["out"]) in (3, 4):
+            return np.asarray(outputs["out"])
+        for array in outputs.values():
+            if np.ndim(array) == 4 or (np.ndim(array) == 3 and np.issubdtype(np.asarray(array).dtype, np.integer)):
+                return np.asarray(array)
+        raise Pt2trtError(
+            f"no output looks like per-pixel class scores [N, classes, H, W]: {describe_outputs(outputs)}",
+            "Is this a segmentation model? For YOLO-seg pass --layout yolo-seg",
+        )
+
+    def _instances(self, outputs: Outputs, transforms: Sequence[Transform]) -> list[Result]:
+        protos_name = next((n for n, a in outputs.items() if np.ndim(a) == 4), None)
+        pred_name = next((n for n, a in outputs.items() if np.ndim(a) == 3), None)
+        if protos_name is None or pred_name is None:
+            raise Pt2trtError(
+                f"yolo-seg needs a [N, 4+nc+nm, A] and a [N, nm, mh, mw] output: {describe_outputs(outputs)}"
+            )
+        count = len(transforms)
+        protos = batch_of(np.asarray(outputs[protos_name], dtype=np.float32), count, protos_name)
+        pred = batch_of(np.asarray(outputs[pred_name]), count, pred_name)
+        channels = protos.shape[1]
+        results: list[Result] = []
+        for p, proto, transform in zip(pred, protos, transforms):
+            cand = yolo_candidates(p, "yolov8", channels)
+            kept = self.instances.select(cand)
+            boxes = cand.boxes[kept]
+            assert cand.coefficients is not None
+            masks = instance_masks(cand.coefficients[kept], proto, boxes, transform.input_size)
+            original = transform.mask_to_original(masks, fill=0).astype(bool)
+            detections = Detections(transform.boxes_to_original(boxes), cand.scores[kept], cand.classes[kept])
+            semantic = np.zeros(transform.original_size[::-1], dtype=np.int64)
+            for i in np.argsort(detections.scores, kind="stable"):  # best instance painted last, on top
+                semantic[original[i]] = detections.classes[i] + 1
+            results.append(Segmentation(semantic, detections, original))
+        return results
+
+    def options(self) -> dict[str, Any]:
+        d = self.instances.options()
+        return {**d, "layout": self.layout}
+
+
+def segment_layout(outputs: Outputs) -> str:
+    three = [n for n, a in outputs.items() if np.ndim(a) == 3 and np.issubdtype(np.asarray(a).dtype, np.floating)]
+    four = [n for n, a in outputs.items() if np.ndim(a) == 4]
+    if len(three) == 1 and len(four) == 1 and np.shape(outputs[three[0]])[1] > np.shape(outputs[four[0]])[1] + 4:
+        return "yolo-seg"
+    return "logits"
+
+
+def class_map(scores: np.ndarray) -> np.ndarray:
+    """``[C, H, W]`` scores -> ``[H, W]`` class ids (one channel: sigmoid > 0.5); integer ``[H, W]`` passes."""
+    if scores.ndim == 2:
+        return scores.astype(np.int64)
+    if scores.ndim != 3:
+        raise Pt2trtError(f"segmentation scores have shape {list(scores.shape)}, expected [classes, H, W]")
+    if scores.shape[0] == 1:
+        return (scores[0] > 0).astype(np.int64)  # sigmoid(x) > 0.5  <=>  x > 0
+    return scores.argmax(axis=0).astype(np.int64)
+
+
+def class_mask_to_original(mask: np.ndarray, transform: Transform) -> np.ndarray:
+    """A mask on the model's output grid (any resolution covering the input) -> the original image's pixels."""
+    height, width = mask.shape
+    return transform.on_grid(width, height).mask_to_original(mask, fill=0)
+
+
+def instance_masks(
+    coefficients: np.ndarray, protos: np.ndarray, boxes: np.ndarray, input_size: tuple[int, int]
+) -> np.ndarray:
+    """``[K, H_in, W_in]`` boolean masks: sigmoid(coefficients @ protos) upsampled to the input, cut to each box."""
+    from PIL import Image
+
+    width, height = input_size
+    if len(coefficients) == 0:
+        return np.zeros((0, height, width), dtype=bool)
+    channels, mh, mw = protos.shape
+    logits = (coefficients.astype(np.float32) @ protos.reshape(channels, -1)).reshape(-1, mh, mw)
+    masks = np.empty((len(logits), height, width), dtype=bool)
+    cols, rows = np.arange(width) + 0.5, np.arange(height) + 0.5
+    for i, m in enumerate(logits):
+        up = np.asarray(Image.fromarray(np.ascontiguousarray(m, np.float32)).resize((width, height), Image.BILINEAR))
+        x1, y1, x2, y2 = boxes[i]
+        inside = ((rows >= y1) & (rows < y2))[:, None] & ((cols >= x1) & (cols < x2))[None, :]
+        masks[i] = (up > 0) & inside  # sigmoid(x) > 0.5  <=>  x > 0
+    return masks

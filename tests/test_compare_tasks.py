@@ -1,0 +1,98 @@
+"""Task-aware comparators on hand-made results with known answers, and ``verify --task`` on a small model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import pt2trt
+from pt2trt.compare.tasks import (
+    compare_classifications,
+    compare_detections,
+    compare_results,
+    compare_segmentations,
+    compare_task_outputs,
+    match_boxes,
+)
+from pt2trt.errors import Pt2trtError
+from pt2trt.shapes import parse_input
+from pt2trt.tasks.classify import Classification
+from pt2trt.tasks.detect import Detections
+from pt2trt.tasks.segment import Segmentation
+
+
+def cls(*probs: float) -> Classification:
+    return Classification(np.array(probs), from_logits=False)
+
+
+def dets(boxes: list, scores: list, classes: list) -> Detections:
+    return Detections(np.array(boxes, float).reshape(-1, 4), np.array(scores, float), np.array(classes, int))
+
+
+def test_classification_agreement_figures() -> None:
+    a = [cls(0.7, 0.2, 0.1, 0, 0, 0), cls(0.1, 0.5, 0.4, 0, 0, 0)]
+    b = [cls(0.6, 0.3, 0.1, 0, 0, 0), cls(0.1, 0.4, 0.5, 0, 0, 0)]  # image 2: top-1 flips, top-5 set unchanged
+    result = compare_classifications(a, b, min_agreement=0.5)
+    assert result.metrics["top1_agreement"] == 0.5 and result.metrics["top5_agreement"] == 1.0
+    assert result.metrics["max_probability_difference"] == pytest.approx(0.1)
+    assert result.passed and not compare_classifications(a, b).passed  # default 99%
+    c = [cls(0.7, 0.2, 0.1, 0, 0, 0), cls(0, 0, 0, 0, 0.5, 0.5)]
+    assert compare_classifications(a, c).metrics["top5_agreement"] == 0.5
+    with pytest.raises(Pt2trtError, match="6 and 3 classes"):
+        compare_classifications(a[:1], [cls(1, 0, 0)])
+
+
+def test_box_matching_is_one_to_one_within_a_class() -> None:
+    a = dets([[0, 0, 10, 10], [0, 0, 10, 10], [50, 50, 60, 60], [80, 80, 90, 90]], [0.9, 0.8, 0.7, 0.6], [0, 0, 1, 2])
+    b = dets([[0, 0, 10, 11], [50, 50, 60, 60], [100, 100, 110, 110]], [0.85, 0.75, 0.5], [0, 2, 2])
+    m = match_boxes(a, b)
+    assert m.pairs == [(0, 0)] and m.ious == [pytest.approx(10 / 11)]
+    assert m.unmatched_a == [1, 2, 3] and m.unmatched_b == [1, 2]  # (2, 1) overlap but classes differ
+    result = compare_detections([a], [b])
+    assert result.metrics["matched"] == 1 and result.metrics["matched_fraction"] == 0.25
+    assert result.metrics["mean_score_difference"] == pytest.approx(0.05)
+    assert (result.metrics["unmatched_a"], result.metrics["unmatched_b"]) == (3, 2)
+    assert not result.passed
+
+
+def test_empty_detections_are_results() -> None:
+    empty, some = Detections.empty(), dets([[0, 0, 1, 1]], [0.5], [0])
+    both = compare_detections([empty, empty], [empty, empty])
+    assert both.passed and both.metrics["matched_fraction"] == 1.0 and both.metrics["mean_iou"] is None
+    one = compare_detections([empty], [some])
+    assert not one.passed and one.metrics["unmatched_b"] == 1 and one.metrics["matched_fraction"] == 0.0
+    assert "nothing to compare" in " ".join(both.summary())
+
+
+def test_segmentation_pixel_agreement_and_mean_iou() -> None:
+    a = np.array([[0, 0, 1, 1], [0, 0, 1, 1]])
+    b = np.array([[0, 0, 0, 1], [0, 0, 1, 1]])
+    result = compare_segmentations([Segmentation(a)], [Segmentation(b)], min_agreement=0.8)
+    assert result.metrics["pixel_agreement"] == 7 / 8
+    assert result.metrics["mean_iou_masks"] == pytest.approx(np.mean([4 / 5, 3 / 4]))
+    assert result.passed and not compare_segmentations([Segmentation(a)], [Segmentation(b)]).passed
+    with pytest.raises(Pt2trtError, match="cannot be compared"):
+        compare_segmentations([Segmentation(a)], [Segmentation(a[:1])])
+    with pytest.raises(Pt2trtError, match="different images"):
+        compare_results("segment", [Segmentation(a)], [])
+
+
+def test_compare_task_outputs_decodes_raw_outputs() -> None:
+    reference = {"logits": np.array([[1.0, 3.0, 2.0], [5.0, 0.0, 0.0]], np.float32)}
+    candidate = {"logits": np.array([[1.0, 2.0, 3.0], [5.0, 0.0, 0.1]], np.float32)}
+    result = compare_task_outputs("classify", reference, candidate, (2, 3, 8, 8))
+    assert result.metrics["top1_agreement"] == 0.5 and result.images == 2
+    boxes = {"boxes": np.zeros((0, 4), np.float32), "scores": np.zeros(0, np.float32), "labels": np.zeros(0)}
+    assert compare_task_outputs("detect", boxes, boxes, (1, 3, 8, 8)).passed  # no detections either side
+
+
+def test_verify_with_task(tmp_path: Path) -> None:
+    path = tmp_path / "seednet.onnx"
+    pt2trt.export("pt2trt.models:SeedNet", [parse_input("input:2x3x28x28")], path, exporter="legacy")
+    result = pt2trt.verify("pt2trt.models:SeedNet", path, task="classify")
+    assert result.task_comparison is not None and result.passed
+    assert result.task_comparison.metrics["top1_agreement"] == 1.0 and result.task_comparison.images == 2
+    record = result.to_dict()
+    assert record["task"]["task"] == "classify" and record["passed"] is True
