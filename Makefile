@@ -9,7 +9,7 @@ PT2TRT := $(VENV)/bin/pt2trt
 STAMP := $(VENV)/.installed
 DEMO := out/demo
 
-.PHONY: venv demo test test-fast lint format bench clean
+.PHONY: venv demo test test-fast lint format bench clean browser
 
 venv: $(STAMP)
 
@@ -28,7 +28,14 @@ demo: $(STAMP)
 	$(PT2TRT) export pt2trt.models:TwoInputNet --input x:1x3x28x28 --input mask:1x1x28x28 --exporter legacy -o $(DEMO)/two_input.onnx --force
 	$(PT2TRT) verify pt2trt.models:TwoInputNet $(DEMO)/two_input.onnx
 
-test: $(STAMP)
+# Debian's Chromium for the Netron browser test (tests/test_view.py skips with a reason without it).
+browser:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "note: chromium not installed (needs root and apt-get); the Netron browser test will be skipped"; fi
+
+test: $(STAMP) browser
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
@@ -46,6 +53,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_ort_runner.py
 	$(PY) benchmarks/bench_pipeline.py
+	$(PY) benchmarks/bench_simplify.py
 
 clean:
 	rm -rf out .pytest_cache .ruff_cache

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +20,7 @@ from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.files import check_writable, format_size, publish, staging_dir
 from pt2trt.onnx import metadata as meta
 from pt2trt.outputs import flatten_outputs, output_names
+from pt2trt.preprocess import Preprocess, load_preprocess
 from pt2trt.shapes import InputSpec
 from pt2trt.sources import LoadedModel, load_model
 
@@ -134,17 +135,29 @@ def export(
     allow_pickle: bool = False,
     force: bool = False,
     seed: int = 0,
+    custom_translation_table: Mapping[Callable[..., Any], Callable[..., Any]] | None = None,
+    preprocess: Preprocess | str | Path | None = None,
 ) -> ExportResult:
     """Export ``model`` to ONNX at ``output``.
 
     ``exporter="auto"`` tries the dynamo exporter and falls back to the legacy one, recording why.
     ``external_data=None`` stores weights in ``OUT.onnx.data`` only when the model is too big for one protobuf.
+    ``preprocess`` (a :class:`~pt2trt.preprocess.Preprocess`, a preset name or a YAML file) is recorded in the
+    ONNX metadata, so that ``predict`` on the exported model needs no preprocessing flags.
+    ``custom_translation_table`` (dynamo exporter only) maps torch ops to your own ONNX translations, as in
+    ``torch.onnx.export``; for the legacy exporter register symbolics with ``torch.onnx.register_custom_op_symbolic``.
     """
     import torch
 
     if exporter not in EXPORTERS:
         raise UsageError(f"unknown exporter '{exporter}'", f"Use one of: {', '.join(EXPORTERS)}")
+    if custom_translation_table and exporter == "legacy":
+        raise UsageError(
+            "custom_translation_table applies to the dynamo exporter only",
+            "Use torch.onnx.register_custom_op_symbolic with the legacy exporter",
+        )
     out = check_output_path(output, force=force)
+    recipe = load_preprocess(preprocess) if isinstance(preprocess, str | Path) else preprocess
     loaded = model if isinstance(model, LoadedModel) else load_model(model, weights=weights, allow_pickle=allow_pickle)
     specs = resolve_inputs(loaded, inputs)
     candidates = ["dynamo", "legacy"] if exporter == "auto" else [exporter]
@@ -170,7 +183,9 @@ def export(
     for name in candidates:
         with capture_output() as captured:
             try:
-                proto = _EXPORT_FUNCTIONS[name](loaded.module, specs, names, opset, constant_folding, seed)
+                use_table = custom_translation_table and name == "dynamo"
+                extra = {"custom_translation_table": custom_translation_table} if use_table else {}
+                proto = _EXPORT_FUNCTIONS[name](loaded.module, specs, names, opset, constant_folding, seed, **extra)
             except Exception as exc:  # any exporter failure is reported, then the next exporter is tried
                 proto = None
                 failures.append(f"{name}: {_first_line(exc)}")
@@ -193,6 +208,7 @@ def export(
             meta.INPUTS: meta.inputs_entry(specs_recorded),
             meta.EXPORTER: used,
             **({meta.FALLBACK_REASON: fallback_reason} if fallback_reason else {}),
+            **({meta.PREPROCESSING: recipe.to_json()} if recipe is not None else {}),
             meta.TORCH_VERSION: torch.__version__,
             meta.ONNX_VERSION: _onnx_version(),
             meta.PT2TRT_VERSION: _version.__version__,
@@ -256,6 +272,7 @@ def _dynamo(
     opset: int | None,
     constant_folding: bool,
     seed: int,
+    custom_translation_table: Mapping[Callable[..., Any], Callable[..., Any]] | None = None,
 ) -> onnx.ModelProto:
     import torch
 
@@ -275,6 +292,7 @@ def _dynamo(
         dynamic_shapes=dynamic_shapes if any(d is not None for d in dynamic_shapes) else None,
         optimize=constant_folding,
         verbose=False,
+        **({"custom_translation_table": dict(custom_translation_table)} if custom_translation_table else {}),
     )
     if program is None:  # pragma: no cover - torch contract
         raise RuntimeError("torch.onnx.export returned no program")

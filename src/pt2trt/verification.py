@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import onnx
     import torch
 
+    from pt2trt.compare.tasks import TaskComparison
     from pt2trt.sources import LoadedModel
 
 
@@ -34,18 +35,22 @@ class VerifyResult:
     inputs: list[InputSpec]
     comparison: Comparison
     seconds: dict[str, float] = field(default_factory=dict)
+    task_comparison: TaskComparison | None = None  # with task=...: it decides the verdict
+    backend: str = "onnxruntime"  # the runtime of the model under test
 
     @property
     def passed(self) -> bool:
-        return self.comparison.passed
+        return self.task_comparison.passed if self.task_comparison is not None else self.comparison.passed
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "model": self.model,
+            "backend": self.backend,
             "onnx": str(self.onnx_path),
             "inputs": [s.to_dict() for s in self.inputs],
             "seconds": {k: round(v, 4) for k, v in self.seconds.items()},
             **self.comparison.to_dict(),
+            **({"passed": self.passed, "task": self.task_comparison.to_dict()} if self.task_comparison else {}),
         }
 
 
@@ -139,6 +144,7 @@ def verify(
     weights: str | Path | None = None,
     allow_pickle: bool = False,
     providers: Sequence[str] | None = None,
+    task: str | None = None,
 ) -> VerifyResult:
     """Run ``model`` in PyTorch and ``onnx_path`` in ONNX Runtime on the same inputs and compare every output.
 
@@ -147,6 +153,8 @@ def verify(
 
     Inputs default to the shapes recorded at export (seeded random values); ``batch`` re-sizes dynamic batch
     axes; ``data`` takes ``.npy``/``.npz`` files and ``feed`` ready arrays instead of random values.
+    ``task`` (classify, detect, segment) also compares the decoded results (top-k, matched boxes, masks) with
+    :mod:`pt2trt.compare.tasks`, and that comparison decides ``passed``.
     """
     from pt2trt.backends.onnxruntime import OnnxRuntimeRunner
     from pt2trt.backends.torch import TorchRunner
@@ -190,4 +198,9 @@ def verify(
             raise Pt2trtError(f"{exc.message} (inputs {', '.join(map(str, specs))})", exc.hint) from exc
         seconds[backend] = runner.last_inference_seconds or 0.0
     comparison = compare_outputs(reference, candidate, rtol=rtol, atol=atol)
-    return VerifyResult(str(spec_text), path, specs, comparison, seconds)
+    task_comparison = None
+    if task is not None:
+        from pt2trt.compare.tasks import compare_task_outputs
+
+        task_comparison = compare_task_outputs(task, reference, candidate, specs[0].shape)
+    return VerifyResult(str(spec_text), path, specs, comparison, seconds, task_comparison, backend)

@@ -12,6 +12,7 @@ RUNNERS: dict[str, str] = {
     "torch": "pt2trt.backends.torch:TorchRunner",
     "onnxruntime": "pt2trt.backends.onnxruntime:OnnxRuntimeRunner",
     "tensorrt": "pt2trt.backends.tensorrt:TensorRTRunner",
+    "openvino": "pt2trt.backends.openvino:OpenVinoRunner",
 }
 
 

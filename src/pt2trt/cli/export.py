@@ -46,6 +46,12 @@ def default_output(model: str) -> str:
     default=None,
     help="Store weights in OUT.onnx.data [default: only when the model exceeds 2 GB].",
 )
+@click.option(
+    "--preprocess",
+    metavar="PRESET|FILE.yaml",
+    help="Record the image preprocessing in the ONNX metadata (used by predict): imagenet-classification, "
+    "yolo-letterbox-640, ... or a YAML file.",
+)
 @model_options
 @force_option
 @json_option
@@ -61,6 +67,7 @@ def command(
     dynamic: tuple[str, ...],
     constant_folding: bool,
     external_data: bool | None,
+    preprocess: str | None,
     weights: str | None,
     allow_pickle: bool,
     force: bool,
@@ -84,6 +91,10 @@ def command(
 
     output = output or default_output(model)
     check_output_path(output, force=force)  # before the (slow, code-running) model construction
+    if preprocess:
+        from pt2trt.preprocess import load_preprocess
+
+        load_preprocess(preprocess)  # a typo should fail before the export, too
     loaded = load_model(model, weights=weights, allow_pickle=allow_pickle)
     specs = resolve_inputs(loaded, inputs)
     specs = apply_dynamic(specs, dynamic_batch=dynamic_batch, dynamic=dynamic)
@@ -97,6 +108,7 @@ def command(
         constant_folding=constant_folding,
         external_data=external_data,
         force=force,
+        preprocess=preprocess,
     )
     if verbose and result.log.strip():
         click.echo(result.log.rstrip(), err=True)

@@ -15,7 +15,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("pt2trt.cli.check", "Validate an ONNX file: checker (full) and strict shape inference."),
     "inspect": ("pt2trt.cli.inspect", "Show an ONNX model's versions, I/O, ops, parameters and runtime support."),
     "verify": ("pt2trt.cli.verify", "Check that ONNX Runtime reproduces PyTorch on the same inputs."),
+    "predict": ("pt2trt.cli.predict", "Classify, detect or segment images: JSON lines and annotated pictures."),
+    "compare": ("pt2trt.cli.compare", "Compare two models' (or backends') answers on images: top-k, boxes or masks."),
+    "debug": ("pt2trt.cli.debug", "Name the layer where PyTorch and ONNX (or two ONNX runs) part ways."),
     "build": ("pt2trt.cli.build", "Build a TensorRT engine from ONNX (or print the build plan with --dry-run)."),
+    "simplify": (
+        "pt2trt.cli.simplify",
+        "Simplify an ONNX graph (onnxslim/onnxsim); ONNX Runtime proves the outputs kept.",
+    ),
+    "edit": ("pt2trt.cli.edit", "Edit an ONNX graph: rename, batch, uint8 input, nodes, extract, post-processing."),
+    "view": ("pt2trt.cli.view", "Open an ONNX model in Netron (127.0.0.1 only), or draw it as an SVG picture."),
 }
 
 

@@ -51,6 +51,36 @@ def model_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
+def comparison_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """The inputs and tolerances of a two-run comparison (verify, debug layers): --input, --data, --batch, --rtol,
+    --atol, --seed, --provider."""
+    for option in reversed(
+        [
+            input_option("Input shapes [default: the shapes recorded at export]."),
+            click.option(
+                "--data",
+                multiple=True,
+                type=click.Path(dir_okay=False),
+                metavar="FILE",
+                help="Input arrays instead of random data: .npz (named) or .npy (in input order).",
+            ),
+            click.option("--batch", type=int, help="Batch size for inputs with a dynamic batch axis."),
+            click.option("--rtol", type=float, default=1e-3, show_default=True),
+            click.option("--atol", type=float, default=1e-5, show_default=True),
+            click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random inputs."),
+            click.option(
+                "--provider",
+                "providers",
+                multiple=True,
+                metavar="NAME",
+                help="ONNX Runtime execution provider: cpu, cuda, tensorrt [default: cpu].",
+            ),
+        ]
+    ):
+        f = option(f)
+    return f
+
+
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
 force_option = click.option("-f", "--force", is_flag=True, help="Overwrite the output file if it exists.")
 

@@ -4,30 +4,17 @@ from __future__ import annotations
 
 import click
 
-from pt2trt.cli.options import console, fmt_float, input_option, json_option, model_options, print_json
+from pt2trt.cli.options import comparison_options, console, fmt_float, json_option, model_options, print_json
 
 
 @click.command("verify")
 @click.argument("model")
 @click.argument("onnx_file", metavar="MODEL.onnx")
-@input_option("Input shapes [default: the shapes recorded at export].")
+@comparison_options
 @click.option(
-    "--data",
-    multiple=True,
-    type=click.Path(dir_okay=False),
-    metavar="FILE",
-    help="Input arrays instead of random data: .npz (named) or .npy (in input order).",
-)
-@click.option("--batch", type=int, help="Batch size for inputs with a dynamic batch axis.")
-@click.option("--rtol", type=float, default=1e-3, show_default=True)
-@click.option("--atol", type=float, default=1e-5, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random inputs.")
-@click.option(
-    "--provider",
-    "providers",
-    multiple=True,
-    metavar="NAME",
-    help="ONNX Runtime execution provider: cpu, cuda, tensorrt [default: cpu].",
+    "--task",
+    type=click.Choice(["classify", "detect", "segment"]),
+    help="Also compare the decoded results (top-k, matched boxes, masks); that comparison decides the verdict.",
 )
 @model_options
 @json_option
@@ -41,6 +28,7 @@ def command(
     atol: float,
     seed: int,
     providers: tuple[str, ...],
+    task: str | None,
     weights: str | None,
     allow_pickle: bool,
     as_json: bool,
@@ -60,6 +48,7 @@ def command(
         weights=weights,
         allow_pickle=allow_pickle,
         providers=providers or None,
+        task=task,
     )
     if as_json:
         print_json(result.to_dict())
@@ -78,7 +67,8 @@ def render(result: object) -> None:
     out = console()
     c = result.comparison
     shapes = ", ".join(f"{s.name}:{'x'.join(map(str, s.shape))}" for s in result.inputs)
-    out.print(f"PyTorch vs ONNX Runtime on {shapes}  (rtol={c.rtol:g}, atol={c.atol:g})")
+    runtime = {"onnxruntime": "ONNX Runtime", "tensorrt": "TensorRT"}.get(result.backend, result.backend)
+    out.print(f"PyTorch vs {runtime} on {shapes}  (rtol={c.rtol:g}, atol={c.atol:g})")
     table = Table(show_edge=False)
     for col in ("output", "shape", "max abs", "max rel", "mean abs", "cosine", "outside tol", "result"):
         table.add_column(col, justify="left" if col in ("output", "shape", "result") else "right", no_wrap=True)
@@ -100,6 +90,13 @@ def render(result: object) -> None:
         )
     out.print(table)
     n_fail = len(c.failed)
+    if result.task_comparison is not None:
+        t = result.task_comparison
+        for line in t.summary():
+            out.print(f"  {line}", soft_wrap=True)
+        verdict = "[green]verified[/green]" if t.passed else "[red]mismatch[/red]"
+        out.print(f"{verdict} ({t.task}): {t.criterion}; {n_fail} of {len(c.tensors)} output(s) outside tolerance")
+        return
     if result.passed:
         out.print(f"[green]verified[/green]: all {len(c.tensors)} output(s) within tolerance")
     else:

@@ -148,12 +148,13 @@ def _cosine(a: np.ndarray, b: np.ndarray) -> float | None:
     a, b = a[finite], b[finite]
     if a.size == 0:
         return None
-    na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
+    # einsum, not BLAS dot/norm: BLAS threads stall on a busy machine (15 ms instead of 0.07 ms per call)
+    na, nb = np.sqrt(np.einsum("i,i->", a, a)), np.sqrt(np.einsum("i,i->", b, b))
     if na == 0.0 and nb == 0.0:
         return 1.0
     if na == 0.0 or nb == 0.0:
         return 0.0
-    return float(np.dot(a, b) / (na * nb))
+    return float(np.einsum("i,i->", a, b) / (na * nb))
 
 
 def _is_integer(a: np.ndarray) -> bool:
