@@ -55,6 +55,8 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_ort_runner.py
 	$(PY) benchmarks/bench_pipeline.py
 	$(PY) benchmarks/bench_simplify.py
+	$(PY) benchmarks/bench_predict.py
+	$(PY) benchmarks/bench_debug_layers.py
 
 clean:
 	rm -rf out .pytest_cache .ruff_cache
