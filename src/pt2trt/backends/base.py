@@ -41,12 +41,14 @@ class Runner(ABC):
         self.name = name or self.backend
         self.is_active = False
         self.last_inference_seconds: float | None = None
+        self._input_names: list[str] | None = None  # cached per activation for the feed check
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def activate(self) -> Runner:
         if not self.is_active:
             self._activate()
             self.is_active = True
+            self._input_names = None
         return self
 
     def deactivate(self) -> None:
@@ -73,7 +75,9 @@ class Runner(ABC):
         return outputs
 
     def _check_feed(self, feed: Mapping[str, np.ndarray]) -> None:
-        expected = [m.name for m in self.input_metadata()]
+        if self._input_names is None:
+            self._input_names = [m.name for m in self.input_metadata()]
+        expected = self._input_names
         missing = [n for n in expected if n not in feed]
         extra = [n for n in feed if n not in expected]
         if missing or extra:

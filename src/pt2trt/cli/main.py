@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import gc
 import importlib
 import sys
 
@@ -72,6 +74,8 @@ def cli() -> None:
 
 def main() -> None:
     """Run the CLI; click's own usage errors are printed as one line too, like every pt2trt error."""
+    # Exiting after `import torch` spends seconds collecting millions of objects; freezing them skips that work.
+    atexit.register(gc.freeze)
     try:
         code = cli.main(prog_name="pt2trt", standalone_mode=False)  # returns ctx.exit()'s code in this mode
     except click.Abort:

@@ -50,7 +50,7 @@ def check(path: str | Path) -> CheckReport:
     report = CheckReport(Path(path))
     uses_external = any(t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer)
     try:
-        if uses_external or model.ByteSize() > 2_000_000_000:
+        if uses_external or Path(path).stat().st_size > 2_000_000_000:
             checker.check_model(str(path), full_check=True)  # the path form handles external data / > 2 GB
         else:
             checker.check_model(model, full_check=True)
