@@ -20,6 +20,12 @@ RESULTS_DIR = BENCH_DIR / "results"
 VENV_BIN = Path(sys.executable).parent
 
 
+def pt2trt_command() -> list[str]:
+    """The command that runs the pt2trt CLI of this environment (its console script, else ``python -m``)."""
+    exe = VENV_BIN / "pt2trt"
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "pt2trt.cli.main"]
+
+
 def cpu_model() -> str:
     """The CPU's ``model name`` from /proc/cpuinfo (``platform.processor()`` elsewhere)."""
     try:

@@ -20,7 +20,6 @@ import os
 import random
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -29,7 +28,7 @@ from typing import Any
 
 import numpy as np
 import onnxruntime as ort
-from _common import VENV_BIN, machine_info, print_table, summarize, write_result
+from _common import machine_info, print_table, pt2trt_command, summarize, write_result
 
 from pt2trt.backends.onnxruntime import OnnxRuntimeRunner
 
@@ -46,8 +45,7 @@ RUNNER_NOCHECK = "runner.infer(feed, check=False)"
 
 def export_resnet18(path: Path) -> None:
     """Export the model with the pt2trt CLI in a child process, so torch never loads in this one."""
-    exe = VENV_BIN / "pt2trt"
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "pt2trt.cli.main"]
+    cmd = pt2trt_command()
     cmd += ["export", MODEL, "--input", INPUT, "-o", str(path), "--force"]
     print("exporting:", " ".join(cmd[-7:]), flush=True)
     subprocess.run(cmd, check=True)

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import BENCH_DIR, VENV_BIN, machine_info, print_table, write_result
+from _common import BENCH_DIR, machine_info, print_table, pt2trt_command, write_result
 
 NAME = "bench_pipeline"
 MODEL = "torchvision:resnet18"
@@ -113,8 +113,7 @@ def plain_run(workdir: Path, exporter: str, opset: int) -> dict[str, Any]:
 
 def cli_run(workdir: Path) -> dict[str, Any]:
     """``pt2trt export && pt2trt check && pt2trt verify`` as separate processes, each step timed."""
-    exe = VENV_BIN / "pt2trt"
-    base = [str(exe)] if exe.exists() else [sys.executable, "-m", "pt2trt.cli.main"]
+    base = pt2trt_command()
     steps = {
         "export": ["export", MODEL, "--input", INPUT, "-o", "cli.onnx", "--force"],
         "check": ["check", "cli.onnx"],

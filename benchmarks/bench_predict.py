@@ -26,7 +26,6 @@ import os
 import random
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -34,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _common import VENV_BIN, machine_info, print_table, summarize, write_result
+from _common import machine_info, print_table, pt2trt_command, summarize, write_result
 from PIL import Image, ImageDraw
 
 from pt2trt.backends.onnxruntime import OnnxRuntimeRunner
@@ -56,8 +55,7 @@ PREDICT_SERIAL = "predict, no prefetch (workers=0)"
 
 def export_resnet18(path: Path) -> None:
     """Export with the pt2trt CLI in a child process, so torch never loads in this one."""
-    exe = VENV_BIN / "pt2trt"
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "pt2trt.cli.main"]
+    cmd = pt2trt_command()
     cmd += ["export", MODEL, "--input", INPUT, "--dynamic-batch", "--exporter", "legacy", "--preprocess", PRESET]
     cmd += ["-o", str(path), "--force"]
     print("exporting:", " ".join(cmd[1:]), flush=True)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import onnx
-from _common import VENV_BIN, machine_info, print_table, write_result
+from _common import machine_info, print_table, pt2trt_command, write_result
 
 NAME = "bench_simplify"
 MODELS = {
@@ -39,8 +39,7 @@ EXPORTERS = ("dynamo", "legacy")
 
 def export(model: str, spec: str, exporter: str, path: Path) -> bool:
     """Export with the pt2trt CLI in a child process (torch stays out of this one); False if the exporter fails."""
-    exe = VENV_BIN / "pt2trt"
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "pt2trt.cli.main"]
+    cmd = pt2trt_command()
     cmd += ["export", f"torchvision:{model}", "--input", spec, "--exporter", exporter, "-o", str(path), "--force"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import click
 
-from pt2trt.cli.options import console, force_option, input_option, json_option, print_json
+from pt2trt.cli.options import console, force_option, input_option, json_option, print_json, sibling_output
 from pt2trt.onnx.edits import EDITS, EditDef
-
-
-def default_output(onnx_file: str) -> str:
-    p = Path(onnx_file)
-    return str(p.with_name(f"{p.stem}-edited.onnx"))
 
 
 def _edit_option(edit: EditDef) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -93,7 +87,7 @@ def command(
 
     result = edit(
         onnx_file,
-        output or default_output(onnx_file),
+        output or sibling_output(onnx_file, "edited"),
         edits_from_options(edit_values),
         recipe=recipe,
         verify=not no_verify,

@@ -85,6 +85,14 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print the re
 force_option = click.option("-f", "--force", is_flag=True, help="Overwrite the output file if it exists.")
 
 
+def sibling_output(onnx_file: str, suffix: str) -> str:
+    """The default output of an ONNX -> ONNX command: ``IN.onnx`` -> ``IN-SUFFIX.onnx`` beside it."""
+    from pathlib import Path
+
+    p = Path(onnx_file)
+    return str(p.with_name(f"{p.stem}-{suffix}.onnx"))
+
+
 def print_json(data: Any) -> None:
     json.dump(data, sys.stdout, indent=2, default=str)
     sys.stdout.write("\n")

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from pt2trt.cli.options import console, force_option, input_option, json_option, print_json
-
-
-def default_output(onnx_file: str) -> str:
-    p = Path(onnx_file)
-    return str(p.with_name(f"{p.stem}-sim.onnx"))
+from pt2trt.cli.options import console, force_option, input_option, json_option, print_json, sibling_output
 
 
 @click.command("simplify")
@@ -51,7 +44,7 @@ def command(
 
     result = simplify(
         onnx_file,
-        output or default_output(onnx_file),
+        output or sibling_output(onnx_file, "sim"),
         engine=engine,
         inputs=inputs or None,
         rtol=rtol,

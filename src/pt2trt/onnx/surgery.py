@@ -105,27 +105,26 @@ def _names(items: Sequence[Any]) -> str:
     return ", ".join(t.name for t in items) or "none"
 
 
-def find_input(graph: gs.Graph, name: str | None) -> gs.Variable:
-    """The graph input ``name`` (the first input when None)."""
+def _find(tensors: Sequence[gs.Variable], name: str | None, kind: str) -> gs.Variable:
+    """The graph ``kind`` (input/output) called ``name``, the first one when None."""
     if name is None:
-        if not graph.inputs:
-            raise Pt2trtError("the model has no inputs")
-        return graph.inputs[0]
-    for t in graph.inputs:
+        if not tensors:
+            raise Pt2trtError(f"the model has no {kind}s")
+        return tensors[0]
+    for t in tensors:
         if t.name == name:
             return t
-    raise Pt2trtError(f"the model has no input '{name}'", f"Inputs are: {_names(graph.inputs)}")
+    raise Pt2trtError(f"the model has no {kind} '{name}'", f"{kind.capitalize()}s are: {_names(tensors)}")
+
+
+def find_input(graph: gs.Graph, name: str | None) -> gs.Variable:
+    """The graph input ``name`` (the first input when None)."""
+    return _find(graph.inputs, name, "input")
 
 
 def find_output(graph: gs.Graph, name: str | None) -> gs.Variable:
-    if name is None:
-        if not graph.outputs:
-            raise Pt2trtError("the model has no outputs")
-        return graph.outputs[0]
-    for t in graph.outputs:
-        if t.name == name:
-            return t
-    raise Pt2trtError(f"the model has no output '{name}'", f"Outputs are: {_names(graph.outputs)}")
+    """The graph output ``name`` (the first output when None)."""
+    return _find(graph.outputs, name, "output")
 
 
 def find_tensor(graph: gs.Graph, name: str) -> gs.Tensor:
