@@ -37,8 +37,8 @@ from _common import machine_info, print_table, pt2trt_command, summarize, write_
 from PIL import Image, ImageDraw
 
 from pt2trt.backends.onnxruntime import OnnxRuntimeRunner
-from pt2trt.images import load_image
-from pt2trt.predict import Predictor
+from pt2trt.prediction.images import load_image
+from pt2trt.prediction.predict import Predictor
 from pt2trt.preprocess import PRESETS
 
 NAME = "bench_predict"

@@ -64,7 +64,7 @@ def measure(path: Path, workdir: Path, repeat: int) -> dict[str, Any]:
 
     import pt2trt
     from pt2trt.capture import capture_output
-    from pt2trt.onnx.equivalence import check_equivalence
+    from pt2trt.verification.equivalence import check_equivalence
 
     original = onnx.load(str(path))
     row: dict[str, Any] = {"nodes_original": len(original.graph.node)}

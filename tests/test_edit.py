@@ -12,9 +12,9 @@ import onnxruntime as ort
 import pytest
 
 import pt2trt
+from pt2trt.editing.edit import EDITS, apply_edit, edit_model, parse_edit
+from pt2trt.editing.surgery import IMAGENET_MEAN, IMAGENET_STD
 from pt2trt.errors import Pt2trtError, UsageError
-from pt2trt.onnx.edit import EDITS, apply_edit, edit_model, parse_edit
-from pt2trt.onnx.surgery import IMAGENET_MEAN, IMAGENET_STD
 from tests.conftest import CliResult, assert_one_line_error
 from tests.models import (
     batch_folding_model,

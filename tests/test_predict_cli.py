@@ -172,7 +172,7 @@ def test_missing_images_and_tasks_are_one_line(cli, yolo: Path, tmp_path: Path) 
 def test_cli_choices_match_the_registries_and_stay_light() -> None:
     from pt2trt.backends import RUNNERS
     from pt2trt.cli.task_options import BACKEND_NAMES, LAYOUT_NAMES, TASK_NAMES
-    from pt2trt.inference import BACKENDS
+    from pt2trt.prediction.image_model import BACKENDS
     from pt2trt.tasks import TASKS, task_class
 
     assert set(TASK_NAMES) == set(TASKS)
@@ -188,7 +188,7 @@ def test_cli_choices_match_the_registries_and_stay_light() -> None:
 
 def test_engine_uses_its_recorded_preprocessing_and_the_tensorrt_runner(tmp_path: Path, cli, photos: Path) -> None:
     """An engine's metadata file carries the ONNX's pt2trt.* records; running it goes through the TensorRT runner."""
-    from pt2trt.inference import ImageModel
+    from pt2trt.prediction.image_model import ImageModel
     from pt2trt.tensorrt.metadata import EngineMetadata, sidecar_path, write_metadata
 
     engine = tmp_path / "model.engine"

@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 from pt2trt.errors import Pt2trtError, UsageError
-from pt2trt.images import collect_sources, iter_frames, load_image
-from pt2trt.prefetch import ordered_map
+from pt2trt.prediction.images import collect_sources, iter_frames, load_image
+from pt2trt.prediction.prefetch import ordered_map
 from pt2trt.preprocess import IMAGENET_MEAN, IMAGENET_STD, PRESETS, Preprocess, Transform, load_preprocess
 
 

@@ -11,9 +11,9 @@ import onnx
 import pytest
 
 import pt2trt
+from pt2trt.editing import simplify as simplify_module
 from pt2trt.errors import Pt2trtError
-from pt2trt.onnx import simplify as simplify_module
-from pt2trt.onnx.equivalence import check_equivalence, default_cases
+from pt2trt.verification.equivalence import check_equivalence, default_cases
 from tests.conftest import CliResult, assert_one_line_error
 from tests.models import foldable_model, tiny_conv_relu
 

@@ -9,7 +9,7 @@ import torch
 
 from pt2trt.errors import Pt2trtError
 from pt2trt.models import SeedNet
-from pt2trt.sources import load_model
+from pt2trt.pytorch.sources import load_model
 
 USER_FILE = """
 import torch

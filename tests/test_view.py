@@ -18,7 +18,7 @@ import onnx
 import pytest
 
 import pt2trt
-from pt2trt.onnx.graph_summary import summarize_graph
+from pt2trt.view.graph_summary import summarize_graph
 from tests.conftest import CliResult, assert_one_line_error
 from tests.models import scoped_blocks_model, tiny_conv_relu
 

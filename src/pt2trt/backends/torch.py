@@ -10,13 +10,13 @@ import numpy as np
 
 from pt2trt.backends.base import Runner, TensorMeta
 from pt2trt.errors import Pt2trtError
-from pt2trt.outputs import flatten_outputs, output_names
+from pt2trt.pytorch.outputs import flatten_outputs, output_names
 from pt2trt.shapes import InputSpec
 
 if TYPE_CHECKING:
     import torch
 
-    from pt2trt.sources import LoadedModel
+    from pt2trt.pytorch.sources import LoadedModel
 
 
 class TorchRunner(Runner):
@@ -50,7 +50,7 @@ class TorchRunner(Runner):
         self._outputs: list[str] = []
 
     def _activate(self) -> None:
-        from pt2trt.sources import LoadedModel, load_model
+        from pt2trt.pytorch.sources import LoadedModel, load_model
 
         loaded = self.model
         if not isinstance(loaded, LoadedModel):

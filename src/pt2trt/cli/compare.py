@@ -57,7 +57,7 @@ def command(
       pt2trt compare torchvision:resnet18 r18.onnx photos/ --task classify
       pt2trt compare ssd.onnx ssd.onnx photos/ --task detect --backend-b openvino
     """
-    from pt2trt.compare.models import compare_models
+    from pt2trt.prediction.compare import compare_models
 
     result = compare_models(
         model_a,

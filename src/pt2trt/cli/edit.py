@@ -1,4 +1,4 @@
-"""``pt2trt edit``: its flags come from the table of edits (``pt2trt.onnx.edits.EDITS``)."""
+"""``pt2trt edit``: its flags come from the table of edits (``pt2trt.editing.registry.EDITS``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from pt2trt.cli.options import console, force_option, input_option, json_option, print_json, sibling_output
-from pt2trt.onnx.edits import EDITS, EditDef
+from pt2trt.editing.registry import EDITS, EditDef
 
 
 def _edit_option(edit: EditDef) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -83,7 +83,7 @@ def command(
       pt2trt edit r18.onnx -o part.onnx --extract input:/layer1/layer1.0/relu/Relu_output_0
       pt2trt edit r18.onnx -o r18-deploy.onnx --recipe deploy.yaml
     """
-    from pt2trt.onnx.edit import edit
+    from pt2trt.editing.edit import edit
 
     result = edit(
         onnx_file,

@@ -85,9 +85,9 @@ def command(
       model.ts / model.pt      TorchScript archive
       model.pt2                ExportedProgram
     """
+    from pt2trt.pytorch.export import check_output_path, export, resolve_inputs
+    from pt2trt.pytorch.sources import load_model
     from pt2trt.shapes import apply_dynamic
-    from pt2trt.sources import load_model
-    from pt2trt.torch2onnx import check_output_path, export, resolve_inputs
 
     output = output or default_output(model)
     check_output_path(output, force=force)  # before the (slow, code-running) model construction

@@ -61,7 +61,7 @@ def command(
       pt2trt predict deeplab.onnx photo.png --task segment --save out/ --batch 4
     """
     from pt2trt.files import check_writable, publish, staging_dir
-    from pt2trt.predict import Predictor
+    from pt2trt.prediction.predict import Predictor
 
     out_path = check_writable(output, force=force) if output else None
     overrides = preprocess_overrides(**flags)  # type: ignore[arg-type]

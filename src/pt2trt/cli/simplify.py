@@ -40,7 +40,7 @@ def command(
     """
     from rich.table import Table
 
-    from pt2trt.onnx.simplify import simplify
+    from pt2trt.editing.simplify import simplify
 
     result = simplify(
         onnx_file,

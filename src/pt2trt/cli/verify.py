@@ -34,7 +34,7 @@ def command(
     as_json: bool,
 ) -> None:
     """Run MODEL in PyTorch and MODEL.onnx in ONNX Runtime on the same inputs; exit 1 if any output differs."""
-    from pt2trt.verification import verify
+    from pt2trt.verification.pytorch import verify
 
     result = verify(
         model,
@@ -61,7 +61,7 @@ def command(
 def render(result: object) -> None:
     from rich.table import Table
 
-    from pt2trt.verification import VerifyResult
+    from pt2trt.verification.pytorch import VerifyResult
 
     assert isinstance(result, VerifyResult)
     out = console()

@@ -32,14 +32,14 @@ def command(
 ) -> None:
     """Open MODEL.onnx in Netron, served on 127.0.0.1 only (Ctrl-C stops it), or draw it with --svg OUT.svg."""
     if svg_path:
-        from pt2trt.onnx.svg import write_svg
+        from pt2trt.view.svg import write_svg
 
         click.echo(write_svg(onnx_file, svg_path, max_boxes=None if full else max_boxes, force=force).closing_line())
         return
     import time
     import webbrowser
 
-    from pt2trt.onnx.view import serve
+    from pt2trt.view.netron import serve
 
     server = serve(onnx_file, port=port)
     click.echo(f"serving {server.model.name} in Netron at {server.url} (127.0.0.1 only; Ctrl-C to stop)")

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pt2trt.errors import Pt2trtError
-from pt2trt.outputs import flatten_outputs
+from pt2trt.pytorch.outputs import flatten_outputs
 
 if TYPE_CHECKING:
     import torch

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from pt2trt.debug.hooks import ModuleCall, Trace
     from pt2trt.debug.report import LayerResult, LayersReport
-    from pt2trt.sources import LoadedModel
+    from pt2trt.pytorch.sources import LoadedModel
 
 STRATEGIES = ("auto", "all", "bisect")
 #: Default budget for the values kept on one side at once (the other side holds about as much again).
@@ -282,7 +282,7 @@ def resolve_feed(
 ) -> tuple[list[InputSpec], Feed]:
     """Input specs and arrays, as ``verify`` chooses them: given arrays, data files, or seeded random values."""
     from pt2trt.feeds import load_feed, random_feed, specs_from_feed
-    from pt2trt.verification import onnx_input_specs, resolve_verify_inputs
+    from pt2trt.verification.pytorch import onnx_input_specs, resolve_verify_inputs
 
     graph_names = [str(s.name) for s in onnx_input_specs(proto)]  # type: ignore[arg-type]
     if feed is None and data:

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pt2trt.errors import Pt2trtError
-from pt2trt.images import Frame, collect_sources, iter_frames
-from pt2trt.inference import ImageModel
-from pt2trt.prefetch import ordered_map
+from pt2trt.prediction.image_model import ImageModel
+from pt2trt.prediction.images import Frame, collect_sources, iter_frames
+from pt2trt.prediction.prefetch import ordered_map
 from pt2trt.preprocess import Preprocess, Transform
 from pt2trt.tasks import Labels, Result, Task, make_task
 
@@ -247,7 +247,7 @@ class _SaveNames:
         """Refuse before any work when an image's annotated picture already exists (videos are checked per frame)."""
         if self.force:
             return
-        from pt2trt.images import is_video
+        from pt2trt.prediction.images import is_video
 
         probe = _SaveNames(self.folder, True)
         for path in paths:
@@ -259,8 +259,8 @@ class _SaveNames:
                 raise Pt2trtError(f"{target} already exists", "Pass --force (force=True) to overwrite it")
 
     def write(self, frame: Frame, image: Image.Image, result: Result, labels: Labels) -> Path:
-        from pt2trt.draw import annotate
         from pt2trt.files import check_writable, publish, staging_dir
+        from pt2trt.prediction.draw import annotate
 
         target = self.name_for(frame)
         check_writable(target, force=self.force)

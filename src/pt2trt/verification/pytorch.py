@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import torch
 
     from pt2trt.compare.tasks import TaskComparison
-    from pt2trt.sources import LoadedModel
+    from pt2trt.pytorch.sources import LoadedModel
 
 
 @dataclass

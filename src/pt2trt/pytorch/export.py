@@ -19,10 +19,10 @@ from pt2trt.capture import capture_output
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.files import check_writable, format_size, publish, staging_dir
 from pt2trt.onnx import metadata as meta
-from pt2trt.outputs import flatten_outputs, output_names
 from pt2trt.preprocess import Preprocess, load_preprocess
+from pt2trt.pytorch.outputs import flatten_outputs, output_names
+from pt2trt.pytorch.sources import LoadedModel, load_model
 from pt2trt.shapes import InputSpec
-from pt2trt.sources import LoadedModel, load_model
 
 if TYPE_CHECKING:
     import onnx

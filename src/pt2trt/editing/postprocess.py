@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from pt2trt.editing.surgery import Verification, _unused_name, constant, find_output, on_graph
 from pt2trt.errors import Pt2trtError, UsageError
-from pt2trt.onnx.surgery import Verification, _unused_name, constant, find_output, on_graph
 
 if TYPE_CHECKING:
     import onnx_graphsurgeon as gs

@@ -10,9 +10,9 @@
       - append: {op: topk, k: 5}
       - set_metadata: {author: deploy-team}
 
-Each entry is one mapping ``{EDIT: VALUE}`` whose key is an edit of :data:`pt2trt.onnx.edits.EDITS` and whose value is
-what the edit's CLI flag takes (or the same as YAML). A bare list (without ``edits:``) is accepted too. Every entry
-is validated before the model is touched.
+Each entry is one mapping ``{EDIT: VALUE}`` whose key is an edit of :data:`pt2trt.editing.registry.EDITS` and
+whose value is what the edit's CLI flag takes (or the same as YAML). A bare list (without ``edits:``) is accepted
+too. Every entry is validated before the model is touched.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from pt2trt.files import existing_file
 
 def parse_recipe(data: Any, source: str = "recipe") -> list[tuple[str, Any]]:
     """Validated ``(key, params)`` pairs from a loaded recipe document."""
-    from pt2trt.onnx.edits import parse_edit
+    from pt2trt.editing.registry import parse_edit
 
     if isinstance(data, dict) and set(data) == {"edits"}:
         data = data["edits"]

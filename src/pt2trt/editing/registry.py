@@ -1,7 +1,7 @@
 """The table of ``pt2trt edit``'s edits: recipe key, CLI flag, parser and function, in the order flags apply.
 
 Kept free of heavy imports (numpy, onnx): ``pt2trt edit --help`` builds its options from this table. The functions
-live in :mod:`pt2trt.onnx.surgery` and :mod:`pt2trt.onnx.postprocess` and are imported when an edit runs.
+live in :mod:`pt2trt.editing.surgery` and :mod:`pt2trt.editing.postprocess` and are imported when an edit runs.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pt2trt.shapes import parse_dynamic
 if TYPE_CHECKING:
     import onnx
 
-    from pt2trt.onnx.surgery import Verification
+    from pt2trt.editing.surgery import Verification
 
 
 @dataclass(frozen=True)
@@ -103,8 +103,8 @@ def _metadata(value: Any) -> dict[str, str]:
 
 
 #: Every edit, in the order the CLI applies its flags (a recipe applies its entries in its own order).
-_S = "pt2trt.onnx.surgery:"  # where the edit functions live (imported when an edit runs)
-_P = "pt2trt.onnx.postprocess:"
+_S = "pt2trt.editing.surgery:"  # where the edit functions live (imported when an edit runs)
+_P = "pt2trt.editing.postprocess:"
 EDITS: dict[str, EditDef] = {
     e.key: e
     for e in [

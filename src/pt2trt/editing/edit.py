@@ -2,7 +2,7 @@
 
 :data:`EDITS` is the table of every edit: its recipe key, CLI flag, parser and function (in surgery.py and
 postprocess.py). After each edit the model passes ``onnx.checker`` and strict shape inference, or the edit fails with
-the reason. Then, per the edit's :class:`~pt2trt.onnx.surgery.Verification`:
+the reason. Then, per the edit's :class:`~pt2trt.editing.surgery.Verification`:
 
 - meaning kept (renames, batch, uint8 input, opset, expose, extract, append softmax/argmax/topk): ONNX Runtime runs
   the model before and after on random inputs and the outputs must match (through the renames, the input transform,
@@ -22,12 +22,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pt2trt.compare.tensors import compare_outputs
+from pt2trt.editing import surgery
+from pt2trt.editing.registry import EDITS, parse_edit
+from pt2trt.editing.simplify import op_counts
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.files import check_writable, format_size
 from pt2trt.onnx import metadata as meta
-from pt2trt.onnx import surgery
-from pt2trt.onnx.edits import EDITS, parse_edit
-from pt2trt.onnx.equivalence import (
+from pt2trt.shapes import InputSpec
+from pt2trt.verification.equivalence import (
     DEFAULT_ATOL,
     DEFAULT_RTOL,
     Case,
@@ -41,8 +43,6 @@ from pt2trt.onnx.equivalence import (
     varied_specs,
     with_outputs,
 )
-from pt2trt.onnx.simplify import op_counts
-from pt2trt.shapes import InputSpec
 
 if TYPE_CHECKING:
     import onnx
@@ -210,9 +210,9 @@ def edit(
     Values are what the CLI flag or the recipe entry would hold, e.g. ``[("rename_input", "input=images"),
     ("append", "topk:5")]``. Nothing is written unless every edit passed its checks.
     """
+    from pt2trt.editing.recipe import load_recipe
     from pt2trt.onnx.load import load_onnx
-    from pt2trt.onnx.recipe import load_recipe
-    from pt2trt.torch2onnx import save_onnx
+    from pt2trt.pytorch.export import save_onnx
 
     start = time.perf_counter()
     parsed = (load_recipe(recipe) if recipe else []) + [parse_edit(k, v) for k, v in edits]
@@ -294,7 +294,7 @@ def _smoke(after: onnx.ModelProto, s: _Settings) -> tuple[None, str, Feed | None
 def _verify_batch(before: onnx.ModelProto, after: onnx.ModelProto, s: _Settings) -> tuple[EquivalenceReport, Feed]:
     """The candidate at its batch size(s) against the reference run at its own batch size, sample block by block."""
     from pt2trt.feeds import random_feed
-    from pt2trt.verification import onnx_input_specs
+    from pt2trt.verification.pytorch import onnx_input_specs
 
     ref_batch = {sp.shape[0] for sp in onnx_input_specs(before) if sp.shape and 0 not in sp.dynamic}
     block = next(iter(ref_batch)) if len(ref_batch) == 1 else None
@@ -319,7 +319,7 @@ def _verify_batch(before: onnx.ModelProto, after: onnx.ModelProto, s: _Settings)
             try:
                 got = quiet_infer(cand_runner, feed)
             except Pt2trtError as exc:
-                from pt2trt.onnx.equivalence import _failed
+                from pt2trt.verification.equivalence import _failed
 
                 report.cases.append(CaseResult(label, _failed(expected, exc.message, s.rtol, s.atol)))
                 continue
@@ -358,7 +358,7 @@ def _verify_extract(
 
 def _record_inputs(model: onnx.ModelProto, feed: Feed) -> None:
     """Keep ``pt2trt.inputs`` (example shapes for later steps and ``verify``) in step with the edited inputs."""
-    from pt2trt.verification import onnx_input_specs
+    from pt2trt.verification.pytorch import onnx_input_specs
 
     if meta.INPUTS not in meta.read_metadata(model):
         return

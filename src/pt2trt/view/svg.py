@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
-from pt2trt.onnx.graph_summary import DEFAULT_MAX_BOXES, Box, GraphSummary, summarize_graph
+from pt2trt.view.graph_summary import DEFAULT_MAX_BOXES, Box, GraphSummary, summarize_graph
 
 if TYPE_CHECKING:
     import onnx

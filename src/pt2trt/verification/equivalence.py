@@ -131,7 +131,7 @@ def example_specs(model: onnx.ModelProto, inputs: Sequence[InputSpec] | None = N
     Dynamic axes keep their names in ``InputSpec.dynamic``; a dynamic batch axis without an example size becomes 1.
     Other dynamic axes need an example (``--input NAME:SHAPE``).
     """
-    from pt2trt.verification import onnx_input_specs, resolve_verify_inputs
+    from pt2trt.verification.pytorch import onnx_input_specs, resolve_verify_inputs
 
     graph_specs = onnx_input_specs(model)
     if inputs:

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 from pt2trt.capture import capture_output
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.files import check_writable, format_size
-from pt2trt.onnx.equivalence import DEFAULT_ATOL, DEFAULT_RTOL, EquivalenceReport, ReferenceRuns, default_cases
 from pt2trt.shapes import InputSpec
+from pt2trt.verification.equivalence import DEFAULT_ATOL, DEFAULT_RTOL, EquivalenceReport, ReferenceRuns, default_cases
 
 if TYPE_CHECKING:
     import onnx
@@ -199,7 +199,7 @@ def simplify(
     :class:`Pt2trtError` when no engine produced an equivalent model; ``output`` is then not written.
     """
     from pt2trt.onnx.load import load_onnx
-    from pt2trt.torch2onnx import save_onnx
+    from pt2trt.pytorch.export import save_onnx
 
     if engine not in CANDIDATES:
         raise UsageError(f"unknown engine '{engine}'", f"Use one of: {', '.join(ENGINES)}")

@@ -1,0 +1,1 @@
+"""Graph tools: simplify, edits and recipes, surgery, post-processing."""

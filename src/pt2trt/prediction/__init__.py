@@ -1,0 +1,1 @@
+"""Images in, answers out: the image model, predict, images, drawing, answers compared on images."""

@@ -1,0 +1,1 @@
+"""PyTorch side: model sources, export to ONNX, output structure."""

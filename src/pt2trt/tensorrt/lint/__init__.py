@@ -1,0 +1,1 @@
+"""TensorRT compatibility lint of an ONNX model."""

@@ -1,0 +1,1 @@
+"""Verification: PyTorch vs ONNX/engine, ONNX vs ONNX equivalence."""

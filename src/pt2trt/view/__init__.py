@@ -1,0 +1,1 @@
+"""Seeing a graph: summary, SVG, Netron."""
