@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from pt2trt.cli.options import (
-    comparison_options,
     console,
     fmt_float,
     force_option,
     json_option,
     model_options,
     print_json,
+    run_input_options,
+    tolerance_options,
 )
+
+if TYPE_CHECKING:
+    from pt2trt.settings import RunInputs, Tolerance
 
 
 @click.group("debug")
@@ -23,7 +29,8 @@ def command() -> None:
 @command.command("layers")
 @click.argument("reference", metavar="MODEL")
 @click.argument("candidate", metavar="[MODEL.onnx]", required=False)
-@comparison_options
+@run_input_options()
+@tolerance_options()
 @click.option(
     "--backend",
     type=click.Choice(["onnxruntime", "tensorrt"]),
@@ -47,13 +54,8 @@ def command() -> None:
 def layers(
     reference: str,
     candidate: str | None,
-    inputs: list,
-    data: tuple[str, ...],
-    batch: int | None,
-    rtol: float,
-    atol: float,
-    seed: int,
-    providers: tuple[str, ...],
+    run_inputs: RunInputs,
+    tolerance: Tolerance,
     backend: str,
     bisect: bool,
     max_memory: int,
@@ -83,15 +85,10 @@ def layers(
     report = debug_layers(
         reference,
         candidate,
-        inputs or None,
-        data=data or None,
-        batch=batch,
-        rtol=rtol,
-        atol=atol,
-        seed=seed,
+        run_inputs,
+        tolerance=tolerance,
         weights=weights,
         allow_pickle=allow_pickle,
-        providers=providers or None,
         backend=backend,
         strategy="bisect" if bisect else "auto",
         max_memory=max_memory * 1_000_000,

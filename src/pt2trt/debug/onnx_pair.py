@@ -15,20 +15,20 @@ from __future__ import annotations
 import difflib
 import tempfile
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from pt2trt.backends.base import Runner
-from pt2trt.debug.expose import RunnerFactory, load_model_file, onnxruntime_factory, run_exposed
+from pt2trt.debug.expose import RunnerFactory, is_onnx_file, load_model_file, onnxruntime_factory, run_exposed
 from pt2trt.debug.graph import GraphIndex, exporter_of, node_scopes
-from pt2trt.debug.layers import is_onnx_file, resolve_feed
 from pt2trt.debug.report import DIVERGED, OK, UNKNOWN, LayerResult, LayersReport, UnmatchedLayer, choose_origin
 from pt2trt.debug.tolerance import compare_layer
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.feeds import Feed
+from pt2trt.settings import RunInputs, Tolerance
 from pt2trt.shapes import InputSpec
+from pt2trt.verification.inputs import resolve_run_inputs
 
 _NAME_MATCH_ENOUGH = 0.5
 
@@ -36,23 +36,18 @@ _NAME_MATCH_ENOUGH = 0.5
 def debug_onnx_layers(
     reference: str | Path,
     candidate: str | Path | None,
-    inputs: Sequence[InputSpec] | None,
+    inputs: RunInputs,
+    tolerance: Tolerance,
     *,
-    data: Sequence[str | Path] | None,
-    feed: Feed | None,
-    batch: int | None,
-    rtol: float,
-    atol: float,
-    seed: int,
-    providers: Sequence[str] | None,
     backend: str,
 ) -> LayersReport:
     """Compare ``reference`` with ``candidate`` (ONNX Runtime) or with itself on TensorRT (``backend``)."""
     seconds: dict[str, float] = {}
     start = time.perf_counter()
+    rtol, atol, providers = tolerance.rtol, tolerance.atol, inputs.provider_list
     ref_path = Path(reference)
     ref, ref_source = load_model_file(ref_path)
-    specs, feed = resolve_feed(ref, inputs, data=data, feed=feed, batch=batch, seed=seed)
+    specs, feed = resolve_run_inputs(ref, inputs)
     if backend == "tensorrt":
         if candidate is not None and Path(candidate).resolve() != ref_path.resolve():
             raise UsageError("--backend tensorrt compares one ONNX file on two runtimes", "Give only MODEL.onnx")
