@@ -14,6 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from pt2trt.settings import Tolerance
+
+_DEFAULT = Tolerance()
+
 
 @dataclass
 class TensorComparison:
@@ -121,10 +125,13 @@ def compare_outputs(
     reference: Mapping[str, np.ndarray],
     candidate: Mapping[str, np.ndarray],
     *,
-    rtol: float = 1e-3,
-    atol: float = 1e-5,
+    rtol: float = _DEFAULT.rtol,
+    atol: float = _DEFAULT.atol,
 ) -> Comparison:
-    """Compare every output by name, in the reference's order; outputs missing on one side fail with a note."""
+    """Compare every output by name, in the reference's order; outputs missing on one side fail with a note.
+
+    The default tolerance is :class:`pt2trt.settings.Tolerance`'s.
+    """
     comparison = Comparison(rtol=rtol, atol=atol)
     for name, ref in reference.items():
         if name not in candidate:
