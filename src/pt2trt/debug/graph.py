@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pt2trt.onnx import metadata as meta
+from pt2trt.onnx.graph import initializer_names, real_input_names
 
 if TYPE_CHECKING:
     import onnx
@@ -44,8 +45,8 @@ class GraphIndex:
     def build(cls, model: onnx.ModelProto) -> GraphIndex:
         graph = model.graph
         index = cls(model)
-        index.constants = {t.name for t in graph.initializer} | {t.values.name for t in graph.sparse_initializer}
-        index.inputs = [i.name for i in graph.input if i.name not in index.constants]
+        index.constants = initializer_names(graph)
+        index.inputs = real_input_names(graph)
         index.outputs = [o.name for o in graph.output]
         for i, node in enumerate(graph.node):
             for name in node.output:

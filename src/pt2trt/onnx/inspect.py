@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pt2trt.onnx.dtypes import dtype_name, itemsize
+from pt2trt.onnx.graph import real_inputs
 from pt2trt.onnx.load import load_onnx
 from pt2trt.onnx.ort_compat import OrtCompatibility, ort_compatibility
 
@@ -122,7 +123,7 @@ def inspect_model(path: str | Path, *, nodes: bool = False) -> ModelInfo:
         producer_version=model.producer_version,
         model_version=model.model_version,
         graph_name=graph.name,
-        inputs=[_tensor_info(v) for v in graph.input if v.name not in initializers],
+        inputs=[_tensor_info(v) for v in real_inputs(graph)],
         outputs=[_tensor_info(v) for v in graph.output],
         op_counts=dict(ops.most_common()),
         node_count=len(graph.node),

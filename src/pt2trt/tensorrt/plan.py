@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.files import check_writable, existing_file
 from pt2trt.onnx import metadata as meta
+from pt2trt.onnx.graph import input_dims, real_inputs
 from pt2trt.onnx.load import load_onnx
 from pt2trt.shapes import parse_input
 from pt2trt.tensorrt.versions import TARGETS, Target, at_least, installed_version, parse_target, target_of
@@ -318,17 +319,11 @@ def onnx_inputs(model: onnx.ModelProto) -> list[InputInfo]:
     """The graph's real inputs (initializers excluded) with their dims."""
     from onnx import helper
 
-    initializers = {t.name for t in model.graph.initializer}
     inputs = []
-    for value in model.graph.input:
-        if value.name in initializers:
-            continue
-        ttype = value.type.tensor_type
-        dims: list[int | str | None] = []
-        for d in ttype.shape.dim:
-            dims.append(d.dim_value if d.HasField("dim_value") else (d.dim_param or None))
-        dtype = helper.tensor_dtype_to_np_dtype(ttype.elem_type).name if ttype.elem_type else "float32"
-        inputs.append(InputInfo(value.name, dtype, tuple(dims)))
+    for value in real_inputs(model):
+        elem_type = value.type.tensor_type.elem_type
+        dtype = helper.tensor_dtype_to_np_dtype(elem_type).name if elem_type else "float32"
+        inputs.append(InputInfo(value.name, dtype, tuple(input_dims(value))))
     return inputs
 
 

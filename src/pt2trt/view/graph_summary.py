@@ -16,6 +16,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from pt2trt.onnx.graph import real_inputs
+
 if TYPE_CHECKING:
     import onnx
 
@@ -267,10 +269,7 @@ def summarize_graph(model: onnx.ModelProto, max_boxes: int | None = DEFAULT_MAX_
 
     summary = GraphSummary(graph.name or "graph", total_nodes=len(nodes))
     producer: dict[str, str] = {}
-    initializers = {t.name for t in graph.initializer}
-    for value in graph.input:
-        if value.name in initializers:
-            continue
+    for value in real_inputs(graph):
         box = Box(f"i:{value.name}", "input", value.name, _dtype_shape(value), nodes=0)
         summary.boxes.append(box)
         producer[value.name] = box.id

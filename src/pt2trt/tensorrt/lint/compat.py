@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pt2trt.onnx.graph import has_shape, real_inputs
 from pt2trt.onnx.load import load_onnx
 from pt2trt.tensorrt.versions import Target, parse_target
 
@@ -503,10 +504,9 @@ def _type_findings(graph: _GraphFacts, info: dict[str, Any]) -> list[Finding]:
 
 
 def _dynamic_input_findings(model: onnx.ModelProto) -> list[Finding]:
-    initializers = {t.name for t in model.graph.initializer}
     findings = []
-    for value in model.graph.input:
-        if value.name in initializers or not value.type.tensor_type.HasField("shape"):
+    for value in real_inputs(model):
+        if not has_shape(value):
             continue
         dims = value.type.tensor_type.shape.dim
         dynamic = [d.dim_param or "?" for d in dims if not d.HasField("dim_value")]
