@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,9 +20,10 @@ from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.files import check_writable, format_size, publish, staging_dir
 from pt2trt.onnx import metadata as meta
 from pt2trt.preprocess import Preprocess, load_preprocess
-from pt2trt.pytorch.outputs import flatten_outputs, output_names
+from pt2trt.pytorch.outputs import flatten_outputs
+from pt2trt.pytorch.outputs import output_names as names_from_structure
 from pt2trt.pytorch.sources import LoadedModel, load_model
-from pt2trt.shapes import InputSpec
+from pt2trt.shapes import InputSpec, apply_dynamic
 
 if TYPE_CHECKING:
     import onnx
@@ -126,9 +127,11 @@ def export(
     inputs: Sequence[InputSpec],
     output: str | Path,
     *,
+    dynamic_batch: bool = False,
+    dynamic: Iterable[str] = (),
     exporter: str = "auto",
     opset: int | None = None,
-    output_names_: Sequence[str] | None = None,
+    output_names: Sequence[str] | None = None,
     constant_folding: bool = True,
     external_data: bool | None = None,
     weights: str | Path | None = None,
@@ -140,6 +143,9 @@ def export(
 ) -> ExportResult:
     """Export ``model`` to ONNX at ``output``.
 
+    ``inputs`` give one spec per ``forward()`` argument (unnamed ones take the parameter's name); ``dynamic_batch``
+    makes dim 0 of every input dynamic and ``dynamic`` (``NAME:AXIS[=LABEL],...``, as ``--dynamic``) chosen axes.
+    ``output_names`` name the outputs in order (default: from the output structure).
     ``exporter="auto"`` tries the dynamo exporter and falls back to the legacy one, recording why.
     ``external_data=None`` stores weights in ``OUT.onnx.data`` only when the model is too big for one protobuf.
     ``preprocess`` (a :class:`~pt2trt.preprocess.Preprocess`, a preset name or a YAML file) is recorded in the
@@ -159,7 +165,7 @@ def export(
     out = check_output_path(output, force=force)
     recipe = load_preprocess(preprocess) if isinstance(preprocess, str | Path) else preprocess
     loaded = model if isinstance(model, LoadedModel) else load_model(model, weights=weights, allow_pickle=allow_pickle)
-    specs = resolve_inputs(loaded, inputs)
+    specs = apply_dynamic(resolve_inputs(loaded, inputs), dynamic_batch=dynamic_batch, dynamic=dynamic)
     candidates = ["dynamo", "legacy"] if exporter == "auto" else [exporter]
     if opset is not None:
         candidates = _opset_capable(candidates, opset, explicit=exporter != "auto")
@@ -173,39 +179,37 @@ def export(
                 "Check the input shapes and dtypes (--input NAME:SHAPE[:DTYPE])",
             ) from exc
     paths = [p for p, leaf in flatten_outputs(eager) if isinstance(leaf, torch.Tensor)]
-    names = list(output_names_) if output_names_ else output_names(paths)
+    names = list(output_names) if output_names else names_from_structure(paths)
     if len(names) != len(paths):
         raise UsageError(f"{len(names)} output names given but the model has {len(paths)} outputs")
 
     start = time.perf_counter()
     failures: list[str] = []
     logs: list[str] = []
-    for name in candidates:
+    proto, used = None, ""
+    for candidate in candidates:
         with capture_output() as captured:
             try:
-                use_table = custom_translation_table and name == "dynamo"
+                use_table = custom_translation_table and candidate == "dynamo"
                 extra = {"custom_translation_table": custom_translation_table} if use_table else {}
-                proto = _EXPORT_FUNCTIONS[name](loaded.module, specs, names, opset, constant_folding, seed, **extra)
+                proto = _EXPORT_FUNCTIONS[candidate](
+                    loaded.module, specs, names, opset, constant_folding, seed, **extra
+                )
             except Exception as exc:  # any exporter failure is reported, then the next exporter is tried
-                proto = None
-                failures.append(f"{name}: {_first_line(exc)}")
+                failures.append(f"{candidate}: {_first_line(exc)}")
         logs.append(captured.text)
         if proto is not None:
+            used = candidate
             break
-    else:
-        raise Pt2trtError(
-            "export failed with " + "; ".join(failures),
-            _retry_hint(candidates),
-        )
+    if proto is None:
+        raise Pt2trtError("export failed with " + "; ".join(failures), _retry_hint(candidates))
     seconds = time.perf_counter() - start
-    used = name
     fallback_reason = failures[0] if failures and used == "legacy" and exporter == "auto" else None
-    specs_recorded = specs
     meta.write_metadata(
         proto,
         {
             meta.MODEL: loaded.spec,
-            meta.INPUTS: meta.inputs_entry(specs_recorded),
+            meta.INPUTS: meta.inputs_entry(specs),
             meta.EXPORTER: used,
             **({meta.FALLBACK_REASON: fallback_reason} if fallback_reason else {}),
             **({meta.PREPROCESSING: recipe.to_json()} if recipe is not None else {}),
@@ -222,7 +226,7 @@ def export(
         opset=_default_opset(proto),
         seconds=seconds,
         size_bytes=size,
-        inputs=specs_recorded,
+        inputs=specs,
         outputs=names,
         external_data=use_external,
         fallback_reason=fallback_reason,
