@@ -106,3 +106,15 @@ def test_check_equivalence_takes_run_inputs_and_tolerance() -> None:
     assert pt2trt.check_equivalence(model, shifted).passed  # 5e-5 is within the equivalence preset
     strict = pt2trt.check_equivalence(model, shifted, inputs=RunInputs(seed=4), tolerance=Tolerance(0.0, 1e-5))
     assert not strict.passed and (strict.rtol, strict.atol) == (0.0, 1e-5)
+
+
+def test_public_names_come_from_one_table() -> None:
+    import ast
+    import inspect
+
+    assert set(pt2trt.__all__) == {"Pt2trtError", "UsageError", "__version__", *pt2trt._LAZY}
+    tree = ast.parse(inspect.getsource(pt2trt))
+    block = next(n for n in tree.body if isinstance(n, ast.If) and getattr(n.test, "id", "") == "TYPE_CHECKING")
+    typed = {a.asname or a.name for n in block.body if isinstance(n, ast.ImportFrom) for a in n.names}
+    assert typed == set(pt2trt._LAZY)
+    assert pt2trt.Tolerance is Tolerance and pt2trt.RunInputs is RunInputs
