@@ -122,7 +122,7 @@ class BuildPlan:
         ]
         profiles = [f"  profile {k}: {p.text()}" for k, p in enumerate(self.profiles)]
         out += profiles or ["  profile: none (static shapes)"]
-        out.append(f"  precision: {prec.describe_precision(self)}")
+        out.append(f"  precision: {self._precision_text()}")
         workspace = f"{self.workspace_mib} MiB" if self.workspace_mib else "TensorRT default"
         level = self.builder_optimization_level if self.builder_optimization_level is not None else "default (3)"
         cache = "none"
@@ -135,6 +135,22 @@ class BuildPlan:
         )
         out += [f"  note: {n}" for n in self.notes]
         return out
+
+    def _precision_text(self) -> str:
+        """The precision line: builder flags, FP16 conversion, where INT8 comes from."""
+        precision = self.precision
+        if self.builder_flags:
+            precision += f" (builder flags {', '.join(self.builder_flags)})"
+        if self.convert_to_fp16:
+            io = "float32 I/O kept" if self.keep_io_types else "I/O converted too"
+            precision += f" (ONNX converted to FP16 first, {io})"
+        if self.int8:
+            precision += f"; INT8 by {'Q/DQ nodes' if self.int8_mode == 'qdq' else 'calibration'}"
+            if self.calibration_data:
+                precision += f" on {self.calibration_data}"
+            if self.calibration_cache:
+                precision += f", cache {self.calibration_cache}"
+        return precision
 
     def command(self, *, force: bool = True) -> str:
         """The ``pt2trt build`` command line that reproduces this build (with --force: the rebuild advice)."""
@@ -219,7 +235,19 @@ def make_plan(
     )
     _resolve_options(plan, workspace_mib, timing_cache, builder_optimization_level, version_compatible)
     _resolve_hardware_level(plan, hardware_compatibility_level)
-    prec.resolve_precision(plan, model, calibration_data, calibration_cache)
+    choice = prec.resolve_precision(
+        model,
+        target,
+        fp16=fp16,
+        int8=int8,
+        keep_io_types=keep_io_types,
+        data=calibration_data,
+        cache=calibration_cache,
+        has_profiles=bool(plan.profiles),
+    )
+    plan.int8_mode = choice.int8_mode
+    plan.calibration_data, plan.calibration_cache = choice.calibration_data, choice.calibration_cache
+    plan.notes += choice.notes
     return plan
 
 

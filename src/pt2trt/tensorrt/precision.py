@@ -7,6 +7,7 @@ parsing, and INT8 comes from QuantizeLinear/DequantizeLinear nodes (there is no 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,7 +16,6 @@ from pt2trt.errors import Pt2trtError, UsageError
 if TYPE_CHECKING:
     import onnx
 
-    from pt2trt.tensorrt.plan import BuildPlan
     from pt2trt.tensorrt.versions import Target
 
 #: the calibration data files the INT8 calibrator reads (:mod:`pt2trt.tensorrt.calibration`)
@@ -46,73 +46,78 @@ def precision_name(*, fp16: bool, int8: bool) -> str:
     return "+".join(p for p, on in (("fp16", fp16), ("int8", int8)) if on) or "fp32"
 
 
-def describe_precision(plan: BuildPlan) -> str:
-    """The precision line of the plan: flags, FP16 conversion, where INT8 comes from."""
-    text = plan.precision
-    if plan.builder_flags:
-        text += f" (builder flags {', '.join(plan.builder_flags)})"
-    if plan.convert_to_fp16:
-        io = "float32 I/O kept" if plan.keep_io_types else "I/O converted too"
-        text += f" (ONNX converted to FP16 first, {io})"
-    if plan.int8:
-        text += f"; INT8 by {'Q/DQ nodes' if plan.int8_mode == 'qdq' else 'calibration'}"
-        if plan.calibration_data:
-            text += f" on {plan.calibration_data}"
-        if plan.calibration_cache:
-            text += f", cache {plan.calibration_cache}"
-    return text
+@dataclass
+class PrecisionChoice:
+    """How INT8 is obtained (``qdq``, ``calibration`` or None), from which calibration files, and what to note."""
+
+    int8_mode: str | None = None
+    calibration_data: Path | None = None
+    calibration_cache: Path | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 def resolve_precision(
-    plan: BuildPlan, model: onnx.ModelProto, data: str | Path | None, cache: str | Path | None
-) -> None:
-    """Set the plan's INT8 mode and calibration inputs, and note what the flags mean on its target."""
+    model: onnx.ModelProto,
+    target: Target,
+    *,
+    fp16: bool,
+    int8: bool,
+    keep_io_types: bool,
+    data: str | Path | None,
+    cache: str | Path | None,
+    has_profiles: bool,
+) -> PrecisionChoice:
+    """Decide how INT8 is obtained on the target, and note what the precision flags mean there."""
     has_qdq = any(n.op_type in QDQ_OPS for n in model.graph.node)
-    if (data or cache) and not plan.int8:
+    choice = PrecisionChoice()
+    if (data or cache) and not int8:
         raise UsageError("--calib-data/--calib-cache are given without --int8", "Add --int8, or drop them")
-    if not plan.int8:
+    if not int8:
         if has_qdq:
-            plan.notes.append("the ONNX holds Q/DQ nodes: those tensors run in INT8 whatever the flags")
-        if plan.convert_to_fp16:
-            plan.notes.append(
+            choice.notes.append("the ONNX holds Q/DQ nodes: those tensors run in INT8 whatever the flags")
+        if converts_to_fp16(target, fp16=fp16):
+            choice.notes.append(
                 "TensorRT 11 has no FP16 builder flag: the ONNX is converted to FP16 before parsing "
-                f"({'float32 inputs/outputs kept' if plan.keep_io_types else 'inputs/outputs become float16'})"
+                f"({'float32 inputs/outputs kept' if keep_io_types else 'inputs/outputs become float16'})"
             )
-        return
+        return choice
     if has_qdq:
-        plan.int8_mode = "qdq"
+        choice.int8_mode = "qdq"
         if data or cache:
-            plan.notes.append("the ONNX holds Q/DQ nodes, so no calibration runs: --calib-data/--calib-cache unused")
-        if plan.strongly_typed:
-            plan.notes.append("TensorRT 11 takes INT8 from the Q/DQ nodes; --int8 only documents it")
-        return
-    if plan.strongly_typed:
+            choice.notes.append("the ONNX holds Q/DQ nodes, so no calibration runs: --calib-data/--calib-cache unused")
+        if target.strongly_typed_only:
+            choice.notes.append("TensorRT 11 takes INT8 from the Q/DQ nodes; --int8 only documents it")
+        return choice
+    if target.strongly_typed_only:
         raise Pt2trtError(
             "--int8 on TensorRT 11 needs an ONNX with QuantizeLinear/DequantizeLinear nodes: TensorRT 11 builds "
             "strongly typed networks only and has no INT8 calibration",
             QDQ_HINT,
         )
-    _resolve_calibration(plan, data, cache)
+    _resolve_calibration(choice, target, data, cache, has_profiles)
+    return choice
 
 
-def _resolve_calibration(plan: BuildPlan, data: str | Path | None, cache: str | Path | None) -> None:
+def _resolve_calibration(
+    choice: PrecisionChoice, target: Target, data: str | Path | None, cache: str | Path | None, has_profiles: bool
+) -> None:
     """INT8 by calibration (TensorRT 8.6/10, no Q/DQ nodes): data to calibrate on, or a cache of the scales."""
-    plan.int8_mode = "calibration"
-    plan.calibration_cache = Path(cache) if cache else None
+    choice.int8_mode = "calibration"
+    choice.calibration_cache = Path(cache) if cache else None
     if data is None:
-        if plan.calibration_cache is None or not plan.calibration_cache.is_file():
+        if choice.calibration_cache is None or not choice.calibration_cache.is_file():
             raise UsageError(
-                f"--int8 on TensorRT {plan.target.name} needs calibration data for a model without Q/DQ nodes",
+                f"--int8 on TensorRT {target.name} needs calibration data for a model without Q/DQ nodes",
                 "Pass --calib-data DIR (images, preprocessed like the model's input) or .npy batches, "
                 "and --calib-cache FILE to reuse the result; or build a Q/DQ-quantized ONNX",
             )
-        plan.notes.append(f"INT8 scales are read from the calibration cache {plan.calibration_cache}")
+        choice.notes.append(f"INT8 scales are read from the calibration cache {choice.calibration_cache}")
     else:
-        plan.calibration_data = calibration_source(Path(data))
-    if plan.target.name == "10":
-        plan.notes.append("INT8 calibration (implicit quantization) is deprecated in TensorRT 10; Q/DQ is the future")
-    if plan.profiles:
-        plan.notes.append("calibration batches must have the last profile's opt shapes")
+        choice.calibration_data = calibration_source(Path(data))
+    if target.name == "10":
+        choice.notes.append("INT8 calibration (implicit quantization) is deprecated in TensorRT 10; Q/DQ is the future")
+    if has_profiles:
+        choice.notes.append("calibration batches must have the last profile's opt shapes")
 
 
 def calibration_source(path: Path) -> Path:
