@@ -8,7 +8,6 @@ opens what it runs with :meth:`pt2trt.backends.base.Runner.from_path`; :func:`re
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,12 +17,18 @@ if TYPE_CHECKING:
     from pt2trt.backends.base import Runner, TensorMeta
 
 
-@dataclass(frozen=True)
-class Backend:
-    """One registry line: the runner (``"module:Class"`` or the class) and the file suffixes it runs."""
+class Backend(str):
+    """One registry line: the runner as ``"module:Class"`` (a string, as registry values always were) with the file
+    suffixes it runs, and the class itself when it was registered as a class."""
 
-    target: str | type[Runner]
-    suffixes: tuple[str, ...] = ()
+    suffixes: tuple[str, ...]
+    runner: type[Runner] | None
+
+    def __new__(cls, target: str, suffixes: tuple[str, ...] = (), runner: type[Runner] | None = None) -> Backend:
+        line = super().__new__(cls, target)
+        line.suffixes = tuple(s.lower() for s in suffixes)
+        line.runner = runner
+        return line
 
 
 #: backend name -> runner and suffixes; drives --backend choices, choosing by file type and error messages.
@@ -45,10 +50,10 @@ def register_backend(name: str, target: str | type[Runner], suffixes: tuple[str,
     if isinstance(target, str):
         if ":" not in target:
             raise ValueError(f"backend target must be 'module:Class', got '{target}'")
-        claimed = tuple(suffixes or ())
+        RUNNERS[name] = Backend(target, tuple(suffixes or ()))
     else:
-        claimed = tuple(suffixes if suffixes is not None else getattr(target, "suffixes", ()))
-    RUNNERS[name] = Backend(target, tuple(s.lower() for s in claimed))
+        claimed = suffixes if suffixes is not None else target.suffixes
+        RUNNERS[name] = Backend(f"{target.__module__}:{target.__qualname__}", tuple(claimed), target)
 
 
 def unregister_backend(name: str) -> None:
@@ -90,10 +95,10 @@ def runner_class(backend: str) -> type[Runner]:
     """The runner class registered for ``backend``."""
     if backend not in RUNNERS:
         raise UsageError(f"unknown backend '{backend}'", _choose_hint(backend, backend_names()))
-    target = RUNNERS[backend].target
-    if not isinstance(target, str):
-        return target
-    module_name, _, cls = target.partition(":")
+    line = RUNNERS[backend]
+    if line.runner is not None:
+        return line.runner
+    module_name, _, cls = line.partition(":")
     return getattr(importlib.import_module(module_name), cls)
 
 

@@ -36,6 +36,8 @@ TRT_DTYPES = {
     "FLOAT": "float32", "HALF": "float16", "BF16": "bfloat16", "INT8": "int8", "INT32": "int32",
     "INT64": "int64", "BOOL": "bool", "UINT8": "uint8",
 }  # fmt: skip
+
+
 @dataclass(frozen=True)
 class EngineTensor:
     """One engine I/O tensor: its engine shape has -1 for dynamic dims; inputs carry the profile's range."""

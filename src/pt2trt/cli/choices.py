@@ -42,14 +42,14 @@ def task_choice() -> RegistryChoice:
 
 
 def layout_choice() -> RegistryChoice:
-    """"auto" and every registered task's output layouts (imports the task classes when read)."""
+    """Every registered task's output layouts after "auto" (imports the task classes when read)."""
     from pt2trt.tasks import task_layouts
 
     return RegistryChoice(task_layouts)
 
 
 def backend_choice() -> RegistryChoice:
-    """"auto" and the registered backends (``pt2trt.backends.RUNNERS``)."""
+    """The registered backends (``pt2trt.backends.RUNNERS``) after "auto"."""
     from pt2trt.backends import backend_names
 
     return RegistryChoice(lambda: backend_names(auto=True))

@@ -20,6 +20,7 @@ from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.preprocess import PRESETS, Preprocess, load_preprocess
 from pt2trt.shapes import InputSpec
 
+
 def recorded_metadata(model: str | Path) -> dict[str, str]:
     """The ``pt2trt.*`` records of an ONNX file, or of an engine's metadata file; empty for anything else."""
     path = Path(str(model))

@@ -107,9 +107,7 @@ class Task(ABC):
     def draw(self, image: Image.Image, result: Result, labels: Labels) -> Image.Image:
         """``image`` (an RGB copy of the original picture, drawn on in place) with ``result`` drawn on it."""
 
-    def compare(
-        self, a: Sequence[Result], b: Sequence[Result], *, min_agreement: float, iou_threshold: float
-    ) -> Any:
+    def compare(self, a: Sequence[Result], b: Sequence[Result], *, min_agreement: float, iou_threshold: float) -> Any:
         """Two equally long lists of results compared with this task's comparator: a ``TaskComparison``."""
         import importlib
 
