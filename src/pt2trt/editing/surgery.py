@@ -21,13 +21,11 @@ import numpy as np
 
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.feeds import Feed
+from pt2trt.preprocess import IMAGENET_MEAN, IMAGENET_STD
 
 if TYPE_CHECKING:
     import onnx
     import onnx_graphsurgeon as gs
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 @dataclass
