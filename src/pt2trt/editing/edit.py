@@ -1,8 +1,8 @@
 """``pt2trt edit``: apply a list of graph edits, check each one, prove the meaning-keeping ones with ONNX Runtime.
 
-:data:`EDITS` is the table of every edit: its recipe key, CLI flag, parser and function (in surgery.py and
+:data:`EDITS` is the table of every edit: its recipe key, CLI flag, parser and function (in surgery/ and
 postprocess.py). After each edit the model passes ``onnx.checker`` and strict shape inference, or the edit fails with
-the reason. Then, per the edit's :class:`~pt2trt.editing.surgery.Verification`:
+the reason. Then, per the edit's :class:`~pt2trt.editing.surgery.common.Verification`:
 
 - meaning kept (renames, batch, uint8 input, opset, expose, extract, append softmax/argmax/topk): ONNX Runtime runs
   the model before and after on random inputs and the outputs must match (through the renames, the input transform,
@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pt2trt.compare.tensors import compare_outputs
-from pt2trt.editing import surgery
 from pt2trt.editing.registry import EDITS, parse_edit
 from pt2trt.editing.simplify import op_counts
+from pt2trt.editing.surgery.common import Verification
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.files import check_writable, format_size
 from pt2trt.onnx import metadata as meta
@@ -238,7 +238,7 @@ def edit(
 def _verify(
     before: onnx.ModelProto,
     after: onnx.ModelProto,
-    v: surgery.Verification | None,
+    v: Verification | None,
     s: _Settings,
     inputs: Sequence[InputSpec] | None,
 ) -> tuple[EquivalenceReport | None, str, Feed | None]:
