@@ -211,8 +211,7 @@ def edit(
     ("append", "topk:5")]``. Nothing is written unless every edit passed its checks.
     """
     from pt2trt.editing.recipe import load_recipe
-    from pt2trt.onnx.load import load_onnx
-    from pt2trt.pytorch.export import save_onnx
+    from pt2trt.onnx.load import EXTERNAL_DATA_THRESHOLD, load_onnx, save_onnx
 
     start = time.perf_counter()
     parsed = (load_recipe(recipe) if recipe else []) + [parse_edit(k, v) for k, v in edits]
@@ -226,7 +225,7 @@ def edit(
     edited, steps = edit_model(
         original, parsed, verify=verify, inputs=inputs, rtol=rtol, atol=atol, seed=seed, providers=providers
     )
-    size = save_onnx(edited, out, external_data=edited.ByteSize() > 1_800_000_000)
+    size = save_onnx(edited, out, external_data=edited.ByteSize() > EXTERNAL_DATA_THRESHOLD)
     return EditResult(
         src, out, steps, op_counts(original), op_counts(edited), size, time.perf_counter() - start, model=edited
     )
