@@ -272,11 +272,12 @@ def _chain_box(chain: list[Box]) -> Box:
     for member in chain:
         if member.kind == "node":
             ops[member.op] += 1
-        else:
-            for part in member.detail.split():
+        else:  # a group's detail is its op mix, a repeat's "×K: " and one block's op mix
+            times, _, mix = member.detail.rpartition(": ")
+            for part in mix.split():
                 op, _, n = part.partition("×")
                 if op != "…":
-                    ops[op] += int(n or 1)
+                    ops[op] += int(n or 1) * int(times.lstrip("×") or 1)
     count = sum(b.nodes for b in chain)
     first, last = chain[0], chain[-1]
     title = f"{count} nodes: {first.title.split(' (')[0]} … {last.title.split(' (')[0]}"
