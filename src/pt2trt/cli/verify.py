@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from pt2trt.cli.choices import task_choice
 from pt2trt.cli.options import (
     console,
     fmt_float,
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 @tolerance_options()
 @click.option(
     "--task",
-    type=click.Choice(["classify", "detect", "segment"]),
+    type=task_choice(),
     help="Also compare the decoded results (top-k, matched boxes, masks); that comparison decides the verdict.",
 )
 @model_options
