@@ -38,6 +38,9 @@ DTYPES = ("float32", "float16", "uint8")
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
+#: The largest side of a model input that predict will resize a picture to.
+MAX_SIDE = 16384
+
 
 @dataclass(frozen=True)
 class Transform:
@@ -181,6 +184,11 @@ class Preprocess:
         return cls.from_dict(data, "recorded preprocessing")
 
     def with_size(self, height: int, width: int) -> Preprocess:
+        if not (0 < int(height) <= MAX_SIDE and 0 < int(width) <= MAX_SIDE):
+            raise Pt2trtError(
+                f"input size {height}x{width} is not a picture size (1 to {MAX_SIDE} pixels a side)",
+                "Pass --size HxW (the model's input dims may be wrong or dynamic)",
+            )
         return replace(self, size=(int(height), int(width)))
 
     # -- applying ----------------------------------------------------------------------------------------------

@@ -94,7 +94,7 @@ def command(
                 with staged.open("w", encoding="utf-8") as f:
                     for prediction in predictor.run(images, save=save, force=force):
                         f.write(json.dumps(prediction.to_dict(predictor.labels)) + "\n")
-                publish(staged, out_path)
+                publish(staged, out_path, replace=force)
     stats = predictor.stats
     where = f"; annotated pictures in {save}" if save else ""
     written = f"; JSON lines in {out_path}" if out_path else ""

@@ -226,7 +226,7 @@ def edit(
     edited, steps = edit_model(
         original, parsed, verify=verify, inputs=inputs, rtol=rtol, atol=atol, seed=seed, providers=providers
     )
-    size = save_onnx(edited, out, external_data=edited.ByteSize() > 1_800_000_000)
+    size = save_onnx(edited, out, external_data=edited.ByteSize() > 1_800_000_000, replace=force)
     return EditResult(
         src, out, steps, op_counts(original), op_counts(edited), size, time.perf_counter() - start, model=edited
     )

@@ -221,6 +221,9 @@ class ImageModel:
         elif self.preprocess.size is None:
             raise UsageError(f"{self.name} has a dynamic input size", "Pass --size HxW")
         if isinstance(shape[0], int) and shape[0] > 0:
+            from pt2trt.feeds import check_input_size
+
+            check_input_size(meta.name, (shape[0], 3, *self.preprocess.size), self.preprocess.dtype)
             self.static_batch = int(shape[0])
             if self.batch > self.static_batch:
                 raise UsageError(

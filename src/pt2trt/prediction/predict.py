@@ -269,5 +269,5 @@ class _SaveNames:
         with staging_dir(target) as tmp:
             staged = tmp / target.name
             picture.save(staged, quality=90) if target.suffix == ".jpg" else picture.save(staged)
-            publish(staged, target)
+            publish(staged, target, replace=self.force)
         return target

@@ -78,6 +78,16 @@ def check_output_path(output: str | Path, *, force: bool) -> Path:
     return out
 
 
+def check_data_file(path: Path, *, force: bool) -> None:
+    """Refuse to replace an existing ``PATH.data`` (the external data file of ``path``) unless ``force``."""
+    data = path.parent / (path.name + ".data")
+    if data.exists() and not force:
+        raise Pt2trtError(
+            f"{data} already exists: it would be replaced by the external data of {path.name}",
+            "Pass --force to overwrite it, or choose another output name",
+        )
+
+
 def opset_range(exporter: str) -> tuple[int, int]:
     """The opsets the installed torch can export with ``exporter`` (inclusive)."""
     from torch.onnx import _constants
@@ -157,6 +167,8 @@ def export(
             "Use torch.onnx.register_custom_op_symbolic with the legacy exporter",
         )
     out = check_output_path(output, force=force)
+    if external_data:
+        check_data_file(out, force=force)
     recipe = load_preprocess(preprocess) if isinstance(preprocess, str | Path) else preprocess
     loaded = model if isinstance(model, LoadedModel) else load_model(model, weights=weights, allow_pickle=allow_pickle)
     specs = resolve_inputs(loaded, inputs)
@@ -215,7 +227,7 @@ def export(
         },
     )
     use_external = external_data if external_data is not None else proto.ByteSize() > EXTERNAL_DATA_THRESHOLD
-    size = save_onnx(proto, out, external_data=use_external)
+    size = save_onnx(proto, out, external_data=use_external, replace=force)
     return ExportResult(
         path=out,
         exporter=used,
@@ -339,11 +351,14 @@ def _legacy(
 _EXPORT_FUNCTIONS = {"dynamo": _dynamo, "legacy": _legacy}
 
 
-def save_onnx(model: onnx.ModelProto, path: Path, *, external_data: bool = False) -> int:
-    """Write ``model`` atomically (and its ``.data`` file when ``external_data``); return bytes written."""
+def save_onnx(model: onnx.ModelProto, path: Path, *, external_data: bool = False, replace: bool = False) -> int:
+    """Write ``model`` atomically (and its ``.data`` file when ``external_data``); return bytes written. An existing
+    file is only replaced with ``replace`` (``--force``), even one that another process wrote meanwhile."""
     import onnx
 
     data_name = path.name + ".data"
+    if external_data:
+        check_data_file(path, force=replace)
     with staging_dir(path) as tmp:
         staged = tmp / path.name
         if external_data:
@@ -352,8 +367,8 @@ def save_onnx(model: onnx.ModelProto, path: Path, *, external_data: bool = False
             onnx.save_model(model, str(staged))
         size = sum(f.stat().st_size for f in tmp.iterdir())
         if external_data and (tmp / data_name).exists():
-            publish(tmp / data_name, path.parent / data_name)
-        publish(staged, path)
+            publish(tmp / data_name, path.parent / data_name, replace=replace)
+        publish(staged, path, replace=replace)
     return size
 
 
