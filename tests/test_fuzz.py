@@ -106,9 +106,11 @@ def _mutate_fields(model: onnx.ModelProto, rng: random.Random) -> None:
             rng.choice(graph.node).op_type = rng.choice(["Unknown", "", "Loop", "NonMaxSuppression", "ConvInteger"])
         elif kind == 6 and graph.node:
             node = rng.choice(graph.node)
-            node.attribute.append(helper.make_attribute(rng.choice(["axis", "mode", "pads", "axes"]), rng.choice(
-                [99, -99, "cubic", [2**40, -1], 1.5]
-            )))
+            node.attribute.append(
+                helper.make_attribute(
+                    rng.choice(["axis", "mode", "pads", "axes"]), rng.choice([99, -99, "cubic", [2**40, -1], 1.5])
+                )
+            )
         elif kind == 7 and graph.node:
             node = rng.choice(graph.node)
             if node.input:
@@ -156,7 +158,7 @@ def _mutants(count: int) -> list[tuple[str, bytes]]:
 def _operations(path: Path, tmp: Path, image: Path, index: int) -> list[tuple[str, Any]]:
     import pt2trt
     from pt2trt.cli.options import print_json
-    from pt2trt.tensorrt.lint.compat import trt_compatibility
+    from pt2trt.tensorrt.lint import trt_compatibility
 
     def inspect_json() -> None:
         with redirect_stdout(io.StringIO()):

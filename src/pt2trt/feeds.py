@@ -35,7 +35,9 @@ MAX_INPUT_BYTES = 4 << 30
 def check_input_size(name: str, shape: Sequence[int], dtype: np.dtype | str) -> None:
     """Refuse a tensor shape that is negative or too large to allocate, before numpy tries (a user error)."""
     if any(not isinstance(d, int | np.integer) or d < 0 for d in shape):
-        raise Pt2trtError(f"input '{name}' has an invalid shape {tuple(shape)}", "Give its shape with --input NAME:SHAPE")
+        raise Pt2trtError(
+            f"input '{name}' has an invalid shape {tuple(shape)}", "Give its shape with --input NAME:SHAPE"
+        )
     nbytes = int(np.prod([int(d) for d in shape], dtype=object)) * np.dtype(dtype).itemsize
     if nbytes > MAX_INPUT_BYTES:
         raise Pt2trtError(

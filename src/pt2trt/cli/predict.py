@@ -26,6 +26,12 @@ from pt2trt.cli.task_options import BACKEND_NAMES, preprocess_options, preproces
 )
 @click.option("--workers", type=int, default=2, show_default=True, help="Threads decoding images ahead of the model.")
 @click.option("--threads", type=int, help="ONNX Runtime intra-op threads [default: ONNX Runtime's choice].")
+@click.option(
+    "--fast-decode",
+    is_flag=True,
+    help="Decode JPEGs at reduced size when the input is much smaller: faster, pixels differ (docs/tasks.md).",
+)
+@click.option("--allow-large-images", is_flag=True, help="Decode images over PIL's ~179-megapixel safety limit.")
 @preprocess_options
 @model_options
 @force_option
@@ -45,6 +51,8 @@ def command(
     output: str | None,
     workers: int,
     threads: int | None,
+    fast_decode: bool,
+    allow_large_images: bool,
     preprocess: str | None,
     weights: str | None,
     allow_pickle: bool,
@@ -75,6 +83,8 @@ def command(
         labels=labels,
         workers=workers,
         threads=threads,
+        fast_decode=fast_decode,
+        allow_large_images=allow_large_images,
         weights=weights,
         allow_pickle=allow_pickle,
         layout=layout,
@@ -98,6 +108,7 @@ def command(
     stats = predictor.stats
     where = f"; annotated pictures in {save}" if save else ""
     written = f"; JSON lines in {out_path}" if out_path else ""
+    where += "".join(f"; {note}" for note in predictor.model.notes)
     click.echo(
         f"predicted {stats.images} image(s) with {predictor.model.describe()} in {stats.seconds:.1f} s "
         f"({stats.images_per_second:.1f} images/s){written}{where}",
