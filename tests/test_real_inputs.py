@@ -53,7 +53,7 @@ def test_imagenet_crop_reproduces_torchvision_eval_transform() -> None:
 
 
 def test_crop_geometry_truncates_the_long_side_and_rounds_the_offset() -> None:
-    new, scale, offset = PRESETS["imagenet-classification"].geometry(640, 427)
+    new, _, offset = PRESETS["imagenet-classification"].geometry(640, 427)
     assert new == (383, 256)  # int(256 * 640 / 427) = 383, not round() = 384
     assert offset == (-80.0, -16.0)  # int(round((383 - 224) / 2)) = 80 (banker's rounding of 79.5)
     new, _, offset = PRESETS["imagenet-classification"].geometry(427, 640)
@@ -73,13 +73,19 @@ def test_yolo_letterbox_reproduces_ultralytics(monkeypatch: pytest.MonkeyPatch, 
 
 
 def _mean_colour_model(channels: int, path: Path, dims: tuple = ("N", None, 32, 32)) -> Path:
-    """``images [N, C, H, W] -> mean [N, C]`` (a 'classifier' whose scores are the mean of each channel)."""
+    """``images [N, C, H, W] -> logits [N, C + 1]``: the mean of each channel, then a 0 (so that class 0's softmax
+    probability is the sigmoid of channel 0's mean)."""
     shape = [dims[0], channels, *dims[2:]]
+    pads = helper.make_tensor("pads", TensorProto.INT64, [4], [0, 0, 0, 1])
     graph = helper.make_graph(
-        [helper.make_node("ReduceMean", ["images"], ["scores"], axes=[2, 3], keepdims=0)],
+        [
+            helper.make_node("ReduceMean", ["images"], ["means"], axes=[2, 3], keepdims=0),
+            helper.make_node("Pad", ["means", "pads"], ["scores"]),
+        ],
         "mean",
         [helper.make_tensor_value_info("images", TensorProto.FLOAT, shape)],
-        [helper.make_tensor_value_info("scores", TensorProto.FLOAT, [dims[0], channels])],
+        [helper.make_tensor_value_info("scores", TensorProto.FLOAT, [dims[0], channels + 1])],
+        [pads],
     )
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8), str(path))
     return path
@@ -90,17 +96,18 @@ def test_grayscale_models_get_grayscale_pictures(tmp_path: Path, cli) -> None:
     photo = tmp_path / "coffee.png"
     Image.fromarray(photos()["coffee"]).save(photo)
     (prediction,) = pt2trt.predict(model, [photo], task="classify", preprocess="imagenet-classification", top_k=1)
-    crop = np.asarray(Image.fromarray(pixels("imagenet-classification", photos()["coffee"])).convert("L"), np.float32)
+    recipe = replace(PRESETS["imagenet-classification"], size=(32, 32), dtype="uint8", layout="NHWC")  # the model's
+    crop = np.asarray(Image.fromarray(recipe.apply(Image.fromarray(photos()["coffee"]))[0]).convert("L"), np.float32)
     expected = (crop.mean() / 255 - 0.485) / 0.229  # grayscale of the crop, normalised with the first channel's stats
-    assert prediction.result.scores[0] == pytest.approx(expected, abs=1e-4)
+    assert prediction.result.probabilities[0] == pytest.approx(1 / (1 + np.exp(-expected)), abs=1e-5)
     result = cli("predict", str(model), str(photo), "--task", "classify")
     assert result.returncode == 0, result.stderr
     assert "grayscale" in result.stderr  # the closing line says what was done
     four = _mean_colour_model(4, tmp_path / "rgba.onnx")
     with pytest.raises(Pt2trtError, match="--channels RGBA"):
         pt2trt.predict(four, [photo], task="classify")
-    (rgba,) = pt2trt.predict(four, [photo], task="classify", overrides={"channels": "RGBA"}, top_k=4)
-    assert len(rgba.result.scores) == 4
+    (rgba,) = pt2trt.predict(four, [photo], task="classify", overrides={"channels": "RGBA"})
+    assert rgba.result.probabilities.shape == (5,)
 
 
 def _needs_stride_32(path: Path) -> Path:
@@ -141,7 +148,7 @@ def test_dynamic_sizes_fit_the_graph_stride_and_say_so(tmp_path: Path, cli) -> N
     result = cli("predict", str(model), str(photo), "--task", "segment")
     assert result.returncode == 0, result.stderr
     assert "running at 544x544" in result.stderr and "--size" in result.stderr
-    with pytest.raises(UsageError, match="multiples of 32.*--size 512x544"):
+    with pytest.raises(UsageError, match=r"multiples of 32.*--size 512x544"):
         pt2trt.predict(model, [photo], task="segment", overrides={"size": (500, 540)})
 
 
@@ -162,9 +169,9 @@ def test_the_same_photo_gives_the_same_answer_whatever_the_flags(tmp_path: Path)
     (plain,) = pt2trt.predict(model, [photo], **options)
     (saved,) = pt2trt.predict(model, [photo], save=tmp_path / "pictures", **options)
     (batched,) = pt2trt.predict(model, [photo], batch=2, workers=0, **options)
-    assert plain.result.scores == saved.result.scores == batched.result.scores
+    assert plain.result.top == saved.result.top == batched.result.top
     (fast,) = pt2trt.predict(model, [photo], fast_decode=True, **options)  # opt-in approximation
-    assert fast.result.scores != plain.result.scores
+    assert fast.result.top != plain.result.top
 
 
 def test_a_successful_export_prints_only_its_own_lines(tmp_path: Path, cli) -> None:
