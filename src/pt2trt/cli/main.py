@@ -79,7 +79,10 @@ def main() -> None:
         click.echo("pt2trt: interrupted", err=True)
         _exit(130)
     except click.ClickException as exc:
-        click.echo(f"pt2trt: error: {exc.format_message()}", err=True)
+        context = getattr(exc, "ctx", None)
+        where = context.command_path if context is not None else "pt2trt"
+        message = exc.format_message().rstrip(".")
+        click.echo(f"pt2trt: error: {message}. Run '{where} --help' for the options", err=True)
         _exit(exc.exit_code)
     _exit(code if isinstance(code, int) else 0)
 

@@ -16,7 +16,7 @@ from pt2trt.cli.task_options import BACKEND_NAMES, preprocess_options, preproces
 @click.argument("images", nargs=-1, required=True)
 @task_options
 @click.option("--backend", type=click.Choice(BACKEND_NAMES), default="auto", show_default=True)
-@click.option("--batch", type=int, default=1, show_default=True, help="Images per inference.")
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Images per inference.")
 @click.option(
     "--labels", type=click.Path(dir_okay=False), metavar="FILE", help="Class names: .txt (one a line), .json, .yaml."
 )
@@ -24,7 +24,13 @@ from pt2trt.cli.task_options import BACKEND_NAMES, preprocess_options, preproces
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False), metavar="FILE", help="Write the JSON lines to FILE, not stdout."
 )
-@click.option("--workers", type=int, default=2, show_default=True, help="Threads decoding images ahead of the model.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=2,
+    show_default=True,
+    help="Threads decoding images ahead of the model.",
+)
 @click.option("--threads", type=int, help="ONNX Runtime intra-op threads [default: ONNX Runtime's choice].")
 @click.option(
     "--fast-decode",

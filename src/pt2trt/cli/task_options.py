@@ -40,10 +40,26 @@ def task_options(f: Callable[..., Any]) -> Callable[..., Any]:
                 show_default=True,
                 help="Output layout [default: chosen from the output names and shapes].",
             ),
-            click.option("--conf", type=float, default=0.25, show_default=True, help="detect/segment: min score."),
-            click.option("--iou", type=float, default=0.45, show_default=True, help="detect/segment: NMS IoU."),
-            click.option("--max-det", type=int, default=300, show_default=True, help="detect/segment: max boxes."),
-            click.option("--top-k", type=int, default=5, show_default=True, help="classify: classes to report."),
+            click.option(
+                "--conf",
+                type=click.FloatRange(0, 1),
+                default=0.25,
+                show_default=True,
+                help="detect/segment: min score.",
+            ),
+            click.option(
+                "--iou", type=click.FloatRange(0, 1), default=0.45, show_default=True, help="detect/segment: NMS IoU."
+            ),
+            click.option(
+                "--max-det",
+                type=click.IntRange(min=1),
+                default=300,
+                show_default=True,
+                help="detect/segment: max boxes.",
+            ),
+            click.option(
+                "--top-k", type=click.IntRange(min=1), default=5, show_default=True, help="classify: classes to report."
+            ),
         ],
     )
 

@@ -21,7 +21,7 @@ from pt2trt.files import check_writable, format_size, publish, staging_dir
 from pt2trt.onnx import metadata as meta
 from pt2trt.preprocess import Preprocess, load_preprocess
 from pt2trt.pytorch.outputs import flatten_outputs, output_names
-from pt2trt.pytorch.sources import LoadedModel, load_model
+from pt2trt.pytorch.sources import LoadedModel, load_model, no_exit
 from pt2trt.shapes import InputSpec
 
 if TYPE_CHECKING:
@@ -178,13 +178,21 @@ def export(
 
     with torch.no_grad():
         try:
-            eager = loaded.module(*example_tensors(specs, seed=seed))
+            with no_exit(f"running {loaded.spec}"):
+                eager = loaded.module(*example_tensors(specs, seed=seed))
+        except Pt2trtError:
+            raise
         except Exception as exc:
             raise Pt2trtError(
                 f"running {loaded.spec} on inputs {', '.join(map(str, specs))} failed: {type(exc).__name__}: {exc}",
                 "Check the input shapes and dtypes (--input NAME:SHAPE[:DTYPE])",
             ) from exc
     paths = [p for p, leaf in flatten_outputs(eager) if isinstance(leaf, torch.Tensor)]
+    if not paths:
+        raise Pt2trtError(
+            f"{loaded.spec}'s forward returned {type(eager).__name__}, with no tensor in it: nothing to export",
+            "Return the output tensor(s) from forward (a tensor, or a tuple/list/dict of tensors)",
+        )
     names = list(output_names_) if output_names_ else output_names(paths)
     if len(names) != len(paths):
         raise UsageError(f"{len(names)} output names given but the model has {len(paths)} outputs")
