@@ -225,3 +225,24 @@ def test_an_existing_external_data_file_is_not_replaced(tmp_path: Path, cli) -> 
     assert result.returncode == 1 and "s.onnx.data already exists" in result.stderr and "--force" in result.stderr
     assert data.read_text() == "someone else's weights"
     assert not (tmp_path / "s.onnx").exists()
+
+
+@pytest.mark.slow
+def test_auto_export_remembers_that_dynamo_failed_on_an_architecture(tmp_path: Path, monkeypatch) -> None:
+    import time
+
+    monkeypatch.setenv("PT2TRT_CACHE_DIR", str(tmp_path / "cache"))
+    spec, shape = "torchvision:ssdlite320_mobilenet_v3_large", [pt2trt.parse_input("images:1x3x320x320")]
+    times, results = [], []
+    for attempt in range(2):
+        start = time.perf_counter()
+        results.append(pt2trt.export(spec, shape, tmp_path / f"ssd{attempt}.onnx"))
+        times.append(time.perf_counter() - start)
+    first, second = results
+    assert first.exporter == second.exporter == "legacy"
+    assert first.fallback_reason.startswith("dynamo:")
+    assert "remembered from an earlier export" in second.fallback_reason  # and why, in the file's metadata too
+    assert second.fallback_reason.startswith(first.fallback_reason)
+    meta = {p.key: p.value for p in onnx.load(str(tmp_path / "ssd1.onnx"), load_external_data=False).metadata_props}
+    assert "remembered" in meta["pt2trt.exporter_fallback_reason"] and meta["pt2trt.exporter"] == "legacy"
+    assert times[1] < times[0] / 2, times

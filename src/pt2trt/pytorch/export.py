@@ -78,6 +78,25 @@ def check_output_path(output: str | Path, *, force: bool) -> Path:
     return out
 
 
+def _skip_known_failure(module: Any) -> str | None:
+    """The fallback reason when dynamo is known to fail on this architecture (pytorch/exporter_memory.py)."""
+    from pt2trt.pytorch import exporter_memory
+
+    reason = exporter_memory.known_failure(module)
+    if reason is None:
+        return None
+    return f"{reason} (remembered from an earlier export of {type(module).__name__}: dynamo not tried again)"
+
+
+def _learn(module: Any, used: str, failures: list[str]) -> None:
+    from pt2trt.pytorch import exporter_memory
+
+    if used == "dynamo":
+        exporter_memory.forget_failure(module)
+    elif failures and failures[0].startswith("dynamo:"):
+        exporter_memory.remember_failure(module, failures[0])
+
+
 def check_data_file(path: Path, *, force: bool) -> None:
     """Refuse to replace an existing ``PATH.data`` (the external data file of ``path``) unless ``force``."""
     data = path.parent / (path.name + ".data")
@@ -173,6 +192,9 @@ def export(
     loaded = model if isinstance(model, LoadedModel) else load_model(model, weights=weights, allow_pickle=allow_pickle)
     specs = resolve_inputs(loaded, inputs)
     candidates = ["dynamo", "legacy"] if exporter == "auto" else [exporter]
+    skipped = _skip_known_failure(loaded.module) if exporter == "auto" else None
+    if skipped is not None:
+        candidates = ["legacy"]
     if opset is not None:
         candidates = _opset_capable(candidates, opset, explicit=exporter != "auto")
 
@@ -219,7 +241,9 @@ def export(
         )
     seconds = time.perf_counter() - start
     used = name
-    fallback_reason = failures[0] if failures and used == "legacy" and exporter == "auto" else None
+    fallback_reason = failures[0] if failures and used == "legacy" and exporter == "auto" else skipped
+    if exporter == "auto" and "dynamo" in candidates:
+        _learn(loaded.module, used, failures)
     specs_recorded = specs
     meta.write_metadata(
         proto,
