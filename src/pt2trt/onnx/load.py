@@ -1,4 +1,4 @@
-"""Load ONNX files with clear errors for missing, non-ONNX and truncated files."""
+"""Load ONNX files with clear errors for missing, non-ONNX and truncated files; save them atomically."""
 
 from __future__ import annotations
 
@@ -6,10 +6,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pt2trt.errors import Pt2trtError
-from pt2trt.files import existing_file
+from pt2trt.files import existing_file, publish, staging_dir
 
 if TYPE_CHECKING:
     import onnx
+
+# Protobuf cannot serialise a model over 2 GiB; keep a margin for the graph itself.
+EXTERNAL_DATA_THRESHOLD = 1_800_000_000
 
 
 def load_onnx(path: str | Path, *, load_external_data: bool = True) -> onnx.ModelProto:
@@ -37,3 +40,34 @@ def load_onnx(path: str | Path, *, load_external_data: bool = True) -> onnx.Mode
             "The file may be truncated or of another format; export it again",
         )
     return model
+
+
+def save_onnx(model: onnx.ModelProto, path: Path, *, external_data: bool = False, replace: bool = False) -> int:
+    """Write ``model`` atomically (and its ``.data`` file when ``external_data``); return bytes written. An existing
+    file is only replaced with ``replace`` (``--force``), even one that another process wrote meanwhile."""
+    import onnx
+
+    data_name = path.name + ".data"
+    if external_data:
+        check_data_file(path, force=replace)
+    with staging_dir(path) as tmp:
+        staged = tmp / path.name
+        if external_data:
+            onnx.save_model(model, str(staged), save_as_external_data=True, location=data_name, size_threshold=1024)
+        else:
+            onnx.save_model(model, str(staged))
+        size = sum(f.stat().st_size for f in tmp.iterdir())
+        if external_data and (tmp / data_name).exists():
+            publish(tmp / data_name, path.parent / data_name, replace=replace)
+        publish(staged, path, replace=replace)
+    return size
+
+
+def check_data_file(path: Path, *, force: bool) -> None:
+    """Refuse to replace an existing ``PATH.data`` (the external data file of ``path``) unless ``force``."""
+    data = path.parent / (path.name + ".data")
+    if data.exists() and not force:
+        raise Pt2trtError(
+            f"{data} already exists: it would be replaced by the external data of {path.name}",
+            "Pass --force to overwrite it, or choose another output name",
+        )

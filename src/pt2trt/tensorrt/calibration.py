@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pt2trt.errors import Pt2trtError
+from pt2trt.preprocess import IMAGENET_MEAN, IMAGENET_STD
 from pt2trt.tensorrt.plan import BuildPlan
 from pt2trt.tensorrt.precision import ARRAY_SUFFIXES, IMAGE_SUFFIXES
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from pt2trt.tensorrt.profiles import InputInfo
 
 PREPROCESSING_KEY = "pt2trt.preprocessing"
-IMAGENET = {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225], "scale": 1 / 255}
+IMAGENET = {"mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD), "scale": 1 / 255}
 
 
 class CalibrationData:
