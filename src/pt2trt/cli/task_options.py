@@ -40,14 +40,12 @@ def task_options(f: Callable[..., Any]) -> Callable[..., Any]:
             ),
             click.option(
                 "--conf",
-                type=click.FloatRange(0, 1),
+                type=float,
                 default=0.25,
                 show_default=True,
                 help="detect/segment: min score.",
             ),
-            click.option(
-                "--iou", type=click.FloatRange(0, 1), default=0.45, show_default=True, help="detect/segment: NMS IoU."
-            ),
+            click.option("--iou", type=float, default=0.45, show_default=True, help="detect/segment: NMS IoU."),
             click.option(
                 "--max-det",
                 type=click.IntRange(min=1),
