@@ -141,8 +141,26 @@ def sibling_output(onnx_file: str, suffix: str) -> str:
 
 
 def print_json(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, default=str)
-    sys.stdout.write("\n")
+    """``data`` as JSON on stdout. Bytes and strings that are not valid UTF-8 (a corrupt file's names) are written
+    with replacement characters rather than failing; keys that are not strings become strings."""
+    text = json.dumps(_jsonable(data), indent=2, default=str, ensure_ascii=False)
+    sys.stdout.write(text.encode("utf-8", "replace").decode("utf-8") + "\n")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {_text(k) if isinstance(k, str | bytes) else str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, str | bytes):
+        return _text(value)
+    return value
+
+
+def _text(value: str | bytes) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value.encode("utf-8", "replace").decode("utf-8")
 
 
 def console() -> Any:

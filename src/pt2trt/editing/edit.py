@@ -231,7 +231,7 @@ def edit(
         raise UsageError(f"output {out} does not end in .onnx", "Name the output file like model-edited.onnx")
     original = load_onnx(src)
     edited, steps = edit_model(original, parsed, verify=verify, inputs=inputs, tolerance=tolerance)
-    size = save_onnx(edited, out, external_data=edited.ByteSize() > EXTERNAL_DATA_THRESHOLD)
+    size = save_onnx(edited, out, external_data=edited.ByteSize() > EXTERNAL_DATA_THRESHOLD, replace=force)
     return EditResult(
         src, out, steps, op_counts(original), op_counts(edited), size, time.perf_counter() - start, model=edited
     )

@@ -240,7 +240,7 @@ def simplify(
         )
     best = min(accepted, key=lambda c: (c.nodes, c.size_bytes))
     chosen = results[best.engine]
-    save_onnx(chosen, out, external_data=chosen.ByteSize() > EXTERNAL_DATA_THRESHOLD)
+    save_onnx(chosen, out, external_data=chosen.ByteSize() > EXTERNAL_DATA_THRESHOLD, replace=force)
     assert best.equivalence is not None and best.size_bytes is not None
     return SimplifyResult(
         input_path=src,

@@ -19,11 +19,11 @@ from pt2trt.capture import capture_output
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.files import check_writable, format_size
 from pt2trt.onnx import metadata as meta
-from pt2trt.onnx.load import EXTERNAL_DATA_THRESHOLD, save_onnx
+from pt2trt.onnx.load import EXTERNAL_DATA_THRESHOLD, check_data_file, save_onnx
 from pt2trt.preprocess import Preprocess, load_preprocess
 from pt2trt.pytorch.outputs import flatten_outputs
 from pt2trt.pytorch.outputs import output_names as names_from_structure
-from pt2trt.pytorch.sources import LoadedModel, load_model
+from pt2trt.pytorch.sources import LoadedModel, load_model, no_exit
 from pt2trt.shapes import InputSpec, apply_dynamic
 
 if TYPE_CHECKING:
@@ -76,6 +76,25 @@ def check_output_path(output: str | Path, *, force: bool) -> Path:
     if out.suffix != ".onnx":
         raise UsageError(f"output {out} does not end in .onnx", "Name the output file like model.onnx")
     return out
+
+
+def _skip_known_failure(module: Any) -> str | None:
+    """The fallback reason when dynamo is known to fail on this architecture (pytorch/exporter_memory.py)."""
+    from pt2trt.pytorch import exporter_memory
+
+    reason = exporter_memory.known_failure(module)
+    if reason is None:
+        return None
+    return f"{reason} (remembered from an earlier export of {type(module).__name__}: dynamo not tried again)"
+
+
+def _learn(module: Any, used: str, failures: list[str]) -> None:
+    from pt2trt.pytorch import exporter_memory
+
+    if used == "dynamo":
+        exporter_memory.forget_failure(module)
+    elif failures and failures[0].startswith("dynamo:"):
+        exporter_memory.remember_failure(module, failures[0])
 
 
 def opset_range(exporter: str) -> tuple[int, int]:
@@ -162,22 +181,35 @@ def export(
             "Use torch.onnx.register_custom_op_symbolic with the legacy exporter",
         )
     out = check_output_path(output, force=force)
+    if external_data:
+        check_data_file(out, force=force)
     recipe = load_preprocess(preprocess) if isinstance(preprocess, str | Path) else preprocess
     loaded = model if isinstance(model, LoadedModel) else load_model(model, weights=weights, allow_pickle=allow_pickle)
     specs = apply_dynamic(resolve_inputs(loaded, inputs), dynamic_batch=dynamic_batch, dynamic=dynamic)
     candidates = ["dynamo", "legacy"] if exporter == "auto" else [exporter]
+    skipped = _skip_known_failure(loaded.module) if exporter == "auto" else None
+    if skipped is not None:
+        candidates = ["legacy"]
     if opset is not None:
         candidates = _opset_capable(candidates, opset, explicit=exporter != "auto")
 
     with torch.no_grad():
         try:
-            eager = loaded.module(*example_tensors(specs, seed=seed))
+            with no_exit(f"running {loaded.spec}"):
+                eager = loaded.module(*example_tensors(specs, seed=seed))
+        except Pt2trtError:
+            raise
         except Exception as exc:
             raise Pt2trtError(
                 f"running {loaded.spec} on inputs {', '.join(map(str, specs))} failed: {type(exc).__name__}: {exc}",
                 "Check the input shapes and dtypes (--input NAME:SHAPE[:DTYPE])",
             ) from exc
     paths = [p for p, leaf in flatten_outputs(eager) if isinstance(leaf, torch.Tensor)]
+    if not paths:
+        raise Pt2trtError(
+            f"{loaded.spec}'s forward returned {type(eager).__name__}, with no tensor in it: nothing to export",
+            "Return the output tensor(s) from forward (a tensor, or a tuple/list/dict of tensors)",
+        )
     names = list(output_names) if output_names else names_from_structure(paths)
     if len(names) != len(paths):
         raise UsageError(f"{len(names)} output names given but the model has {len(paths)} outputs")
@@ -203,7 +235,9 @@ def export(
     if proto is None:
         raise Pt2trtError("export failed with " + "; ".join(failures), _retry_hint(candidates))
     seconds = time.perf_counter() - start
-    fallback_reason = failures[0] if failures and used == "legacy" and exporter == "auto" else None
+    fallback_reason = failures[0] if failures and used == "legacy" and exporter == "auto" else skipped
+    if exporter == "auto" and "dynamo" in candidates:
+        _learn(loaded.module, used, failures)
     meta.write_metadata(
         proto,
         {
@@ -218,7 +252,7 @@ def export(
         },
     )
     use_external = external_data if external_data is not None else proto.ByteSize() > EXTERNAL_DATA_THRESHOLD
-    size = save_onnx(proto, out, external_data=use_external)
+    size = save_onnx(proto, out, external_data=use_external, replace=force)
     return ExportResult(
         path=out,
         exporter=used,

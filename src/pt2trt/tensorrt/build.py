@@ -171,8 +171,8 @@ def build_engine(plan: BuildPlan, *, device: int = 0) -> BuildResult:
         metadata = engine_metadata(plan, parsed_model, staged, trt.__version__, gpu, seconds)
         staged_meta = tmp / plan.metadata_path.name
         write_metadata(staged_meta, metadata)
-        publish(staged, plan.output)
-        publish(staged_meta, plan.metadata_path)
+        publish(staged, plan.output, replace=plan.force)
+        publish(staged_meta, plan.metadata_path, replace=plan.force)
     size = plan.output.stat().st_size
     return BuildResult(plan, plan.output, plan.metadata_path, metadata, seconds, size, captured.text)
 

@@ -84,7 +84,10 @@ def onnx_inputs(model: onnx.ModelProto) -> list[InputInfo]:
 def _parse_shape_list(flag: str, text: str, inputs: dict[str, InputInfo]) -> dict[str, Shape]:
     """``input:1x3x224x224,mask:1x1x224x224`` -> {name: shape}, checked against the ONNX inputs."""
     result: dict[str, Shape] = {}
-    for item in filter(None, (t.strip() for t in text.split(","))):
+    items = [t.strip() for t in text.split(",")]
+    if not all(items):
+        raise UsageError(f"malformed {flag} '{text}': an empty entry", "Separate NAME:DIMS entries with single commas")
+    for item in items:
         if ":" not in item:
             raise UsageError(f"malformed {flag} entry '{item}'", f"Write NAME:DIMS, e.g. {flag} input:1x3x224x224")
         try:
