@@ -152,6 +152,10 @@ def trt_enums():
         def __init__(self) -> None:
             pass
 
+    class ProgressMonitor:  # tensorrt.IProgressMonitor: the base a Python monitor derives from
+        def __init__(self) -> None:
+            pass
+
     return SimpleNamespace(
         __version__="stand-in",
         MemoryPoolType=SimpleNamespace(WORKSPACE="MemoryPoolType.WORKSPACE"),
@@ -161,4 +165,8 @@ def trt_enums():
             SAME_COMPUTE_CAPABILITY="HardwareCompatibilityLevel.SAME_COMPUTE_CAPABILITY",
         ),
         IInt8EntropyCalibrator2=EntropyCalibrator2,
+        IProgressMonitor=ProgressMonitor,
+        ProfilingVerbosity=SimpleNamespace(
+            DETAILED="ProfilingVerbosity.DETAILED", LAYER_NAMES_ONLY="ProfilingVerbosity.LAYER_NAMES_ONLY"
+        ),
     )
