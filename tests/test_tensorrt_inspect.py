@@ -120,3 +120,68 @@ def test_fused_away_tensors() -> None:
 def test_not_inspector_json_is_a_user_error() -> None:
     with pytest.raises(Pt2trtError, match="not TensorRT engine inspector JSON"):
         parse_engine_information({"graph": []})
+
+
+# -- pt2trt inspect ENGINE (no TensorRT here: the inspection recorded at build time is used) -----------------------
+def _legacy_onnx(path: Path) -> Path:
+    """Conv -> Relu with the legacy exporter's node names (/features/conv/Conv: module features.conv)."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    w = numpy_helper.from_array(np.ones((2, 1, 1, 1), np.float32), "w")
+    graph = helper.make_graph(
+        [
+            helper.make_node("Conv", ["x", "w"], ["c"], name="/features/conv/Conv"),
+            helper.make_node("Relu", ["c"], ["y"], name="/features/act/Relu"),
+        ],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 4, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 4, 4])],
+        [w],
+    )
+    onnx.save(helper.make_model(graph, ir_version=8, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    return path
+
+
+def _engine_with_sidecar(tmp_path: Path, engine_information: dict | None, onnx_path: Path) -> Path:
+    from pt2trt.tensorrt.metadata import EngineMetadata, sidecar_path, write_metadata
+
+    engine = tmp_path / "m.engine"
+    engine.write_bytes(b"not a real engine")
+    metadata = EngineMetadata(
+        tensorrt_version="10.9.0.34", gpu_name="Fake GPU", compute_capability="8.6", onnx_path=str(onnx_path),
+        onnx_sha256="", engine_sha256="", precision="fp16", strongly_typed=False, profiles=[], flags={},
+        inputs=[], outputs=[],
+        inspection={"engine_information": engine_information} if engine_information else {},
+    )  # fmt: skip
+    write_metadata(sidecar_path(engine), metadata)
+    return engine
+
+
+def test_cli_inspects_an_engine_from_its_recorded_inspection(cli, tmp_path) -> None:
+    onnx_path = _legacy_onnx(tmp_path / "m.onnx")
+    layer = {
+        "Name": "/features/conv/Conv + /features/act/Relu", "LayerType": "CaskConvolution",
+        "ParameterType": "Convolution", "Weights": {"Type": "Float", "Count": 2},
+        "Inputs": [{"Name": "x", "Dimensions": [1, 1, 4, 4], "Format/Datatype": "Row major linear FP32"}],
+        "Outputs": [{"Name": "y", "Dimensions": [1, 2, 4, 4], "Format/Datatype": "Row major linear FP32"}],
+    }  # fmt: skip
+    engine = _engine_with_sidecar(tmp_path, {"Layers": [layer], "Bindings": ["x", "y"]}, onnx_path)
+    result = cli("inspect", str(engine), "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["source"].startswith("recorded at build time") and data["onnx"] == str(onnx_path)
+    (only,) = data["layers"]
+    assert only["onnx_nodes"] == ["/features/conv/Conv", "/features/act/Relu"]
+    assert only["modules"] == ["features.act", "features.conv"]
+    assert data["summary"]["requested"] == "fp16" and "FP16 was requested" in data["warnings"][0]
+    text = cli("inspect", str(engine), "--layers")
+    assert text.returncode == 0 and "features.conv" in text.stdout and "warning:" in text.stdout
+
+
+def test_cli_engine_without_recorded_inspection_is_one_line(cli, tmp_path) -> None:
+    from tests.conftest import assert_one_line_error
+
+    engine = _engine_with_sidecar(tmp_path, None, _legacy_onnx(tmp_path / "m.onnx"))
+    assert_one_line_error(cli("inspect", str(engine)), "cannot inspect", "no recorded inspection")
