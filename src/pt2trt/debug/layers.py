@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from pt2trt.debug.inputs import is_onnx_file, resolve_feed
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.feeds import Feed
 from pt2trt.shapes import InputSpec
@@ -35,10 +36,6 @@ STRATEGIES = ("auto", "all", "bisect")
 #: Default budget for the values kept on one side at once (the other side holds about as much again).
 DEFAULT_MAX_MEMORY = 2_000_000_000
 CANDIDATE_BACKENDS = ("onnxruntime", "tensorrt")
-
-
-def is_onnx_file(spec: object) -> bool:
-    return isinstance(spec, str | Path) and str(spec).lower().endswith(".onnx")
 
 
 def debug_layers(
@@ -283,27 +280,3 @@ class _TorchSession:
         from pt2trt.debug.expose import run_exposed
 
         return run_exposed(self.proto, sorted(names), self.feed, self.factory, self.source)
-
-
-def resolve_feed(
-    proto: object,
-    inputs: Sequence[InputSpec] | None,
-    *,
-    data: Sequence[str | Path] | None,
-    feed: Feed | None,
-    batch: int | None,
-    seed: int,
-) -> tuple[list[InputSpec], Feed]:
-    """Input specs and arrays, as ``verify`` chooses them: given arrays, data files, or seeded random values."""
-    from pt2trt.feeds import load_feed, random_feed, specs_from_feed
-    from pt2trt.verification.pytorch import onnx_input_specs, resolve_verify_inputs
-
-    graph_names = [str(s.name) for s in onnx_input_specs(proto)]  # type: ignore[arg-type]
-    if feed is None and data:
-        feed = load_feed(data, graph_names)
-    if feed is not None:
-        specs = specs_from_feed(feed)
-        specs.sort(key=lambda s: graph_names.index(str(s.name)) if s.name in graph_names else len(graph_names))
-        return specs, dict(feed)
-    specs = resolve_verify_inputs(proto, inputs, batch)  # type: ignore[arg-type]
-    return specs, random_feed(specs, seed)
