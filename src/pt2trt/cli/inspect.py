@@ -39,7 +39,7 @@ def command(
     """
     from pathlib import Path
 
-    from pt2trt.backends.tensorrt import is_engine_file
+    from pt2trt.backends import is_engine_file
 
     if is_engine_file(onnx_file) or Path(onnx_file).suffix.lower() == ".json":
         from pt2trt.cli.inspect_engine import show_engine

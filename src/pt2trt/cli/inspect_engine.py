@@ -80,8 +80,8 @@ def _read_json(path: str) -> Any:
 
 def onnx_node_modules(onnx_path: str) -> tuple[dict[str, str], list[str]]:
     """ONNX node name -> innermost PyTorch module (from the node scopes both exporters record), and node names."""
-    from pt2trt.debug.graph import exporter_of, node_scopes
     from pt2trt.onnx.load import load_onnx
+    from pt2trt.onnx.scopes import exporter_of, node_scopes
 
     model = load_onnx(onnx_path, load_external_data=False)
     scopes = node_scopes(model, exporter_of(model), None)
