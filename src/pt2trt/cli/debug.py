@@ -47,6 +47,14 @@ def command() -> None:
     metavar="MB",
     help="Values one side may keep at once; past it the search bisects.",
 )
+@click.option(
+    "--max-marked",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    metavar="N",
+    help="--backend tensorrt: tensors marked as outputs per engine while bisecting (marks prevent fusions).",
+)
 @click.option("--plot", type=click.Path(dir_okay=False), metavar="FILE", help="Draw error against layer depth.")
 @force_option
 @model_options
@@ -59,6 +67,7 @@ def layers(
     backend: str,
     bisect: bool,
     max_memory: int,
+    max_marked: int,
     plot: str | None,
     force: bool,
     weights: str | None,
@@ -92,6 +101,7 @@ def layers(
         backend=backend,
         strategy="bisect" if bisect else "auto",
         max_memory=max_memory * 1_000_000,
+        max_marked=max_marked,
     )
     if plot and report.layers:
         from pt2trt.debug.plot import plot_report
@@ -190,3 +200,11 @@ def render(report: object) -> None:
         f"{pct} of elements out of tolerance" + (f" ({escape(w.note)})" if w.note else "")
     )
     out.print(f"{len(report.failed)} of {len(report.layers)} compared layers out of tolerance")
+    if report.fused_away:
+        out.print(
+            escape(
+                f"  fused away in the production engine (they exist only in the engines built to mark them): "
+                f"{', '.join(report.fused_away)}"
+            ),
+            soft_wrap=True,
+        )

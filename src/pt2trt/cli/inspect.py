@@ -11,11 +11,41 @@ from pt2trt.files import format_size
 
 
 @click.command("inspect")
-@click.argument("onnx_file", metavar="MODEL.onnx")
+@click.argument("onnx_file", metavar="MODEL.onnx|ENGINE|LAYERS.json")
 @click.option("--nodes", is_flag=True, help="List every node with its inputs, outputs and attributes.")
+@click.option("--layers", is_flag=True, help="ENGINE: list every engine layer with precision, ONNX nodes, modules.")
+@click.option(
+    "--onnx",
+    "onnx_path",
+    type=click.Path(dir_okay=False),
+    help="ENGINE: the ONNX it was built from [default: recorded].",
+)
+@click.option(
+    "--precision",
+    type=click.Choice(["fp32", "fp16", "int8", "fp16+int8"]),
+    help="ENGINE: the precision asked for, to warn when it did not take [default: recorded at build].",
+)
 @json_option
-def command(onnx_file: str, nodes: bool, as_json: bool) -> None:
-    """Show versions (IR, opsets, producer), I/O, op histogram, parameters, metadata and ONNX Runtime support."""
+def command(
+    onnx_file: str, nodes: bool, layers: bool, onnx_path: str | None, precision: str | None, as_json: bool
+) -> None:
+    """Show versions (IR, opsets, producer), I/O, op histogram, parameters, metadata and ONNX Runtime support.
+
+    \b
+    Given a TensorRT engine (.engine/.plan/.trt) or IEngineInspector JSON, show what the engine became: its layers'
+    precisions, the ONNX nodes fused into each and the PyTorch modules they came from, the share of layers and of
+    convolution/matmul FLOPs per precision, and warnings when the requested precision did not take.
+      pt2trt inspect r18.engine --layers
+    """
+    from pathlib import Path
+
+    from pt2trt.backends import is_engine_file
+
+    if is_engine_file(onnx_file) or Path(onnx_file).suffix.lower() == ".json":
+        from pt2trt.cli.inspect_engine import show_engine
+
+        show_engine(onnx_file, onnx_path=onnx_path, precision=precision, layers=layers, as_json=as_json)
+        return
     from rich.table import Table
 
     from pt2trt.onnx.inspect import inspect_model

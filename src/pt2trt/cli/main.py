@@ -14,7 +14,10 @@ from pt2trt._version import __version__
 COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("pt2trt.cli.export", "Export a PyTorch model to ONNX (dynamo or legacy exporter)."),
     "check": ("pt2trt.cli.check", "Validate an ONNX file: checker (full) and strict shape inference."),
-    "inspect": ("pt2trt.cli.inspect", "Show an ONNX model's versions, I/O, ops, parameters and runtime support."),
+    "inspect": (
+        "pt2trt.cli.inspect",
+        "Show an ONNX model's versions, I/O, ops, parameters and runtime support; or what an engine became.",
+    ),
     "verify": ("pt2trt.cli.verify", "Check that ONNX Runtime reproduces PyTorch on the same inputs."),
     "predict": ("pt2trt.cli.predict", "Classify, detect or segment images: JSON lines and annotated pictures."),
     "compare": ("pt2trt.cli.compare", "Compare two models' (or backends') answers on images: top-k, boxes or masks."),

@@ -57,6 +57,8 @@ def debug_layers(
     backend: str = "onnxruntime",
     strategy: str = "auto",
     max_memory: int = DEFAULT_MAX_MEMORY,
+    max_marked: int = 8,
+    candidate_factory: Any = None,
 ) -> LayersReport:
     """Compare ``reference`` and ``candidate`` layer by layer; the report names the layer where they part ways.
 
@@ -64,12 +66,15 @@ def debug_layers(
       Runtime, every submodule call against the ONNX tensors it maps to;
     * both ONNX files: ONNX Runtime vs ONNX Runtime, tensors matched by name, else by node topology;
     * ``reference`` an ONNX file, no ``candidate``, ``backend="tensorrt"``: ONNX Runtime vs TensorRT (needs a GPU;
-      otherwise the report says why it was skipped).
+      otherwise the report says why it was skipped), by bisection marking at most ``max_marked`` tensors per engine.
 
     ``inputs`` (:class:`~pt2trt.settings.RunInputs` or a list of specs) are resolved as ``verify`` does;
     ``tolerance`` defaults to :class:`~pt2trt.settings.Tolerance`, ``rtol``/``atol`` put over it.
     ``strategy``: ``all`` exposes every mapped tensor in one run, ``bisect`` bisects over the layer order with
     bounded memory, ``auto`` starts with ``all`` and switches to ``bisect`` past ``max_memory`` bytes of values.
+    ``candidate_factory``: with ``backend="tensorrt"``, runs the candidate side instead of building engines (a
+    :data:`~pt2trt.debug.expose.RunnerFactory`; an ``engine_tensors`` attribute names the tensors the production
+    engine keeps).
     """
     if strategy not in STRATEGIES:
         raise UsageError(f"unknown strategy '{strategy}'", f"Use one of: {', '.join(STRATEGIES)}")
@@ -84,7 +89,15 @@ def debug_layers(
 
         if weights is not None:
             raise UsageError("--weights applies to a PyTorch MODEL, not to an ONNX file")
-        return debug_onnx_layers(reference, candidate, run, tol, backend=backend)  # type: ignore[arg-type]
+        return debug_onnx_layers(
+            reference,  # type: ignore[arg-type]
+            candidate,
+            run,
+            tol,
+            backend=backend,
+            max_marked=max_marked,
+            candidate_factory=candidate_factory,
+        )
     if candidate is None:
         raise UsageError("no ONNX file given to compare the PyTorch model with", "Usage: debug layers MODEL MODEL.onnx")
     if not is_onnx_file(candidate):

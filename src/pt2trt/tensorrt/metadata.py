@@ -48,6 +48,7 @@ class EngineMetadata:
     build_seconds: float = 0.0
     rebuild_command: str = ""
     format: str = FORMAT
+    inspection: dict[str, Any] = field(default_factory=dict)  # IEngineInspector JSON + summary (tensorrt.inspect)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
