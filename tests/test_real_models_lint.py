@@ -1,0 +1,148 @@
+"""Classes of failure found on third-party models (issues 13 and 15): the TensorRT lint's severities, grouping and
+Resize rules, inspect's metadata and parameters, symbolic dims, comparison of near-zero references, the engine sidecar
+and OpenVINO's load errors. Every model is built here with onnx.helper."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from pt2trt.tensorrt.lint import lint_model
+
+
+def _model(nodes, inputs, outputs, initializers=(), opset: int = 18, metadata: dict | None = None) -> onnx.ModelProto:
+    graph = helper.make_graph(nodes, "real", inputs, outputs, initializer=list(initializers))
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=8)
+    for key, value in (metadata or {}).items():
+        model.metadata_props.add(key=key, value=value)
+    return model
+
+
+def _tensor(name: str, shape, dtype=TensorProto.FLOAT) -> onnx.ValueInfoProto:
+    return helper.make_tensor_value_info(name, dtype, shape)
+
+
+def _resizes(count: int, **attrs) -> onnx.ModelProto:
+    """``count`` Resize nodes (x2 on H and W) of one 1x3x8x8 input, each with ``attrs``."""
+    scales = numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "scales")
+    nodes = [helper.make_node("Resize", ["x", "", "scales"], [f"y{i}"], name=f"up{i}", **attrs) for i in range(count)]
+    outputs = [_tensor(f"y{i}", [1, 3, 16, 16]) for i in range(count)]
+    return _model(nodes, [_tensor("x", [1, 3, 8, 8])], outputs, [scales])
+
+
+# --- lint: "needs a newer TensorRT" is a warning, "not supported" an error; TensorRT 11's table is a stand-in ---
+
+
+def _window_and_conv_integer(conv_integer: bool) -> onnx.ModelProto:
+    """HannWindow (in the 10.15 parser's table, not in 10.1's), optionally a ConvInteger (in no table)."""
+    size = numpy_helper.from_array(np.array(8, np.int64), "size")
+    nodes = [helper.make_node("HannWindow", ["size"], ["window"], name="window")]
+    outputs = [_tensor("window", [8])]
+    inputs = []
+    inits = [size]
+    if conv_integer:
+        inits.append(numpy_helper.from_array(np.ones((1, 1, 2, 2), np.uint8), "w"))
+        nodes.append(helper.make_node("ConvInteger", ["x", "w"], ["y"], name="convint"))
+        inputs.append(_tensor("x", [1, 1, 4, 4], TensorProto.UINT8))
+        outputs.append(_tensor("y", [1, 1, 3, 3], TensorProto.INT32))
+    return _model(nodes, inputs, outputs, inits)
+
+
+def test_op_newer_than_the_oldest_10x_table_is_a_warning_naming_the_version(tmp_path: Path, cli) -> None:
+    report = lint_model(_window_and_conv_integer(conv_integer=False), "10")
+    newer = [f for f in report.findings if f.code == "newer-parser"]
+    assert report.passed and len(newer) == 1 and newer[0].severity == "warning"
+    assert "needs TensorRT > 10.1" in newer[0].why and "10.15" in newer[0].why
+    path = tmp_path / "window.onnx"
+    onnx.save(_window_and_conv_integer(conv_integer=False), path)
+    result = cli("check", str(path), "--target", "trt-10")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "warning: window (HannWindow): HannWindow needs TensorRT > 10.1" in result.stdout
+
+
+def test_unsupported_op_is_an_error_and_the_trt11_table_says_it_stands_in(tmp_path: Path, cli) -> None:
+    model = _window_and_conv_integer(conv_integer=True)
+    for target in ("10", "11"):
+        report = lint_model(model, target)
+        errors = report.errors
+        assert [(f.node, f.code) for f in errors] == [("convint", "unsupported-op")], errors
+    assert not lint_model(model, "10").stand_in and lint_model(model, "11").stand_in
+    path = tmp_path / "convint.onnx"
+    onnx.save(model, path)
+    result = cli("check", str(path), "--target", "trt-11", "--json")
+    lint = json.loads(result.stdout)["tensorrt"]
+    assert result.returncode == 1 and lint["operator_table"] == "10.15" and lint["operator_table_stand_in"] is True
+    text = cli("check", str(path), "--target", "trt-11").stdout
+    assert "parser table 10.15 as a stand-in: no TensorRT 11 table exists" in text
+
+
+# --- lint: one finding on 44 nodes is one line with a count and a few names; --json keeps every node ---
+
+
+def test_repeated_findings_are_grouped_by_op_and_cause(tmp_path: Path, cli) -> None:
+    model = _resizes(44, mode="linear", antialias=1)
+    report = lint_model(model, "10")
+    assert len(report.findings) == 44 and len(report.groups()) == 1
+    line = report.groups()[0].line()
+    assert line.startswith("warning: 44 Resize nodes (up0, up1, up2, ... and 41 more): antialias=1 is ignored")
+    path = tmp_path / "many.onnx"
+    onnx.save(model, path)
+    text = cli("check", str(path), "--target", "trt-10").stdout
+    assert text.count("antialias=1") == 1 and "44 Resize nodes" in text
+    nodes = [f["node"] for f in json.loads(cli("check", str(path), "--target", "trt-10", "--json").stdout)[
+        "tensorrt"]["findings"]]  # fmt: skip
+    assert nodes == [f"up{i}" for i in range(44)]
+
+
+def test_findings_with_different_tensors_but_one_cause_group_together() -> None:
+    """Constant-input findings name each node's tensor in ``why`` but share a cause."""
+    nodes = [helper.make_node("Shape", ["x"], ["shape"], name="shape")]
+    for i in range(3):
+        nodes.append(helper.make_node("Slice", ["shape", f"s{i}", "ends"], [f"start{i}"], name=f"slice{i}"))
+        nodes.append(helper.make_node("Unsqueeze", ["x", f"start{i}"], [f"u{i}"], name=f"unsq{i}"))
+    inits = [numpy_helper.from_array(np.array([i], np.int64), f"s{i}") for i in range(3)]
+    inits.append(numpy_helper.from_array(np.array([1], np.int64), "ends"))
+    outputs = [_tensor(f"u{i}", None) for i in range(3)]
+    report = lint_model(_model(nodes, [_tensor("x", ["n", 3])], outputs, inits), "8.6")
+    unsqueeze = [g for g in report.groups() if g.findings[0].op == "Unsqueeze"]
+    assert len(unsqueeze) == 1 and len(unsqueeze[0].findings) == 3
+    assert "3 Unsqueeze nodes (unsq0, unsq1, unsq2)" in unsqueeze[0].line()
+
+
+# --- lint: Resize rules read from onnx-tensorrt's importer source, not only operators.md ---
+
+
+@pytest.mark.parametrize("target", ["8.6", "10", "11"])
+def test_cubic_resize_is_accepted_as_the_importer_maps_it_to_kcubic(target: str) -> None:
+    report = lint_model(_resizes(1, mode="cubic"), target)
+    assert not [f for f in report.findings if f.op == "Resize"], report.findings
+
+
+@pytest.mark.parametrize("target", ["8.6", "10"])
+def test_resize_rules_cite_the_importer_and_reject_what_it_rejects(target: str) -> None:
+    unsupported = lint_model(_resizes(1, coordinate_transformation_mode="half_pixel_symmetric"), target)
+    (finding,) = [f for f in unsupported.findings if f.op == "Resize"]
+    assert finding.severity == "error" and "half_pixel_symmetric" in finding.why
+    branch = "8.6-GA" if target == "8.6" else "10.1-GA"
+    assert f"branch {branch}" in finding.source and "onnx-tensorrt" in finding.source
+
+    # cubic resizes only the 2 innermost dims, linear the 3 innermost (canUseNDResize)
+    scales = numpy_helper.from_array(np.array([1, 2, 2, 2], np.float32), "scales")
+    node = helper.make_node("Resize", ["x", "", "scales"], ["y"], name="up", mode="cubic")
+    cubic3d = lint_model(_model([node], [_tensor("x", [1, 3, 8, 8])], [_tensor("y", None)], [scales]), target)
+    assert [f.severity for f in cubic3d.findings if f.op == "Resize"] == ["error"]
+    node = helper.make_node("Resize", ["x", "", "scales"], ["y"], name="up", mode="linear")
+    linear3d = lint_model(_model([node], [_tensor("x", [1, 3, 8, 8])], [_tensor("y", None)], [scales]), target)
+    assert not [f for f in linear3d.findings if f.op == "Resize"]
+
+
+def test_tf_half_pixel_for_nn_needs_round_prefer_floor_on_86_only() -> None:
+    model = _resizes(1, coordinate_transformation_mode="tf_half_pixel_for_nn", nearest_mode="ceil")
+    old = [f for f in lint_model(model, "8.6").findings if f.op == "Resize"]
+    assert [f.severity for f in old] == ["error"] and "round_prefer_floor" in old[0].why
+    assert not [f for f in lint_model(model, "10").findings if f.op == "Resize"]
