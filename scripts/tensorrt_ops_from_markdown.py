@@ -28,7 +28,9 @@ HEADER_MAX = re.compile(r"up to Opset (\d+)", re.I)
 
 
 # Read from onnx/onnx-tensorrt: the Resize importer (DEFINE_BUILTIN_OP_IMPORTER(Resize)) of each version.
-_RESIZE_86 = "onnx/onnx-tensorrt builtin_op_importers.cpp, branch 8.6-GA, commit ee0b139bc68567a89618c1d84dcd461cc144aad4"
+_RESIZE_86 = (
+    "onnx/onnx-tensorrt builtin_op_importers.cpp, branch 8.6-GA, commit ee0b139bc68567a89618c1d84dcd461cc144aad4"
+)
 _RESIZE_10 = (
     "onnx/onnx-tensorrt onnxOpImporters.cpp, branch 10.1-GA, commit 96e781103cfc4adf4a6bb557e94bac8e693f6f4c "
     "(the same Resize code at commit dd0a3a9f8794ae4f0316ed07ea68cda9b944bb3c, main with the 10.1x importers)"
