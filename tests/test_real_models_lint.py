@@ -146,3 +146,67 @@ def test_tf_half_pixel_for_nn_needs_round_prefer_floor_on_86_only() -> None:
     old = [f for f in lint_model(model, "8.6").findings if f.op == "Resize"]
     assert [f.severity for f in old] == ["error"] and "round_prefer_floor" in old[0].why
     assert not [f for f in lint_model(model, "10").findings if f.op == "Resize"]
+
+
+# --- inspect: long metadata cut (with its length) unless --full; --json keeps it whole ---
+
+
+def _identity(metadata: dict | None = None, shape=(1, 3)) -> onnx.ModelProto:
+    node = helper.make_node("Identity", ["x"], ["y"], name="id")
+    return _model([node], [_tensor("x", list(shape))], [_tensor("y", list(shape))], metadata=metadata)
+
+
+def test_inspect_cuts_long_metadata_unless_full(tmp_path: Path, cli) -> None:
+    long = "\n".join(f"line {i}: " + "x" * 40 for i in range(6625))
+    path = tmp_path / "meta.onnx"
+    onnx.save(_identity({"pt2trt.long": long, "short": "kept [as is]"}), path)
+    out = cli("inspect", str(path)).stdout
+    assert f"{len(long):,} characters, 6,625 lines; --full or --json shows it whole" in out
+    assert "line 1:" not in out and len(out.splitlines()) < 40 and "short: kept [as is]" in out
+    full = cli("inspect", "--full", str(path)).stdout
+    assert "line 6624:" in full and len(full.splitlines()) > 6625
+    assert json.loads(cli("inspect", "--json", str(path)).stdout)["metadata"]["pt2trt.long"] == long
+
+
+# --- inspect: weights held by Constant nodes (PaddlePaddle's exporter) count as parameters, and say so ---
+
+
+def test_inspect_counts_constant_node_weights(tmp_path: Path, cli) -> None:
+    weight = helper.make_tensor("w", TensorProto.FLOAT, [4, 3], np.ones(12, np.float32))
+    shape = helper.make_tensor("s", TensorProto.INT64, [2], [1, 4])  # a shape, not a weight
+    nodes = [
+        helper.make_node("Constant", [], ["w"], name="weight", value=weight),
+        helper.make_node("Constant", [], ["s"], name="shape", value=shape),
+        helper.make_node("MatMul", ["x", "w"], ["m"], name="mm"),
+        helper.make_node("Reshape", ["m", "s"], ["y"], name="reshape"),
+    ]
+    path = tmp_path / "paddle_style.onnx"
+    onnx.save(_model(nodes, [_tensor("x", [1, 4])], [_tensor("y", [1, 3])]), path)
+    import pt2trt
+
+    info = pt2trt.inspect_model(path)
+    assert (info.parameter_count, info.parameter_bytes) == (12, 48)
+    assert info.constant_parameters == {"tensors": 1, "elements": 12, "bytes": 48}
+    assert "parameters: 12 (48 B, 12 of them in 1 Constant nodes)" in cli("inspect", str(path)).stdout
+
+
+# --- symbolic dims from the exporters print as the user would write them, or ? ---
+
+
+def test_generated_symbolic_dims_print_as_question_marks(tmp_path: Path, cli) -> None:
+    from pt2trt.onnx.dims import readable_dim
+
+    assert [readable_dim(d) for d in ("batch", "s56 - 5", "2*s3", "unk__42", "Conv_1_dim_2", "", "height")] == [
+        "batch", "?", "?", "?", "?", "?", "height"]  # fmt: skip
+    node = helper.make_node("Identity", ["x"], ["y"], name="id")
+    model = _model([node], [_tensor("x", ["batch", 3, "s56", -1])], [_tensor("y", ["batch", 3, "s56 - 5", -1])])
+    path = tmp_path / "dynamo_dims.onnx"
+    onnx.save(model, path)
+    out = cli("inspect", str(path)).stdout
+    assert "batchx3x?x?" in out and "s56" not in out
+    data = json.loads(cli("inspect", "--json", str(path)).stdout)
+    assert data["outputs"][0]["shape"] == ["batch", 3, "s56 - 5", -1]  # --json keeps the exporter's names
+    from pt2trt.view.graph_summary import summarize_graph
+
+    details = [b.detail for b in summarize_graph(model).boxes if b.kind in ("input", "output")]
+    assert [d.split()[-1] for d in details] == ["batchx3x?x?"] * 2, details

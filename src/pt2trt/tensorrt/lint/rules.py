@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from pt2trt.onnx.dims import readable_dim
 from pt2trt.tensorrt.lint.facts import GENERIC_FIX, op_findings
 from pt2trt.tensorrt.lint.report import Finding, node_label
 from pt2trt.tensorrt.versions import Target
@@ -378,7 +379,7 @@ def dynamic_input_findings(model: onnx.ModelProto) -> list[Finding]:
         if value.name in initializers or not value.type.tensor_type.HasField("shape"):
             continue
         dims = value.type.tensor_type.shape.dim
-        dynamic = [d.dim_param or "?" for d in dims if not d.HasField("dim_value")]
+        dynamic = [readable_dim(d.dim_param) for d in dims if not d.HasField("dim_value")]
         if not dynamic:
             continue
         example = "x".join(str(d.dim_value) if d.HasField("dim_value") else "N" for d in dims)
