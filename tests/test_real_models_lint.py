@@ -210,3 +210,68 @@ def test_generated_symbolic_dims_print_as_question_marks(tmp_path: Path, cli) ->
 
     details = [b.detail for b in summarize_graph(model).boxes if b.kind in ("input", "output")]
     assert [d.split()[-1] for d in details] == ["batchx3x?x?"] * 2, details
+
+
+# --- engine sidecar: every field's type checked with one line; an engine its sidecar does not describe is refused ---
+
+
+def _sidecar_engine(tmp_path: Path) -> tuple[Path, dict]:
+    import hashlib
+
+    from pt2trt.tensorrt.metadata import FORMAT, sidecar_path
+
+    engine = tmp_path / "model.engine"
+    engine.write_bytes(b"serialized engine bytes")
+    data = {
+        "format": FORMAT, "tensorrt_version": "10.3.0.26", "gpu_name": "NVIDIA L4", "compute_capability": "8.9",
+        "onnx_path": "model.onnx", "onnx_sha256": "0" * 64,
+        "engine_sha256": hashlib.sha256(engine.read_bytes()).hexdigest(), "precision": "fp16", "strongly_typed": False,
+        "profiles": [{"input": {"min": [1, 3], "opt": [1, 3], "max": [1, 3]}}], "flags": {"fp16": True},
+        "inputs": [{"name": "input"}], "outputs": [{"name": "output"}], "onnx_metadata": {}, "build_seconds": 1.5,
+    }  # fmt: skip
+    sidecar_path(engine).write_text(json.dumps(data))
+    return engine, data
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("flags", "fp16", '"flags" is str "fp16", not an object'),
+        ("flags", None, '"flags" is NoneType null, not an object'),
+        ("profiles", {"a": 1}, '"profiles" is dict'),
+        ("inputs", ["input"], '"inputs" must be a list of objects'),
+        ("strongly_typed", "no", '"strongly_typed" is str'),
+        ("tensorrt_version", 10.3, '"tensorrt_version" is float 10.3, not a string'),
+        ("build_seconds", True, '"build_seconds" is bool'),
+        ("onnx_metadata", {"k": 1}, '"onnx_metadata" values must be strings'),
+        ("gpu_name", ..., "missing gpu_name"),
+    ],
+)
+def test_malformed_sidecar_is_one_line_error(tmp_path: Path, field: str, value, message: str) -> None:
+    from pt2trt.errors import Pt2trtError
+    from pt2trt.tensorrt.metadata import check_engine, sidecar_path
+    from pt2trt.tensorrt.versions import Gpu
+
+    engine, data = _sidecar_engine(tmp_path)
+    assert check_engine(engine, "10.3.0.26", Gpu(0, "NVIDIA L4", "8.9")) is not None  # sound as written
+    if value is ...:
+        del data[field]
+    else:
+        data[field] = value
+    sidecar_path(engine).write_text(json.dumps(data))
+    with pytest.raises(Pt2trtError) as info:
+        check_engine(engine, "10.3.0.26", Gpu(0, "NVIDIA L4", "8.9"))
+    text = str(info.value)
+    assert "is malformed" in text and message in text and "\n" not in text and info.value.hint
+
+
+def test_engine_replaced_after_its_build_is_refused(tmp_path: Path) -> None:
+    from pt2trt.errors import Pt2trtError
+    from pt2trt.tensorrt.metadata import check_engine
+    from pt2trt.tensorrt.versions import Gpu
+
+    engine, _ = _sidecar_engine(tmp_path)
+    engine.write_bytes(b"another engine")
+    with pytest.raises(Pt2trtError, match="describes another engine") as info:
+        check_engine(engine, "10.3.0.26", Gpu(0, "NVIDIA L4", "8.9"))
+    assert "--ignore-metadata" in info.value.hint and "check_metadata=False" in info.value.hint
