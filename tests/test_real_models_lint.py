@@ -275,3 +275,48 @@ def test_engine_replaced_after_its_build_is_refused(tmp_path: Path) -> None:
     with pytest.raises(Pt2trtError, match="describes another engine") as info:
         check_engine(engine, "10.3.0.26", Gpu(0, "NVIDIA L4", "8.9"))
     assert "--ignore-metadata" in info.value.hint and "check_metadata=False" in info.value.hint
+
+
+# --- OpenVINO's "cannot load" keeps the failing op, its node names and the innermost cause on one line ---
+
+
+def _loop_with_unsupported_body() -> onnx.ModelProto:
+    """A Loop (named as in Mask R-CNN's export) whose body holds an op OpenVINO has no conversion rule for."""
+    tfidf = {"mode": "TF", "min_gram_length": 1, "max_gram_length": 1, "max_skip_count": 0, "ngram_counts": [0],
+             "ngram_indexes": [0], "pool_int64s": [1]}  # fmt: skip
+    inner = helper.make_node("TfIdfVectorizer", ["v_in"], ["v_out"], name="inner_tfidf", **tfidf)
+    body = helper.make_graph(
+        [inner, helper.make_node("Identity", ["cond_in"], ["cond_out"])], "body",
+        [_tensor("i", [], TensorProto.INT64), _tensor("cond_in", [], TensorProto.BOOL), _tensor("v_in", [1, 3])],
+        [_tensor("cond_out", [], TensorProto.BOOL), _tensor("v_out", [1, 3])],
+    )  # fmt: skip
+    inits = [numpy_helper.from_array(np.array(2, np.int64), "n"), numpy_helper.from_array(np.array(True), "c")]
+    loop = helper.make_node("Loop", ["n", "c", "x"], ["y"], name="/roi_heads/Loop", body=body)
+    return _model([loop], [_tensor("x", [1, 3])], [_tensor("y", [1, 3])], inits, opset=17)
+
+
+def _bad_conv() -> onnx.ModelProto:
+    weight = numpy_helper.from_array(np.ones((2, 2, 2, 2, 2), np.float32), "w")
+    conv = helper.make_node("Conv", ["x", "w"], ["y"], name="bad_conv")
+    return _model([conv], [_tensor("x", [1, 3])], [_tensor("y", None)], [weight], opset=17)
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        (_loop_with_unsupported_body, "no conversion rule for TfIdfVectorizer-17 (node /roi_heads/Loop > inner_tfidf)"),
+        (_bad_conv, "conversion failed for Conv-17 (node bad_conv): Data batch and filters rank do not match"),
+    ],
+)
+def test_openvino_load_error_names_the_failing_node(tmp_path: Path, model, expected: str) -> None:
+    pytest.importorskip("openvino")
+    from pt2trt.backends.openvino import OpenVinoRunner
+    from pt2trt.errors import Pt2trtError
+
+    path = tmp_path / "model.onnx"
+    onnx.save(model(), path)
+    with pytest.raises(Pt2trtError) as info, OpenVinoRunner(path):
+        pass
+    text = str(info.value)
+    assert expected in text and "\n" not in text and "Exception from" not in text and "core.cpp" not in text
+    assert "--backend onnxruntime" in info.value.hint
