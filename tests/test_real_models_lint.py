@@ -320,3 +320,30 @@ def test_openvino_load_error_names_the_failing_node(tmp_path: Path, model, expec
     text = str(info.value)
     assert expected in text and "\n" not in text and "Exception from" not in text and "core.cpp" not in text
     assert "--backend onnxruntime" in info.value.hint
+
+
+# --- max rel leaves out references that are ~0 at the tensor's scale, and shows "—" when all are ---
+
+
+def test_max_rel_ignores_references_near_zero_at_the_tensors_scale() -> None:
+    from pt2trt.compare.tensors import compare_outputs
+
+    reference = np.array([10.0, -8.0, 1e-30, 0.0, 5.0], np.float32)
+    candidate = reference + np.array([0.01, 0.0, 6e-5, 1e-6, 0.0], np.float32)
+    (result,) = compare_outputs({"logits": reference}, {"logits": candidate}, rtol=1e-3, atol=1e-4).tensors
+    assert result.max_rel_error == pytest.approx(0.001, rel=1e-3)  # 0.01 / 10, not 6e-5 / 1e-30 = 6e+25
+    assert result.passed
+    (zeros,) = compare_outputs({"z": np.zeros(4)}, {"z": np.full(4, 1e-7)}, rtol=1e-3, atol=1e-5).tensors
+    assert zeros.max_rel_error is None and zeros.passed and zeros.to_dict()["max_rel_error"] is None
+
+
+def test_verify_table_shows_a_dash_for_an_undefined_max_rel(capsys) -> None:
+    from pt2trt.cli.verify import render
+    from pt2trt.compare.tensors import compare_outputs
+    from pt2trt.shapes import InputSpec
+    from pt2trt.verification.pytorch import VerifyResult
+
+    comparison = compare_outputs({"z": np.zeros((1, 4))}, {"z": np.zeros((1, 4))})
+    render(VerifyResult("m", Path("m.onnx"), [InputSpec("x", (1, 4))], comparison))
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.lstrip().startswith("z"))
+    assert "—" in row and "e+" not in row
