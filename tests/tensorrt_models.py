@@ -93,8 +93,9 @@ def rejected_ops() -> onnx.ModelProto:
 def restricted_ops(opset: int = 17) -> onnx.ModelProto:
     """Supported ops used outside their documented restrictions.
 
-    MaxPool with dilations 2 and its Indices output used; Resize in cubic mode; Unsqueeze whose axes come from
-    the input's (dynamic) shape; QuantizeLinear with a zero point of 3; a DOUBLE initializer cast to float.
+    MaxPool with dilations 2 and its Indices output used; Resize with tf_crop_and_resize coordinates; Unsqueeze whose
+    axes come from the input's (dynamic) shape; QuantizeLinear with a zero point of 3; a DOUBLE initializer cast to
+    float.
     """
     inits = [
         numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "scales"),
@@ -105,7 +106,13 @@ def restricted_ops(opset: int = 17) -> onnx.ModelProto:
     ]
     nodes = [
         helper.make_node("MaxPool", ["x"], ["pooled", "indices"], name="pool", kernel_shape=[2, 2], dilations=[2, 2]),
-        helper.make_node("Resize", ["x", "", "scales"], ["resized"], name="resize", mode="cubic"),
+        helper.make_node(
+            "Resize",
+            ["x", "", "scales"],
+            ["resized"],
+            name="resize",
+            coordinate_transformation_mode="tf_crop_and_resize",
+        ),
         helper.make_node("Shape", ["x"], ["shape"], name="shape"),
         helper.make_node("Gather", ["shape", "zero_index"], ["axis"], name="gather", axis=0),
         helper.make_node("Sub", ["axis", "axis"], ["axes"], name="sub"),

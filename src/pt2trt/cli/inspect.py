@@ -9,6 +9,18 @@ import click
 from pt2trt.cli.options import console, json_option, print_json
 from pt2trt.files import format_size
 
+METADATA_CHARS = 200
+
+
+def metadata_text(value: str, limit: int = METADATA_CHARS) -> str:
+    """A metadata value for the terminal: its first line up to ``limit`` characters, then its length when cut."""
+    first = value.split("\n", 1)[0]
+    if len(first) <= limit and first == value:
+        return value
+    lines = value.count("\n") + 1
+    size = f"{len(value):,} characters" + (f", {lines:,} lines" if lines > 1 else "")
+    return f"{first[:limit]} ... [{size}; --full or --json shows it whole]"
+
 
 @click.command("inspect")
 @click.argument("onnx_file", metavar="MODEL.onnx|ENGINE|LAYERS.json")
@@ -25,9 +37,21 @@ from pt2trt.files import format_size
     type=click.Choice(["fp32", "fp16", "int8", "fp16+int8"]),
     help="ENGINE: the precision asked for, to warn when it did not take [default: recorded at build].",
 )
+@click.option(
+    "--full",
+    is_flag=True,
+    help=f"Print metadata values whole (longer than {METADATA_CHARS} characters or one line "
+    "they are cut, with their length); --json always keeps them whole.",
+)
 @json_option
 def command(
-    onnx_file: str, nodes: bool, layers: bool, onnx_path: str | None, precision: str | None, as_json: bool
+    onnx_file: str,
+    nodes: bool,
+    layers: bool,
+    onnx_path: str | None,
+    precision: str | None,
+    full: bool,
+    as_json: bool,
 ) -> None:
     """Show versions (IR, opsets, producer), I/O, op histogram, parameters, metadata and ONNX Runtime support.
 
@@ -71,8 +95,14 @@ def command(
             io.add_row(kind, t.name, t.dtype, t.shape_text)
     out.print(io)
     dtypes = ", ".join(f"{k} {v['tensors']}" for k, v in info.initializer_dtypes.items()) or "none"
+    constants = info.constant_parameters
+    in_constants = (
+        f", {constants['elements']:,} of them in {constants['tensors']} Constant nodes" if constants["tensors"] else ""
+    )
     out.print(
-        f"parameters: {info.parameter_count:,} ({format_size(info.parameter_bytes)}); initializers by dtype: {dtypes}"
+        f"parameters: {info.parameter_count:,} ({format_size(info.parameter_bytes)}{in_constants}); "
+        f"initializers by dtype: {dtypes}",
+        soft_wrap=True,
     )
     ops = ", ".join(f"{op} {n}" for op, n in info.op_counts.items())
     out.print(f"nodes: {info.node_count}  ({ops})", soft_wrap=True)
@@ -86,7 +116,7 @@ def command(
     if info.metadata:
         out.print("metadata:")
         for key, value in info.metadata.items():
-            out.print(f"  {key}: {value}", soft_wrap=True)
+            out.print(f"  {key}: {value if full else metadata_text(value)}", soft_wrap=True, markup=False)
     if nodes:
         table = Table(title="nodes", title_justify="left", show_edge=False)
         for col in ("#", "name", "op", "inputs", "outputs", "attributes"):

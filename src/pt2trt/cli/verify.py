@@ -81,7 +81,7 @@ def render(result: object) -> None:
             t.name,
             shape,
             fmt_float(t.max_abs_error),
-            fmt_float(t.max_rel_error),
+            fmt_float(t.max_rel_error) if t.max_rel_error is not None else "—",  # reference ~0: see compare.tensors
             fmt_float(t.mean_abs_error),
             fmt_float(t.cosine_similarity, ".6f"),
             outside,
