@@ -103,7 +103,7 @@ class SegmentTask(Task):
             return self._instances(outputs, transforms)
         name = self._scores_output(outputs)
         scores = batch_of(np.asarray(outputs[name]), len(transforms), "segmentation scores")
-        probabilities = self._probabilities(name, scores, layout)
+        probabilities = self._probabilities(name, scores, self.layout)
         self.resolved_layout = "probabilities" if probabilities else "logits"
         if scores.ndim == 4:
             self.class_count = max(2, scores.shape[1])  # one channel: background and foreground
@@ -146,9 +146,15 @@ class SegmentTask(Task):
         if layout == "logits":
             return False
         op = self.output_ops.get(name)
-        if op is not None:
-            return op in PROBABILITY_OPS
-        return in_range
+        if op is None:  # no graph at hand (an engine, OpenVINO IR, PyTorch): the values decide
+            return in_range
+        if op not in PROBABILITY_OPS and in_range and scores.ndim == 4 and scores.shape[1] == 1:
+            self.warn(
+                "logits-in-range",
+                f"output {name} is computed by {op}, so it is read as logits (sigmoid > --mask-threshold), though "
+                "every value is in [0, 1]; pass --layout probabilities if it holds probabilities",
+            )
+        return op in PROBABILITY_OPS
 
     def _instances(self, outputs: Outputs, transforms: Sequence[Transform]) -> list[Result]:
         protos_name = next((n for n, a in outputs.items() if np.ndim(a) == 4), None)
