@@ -308,6 +308,8 @@ def test_logit_maps_stay_logits_and_probabilities_layout_checks_range(tmp_path: 
         (p,) = predictor.run([half_red])
     assert not p.result.mask.any()  # 0.5 is not > 0.5
     assert len(predictor.warnings) == 1 and "outside [0, 1]" in predictor.warnings[0]
+    with pytest.warns(UserWarning, match="it looks like logits"):  # pt2trt.predict issues them as Python warnings
+        pt2trt.predict(model, [half_red], task="segment", overrides=PLAIN, layout="probabilities")
 
 
 def test_cli_segment_accepts_probabilities_layout_and_mask_threshold(cli, tmp_path: Path, half_red: Path) -> None:

@@ -202,10 +202,16 @@ def predict(
     """Predict on ``images`` (files, folders, globs, videos) and return every :class:`Prediction`.
 
     ``options`` are :class:`Predictor`'s: ``backend``, ``preprocess``, ``batch``, ``labels``, ``workers`` and the
-    task's own (``top_k``; ``conf``, ``iou``, ``max_det``, ``layout``).
+    task's own (``top_k``; ``conf``, ``iou``, ``max_det``, ``layout``, ``output``, ``mask_threshold``). Doubts about
+    the results (:attr:`Predictor.warnings`) are issued as Python warnings.
     """
+    import warnings
+
     with Predictor(model, task, **options) as predictor:
-        return list(predictor.run(images, save=save, force=force))
+        predictions = list(predictor.run(images, save=save, force=force))
+    for message in predictor.warnings:
+        warnings.warn(message, UserWarning, stacklevel=2)
+    return predictions
 
 
 # -- helpers ---------------------------------------------------------------------------------------------------------

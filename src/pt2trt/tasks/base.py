@@ -60,7 +60,7 @@ class Labels:
         name = LABEL_ALIASES.get(name, name)
         if name in LABEL_FAMILIES:
             return cls(source=name, family=name)
-        text = resources.files("pt2trt.tasks").joinpath("labels", f"{name}.txt").read_text(encoding="utf-8")
+        text = resources.files("pt2trt.tasks").joinpath("labels").joinpath(f"{name}.txt").read_text(encoding="utf-8")
         return cls([line.strip() for line in text.splitlines() if line.strip()], source=name)
 
     def resolve(self, choice: str | None) -> Labels:
