@@ -17,7 +17,7 @@ from pt2trt.cli.task_options import preprocess_options, preprocess_overrides, ta
 @click.argument("images", nargs=-1, required=True)
 @task_options
 @click.option("--backend", type=backend_choice(), default="auto", show_default=True)
-@click.option("--batch", type=int, default=1, show_default=True, help="Images per inference.")
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Images per inference.")
 @click.option(
     "--labels",
     type=click.Path(dir_okay=False),
@@ -29,8 +29,20 @@ from pt2trt.cli.task_options import preprocess_options, preprocess_overrides, ta
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False), metavar="FILE", help="Write the JSON lines to FILE, not stdout."
 )
-@click.option("--workers", type=int, default=2, show_default=True, help="Threads decoding images ahead of the model.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=2,
+    show_default=True,
+    help="Threads decoding images ahead of the model.",
+)
 @click.option("--threads", type=int, help="ONNX Runtime intra-op threads [default: ONNX Runtime's choice].")
+@click.option(
+    "--fast-decode",
+    is_flag=True,
+    help="Decode JPEGs at reduced size when the input is much smaller: faster, pixels differ (docs/tasks.md).",
+)
+@click.option("--allow-large-images", is_flag=True, help="Decode images over PIL's ~179-megapixel safety limit.")
 @preprocess_options
 @model_options
 @force_option
@@ -52,6 +64,8 @@ def command(
     output: str | None,
     workers: int,
     threads: int | None,
+    fast_decode: bool,
+    allow_large_images: bool,
     preprocess: str | None,
     weights: str | None,
     allow_pickle: bool,
@@ -82,6 +96,8 @@ def command(
         labels=labels,
         workers=workers,
         threads=threads,
+        fast_decode=fast_decode,
+        allow_large_images=allow_large_images,
         weights=weights,
         allow_pickle=allow_pickle,
         layout=layout,
@@ -113,10 +129,11 @@ def command(
                     for prediction in predictor.run(images, save=save, force=force):
                         warn_new()
                         f.write(json.dumps(prediction.to_dict(predictor.labels)) + "\n")
-                publish(staged, out_path)
+                publish(staged, out_path, replace=force)
     stats = predictor.stats
     where = f"; annotated pictures in {save}" if save else ""
     written = f"; JSON lines in {out_path}" if out_path else ""
+    where += "".join(f"; {note}" for note in predictor.model.notes)
     click.echo(
         f"predicted {stats.images} image(s) with {predictor.model.describe()} in {stats.seconds:.1f} s "
         f"({stats.images_per_second:.1f} images/s){written}{where}",
