@@ -223,7 +223,10 @@ def raw_head(outputs: Outputs, output: str | None = None) -> str:
     hint = " and --layout yolov8|yolov5; heads split into boxes and scores (RetinaFace, SSD) are not decoded"
     name = pick_output(outputs, output, raw, "a raw detection head", hint)
     if np.ndim(outputs[name]) != 3:
-        raise Pt2trtError(f"output {name}{list(np.shape(outputs[name]))} is not 3-D, so it is not a YOLO head")
+        raise Pt2trtError(
+            f"output {name}{list(np.shape(outputs[name]))} is not 3-D, so it is not a YOLO head",
+            f"Outputs: {describe_outputs(outputs)}; pick a [N, 4+classes, anchors] or [N, anchors, 5+classes] one",
+        )
     return name
 
 

@@ -91,7 +91,10 @@ class SegmentTask(Task):
     ) -> None:
         super().__init__(layout)
         if not 0 < mask_threshold < 1:
-            raise UsageError(f"--mask-threshold must be between 0 and 1 (exclusive), got {mask_threshold}")
+            raise UsageError(
+                f"--mask-threshold must be between 0 and 1 (exclusive), got {mask_threshold}",
+                "Give a probability, e.g. --mask-threshold 0.5",
+            )
         self.instances = DetectTask(conf=conf, iou=iou, max_det=max_det)
         self.output = output
         self.mask_threshold = mask_threshold
