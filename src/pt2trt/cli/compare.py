@@ -41,10 +41,12 @@ def command(
     images: tuple[str, ...],
     task: str,
     layout: str,
+    output_name: str | None,
     conf: float,
     iou: float,
     max_det: int,
     top_k: int,
+    mask_threshold: float,
     backend_a: str,
     backend_b: str,
     batch: int,
@@ -82,11 +84,15 @@ def command(
         weights=weights,
         allow_pickle=allow_pickle,
         layout=layout,
+        output=output_name,
+        mask_threshold=mask_threshold,
         conf=conf,
         iou=iou,
         max_det=max_det,
         top_k=top_k,
     )
+    for message in result.warnings:
+        click.echo(f"warning: {message}", err=True)
     if as_json:
         print_json(result.to_dict())
     else:

@@ -19,7 +19,11 @@ from pt2trt.cli.task_options import preprocess_options, preprocess_overrides, ta
 @click.option("--backend", type=backend_choice(), default="auto", show_default=True)
 @click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Images per inference.")
 @click.option(
-    "--labels", type=click.Path(dir_okay=False), metavar="FILE", help="Class names: .txt (one a line), .json, .yaml."
+    "--labels",
+    type=click.Path(dir_okay=False),
+    metavar="FILE|NAME",
+    help="Class names: .txt (one a line), .json, .yaml, or built in: coco (80 or 91 ids by layout), coco80, "
+    "coco91-torchvision, imagenet, voc.",
 )
 @click.option("--save", type=click.Path(file_okay=False), metavar="DIR", help="Write annotated pictures into DIR.")
 @click.option(
@@ -47,10 +51,12 @@ def command(
     images: tuple[str, ...],
     task: str,
     layout: str,
+    output_name: str | None,
     conf: float,
     iou: float,
     max_det: int,
     top_k: int,
+    mask_threshold: float,
     backend: str,
     batch: int,
     labels: str | None,
@@ -95,14 +101,25 @@ def command(
         weights=weights,
         allow_pickle=allow_pickle,
         layout=layout,
+        output=output_name,
+        mask_threshold=mask_threshold,
         conf=conf,
         iou=iou,
         max_det=max_det,
         top_k=top_k,
     )
+    shown = 0
+
+    def warn_new() -> None:  # each doubt about the results once, on stderr, as soon as it is known
+        nonlocal shown
+        for message in predictor.warnings[shown:]:
+            click.echo(f"warning: {message}", err=True)
+        shown = len(predictor.warnings)
+
     with predictor:
         if out_path is None:
             for prediction in predictor.run(images, save=save, force=force):
+                warn_new()
                 sys.stdout.write(json.dumps(prediction.to_dict(predictor.labels)) + "\n")
                 sys.stdout.flush()
         else:
@@ -110,6 +127,7 @@ def command(
                 staged = tmp / out_path.name
                 with staged.open("w", encoding="utf-8") as f:
                     for prediction in predictor.run(images, save=save, force=force):
+                        warn_new()
                         f.write(json.dumps(prediction.to_dict(predictor.labels)) + "\n")
                 publish(staged, out_path, replace=force)
     stats = predictor.stats

@@ -26,7 +26,7 @@ def _apply(f: Callable[..., Any], options: list[Decorator]) -> Callable[..., Any
 
 
 def task_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """--task, --layout, --conf, --iou, --max-det, --top-k."""
+    """--task, --layout, --output-name, --conf, --iou, --max-det, --top-k, --mask-threshold."""
     return _apply(
         f,
         [
@@ -37,6 +37,11 @@ def task_options(f: Callable[..., Any]) -> Callable[..., Any]:
                 default="auto",
                 show_default=True,
                 help="Output layout [default: chosen from the output names and shapes].",
+            ),
+            click.option(
+                "--output-name",
+                metavar="NAME",
+                help="The model output to decode, when several could be [default: the only one that fits].",
             ),
             click.option(
                 "--conf",
@@ -55,6 +60,13 @@ def task_options(f: Callable[..., Any]) -> Callable[..., Any]:
             ),
             click.option(
                 "--top-k", type=click.IntRange(min=1), default=5, show_default=True, help="classify: classes to report."
+            ),
+            click.option(
+                "--mask-threshold",
+                type=click.FloatRange(0, 1, min_open=True, max_open=True),
+                default=0.5,
+                show_default=True,
+                help="segment: a one-channel or instance mask's foreground probability.",
             ),
         ],
     )

@@ -30,6 +30,8 @@ class ModelComparison:
     preprocess: Preprocess
     comparison: TaskComparison
     images: list[str] = field(default_factory=list)
+    #: doubts about either side's results (misread layout, labels that do not fit), each once, "A: ..."/"B: ..."
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -42,6 +44,7 @@ class ModelComparison:
             "preprocess": self.preprocess.to_dict(),
             "images": self.images,
             **self.comparison.to_dict(),
+            "warnings": self.warnings,
         }
 
 
@@ -92,6 +95,7 @@ def compare_models(
         side_a.preprocess,
         comparison,
         names,
+        [f"A: {w}" for w in side_a.warnings] + [f"B: {w}" for w in side_b.warnings],
     )
 
 

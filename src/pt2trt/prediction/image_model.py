@@ -37,6 +37,29 @@ def recorded_metadata(model: str | Path) -> dict[str, str]:
     return {}
 
 
+#: ops that only move, cast or resize values: an output computed by Sigmoid then Resize still holds probabilities
+PASS_THROUGH_OPS = ("Identity", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Resize", "Upsample", "Flatten", "Cast")
+
+
+def output_ops(model: str | Path) -> dict[str, str]:
+    """For an ONNX file, the op type computing each graph output (looking through :data:`PASS_THROUGH_OPS`)."""
+    path = Path(str(model))
+    if path.suffix.lower() != ".onnx" or not path.is_file():
+        return {}
+    from pt2trt.onnx.load import load_onnx
+
+    graph = load_onnx(path, load_external_data=False).graph
+    producers = {name: node for node in graph.node for name in node.output}
+    ops = {}
+    for output in graph.output:
+        node = producers.get(output.name)
+        while node is not None and node.op_type in PASS_THROUGH_OPS and node.input:
+            node = producers.get(node.input[0])
+        if node is not None:
+            ops[output.name] = node.op_type
+    return ops
+
+
 def recorded_preprocess(metadata: dict[str, str]) -> Preprocess | None:
     from pt2trt.onnx.metadata import PREPROCESSING
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pt2trt.errors import Pt2trtError
-from pt2trt.prediction.image_model import ImageModel
+from pt2trt.prediction.image_model import ImageModel, output_ops
 from pt2trt.prediction.images import Frame, collect_sources, iter_frames
 from pt2trt.prediction.prefetch import ordered_map
 from pt2trt.preprocess import Preprocess, Transform
@@ -113,11 +113,18 @@ class Predictor:
             providers=providers,
             threads=threads,
         )
+        if self.task.uses_output_ops and isinstance(model, str | Path):
+            self.task.output_ops = output_ops(model)
         self.batch = batch
         self.workers = workers
         self.fast_decode = fast_decode
         self.allow_large_images = allow_large_images
         self.stats = RunStats()
+
+    @property
+    def warnings(self) -> list[str]:
+        """Doubts about the results so far (misread layout, labels that do not fit), each once, in order."""
+        return self.task.warnings
 
     def __enter__(self) -> Predictor:
         self.model.open()
@@ -185,7 +192,10 @@ class Predictor:
         start = time.perf_counter()
         outputs = self.model.run(np.stack(samples))
         self.stats.inference_seconds += time.perf_counter() - start
-        return self.task.decode(outputs, transforms)
+        results = self.task.decode(outputs, transforms)
+        self.labels = self.labels.resolve(self.task.label_set())  # "--labels coco": 80 or 91 ids by the layout
+        self.task.check_labels(self.labels, results)
+        return results
 
 
 def predict(
@@ -200,10 +210,16 @@ def predict(
     """Predict on ``images`` (files, folders, globs, videos) and return every :class:`Prediction`.
 
     ``options`` are :class:`Predictor`'s: ``backend``, ``preprocess``, ``batch``, ``labels``, ``workers`` and the
-    task's own (``top_k``; ``conf``, ``iou``, ``max_det``, ``layout``).
+    task's own (``top_k``; ``conf``, ``iou``, ``max_det``, ``layout``, ``output``, ``mask_threshold``). Doubts about
+    the results (:attr:`Predictor.warnings`) are issued as Python warnings.
     """
+    import warnings
+
     with Predictor(model, task, **options) as predictor:
-        return list(predictor.run(images, save=save, force=force))
+        predictions = list(predictor.run(images, save=save, force=force))
+    for message in predictor.warnings:
+        warnings.warn(message, UserWarning, stacklevel=2)
+    return predictions
 
 
 # -- helpers ---------------------------------------------------------------------------------------------------------

@@ -18,11 +18,23 @@ if TYPE_CHECKING:
 
 Outputs = Mapping[str, np.ndarray]
 
+#: built-in label sets (``--labels NAME``), shipped in ``pt2trt/tasks/labels/``; "coco" picks 80 or 91 ids by layout
+BUILTIN_LABELS = ("coco80", "coco91-torchvision", "imagenet", "voc")
+LABEL_ALIASES = {"coco91": "coco91-torchvision", "pascal-voc": "voc"}
+#: a family name resolved once the outputs are seen (:meth:`Labels.resolve`), by the task's :meth:`Task.label_set`
+LABEL_FAMILIES = {"coco": ("coco80", "coco91-torchvision")}
+
 
 class Labels:
     """Class names by id; ids without a name are shown as numbers."""
 
-    def __init__(self, names: Mapping[int, str] | Sequence[str] | None = None) -> None:
+    def __init__(
+        self, names: Mapping[int, str] | Sequence[str] | None = None, *, source: str | None = None, family: str = ""
+    ) -> None:
+        #: where the names came from (a file or a built-in name), for messages
+        self.source = source
+        #: a built-in family ("coco") still to be resolved by the task's layout; no names until then
+        self.family = family
         if names is None:
             self.names: dict[int, str] = {}
         elif isinstance(names, Mapping):
@@ -34,17 +46,43 @@ class Labels:
         return self.names.get(int(class_id), str(int(class_id)))
 
     def __bool__(self) -> bool:
-        return bool(self.names)
+        return bool(self.names) or bool(self.family)
+
+    def __len__(self) -> int:
+        return max(self.names, default=-1) + 1
+
+    @classmethod
+    def builtin(cls, name: str) -> Labels:
+        """A label set shipped with pt2trt: ``coco80``, ``coco91-torchvision``, ``imagenet``, ``voc`` (or ``coco``,
+        which becomes one of the COCO sets once the model's layout is known)."""
+        from importlib import resources
+
+        name = LABEL_ALIASES.get(name, name)
+        if name in LABEL_FAMILIES:
+            return cls(source=name, family=name)
+        text = resources.files("pt2trt.tasks").joinpath("labels").joinpath(f"{name}.txt").read_text(encoding="utf-8")
+        return cls([line.strip() for line in text.splitlines() if line.strip()], source=name)
+
+    def resolve(self, choice: str | None) -> Labels:
+        """A family ("coco") resolved to one of its sets: ``choice`` when it belongs to it, else the first."""
+        if not self.family:
+            return self
+        sets = LABEL_FAMILIES[self.family]
+        return Labels.builtin(choice if choice in sets else sets[0])
 
     @classmethod
     def load(cls, path: str | Path | None) -> Labels:
         """One name per line (``.txt``), or a list / ``{id: name}`` mapping in ``.json`` / ``.yaml``
-        (a YOLO data file's ``names:`` entry works too)."""
+        (a YOLO data file's ``names:`` entry works too), or a built-in name (:meth:`builtin`)."""
         if path is None:
             return cls()
         p = Path(path)
+        builtin = LABEL_ALIASES.get(str(path), str(path))
+        if not p.exists() and (builtin in BUILTIN_LABELS or builtin in LABEL_FAMILIES):
+            return cls.builtin(builtin)
         if not p.is_file():
-            raise Pt2trtError(f"labels file not found: {p}")
+            names = ", ".join([*LABEL_FAMILIES, *BUILTIN_LABELS])
+            raise Pt2trtError(f"labels file not found: {p}", f"Give a .txt/.json/.yaml file or a built-in set: {names}")
         text = p.read_text(encoding="utf-8")
         if p.suffix.lower() in (".json", ".yaml", ".yml"):
             try:
@@ -61,10 +99,10 @@ class Labels:
             if not isinstance(data, list | dict):
                 raise Pt2trtError(f"labels file {p} holds no list or mapping of class names")
             try:
-                return cls(data)
+                return cls(data, source=str(p))
             except ValueError as exc:
                 raise Pt2trtError(f"labels file {p}: class ids must be integers ({exc})") from exc
-        return cls([line.strip() for line in text.splitlines() if line.strip()])
+        return cls([line.strip() for line in text.splitlines() if line.strip()], source=str(p))
 
 
 class Result(ABC):
@@ -91,6 +129,8 @@ class Task(ABC):
     default_preset: ClassVar[str]
     #: output layouts this task decodes; "auto" picks one from the output names and shapes
     layouts: ClassVar[tuple[str, ...]]
+    #: whether :attr:`output_ops` helps this task decode (the predictor then reads the ONNX graph)
+    uses_output_ops: ClassVar[bool] = False
 
     def __init__(self, layout: str = "auto") -> None:
         if layout != "auto" and layout not in self.layouts:
@@ -98,6 +138,51 @@ class Task(ABC):
                 f"task '{self.name}' has no output layout '{layout}'", f"Use one of: auto, {', '.join(self.layouts)}"
             )
         self.layout = layout
+        #: the layout the last decode used ("auto" resolved)
+        self.resolved_layout: str | None = None if layout == "auto" else layout
+        #: how many classes the model's outputs have, once decoded (None when the outputs do not say)
+        self.class_count: int | None = None
+        #: the op type that computes each output (through shape-only ops), when the model file is at hand
+        self.output_ops: dict[str, str] = {}
+        #: doubts about the decoded results (each once): see :meth:`warn`
+        self.warnings: list[str] = []
+        self._warned: set[str] = set()
+
+    def warn(self, key: str, message: str) -> None:
+        """Record a doubt about the results once per ``key`` (the CLI prints each on stderr)."""
+        if key not in self._warned:
+            self._warned.add(key)
+            self.warnings.append(message)
+
+    def label_set(self) -> str | None:
+        """The built-in label set that fits the decoded layout (``coco80``...), to resolve ``--labels coco``."""
+        return None
+
+    def check_labels(self, labels: Labels, results: Sequence[Result]) -> None:
+        """Warn (once) when the labels' count does not match the model's classes, or a class id has no name."""
+        if not labels.names:
+            return
+        count = len(labels)
+        source = f" ({labels.source})" if labels.source else ""
+        if self.class_count is not None and count != self.class_count:
+            self.warn(
+                "labels-count",
+                f"labels{source} name {count} classes but the model has {self.class_count}: "
+                "names may be shifted or missing; check the labels file",
+            )
+        if self.class_count is not None:
+            return
+        top = max((c for r in results for c in self.result_classes(r)), default=-1)
+        if top >= count:
+            self.warn(
+                "labels-missing",
+                f"class id {top} has no name in the {count} labels{source}: names may be shifted; "
+                "check the labels file",
+            )
+
+    def result_classes(self, result: Result) -> list[int]:
+        """The class ids a result holds (for :meth:`check_labels`)."""
+        return []
 
     @abstractmethod
     def decode(self, outputs: Outputs, transforms: Sequence[Transform]) -> list[Result]:
@@ -131,3 +216,28 @@ def batch_of(array: np.ndarray, count: int, what: str) -> np.ndarray:
 
 def describe_outputs(outputs: Outputs) -> str:
     return ", ".join(f"{k}{list(np.shape(v))}" for k, v in outputs.items())
+
+
+def pick_output(outputs: Outputs, output: str | None, candidates: Sequence[str], what: str, layout_hint: str) -> str:
+    """The one output to decode: ``output`` when given, else the only candidate; several candidates are refused."""
+    if output is not None:
+        if output not in outputs:
+            raise UsageError(
+                f"the model has no output '{output}'",
+                f"Outputs: {describe_outputs(outputs)}; pass one to --output-name",
+            )
+        return output
+    if len(candidates) > 1:
+        names = ", ".join(f"{n}{list(np.shape(outputs[n]))}" for n in candidates)
+        raise Pt2trtError(
+            f"several outputs could be {what}: {names}; pt2trt will not guess",
+            f"Pick one with --output-name NAME (API: output=NAME){layout_hint}",
+        )
+    return candidates[0]
+
+
+def value_range(array: np.ndarray) -> tuple[float, float]:
+    """(min, max) of the finite values (0, 0 when there are none)."""
+    finite = np.asarray(array, dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    return (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)

@@ -10,7 +10,7 @@ import numpy as np
 
 from pt2trt.errors import Pt2trtError
 from pt2trt.preprocess import Transform
-from pt2trt.tasks.base import Labels, Outputs, Result, Task, describe_outputs
+from pt2trt.tasks.base import Labels, Outputs, Result, Task, describe_outputs, pick_output, value_range
 from pt2trt.tasks.draw import color, text_panel
 
 if TYPE_CHECKING:
@@ -70,25 +70,42 @@ class ClassifyTask(Task):
     def decode(self, outputs: Outputs, transforms: Sequence[Transform]) -> list[Result]:
         scores = self.scores(outputs, len(transforms))
         from_logits = self.layout == "logits" or (self.layout == "auto" and not looks_like_probabilities(scores))
+        self.resolved_layout = "logits" if from_logits else "probabilities"
+        self.class_count = int(scores.shape[1])
+        self._sanity(scores, from_logits)
         probs = softmax(scores) if from_logits else scores.astype(np.float64)
         return [Classification(p, from_logits, self.top_k) for p in probs]
 
+    def _sanity(self, scores: np.ndarray, from_logits: bool) -> None:
+        low, high = value_range(scores)
+        if not from_logits and (low < 0 or high > 1):
+            self.warn(
+                "probabilities-range",
+                f"--layout probabilities, but the scores range from {low:.3g} to {high:.3g}, outside [0, 1]: "
+                "they look like logits; pass --layout logits (or auto)",
+            )
+        elif from_logits and self.layout == "auto" and low >= 0 and high <= 1 and scores.shape[1] > 1:
+            self.warn(
+                "sigmoid-scores",
+                "the scores are all in [0, 1] but do not sum to 1 (sigmoid outputs?): softmax applied; "
+                "pass --layout probabilities to read them as they are",
+            )
+
+    def result_classes(self, result: Result) -> list[int]:
+        return [c for c, _ in result.top] if isinstance(result, Classification) else []
+
     def scores(self, outputs: Outputs, count: int) -> np.ndarray:
-        """The ``[N, classes]`` score matrix."""
-        if self.output is not None:
-            if self.output not in outputs:
-                raise Pt2trtError(f"the model has no output '{self.output}'", f"Outputs: {describe_outputs(outputs)}")
-            candidates = [self.output]
-        else:
-            candidates = [n for n, a in outputs.items() if _as_matrix(np.asarray(a), count) is not None]
-        if not candidates:
+        """The ``[N, classes]`` score matrix: the ``output`` given, else the one output shaped like it."""
+        candidates = [n for n, a in outputs.items() if _as_matrix(np.asarray(a), count) is not None]
+        if not candidates and self.output is None:
             raise Pt2trtError(
                 f"no output looks like class scores [N, classes] for {count} image(s)",
                 f"Outputs: {describe_outputs(outputs)}; is this a classification model?",
             )
-        matrix = _as_matrix(np.asarray(outputs[candidates[0]]), count)
+        name = pick_output(outputs, self.output, candidates, "class scores [N, classes]", "")
+        matrix = _as_matrix(np.asarray(outputs[name]), count)
         if matrix is None:
-            raise Pt2trtError(f"output '{candidates[0]}' {list(np.shape(outputs[candidates[0]]))} is not [N, classes]")
+            raise Pt2trtError(f"output '{name}' {list(np.shape(outputs[name]))} is not [N, classes]")
         return matrix
 
     def draw(self, image: Image.Image, result: Result, labels: Labels) -> Image.Image:

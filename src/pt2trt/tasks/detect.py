@@ -14,6 +14,11 @@ Output layouts (``--layout``; ``auto`` picks one from the output names and shape
 Raw layouts are decoded, thresholded at ``conf``, reduced by class-aware NMS at ``iou`` and cut to ``max_det``;
 post-processed layouts are only thresholded and cut. Boxes are then mapped back through the preprocessing
 (letterbox padding and scale) to the original image.
+
+``auto`` looks at every output and refuses to guess: several outputs that could be a raw head (RetinaFace's
+``loc``/``conf``/``landms``) are named in the error, with ``--output-name`` and ``--layout`` to pick one. Decoded
+results are sanity-checked: boxes smaller than a pixel (grid-relative or normalised coordinates, e.g. YOLOX exported
+without its decoding) and scores outside [0, 1] (logits) add a warning to :attr:`Task.warnings`.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import numpy as np
 
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.preprocess import Transform
-from pt2trt.tasks.base import Labels, Outputs, Result, Task, batch_of, describe_outputs
+from pt2trt.tasks.base import Labels, Outputs, Result, Task, batch_of, describe_outputs, pick_output, value_range
 from pt2trt.tasks.boxes import cxcywh_to_xyxy, nms
 from pt2trt.tasks.draw import color, font, tag
 
@@ -75,6 +80,7 @@ class Candidates:
     classes: np.ndarray
     coefficients: np.ndarray | None = None
     suppressed: bool = False  # True when the model already ran NMS
+    class_count: int | None = None  # raw heads: scores per box
 
 
 class DetectTask(Task):
@@ -86,8 +92,11 @@ class DetectTask(Task):
     result_type = Detections
     comparator = "pt2trt.compare.tasks:compare_detections"
 
-    def __init__(self, conf: float = 0.25, iou: float = 0.45, max_det: int = 300, layout: str = "auto") -> None:
+    def __init__(
+        self, conf: float = 0.25, iou: float = 0.45, max_det: int = 300, layout: str = "auto", output: str | None = None
+    ) -> None:
         super().__init__(layout)
+        self.output = output
         if not 0 <= conf <= 1 or not 0 <= iou <= 1:
             raise UsageError(f"--conf {conf} and --iou {iou} must be between 0 and 1", "e.g. --conf 0.25 --iou 0.45")
         if max_det < 1:
@@ -95,11 +104,14 @@ class DetectTask(Task):
         self.conf, self.iou, self.max_det = conf, iou, max_det
 
     def decode(self, outputs: Outputs, transforms: Sequence[Transform]) -> list[Result]:
-        layout = self.layout if self.layout != "auto" else detect_layout(outputs)
-        candidates = extract_candidates(layout, outputs, len(transforms))
+        layout = self.layout if self.layout != "auto" else detect_layout(outputs, self.output)
+        self.resolved_layout = layout
+        candidates = extract_candidates(layout, outputs, len(transforms), output=self.output)
         results: list[Result] = []
         for cand, transform in zip(candidates, transforms):
             kept = self.select(cand)
+            self.class_count = cand.class_count
+            check_boxes(self, cand, kept)
             results.append(
                 Detections(transform.boxes_to_original(cand.boxes[kept]), cand.scores[kept], cand.classes[kept])
             )
@@ -120,12 +132,44 @@ class DetectTask(Task):
         )
         return above[kept]
 
+    def label_set(self) -> str | None:
+        if self.class_count in (80, 91):
+            return "coco80" if self.class_count == 80 else "coco91-torchvision"
+        return "coco91-torchvision" if self.resolved_layout == "torchvision" else "coco80"
+
+    def result_classes(self, result: Result) -> list[int]:
+        return [int(c) for c in result.classes] if isinstance(result, Detections) else []
+
     def draw(self, image: Image.Image, result: Result, labels: Labels) -> Image.Image:
         assert isinstance(result, Detections)
         return draw_detections(image, result, labels)
 
     def options(self) -> dict[str, Any]:
         return {**super().options(), "conf": self.conf, "iou": self.iou, "max_det": self.max_det}
+
+
+def check_boxes(task: Task, cand: Candidates, kept: np.ndarray) -> None:
+    """Warn (once each) about boxes smaller than a pixel and scores outside [0, 1]: signs of a misread layout."""
+    low, high = value_range(cand.scores)
+    if low < -1e-3 or high > 1 + 1e-3:
+        task.warn(
+            "scores-range",
+            f"detection scores range from {low:.3g} to {high:.3g}, outside [0, 1]: the output may hold logits "
+            "(no sigmoid in the model) or another layout; check --layout",
+        )
+    boxes = cand.boxes[kept]
+    if len(boxes) == 0:
+        return
+    sizes = np.stack([boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]], axis=1)
+    tiny = np.flatnonzero((sizes < 1).any(axis=1))
+    if len(tiny) * 2 >= len(boxes):
+        w, h = sizes[tiny[0]]
+        task.warn(
+            "tiny-boxes",
+            f"{len(tiny)} of {len(boxes)} boxes are smaller than a pixel (e.g. {w:.1f}x{h:.1f} px in the input): "
+            "the output may hold grid-relative or normalised coordinates, not pixels (e.g. YOLOX exported "
+            "without decoding); export the model with its box decoding, or check --layout",
+        )
 
 
 def draw_detections(image: Image.Image, dets: Detections, labels: Labels) -> Image.Image:
@@ -142,29 +186,56 @@ def draw_detections(image: Image.Image, dets: Detections, labels: Labels) -> Ima
     return image
 
 
-def detect_layout(outputs: Outputs) -> str:
-    """The detection layout the outputs look like, or a user error listing them."""
-    if _find(outputs, r"num(_?det(ection)?s?)?$") is not None and _find_boxes_3d(outputs) is not None:
-        return "nms"
-    if torchvision_groups(outputs):
-        return "torchvision"
+def detect_layout(outputs: Outputs, output: str | None = None) -> str:
+    """The detection layout the outputs look like (all of them are looked at), or a user error naming the
+    candidates and the flags that pick one."""
+    if output is None:
+        if _find(outputs, r"num(_?det(ection)?s?)?$") is not None and _find_boxes_3d(outputs) is not None:
+            return "nms"
+        if torchvision_groups(outputs):
+            return "torchvision"
+    name = raw_head(outputs, output)
+    _, rows, cols = np.shape(outputs[name])
+    if rows == cols:
+        raise Pt2trtError(
+            f"output {name}{list(np.shape(outputs[name]))} could be yolov8 or yolov5 (as many rows as columns)",
+            "Pass --layout yolov8 ([N, 4+classes, anchors]) or yolov5 ([N, anchors, 5+classes])",
+        )
+    layout = "yolov8" if rows < cols else "yolov5"
+    values = rows if layout == "yolov8" else cols
+    if values < (5 if layout == "yolov8" else 6):
+        raise Pt2trtError(
+            f"output {name}{list(np.shape(outputs[name]))} holds {values} values per box: no class scores, "
+            "so it is not a YOLO head",
+            f"Outputs: {describe_outputs(outputs)}; pass --output-name and --layout if another output is the head",
+        )
+    return layout
+
+
+def raw_head(outputs: Outputs, output: str | None = None) -> str:
+    """The one 3-D output that can be a raw YOLO head: ``output`` when given; several candidates are refused."""
     raw = [n for n, a in outputs.items() if np.ndim(a) == 3 and np.issubdtype(np.asarray(a).dtype, np.floating)]
-    if raw:
-        _, rows, cols = np.shape(outputs[raw[0]])
-        if rows != cols:
-            return "yolov8" if rows < cols else "yolov5"
-    raise Pt2trtError(
-        f"cannot tell the detection layout of outputs {describe_outputs(outputs)}",
-        "Pass --layout yolov8, yolov5, torchvision or nms",
-    )
+    if not raw and output is None:
+        raise Pt2trtError(
+            f"cannot tell the detection layout of outputs {describe_outputs(outputs)}",
+            "Pass --layout yolov8, yolov5, torchvision or nms",
+        )
+    hint = " and --layout yolov8|yolov5; heads split into boxes and scores (RetinaFace, SSD) are not decoded"
+    name = pick_output(outputs, output, raw, "a raw detection head", hint)
+    if np.ndim(outputs[name]) != 3:
+        raise Pt2trtError(
+            f"output {name}{list(np.shape(outputs[name]))} is not 3-D, so it is not a YOLO head",
+            f"Outputs: {describe_outputs(outputs)}; pick a [N, 4+classes, anchors] or [N, anchors, 5+classes] one",
+        )
+    return name
 
 
-def extract_candidates(layout: str, outputs: Outputs, count: int, mask_channels: int = 0) -> list[Candidates]:
+def extract_candidates(
+    layout: str, outputs: Outputs, count: int, mask_channels: int = 0, output: str | None = None
+) -> list[Candidates]:
     """Per-image candidate boxes (input pixels) of ``layout``; ``mask_channels`` trailing YOLO-seg coefficients."""
     if layout in RAW_LAYOUTS:
-        name = next((n for n, a in outputs.items() if np.ndim(a) == 3), None)
-        if name is None:
-            raise Pt2trtError(f"layout {layout} needs a 3-D output; outputs are {describe_outputs(outputs)}")
+        name = raw_head(outputs, output)
         pred = batch_of(np.asarray(outputs[name]), count, name)
         return [yolo_candidates(p, layout, mask_channels) for p in pred]
     if layout == "torchvision":
@@ -203,7 +274,8 @@ def yolo_candidates(pred: np.ndarray, layout: str, mask_channels: int = 0) -> Ca
     classes = class_scores.argmax(axis=1)
     scores = class_scores[np.arange(rows.shape[0]), classes]
     coefficients = rows[:, rows.shape[1] - mask_channels :] if mask_channels else None
-    return Candidates(cxcywh_to_xyxy(rows[:, :4]), scores, classes.astype(np.int64), coefficients)
+    boxes = cxcywh_to_xyxy(rows[:, :4])
+    return Candidates(boxes, scores, classes.astype(np.int64), coefficients, class_count=class_scores.shape[1])
 
 
 def nms_candidates(outputs: Outputs, count: int) -> list[Candidates]:

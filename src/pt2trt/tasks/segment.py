@@ -2,13 +2,17 @@
 
 Output layouts (``--layout``; ``auto`` picks one):
 
-* ``logits`` – ``[N, classes, H, W]`` scores (argmax per pixel; one channel: sigmoid > 0.5) or an ``[N, H, W]``
-  integer class map. A model with several such outputs (torchvision's ``out`` and ``aux``) is read from ``out``,
-  else from the first;
+* ``logits`` – ``[N, classes, H, W]`` scores (argmax per pixel; one channel: sigmoid > ``mask_threshold``) or an
+  ``[N, H, W]`` integer class map. A model with several such outputs is read from ``out`` (torchvision's ``out``
+  and ``aux``), else from ``--output-name``: pt2trt does not guess between them;
+* ``probabilities`` – the same, already probabilities (a Sigmoid/Softmax ends the graph): one channel is
+  foreground where the value is above ``mask_threshold`` (0.5). ``auto`` reads a one-channel output as
+  probabilities when the ONNX graph computes it with Sigmoid/Softmax, or (no graph at hand) when every value is
+  in [0, 1];
 * ``yolo-seg`` – YOLOv8/11-seg: ``[N, 4 + classes + m, anchors]`` boxes with ``m`` mask coefficients, and
   ``[N, m, mh, mw]`` prototype masks. Instances are decoded like ``detect --layout yolov8``; each mask is
   ``coefficients @ prototypes`` upsampled (bilinear) to the input, cut to its box and thresholded at
-  sigmoid 0.5.
+  sigmoid ``mask_threshold``.
 
 Masks are brought back to the original image size through the preprocessing (undoing letterbox padding or
 crops; pixels a crop removed get class 0).
@@ -22,10 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pt2trt.errors import Pt2trtError
+from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.preprocess import Transform
-from pt2trt.tasks.base import Labels, Outputs, Result, Task, batch_of, describe_outputs
-from pt2trt.tasks.detect import Detections, DetectTask, draw_detections, yolo_candidates
+from pt2trt.tasks.base import Labels, Outputs, Result, Task, batch_of, describe_outputs, pick_output, value_range
+from pt2trt.tasks.detect import Detections, DetectTask, check_boxes, draw_detections, yolo_candidates
 from pt2trt.tasks.draw import LEGEND_ROWS, color, text_panel
 
 if TYPE_CHECKING:
@@ -71,9 +75,10 @@ class SegmentTask(Task):
 
     name = "segment"
     default_preset = "imagenet-segmentation"
-    layouts = ("logits", "yolo-seg")
+    layouts = ("logits", "probabilities", "yolo-seg")
     result_type = Segmentation
     comparator = "pt2trt.compare.tasks:compare_segmentations"
+    uses_output_ops = True
 
     def __init__(
         self,
@@ -82,35 +87,77 @@ class SegmentTask(Task):
         iou: float = 0.45,
         max_det: int = 300,
         output: str | None = None,
+        mask_threshold: float = 0.5,
     ) -> None:
         super().__init__(layout)
+        if not 0 < mask_threshold < 1:
+            raise UsageError(
+                f"--mask-threshold must be between 0 and 1 (exclusive), got {mask_threshold}",
+                "Give a probability, e.g. --mask-threshold 0.5",
+            )
         self.instances = DetectTask(conf=conf, iou=iou, max_det=max_det)
         self.output = output
+        self.mask_threshold = mask_threshold
 
     def decode(self, outputs: Outputs, transforms: Sequence[Transform]) -> list[Result]:
         layout = self.layout if self.layout != "auto" else segment_layout(outputs)
         if layout == "yolo-seg":
+            self.resolved_layout = layout
             return self._instances(outputs, transforms)
-        scores = batch_of(self._logits(outputs), len(transforms), "segmentation logits")
+        name = self._scores_output(outputs)
+        scores = batch_of(np.asarray(outputs[name]), len(transforms), "segmentation scores")
+        probabilities = self._probabilities(name, scores, self.layout)
+        self.resolved_layout = "probabilities" if probabilities else "logits"
+        if scores.ndim == 4:
+            self.class_count = max(2, scores.shape[1])  # one channel: background and foreground
+        threshold = self.mask_threshold if probabilities else logit(self.mask_threshold)
         results: list[Result] = []
         for image_scores, transform in zip(scores, transforms):
-            results.append(Segmentation(class_mask_to_original(class_map(image_scores), transform)))
+            results.append(Segmentation(class_mask_to_original(class_map(image_scores, threshold), transform)))
         return results
 
-    def _logits(self, outputs: Outputs) -> np.ndarray:
-        if self.output is not None:
-            if self.output not in outputs:
-                raise Pt2trtError(f"the model has no output '{self.output}'", f"Outputs: {describe_outputs(outputs)}")
-            return np.asarray(outputs[self.output])
-        if "out" in outputs and np.ndim(outputs["out"]) in (3, 4):
-            return np.asarray(outputs["out"])
-        for array in outputs.values():
-            if np.ndim(array) == 4 or (np.ndim(array) == 3 and np.issubdtype(np.asarray(array).dtype, np.integer)):
-                return np.asarray(array)
-        raise Pt2trtError(
-            f"no output looks like per-pixel class scores [N, classes, H, W]: {describe_outputs(outputs)}",
-            "Is this a segmentation model? For YOLO-seg pass --layout yolo-seg",
-        )
+    def _scores_output(self, outputs: Outputs) -> str:
+        """The per-pixel scores output: ``output``, else ``out``, else the only one shaped like scores."""
+        if self.output is None and "out" in outputs and np.ndim(outputs["out"]) in (3, 4):
+            return "out"
+        candidates = [
+            n
+            for n, a in outputs.items()
+            if np.ndim(a) == 4 or (np.ndim(a) == 3 and np.issubdtype(np.asarray(a).dtype, np.integer))
+        ]
+        if not candidates and self.output is None:
+            raise Pt2trtError(
+                f"no output looks like per-pixel class scores [N, classes, H, W]: {describe_outputs(outputs)}",
+                "Is this a segmentation model? For YOLO-seg pass --layout yolo-seg",
+            )
+        return pick_output(outputs, self.output, candidates, "per-pixel class scores", "")
+
+    def _probabilities(self, name: str, scores: np.ndarray, layout: str) -> bool:
+        """Whether ``scores`` are probabilities: the layout given, else the graph's last op, else the value range."""
+        if not np.issubdtype(scores.dtype, np.floating):
+            return False
+        low, high = value_range(scores)
+        in_range = low >= 0 and high <= 1
+        if layout == "probabilities":
+            if not in_range:
+                self.warn(
+                    "probabilities-range",
+                    f"--layout probabilities, but output {name} ranges from {low:.3g} to {high:.3g}, outside "
+                    "[0, 1]: it looks like logits; pass --layout logits (or auto)",
+                )
+            return True
+        if layout == "logits":
+            return False
+        op = self.output_ops.get(name)
+        if op is None:  # no graph at hand (an engine, OpenVINO IR, PyTorch): the values decide
+            return in_range
+        if op not in PROBABILITY_OPS and in_range and scores.ndim == 4 and scores.shape[1] == 1:
+            self.warn(
+                "logits-in-range",
+                f"output {name} is computed by {op}, so it is read as logits (sigmoid > --mask-threshold), though "
+                "every value is in [0, 1]; pass --layout probabilities if it holds probabilities",
+            )
+        return op in PROBABILITY_OPS
 
     def _instances(self, outputs: Outputs, transforms: Sequence[Transform]) -> list[Result]:
         protos_name = next((n for n, a in outputs.items() if np.ndim(a) == 4), None)
@@ -127,9 +174,13 @@ class SegmentTask(Task):
         for p, proto, transform in zip(pred, protos, transforms):
             cand = yolo_candidates(p, "yolov8", channels)
             kept = self.instances.select(cand)
+            self.class_count = cand.class_count
+            check_boxes(self, cand, kept)
             boxes = cand.boxes[kept]
             assert cand.coefficients is not None
-            masks = instance_masks(cand.coefficients[kept], proto, boxes, transform.input_size)
+            masks = instance_masks(
+                cand.coefficients[kept], proto, boxes, transform.input_size, logit(self.mask_threshold)
+            )
             original = transform.mask_to_original(masks, fill=0).astype(bool)
             detections = Detections(transform.boxes_to_original(boxes), cand.scores[kept], cand.classes[kept])
             semantic = np.zeros(transform.original_size[::-1], dtype=np.int64)
@@ -142,9 +193,21 @@ class SegmentTask(Task):
         assert isinstance(result, Segmentation)
         return draw_segmentation(image, result, labels)
 
+    def label_set(self) -> str | None:
+        if self.resolved_layout == "yolo-seg":
+            return "coco80"
+        return "voc" if self.class_count == 21 else None
+
+    def result_classes(self, result: Result) -> list[int]:
+        if not isinstance(result, Segmentation):
+            return []
+        if result.instances is not None:
+            return [int(c) for c in result.instances.classes]
+        return [int(c) for c in np.unique(result.mask)]
+
     def options(self) -> dict[str, Any]:
         d = self.instances.options()
-        return {**d, "layout": self.layout}
+        return {**d, "layout": self.layout, "mask_threshold": self.mask_threshold}
 
 
 def draw_segmentation(image: Image.Image, seg: Segmentation, labels: Labels, alpha: float = 0.5) -> Image.Image:
@@ -183,14 +246,24 @@ def segment_layout(outputs: Outputs) -> str:
     return "logits"
 
 
-def class_map(scores: np.ndarray) -> np.ndarray:
-    """``[C, H, W]`` scores -> ``[H, W]`` class ids (one channel: sigmoid > 0.5); integer ``[H, W]`` passes."""
+#: ops whose output is a probability: a one-channel map they end in is thresholded as is, not through a sigmoid
+PROBABILITY_OPS = ("Sigmoid", "Softmax", "HardSigmoid")
+
+
+def logit(p: float) -> float:
+    """The logit whose sigmoid is ``p``: sigmoid(x) > p  <=>  x > logit(p)."""
+    return float(np.log(p / (1 - p)))
+
+
+def class_map(scores: np.ndarray, threshold: float = 0.0) -> np.ndarray:
+    """``[C, H, W]`` scores -> ``[H, W]`` class ids (one channel: foreground where the value > ``threshold``:
+    0 for logits, i.e. sigmoid > 0.5); an integer ``[H, W]`` map passes."""
     if scores.ndim == 2:
         return scores.astype(np.int64)
     if scores.ndim != 3:
         raise Pt2trtError(f"segmentation scores have shape {list(scores.shape)}, expected [classes, H, W]")
     if scores.shape[0] == 1:
-        return (scores[0] > 0).astype(np.int64)  # sigmoid(x) > 0.5  <=>  x > 0
+        return (scores[0] > threshold).astype(np.int64)
     return scores.argmax(axis=0).astype(np.int64)
 
 
@@ -201,9 +274,14 @@ def class_mask_to_original(mask: np.ndarray, transform: Transform) -> np.ndarray
 
 
 def instance_masks(
-    coefficients: np.ndarray, protos: np.ndarray, boxes: np.ndarray, input_size: tuple[int, int]
+    coefficients: np.ndarray,
+    protos: np.ndarray,
+    boxes: np.ndarray,
+    input_size: tuple[int, int],
+    threshold: float = 0.0,
 ) -> np.ndarray:
-    """``[K, H_in, W_in]`` boolean masks: sigmoid(coefficients @ protos) upsampled to the input, cut to each box."""
+    """``[K, H_in, W_in]`` boolean masks: coefficients @ protos upsampled to the input, above ``threshold`` (a
+    logit: 0 is sigmoid 0.5), cut to each box."""
     from PIL import Image
 
     width, height = input_size
@@ -217,5 +295,5 @@ def instance_masks(
         up = np.asarray(Image.fromarray(np.ascontiguousarray(m, np.float32)).resize((width, height), Image.BILINEAR))
         x1, y1, x2, y2 = boxes[i]
         inside = ((rows >= y1) & (rows < y2))[:, None] & ((cols >= x1) & (cols < x2))[None, :]
-        masks[i] = (up > 0) & inside  # sigmoid(x) > 0.5  <=>  x > 0
+        masks[i] = (up > threshold) & inside
     return masks
