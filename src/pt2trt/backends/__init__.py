@@ -13,6 +13,7 @@ RUNNERS: dict[str, str] = {
     "onnxruntime": "pt2trt.backends.onnxruntime:OnnxRuntimeRunner",
     "tensorrt": "pt2trt.backends.tensorrt:TensorRTRunner",
     "openvino": "pt2trt.backends.openvino:OpenVinoRunner",
+    "triton": "pt2trt.backends.triton:TritonRunner",
 }
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import click
 
 from pt2trt.cli.options import console, json_option, model_options, print_json
-from pt2trt.cli.task_options import BACKEND_NAMES, preprocess_options, preprocess_overrides, task_options
+from pt2trt.cli.task_options import (
+    BACKEND_NAMES,
+    preprocess_options,
+    preprocess_overrides,
+    task_options,
+    triton_options,
+    triton_runner_options,
+)
 
 
 @click.command("compare")
@@ -25,6 +32,7 @@ from pt2trt.cli.task_options import BACKEND_NAMES, preprocess_options, preproces
 )
 @click.option("--match-iou", type=click.FloatRange(0, 1), default=0.5, show_default=True, help="IoU to match boxes.")
 @click.option("--workers", type=int, default=2, show_default=True, help="Threads decoding images ahead of the models.")
+@triton_options
 @preprocess_options
 @model_options
 @json_option
@@ -44,6 +52,8 @@ def command(
     min_agreement: float,
     match_iou: float,
     workers: int,
+    url: str | None,
+    served_model: str | None,
     preprocess: str | None,
     weights: str | None,
     allow_pickle: bool,
@@ -56,6 +66,7 @@ def command(
     Any two of PyTorch spec / ONNX / engine, or one model on two backends:
       pt2trt compare torchvision:resnet18 r18.onnx photos/ --task classify
       pt2trt compare ssd.onnx ssd.onnx photos/ --task detect --backend-b openvino
+      pt2trt compare r18.onnx r18.onnx photos/ --task classify --backend-b triton --url http://127.0.0.1:8000
     """
     from pt2trt.prediction.compare import compare_models
 
@@ -74,6 +85,7 @@ def command(
         iou_threshold=match_iou,
         weights=weights,
         allow_pickle=allow_pickle,
+        runner_options=triton_runner_options(url, served_model),
         layout=layout,
         conf=conf,
         iou=iou,

@@ -8,7 +8,14 @@ import sys
 import click
 
 from pt2trt.cli.options import force_option, model_options
-from pt2trt.cli.task_options import BACKEND_NAMES, preprocess_options, preprocess_overrides, task_options
+from pt2trt.cli.task_options import (
+    BACKEND_NAMES,
+    preprocess_options,
+    preprocess_overrides,
+    task_options,
+    triton_options,
+    triton_runner_options,
+)
 
 
 @click.command("predict")
@@ -26,6 +33,7 @@ from pt2trt.cli.task_options import BACKEND_NAMES, preprocess_options, preproces
 )
 @click.option("--workers", type=int, default=2, show_default=True, help="Threads decoding images ahead of the model.")
 @click.option("--threads", type=int, help="ONNX Runtime intra-op threads [default: ONNX Runtime's choice].")
+@triton_options
 @preprocess_options
 @model_options
 @force_option
@@ -45,6 +53,8 @@ def command(
     output: str | None,
     workers: int,
     threads: int | None,
+    url: str | None,
+    served_model: str | None,
     preprocess: str | None,
     weights: str | None,
     allow_pickle: bool,
@@ -59,6 +69,7 @@ def command(
       pt2trt predict r18.onnx photos/ --task classify --labels imagenet.txt --top-k 3
       pt2trt predict yolo.onnx 'street/*.jpg' --task detect --conf 0.4 --save annotated/
       pt2trt predict deeplab.onnx photo.png --task segment --save out/ --batch 4
+      pt2trt predict r18.onnx photos/ --task classify --backend triton --url grpc://gpu-node:8001
     """
     from pt2trt.files import check_writable, publish, staging_dir
     from pt2trt.prediction.predict import Predictor
@@ -78,6 +89,7 @@ def command(
         weights=weights,
         allow_pickle=allow_pickle,
         layout=layout,
+        runner_options=triton_runner_options(url, served_model),
         conf=conf,
         iou=iou,
         max_det=max_det,

@@ -15,7 +15,7 @@ from pt2trt.errors import UsageError
 
 TASK_NAMES = ("classify", "detect", "segment")
 LAYOUT_NAMES = ("auto", "logits", "probabilities", "yolov8", "yolov5", "torchvision", "nms", "yolo-seg")
-BACKEND_NAMES = ("auto", "tensorrt", "onnxruntime", "openvino", "torch")
+BACKEND_NAMES = ("auto", "tensorrt", "onnxruntime", "openvino", "torch", "triton")
 RESIZE_NAMES = ("stretch", "letterbox", "crop", "none")
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -69,6 +69,36 @@ def preprocess_options(f: Callable[..., Any]) -> Callable[..., Any]:
             click.option("--nhwc", is_flag=True, default=None, help="Feed NHWC instead of NCHW."),
         ],
     )
+
+
+def triton_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """--url and --model: where ``--backend triton`` sends requests."""
+    return _apply(
+        f,
+        [
+            click.option(
+                "--url",
+                metavar="URL",
+                help="--backend triton: the server, http://HOST:8000 or grpc://HOST:8001 [default: http://127.0.0.1:8000].",
+            ),
+            click.option(
+                "--model",
+                "served_model",
+                metavar="NAME",
+                help="--backend triton: the model's name on the server [default: MODEL, or its file name's stem].",
+            ),
+        ],
+    )
+
+
+def triton_runner_options(url: str | None, served_model: str | None) -> dict[str, Any]:
+    """The Triton runner's options from --url/--model (empty when neither is given)."""
+    out: dict[str, Any] = {}
+    if url:
+        out["url"] = url
+    if served_model:
+        out["model_name"] = served_model
+    return out
 
 
 def preprocess_overrides(

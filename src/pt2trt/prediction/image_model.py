@@ -19,7 +19,7 @@ from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.preprocess import PRESETS, Preprocess, load_preprocess
 from pt2trt.shapes import InputSpec
 
-BACKENDS = ("auto", "tensorrt", "onnxruntime", "openvino", "torch")
+BACKENDS = ("auto", "tensorrt", "onnxruntime", "openvino", "torch", "triton")
 ENGINE_SUFFIXES = (".engine", ".plan", ".trt")
 
 
@@ -98,6 +98,7 @@ class ImageModel:
         allow_pickle: bool = False,
         providers: list[str] | None = None,
         threads: int | None = None,
+        runner_options: dict[str, Any] | None = None,
     ) -> None:
         if batch < 1:
             raise UsageError(f"--batch must be at least 1, got {batch}")
@@ -110,6 +111,7 @@ class ImageModel:
         self.batch = batch
         self.weights, self.allow_pickle, self.providers = weights, allow_pickle, providers
         self.threads = threads
+        self.runner_options = dict(runner_options or {})  # backend-specific (triton: url, model_name)
         self.runner: Runner | None = None
         self.input_name = "input"
         self.input_dtype = self.preprocess.dtype
@@ -176,6 +178,8 @@ class ImageModel:
             return cls(self.model, [self._torch_spec()], weights=self.weights, allow_pickle=self.allow_pickle)
         if self.backend == "onnxruntime":
             return cls(self.model, providers=self.providers, threads=self.threads)
+        if self.backend == "triton":
+            return cls(self.model, **self.runner_options)
         return cls(self.model)
 
     def _torch_spec(self) -> InputSpec:

@@ -91,6 +91,7 @@ class Predictor:
         allow_pickle: bool = False,
         providers: list[str] | None = None,
         threads: int | None = None,
+        runner_options: dict[str, Any] | None = None,
         **task_options: Any,
     ) -> None:
         require_pillow()
@@ -107,6 +108,7 @@ class Predictor:
             allow_pickle=allow_pickle,
             providers=providers,
             threads=threads,
+            runner_options=runner_options,
         )
         self.batch = batch
         self.workers = workers
