@@ -46,6 +46,8 @@ def _copy_model(io: ModelIO, version_dir: Path, core: str) -> None:
     shutil.copyfile(io.path, version_dir / filename)
     if io.kind == "openvino":
         shutil.copyfile(io.path.with_suffix(".bin"), version_dir / "model.bin")
+    if io.kind == "tensorrt":  # the metadata travels with the engine, so `pt2trt triton --check` can read it
+        shutil.copyfile(io.path.with_name(io.path.name + ".json"), version_dir / f"{filename}.json")
     if io.kind == "onnx":
         data = [p for p in io.path.parent.glob(f"{io.path.name}.data")]  # external weights written by pt2trt
         for extra in data:
