@@ -99,7 +99,7 @@ def ensemble_models(
     task = make_task(options.task, **(options.task_options or {}))
     pre_recipe = adopt_preprocess(io, options, task.default_preset)
     image_in = io.inputs[0]
-    blob = [-1]  # the bytes of one encoded image (one per batch row, or per request without batching)
+    blob = [-1] if batch > 0 else [1, -1]  # clients send [1, L] bytes either way: one image per request
     transform_dims = [8] if batch > 0 else [1, 8]
 
     pre = _python_config(

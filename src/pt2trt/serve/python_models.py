@@ -131,8 +131,7 @@ class PostprocessModel:
         from pt2trt.tasks import make_task
         from pt2trt.tasks.base import Labels
 
-        config, params = _parameters(args)
-        self.batching = int(config.get("max_batch_size", 0)) > 0
+        _, params = _parameters(args)
         self.task = make_task(params[TASK], **json.loads(params.get(TASK_OPTIONS) or "{}"))
         self.labels = Labels({int(k): v for k, v in json.loads(params.get(LABELS) or "{}").items()})
         self.outputs = json.loads(params[OUTPUTS])
@@ -145,8 +144,7 @@ class PostprocessModel:
         def handle(pb_utils: Any, request: Any) -> dict[str, np.ndarray]:
             outputs = {n: get_input(pb_utils, request, n) for n in self.outputs}
             transforms = get_input(pb_utils, request, TRANSFORM)
-            rows = encode_texts(self.results(outputs, transforms))
-            return {RESULT: rows if self.batching else rows[0]}
+            return {RESULT: encode_texts(self.results(outputs, transforms))}
 
         return _respond(requests, handle)
 
