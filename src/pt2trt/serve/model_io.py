@@ -148,5 +148,5 @@ def _openvino_io(path: Path) -> ModelIO:
     outputs = [tensor(p, i, "output") for i, p in enumerate(model.outputs)]
     metadata: dict[str, str] = {}
     if model.has_rt_info(["pt2trt", "preprocessing"]):
-        metadata["pt2trt.preprocessing"] = str(model.get_rt_info(["pt2trt", "preprocessing"]))
+        metadata["pt2trt.preprocessing"] = model.get_rt_info(["pt2trt", "preprocessing"]).astype(str)
     return ModelIO(path, "openvino", inputs, outputs, metadata=metadata)
