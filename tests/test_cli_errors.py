@@ -350,7 +350,7 @@ def test_failed_export_with_force_keeps_the_old_file(cli: Cli, nets: Path) -> No
 
 def test_save_failure_leaves_no_partial_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A write that dies half way (disk full) publishes nothing and keeps the previous file."""
-    from pt2trt.pytorch.export import save_onnx
+    from pt2trt.onnx.load import save_onnx
 
     def half_then_fail(model: onnx.ModelProto, path: str, *args: object, **kwargs: object) -> None:
         data = model.SerializeToString()
@@ -367,7 +367,7 @@ def test_save_failure_leaves_no_partial_file(tmp_path: Path, monkeypatch: pytest
 
 
 def test_save_succeeds_atomically(tmp_path: Path) -> None:
-    from pt2trt.pytorch.export import save_onnx
+    from pt2trt.onnx.load import save_onnx
 
     out = tmp_path / "sub" / "model.onnx"
     size = save_onnx(tiny_conv_relu(), out)

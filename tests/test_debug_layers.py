@@ -18,10 +18,11 @@ from onnx import helper, numpy_helper
 
 import pt2trt
 from pt2trt.compare.tensors import compare_tensors
-from pt2trt.debug.graph import GraphIndex, node_scopes
+from pt2trt.debug.graph import GraphIndex
 from pt2trt.debug.onnx_pair import tensorrt_skip_reason
 from pt2trt.debug.tolerance import compare_layer
 from pt2trt.errors import Pt2trtError, UsageError
+from pt2trt.onnx.scopes import node_scopes
 from pt2trt.shapes import parse_input
 from tests import debug_models
 from tests.conftest import assert_one_line_error

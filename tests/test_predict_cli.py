@@ -169,15 +169,7 @@ def test_missing_images_and_tasks_are_one_line(cli, yolo: Path, tmp_path: Path) 
     assert_one_line_error(result, "--task")
 
 
-def test_cli_choices_match_the_registries_and_stay_light() -> None:
-    from pt2trt.backends import RUNNERS
-    from pt2trt.cli.task_options import BACKEND_NAMES, LAYOUT_NAMES, TASK_NAMES
-    from pt2trt.prediction.image_model import BACKENDS
-    from pt2trt.tasks import TASKS, task_class
-
-    assert set(TASK_NAMES) == set(TASKS)
-    assert set(LAYOUT_NAMES) == {"auto"} | {layout for name in TASKS for layout in task_class(name).layouts}
-    assert BACKEND_NAMES == BACKENDS and set(BACKENDS) - {"auto"} <= set(RUNNERS)
+def test_cli_commands_stay_light() -> None:
     code = (
         "import sys, pt2trt.cli.predict, pt2trt.cli.compare; "
         "print(sorted(m for m in ('numpy', 'torch', 'onnx', 'PIL') if m in sys.modules))"

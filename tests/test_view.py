@@ -157,6 +157,22 @@ def test_svg_merges_chains_when_modules_are_not_enough(tmp_path: Path) -> None:
     assert sum(b.nodes for b in summary.boxes) == 37  # every node is in exactly one box
 
 
+def test_svg_merges_a_chain_through_repeated_blocks() -> None:
+    # stem -> 12 identical blocks (one repeat box "×12: ...") -> head -> post: the chain of all four is merged and
+    # counts the repeat's ops once per block (it used to fail parsing the "×12:" of the repeat's detail)
+    model = scoped_blocks_model(12)
+    graph = model.graph
+    graph.input[0].name = "x_in"
+    graph.node.insert(0, onnx.helper.make_node("Relu", ["x_in"], ["x"], name="/stem/Relu"))
+    graph.node.append(onnx.helper.make_node("Identity", ["y"], ["z"], name="/post/Identity"))
+    graph.output[0].name = "z"
+    summary = summarize_graph(model, max_boxes=5)
+    chains = [b for b in summary.boxes if b.kind == "chain"]
+    assert len(chains) == 1 and chains[0].nodes == 3 * 12 + 3
+    assert chains[0].detail == "Relu×13 Gemm×12 Add×12 …"
+    assert [b.kind for b in summary.boxes] == ["input", "chain", "output"]
+
+
 def test_cli_view_svg(cli: Cli, tiny: Path, tmp_path: Path) -> None:
     out = tmp_path / "pic.svg"
     result = cli("view", str(tiny), "--svg", str(out))

@@ -16,7 +16,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -36,6 +36,21 @@ class Runner(ABC):
     """Base class of all backends: activation state, feed validation and timing."""
 
     backend: str = "base"
+    #: file suffixes this runner runs (lower case, with the dot); the registry line in ``pt2trt.backends`` holds them
+    suffixes: ClassVar[tuple[str, ...]] = ()
+    #: True when the runner needs the caller's input specs (``inputs=``): a PyTorch module has no input shapes
+    needs_input_specs: ClassVar[bool] = False
+
+    @classmethod
+    def from_path(cls, model: Any, **options: Any) -> Runner:
+        """A runner for ``model`` (a path, or whatever the constructor takes first), given the ``options`` its
+        constructor accepts; the others (meant for other backends) are left out."""
+        import inspect
+
+        parameters = inspect.signature(cls.__init__).parameters
+        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+            options = {k: v for k, v in options.items() if k in parameters}
+        return cls(model, **options)
 
     def __init__(self, name: str | None = None) -> None:
         self.name = name or self.backend

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from pt2trt.backends import suffixes_of
 from pt2trt.backends.base import Runner, TensorMeta
 from pt2trt.errors import Pt2trtError
 from pt2trt.files import existing_file
@@ -53,6 +54,7 @@ class OnnxRuntimeRunner(Runner):
     """Runs an ONNX file (or serialized model bytes) with ``onnxruntime.InferenceSession``."""
 
     backend = "onnxruntime"
+    suffixes = suffixes_of("onnxruntime")
 
     def __init__(
         self,

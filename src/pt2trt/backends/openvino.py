@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from pt2trt.backends import suffixes_of
 from pt2trt.backends.base import Runner, TensorMeta
 from pt2trt.errors import Pt2trtError
 from pt2trt.files import existing_file
@@ -37,6 +38,7 @@ class OpenVinoRunner(Runner):
     """Compiles the model for ``device`` (``CPU`` by default) and runs it with an infer request."""
 
     backend = "openvino"
+    suffixes = suffixes_of("openvino")
 
     def __init__(
         self, model: str | Path, *, device: str = "CPU", precision: str | None = "f32", name: str | None = None

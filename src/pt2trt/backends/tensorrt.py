@@ -19,6 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from pt2trt.backends import ENGINE_SUFFIXES as ENGINE_SUFFIXES  # re-exported: defined once, in the registry
+from pt2trt.backends import is_engine_file as is_engine_file
+from pt2trt.backends import suffixes_of
 from pt2trt.backends.base import Runner, TensorMeta
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.files import existing_file
@@ -33,7 +36,6 @@ TRT_DTYPES = {
     "FLOAT": "float32", "HALF": "float16", "BF16": "bfloat16", "INT8": "int8", "INT32": "int32",
     "INT64": "int64", "BOOL": "bool", "UINT8": "uint8",
 }  # fmt: skip
-ENGINE_SUFFIXES = (".engine", ".plan", ".trt")
 
 
 @dataclass(frozen=True)
@@ -45,10 +47,6 @@ class EngineTensor:
     dtype: str
     shape: tuple[int, ...]
     profile: tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]] | None = None
-
-
-def is_engine_file(path: str | Path) -> bool:
-    return Path(path).suffix.lower() in ENGINE_SUFFIXES
 
 
 def dtype_name(trt_dtype: Any) -> str:
@@ -108,6 +106,7 @@ class TensorRTRunner(Runner):
     """Runs a TensorRT engine file (or serialized engine bytes) on one CUDA device."""
 
     backend = "tensorrt"
+    suffixes = suffixes_of("tensorrt")
 
     def __init__(
         self,

@@ -27,6 +27,7 @@ class TorchRunner(Runner):
     """
 
     backend = "torch"
+    needs_input_specs = True
 
     def __init__(
         self,

@@ -46,6 +46,7 @@ class TritonRunner(Runner):
     """Sends each feed to a Triton server as one inference request."""
 
     backend = "triton"
+    suffixes = ()  # a server, not a file type: chosen with --backend triton
 
     def __init__(
         self,

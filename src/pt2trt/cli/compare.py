@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
+from pt2trt.cli.choices import backend_choice
 from pt2trt.cli.options import console, json_option, model_options, print_json
 from pt2trt.cli.task_options import (
-    BACKEND_NAMES,
     preprocess_options,
     preprocess_overrides,
     task_options,
@@ -20,8 +20,8 @@ from pt2trt.cli.task_options import (
 @click.argument("model_b")
 @click.argument("images", nargs=-1, required=True)
 @task_options
-@click.option("--backend-a", type=click.Choice(BACKEND_NAMES), default="auto", show_default=True)
-@click.option("--backend-b", type=click.Choice(BACKEND_NAMES), default="auto", show_default=True)
+@click.option("--backend-a", type=backend_choice(), default="auto", show_default=True)
+@click.option("--backend-b", type=backend_choice(), default="auto", show_default=True)
 @click.option("--batch", type=int, default=1, show_default=True, help="Images per inference.")
 @click.option(
     "--min-agreement",

@@ -7,9 +7,9 @@ import sys
 
 import click
 
+from pt2trt.cli.choices import backend_choice
 from pt2trt.cli.options import force_option, model_options
 from pt2trt.cli.task_options import (
-    BACKEND_NAMES,
     preprocess_options,
     preprocess_overrides,
     task_options,
@@ -22,7 +22,7 @@ from pt2trt.cli.task_options import (
 @click.argument("model")
 @click.argument("images", nargs=-1, required=True)
 @task_options
-@click.option("--backend", type=click.Choice(BACKEND_NAMES), default="auto", show_default=True)
+@click.option("--backend", type=backend_choice(), default="auto", show_default=True)
 @click.option("--batch", type=int, default=1, show_default=True, help="Images per inference.")
 @click.option(
     "--labels", type=click.Path(dir_okay=False), metavar="FILE", help="Class names: .txt (one a line), .json, .yaml."

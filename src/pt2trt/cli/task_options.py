@@ -1,7 +1,7 @@
 """Options shared by ``predict`` and ``compare``: the task, its decoding settings and the preprocessing flags.
 
-Choices are written out here (not imported from the registries) so that ``--help`` stays instant; a test checks
-they match ``TASKS``, the tasks' layouts and ``BACKENDS``.
+The task, layout and backend choices are read from the registries (``pt2trt.tasks``, ``pt2trt.backends``) when
+needed: see :mod:`pt2trt.cli.choices`.
 """
 
 from __future__ import annotations
@@ -11,11 +11,9 @@ from typing import Any
 
 import click
 
+from pt2trt.cli.choices import layout_choice, task_choice
 from pt2trt.errors import UsageError
 
-TASK_NAMES = ("classify", "detect", "segment")
-LAYOUT_NAMES = ("auto", "logits", "probabilities", "yolov8", "yolov5", "torchvision", "nms", "yolo-seg")
-BACKEND_NAMES = ("auto", "tensorrt", "onnxruntime", "openvino", "torch", "triton")
 RESIZE_NAMES = ("stretch", "letterbox", "crop", "none")
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -32,10 +30,10 @@ def task_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return _apply(
         f,
         [
-            click.option("--task", type=click.Choice(TASK_NAMES), required=True, help="What the model does."),
+            click.option("--task", type=task_choice(), required=True, help="What the model does."),
             click.option(
                 "--layout",
-                type=click.Choice(LAYOUT_NAMES),
+                type=layout_choice(),
                 default="auto",
                 show_default=True,
                 help="Output layout [default: chosen from the output names and shapes].",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
+from pt2trt.cli.choices import layout_choice, task_choice
 from pt2trt.cli.options import force_option
-from pt2trt.cli.task_options import LAYOUT_NAMES, TASK_NAMES
 from pt2trt.errors import UsageError
 
 
@@ -40,8 +40,8 @@ def _sizes(text: str | None) -> tuple[int, ...]:
     help="python: serve the ONNX file with ONNX Runtime inside a Python-backend model (CPU-only servers).",
 )
 @click.option("--ensemble", is_flag=True, help="Add preprocessing/postprocessing models and an ensemble chaining them.")
-@click.option("--task", type=click.Choice(TASK_NAMES), help="--ensemble: what the model does.")
-@click.option("--layout", type=click.Choice(LAYOUT_NAMES), default="auto", show_default=True)
+@click.option("--task", type=task_choice(), help="--ensemble: what the model does.")
+@click.option("--layout", type=layout_choice(), default="auto", show_default=True)
 @click.option("--top-k", type=int, default=5, show_default=True, help="classify: classes per image.")
 @click.option("--conf", type=float, default=0.25, show_default=True, help="detect/segment: min score.")
 @click.option("--iou", type=float, default=0.45, show_default=True, help="detect/segment: NMS IoU.")

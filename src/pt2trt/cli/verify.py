@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from pt2trt.cli.choices import task_choice
 from pt2trt.cli.options import comparison_options, console, fmt_float, json_option, model_options, print_json
 
 
@@ -13,7 +14,7 @@ from pt2trt.cli.options import comparison_options, console, fmt_float, json_opti
 @comparison_options
 @click.option(
     "--task",
-    type=click.Choice(["classify", "detect", "segment"]),
+    type=task_choice(),
     help="Also compare the decoded results (top-k, matched boxes, masks); that comparison decides the verdict.",
 )
 @model_options

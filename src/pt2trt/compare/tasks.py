@@ -91,21 +91,23 @@ def compare_results(
     min_agreement: float = DEFAULT_MIN_AGREEMENT,
     iou_threshold: float = DEFAULT_MATCH_IOU,
 ) -> TaskComparison:
-    """Compare two runs' results image by image with ``task``'s comparator."""
+    """Compare two runs' results image by image with ``task``'s comparator (found through the task registry)."""
+    from pt2trt.tasks import make_task
+
     if len(a) != len(b):
         raise Pt2trtError(f"cannot compare {len(a)} results with {len(b)}: the runs saw different images")
-    if task == "classify":
-        return compare_classifications(_typed(a, Classification), _typed(b, Classification), min_agreement)
-    if task == "detect":
-        return compare_detections(_typed(a, Detections), _typed(b, Detections), min_agreement, iou_threshold)
-    if task == "segment":
-        return compare_segmentations(_typed(a, Segmentation), _typed(b, Segmentation), min_agreement, iou_threshold)
-    raise Pt2trtError(f"no comparator for task '{task}'")
+    decoder = make_task(task)
+    a, b = _typed(a, decoder.result_type), _typed(b, decoder.result_type)
+    return decoder.compare(a, b, min_agreement=min_agreement, iou_threshold=iou_threshold)
 
 
 def compare_classifications(
-    a: Sequence[Classification], b: Sequence[Classification], min_agreement: float = DEFAULT_MIN_AGREEMENT
+    a: Sequence[Classification],
+    b: Sequence[Classification],
+    min_agreement: float = DEFAULT_MIN_AGREEMENT,
+    iou_threshold: float = DEFAULT_MATCH_IOU,
 ) -> TaskComparison:
+    """Top-1 / top-5 agreement and probability differences (``iou_threshold`` is unused: no boxes)."""
     per_image, top1, top5, max_diffs, mean_diffs = [], [], [], [], []
     for ra, rb in zip(a, b):
         if ra.probabilities.shape != rb.probabilities.shape:

@@ -124,7 +124,8 @@ class _TorchSession:
         providers: Sequence[str] | None,
     ) -> None:
         from pt2trt.debug.expose import load_model_file, onnxruntime_factory
-        from pt2trt.debug.graph import GraphIndex, exporter_of
+        from pt2trt.debug.graph import GraphIndex
+        from pt2trt.onnx.scopes import exporter_of
 
         self.seconds: dict[str, float] = {}
         start = time.perf_counter()
@@ -203,8 +204,8 @@ class _TorchSession:
 
     def _map(self, calls: list[ModuleCall]) -> None:
         from pt2trt.debug.comparer import CallComparer
-        from pt2trt.debug.graph import node_scopes
         from pt2trt.debug.mapping import map_calls
+        from pt2trt.onnx.scopes import node_scopes
 
         if len(calls) < 2:
             raise Pt2trtError(

@@ -1,6 +1,6 @@
 """Map each PyTorch module call to the ONNX nodes and tensors that compute it, or say why there are none.
 
-A module's nodes are those whose scope (see :mod:`pt2trt.debug.graph`) contains its qualified name. When a module
+A module's nodes are those whose scope (see :mod:`pt2trt.onnx.scopes`) contains its qualified name. When a module
 runs several times, its nodes are split into calls by the call numbers the legacy exporter writes (``relu_1``) or,
 for the dynamo exporter, into connected pieces of the graph, matched to the calls in order; when the counts
 disagree the module is reported unmapped rather than guessed.
@@ -22,8 +22,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pt2trt.debug.graph import GraphIndex, Scope
+from pt2trt.debug.graph import GraphIndex
 from pt2trt.debug.hooks import ModuleCall
+from pt2trt.onnx.scopes import Scope
 
 _CONV_LIKE = re.compile(r"^(Lazy)?(Conv(Transpose)?[123]d|Linear)$")
 _NORM_LIKE = re.compile(r"BatchNorm[123]?d?$")

@@ -22,12 +22,13 @@ import numpy as np
 
 from pt2trt.backends.base import Runner
 from pt2trt.debug.expose import RunnerFactory, load_model_file, onnxruntime_factory, run_exposed
-from pt2trt.debug.graph import GraphIndex, exporter_of, node_scopes
+from pt2trt.debug.graph import GraphIndex
 from pt2trt.debug.layers import is_onnx_file, resolve_feed
 from pt2trt.debug.report import DIVERGED, OK, UNKNOWN, LayerResult, LayersReport, UnmatchedLayer, choose_origin
 from pt2trt.debug.tolerance import compare_layer
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.feeds import Feed
+from pt2trt.onnx.scopes import exporter_of, node_scopes
 from pt2trt.shapes import InputSpec
 
 _NAME_MATCH_ENOUGH = 0.5

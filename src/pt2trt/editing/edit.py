@@ -1,8 +1,8 @@
 """``pt2trt edit``: apply a list of graph edits, check each one, prove the meaning-keeping ones with ONNX Runtime.
 
-:data:`EDITS` is the table of every edit: its recipe key, CLI flag, parser and function (in surgery.py and
+:data:`EDITS` is the table of every edit: its recipe key, CLI flag, parser and function (in surgery/ and
 postprocess.py). After each edit the model passes ``onnx.checker`` and strict shape inference, or the edit fails with
-the reason. Then, per the edit's :class:`~pt2trt.editing.surgery.Verification`:
+the reason. Then, per the edit's :class:`~pt2trt.editing.surgery.common.Verification`:
 
 - meaning kept (renames, batch, uint8 input, opset, expose, extract, append softmax/argmax/topk): ONNX Runtime runs
   the model before and after on random inputs and the outputs must match (through the renames, the input transform,
@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pt2trt.compare.tensors import compare_outputs
-from pt2trt.editing import surgery
 from pt2trt.editing.registry import EDITS, parse_edit
 from pt2trt.editing.simplify import op_counts
+from pt2trt.editing.surgery.common import Verification
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.files import check_writable, format_size
 from pt2trt.onnx import metadata as meta
@@ -211,8 +211,7 @@ def edit(
     ("append", "topk:5")]``. Nothing is written unless every edit passed its checks.
     """
     from pt2trt.editing.recipe import load_recipe
-    from pt2trt.onnx.load import load_onnx
-    from pt2trt.pytorch.export import save_onnx
+    from pt2trt.onnx.load import EXTERNAL_DATA_THRESHOLD, load_onnx, save_onnx
 
     start = time.perf_counter()
     parsed = (load_recipe(recipe) if recipe else []) + [parse_edit(k, v) for k, v in edits]
@@ -226,7 +225,7 @@ def edit(
     edited, steps = edit_model(
         original, parsed, verify=verify, inputs=inputs, rtol=rtol, atol=atol, seed=seed, providers=providers
     )
-    size = save_onnx(edited, out, external_data=edited.ByteSize() > 1_800_000_000)
+    size = save_onnx(edited, out, external_data=edited.ByteSize() > EXTERNAL_DATA_THRESHOLD)
     return EditResult(
         src, out, steps, op_counts(original), op_counts(edited), size, time.perf_counter() - start, model=edited
     )
@@ -238,7 +237,7 @@ def edit(
 def _verify(
     before: onnx.ModelProto,
     after: onnx.ModelProto,
-    v: surgery.Verification | None,
+    v: Verification | None,
     s: _Settings,
     inputs: Sequence[InputSpec] | None,
 ) -> tuple[EquivalenceReport | None, str, Feed | None]:

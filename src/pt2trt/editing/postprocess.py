@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pt2trt.editing.surgery import Verification, _unused_name, constant, find_output, on_graph
+from pt2trt.editing.surgery.common import Verification, constant, find_output, on_graph, unused_name
 from pt2trt.errors import Pt2trtError, UsageError
 
 if TYPE_CHECKING:
@@ -102,7 +102,7 @@ def _place(graph: gs.Graph, source: gs.Tensor, new: list[gs.Tensor], keep: bool)
 def _variable(graph: gs.Graph, name: str, dtype: Any, shape: Any = None) -> gs.Variable:
     import onnx_graphsurgeon as gs
 
-    return gs.Variable(_unused_name(graph, name), dtype=np.dtype(dtype), shape=shape)
+    return gs.Variable(unused_name(graph, name), dtype=np.dtype(dtype), shape=shape)
 
 
 def _softmax(graph: gs.Graph, spec: AppendSpec) -> tuple[Verification, str]:
@@ -110,7 +110,7 @@ def _softmax(graph: gs.Graph, spec: AppendSpec) -> tuple[Verification, str]:
 
     src = find_output(graph, spec.output)
     out = _variable(graph, "probs", src.dtype or np.float32, src.shape)
-    graph.nodes.append(gs.Node("Softmax", _unused_name(graph, "softmax"), {"axis": spec.axis}, [src], [out]))
+    graph.nodes.append(gs.Node("Softmax", unused_name(graph, "softmax"), {"axis": spec.axis}, [src], [out]))
     _place(graph, src, [out], spec.keep)
     name, new, keep, axis = src.name, out.name, spec.keep, spec.axis
 
@@ -132,7 +132,7 @@ def _argmax(graph: gs.Graph, spec: AppendSpec) -> tuple[Verification, str]:
         del shape[spec.axis]
     out = _variable(graph, "class_id", np.int64, shape)
     graph.nodes.append(
-        gs.Node("ArgMax", _unused_name(graph, "argmax"), {"axis": spec.axis, "keepdims": 0}, [src], [out])
+        gs.Node("ArgMax", unused_name(graph, "argmax"), {"axis": spec.axis, "keepdims": 0}, [src], [out])
     )
     _place(graph, src, [out], spec.keep)
     name, new, keep, axis = src.name, out.name, spec.keep, spec.axis
@@ -157,7 +157,7 @@ def _topk(graph: gs.Graph, spec: AppendSpec) -> tuple[Verification, str]:
     indices = _variable(graph, "topk_ids", np.int64, shape)
     k = constant(graph, "topk_k", [spec.k], np.int64)
     attrs = {"axis": spec.axis, "largest": 1, "sorted": 1}
-    graph.nodes.append(gs.Node("TopK", _unused_name(graph, "topk"), attrs, [src, k], [values, indices]))
+    graph.nodes.append(gs.Node("TopK", unused_name(graph, "topk"), attrs, [src, k], [values, indices]))
     _place(graph, src, [values, indices], spec.keep)
     name, keep, axis, count = src.name, spec.keep, spec.axis, spec.k
     vname, iname = values.name, indices.name
@@ -207,7 +207,7 @@ def _nms(graph: gs.Graph, spec: AppendSpec) -> tuple[None, str]:
     det_boxes = _variable(graph, "detection_boxes", boxes.dtype or np.float32, ["detections", 4])
     det_scores = _variable(graph, "detection_scores", dtype, ["detections"])
     det_classes = _variable(graph, "detection_classes", np.int64, ["detections"])
-    n = _unused_name(graph, "nms")
+    n = unused_name(graph, "nms")
     graph.nodes += [
         gs.Node("Transpose", f"{n}_scores_t", {"perm": [0, 2, 1]}, [scores], [per_class]),
         gs.Node(
@@ -269,7 +269,7 @@ def _efficient_nms(graph: gs.Graph, spec: AppendSpec) -> tuple[None, str]:
         "class_agnostic": 0,
         "box_coding": spec.box_coding,
     }
-    name = _unused_name(graph, "efficient_nms")
+    name = unused_name(graph, "efficient_nms")
     graph.nodes.append(gs.Node("EfficientNMS_TRT", name, attrs, [boxes, scores], outputs, domain="TRT"))
     if spec.keep:
         graph.outputs = [*graph.outputs, *outputs]

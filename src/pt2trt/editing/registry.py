@@ -1,7 +1,8 @@
 """The table of ``pt2trt edit``'s edits: recipe key, CLI flag, parser and function, in the order flags apply.
 
 Kept free of heavy imports (numpy, onnx): ``pt2trt edit --help`` builds its options from this table. The functions
-live in :mod:`pt2trt.editing.surgery` and :mod:`pt2trt.editing.postprocess` and are imported when an edit runs.
+live in :mod:`pt2trt.editing.surgery` (one module per family) and :mod:`pt2trt.editing.postprocess` and are imported
+when an edit runs.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pt2trt.shapes import parse_dynamic
 if TYPE_CHECKING:
     import onnx
 
-    from pt2trt.editing.surgery import Verification
+    from pt2trt.editing.surgery.common import Verification
 
 
 @dataclass(frozen=True)
@@ -102,53 +103,58 @@ def _metadata(value: Any) -> dict[str, str]:
     return out
 
 
-#: Every edit, in the order the CLI applies its flags (a recipe applies its entries in its own order).
-_S = "pt2trt.editing.surgery:"  # where the edit functions live (imported when an edit runs)
+# where the edit functions live (imported when an edit runs)
+_IO = "pt2trt.editing.surgery.io:"
+_U8 = "pt2trt.editing.surgery.uint8:"
+_NODES = "pt2trt.editing.surgery.nodes:"
+_SUB = "pt2trt.editing.surgery.subgraph:"
+_MODEL = "pt2trt.editing.surgery.model:"
 _P = "pt2trt.editing.postprocess:"
+#: Every edit, in the order the CLI applies its flags (a recipe applies its entries in its own order).
 EDITS: dict[str, EditDef] = {
     e.key: e
     for e in [
         EditDef(
-            "rename_input", _S + "rename_inputs", _S + "parse_pairs", "Rename an input.", "OLD=NEW",
+            "rename_input", _IO + "rename_inputs", _IO + "parse_pairs", "Rename an input.", "OLD=NEW",
             multiple=True, combine=True,
         ),
         EditDef(
-            "rename_output", _S + "rename_outputs", _S + "parse_pairs", "Rename an output.", "OLD=NEW",
+            "rename_output", _IO + "rename_outputs", _IO + "parse_pairs", "Rename an output.", "OLD=NEW",
             multiple=True, combine=True,
         ),
-        EditDef("dynamic_batch", _S + "dynamic_batch", _flag, "Make dim 0 of every input and output dynamic."),
+        EditDef("dynamic_batch", _IO + "dynamic_batch", _flag, "Make dim 0 of every input and output dynamic."),
         EditDef(
-            "dynamic", _S + "dynamic_axes", _dynamic, "Make axes of an input dynamic, e.g. input:2,3.",
+            "dynamic", _IO + "dynamic_axes", _dynamic, "Make axes of an input dynamic, e.g. input:2,3.",
             "NAME:AXIS[=LABEL],...", multiple=True, combine=True,
         ),
         EditDef(
-            "batch", _S + "fix_batch", _batch, "Fix the batch size (dim 0 of every input) to N.", "N", value_type=int,
+            "batch", _IO + "fix_batch", _batch, "Fix the batch size (dim 0 of every input) to N.", "N", value_type=int,
         ),
         EditDef(
-            "uint8_nhwc", _S + "uint8_nhwc", _S + "parse_uint8",
+            "uint8_nhwc", _U8 + "uint8_nhwc", _U8 + "parse_uint8",
             "Make an image input uint8 NHWC with (x/scale - mean)/std in the graph [default: first input, ImageNet "
             "mean/std, scale 255].", "[INPUT[:mean=R,G,B][:std=R,G,B][:scale=255]]", optional_value=True,
         ),
         EditDef(
-            "remove_node", _S + "remove_nodes", _names, "Remove a node; its readers read its input.", "NODE",
+            "remove_node", _NODES + "remove_nodes", _names, "Remove a node; its readers read its input.", "NODE",
             multiple=True, combine=True,
         ),
         EditDef(
-            "insert_node", _S + "insert_node", _S + "parse_insert",
+            "insert_node", _NODES + "insert_node", _NODES + "parse_insert",
             "Insert a node after a tensor, as inline YAML: '{op: Clip, after: TENSOR, attrs: {...}, inputs: [...]}'.",
             "YAML", multiple=True,
         ),
         EditDef(
-            "replace_subgraph", _S + "replace_subgraph", _S + "parse_replace",
+            "replace_subgraph", _SUB + "replace_subgraph", _SUB + "parse_replace",
             "Replace the nodes between tensors by one node: '{from: [A], to: [B], op: HardSwish}'.", "YAML",
             multiple=True,
         ),
         EditDef(
-            "extract", _S + "extract", _S + "parse_extract", "Keep only the subgraph between tensors.",
+            "extract", _SUB + "extract", _SUB + "parse_extract", "Keep only the subgraph between tensors.",
             "IN[,IN...]:OUT[,OUT...]",
         ),
         EditDef(
-            "expose", _S + "expose", _names, "Add intermediate tensors to the outputs.", "TENSOR", multiple=True,
+            "expose", _SUB + "expose", _names, "Add intermediate tensors to the outputs.", "TENSOR", multiple=True,
             combine=True,
         ),
         EditDef(
@@ -156,9 +162,9 @@ EDITS: dict[str, EditDef] = {
             "Append post-processing to an output: softmax | argmax | topk:K | nms | efficient_nms "
             "(options :key=value,..., e.g. nms:iou=0.45,score=0.25,max=100).", "KIND[:OPTIONS]", multiple=True,
         ),
-        EditDef("opset", _S + "convert_opset", _int, "Convert to another ai.onnx opset.", "N", value_type=int),
+        EditDef("opset", _MODEL + "convert_opset", _int, "Convert to another ai.onnx opset.", "N", value_type=int),
         EditDef(
-            "set_metadata", _S + "set_metadata", _metadata, "Set a metadata entry (KEY= removes it).", "KEY=VALUE",
+            "set_metadata", _MODEL + "set_metadata", _metadata, "Set a metadata entry (KEY= removes it).", "KEY=VALUE",
             multiple=True, combine=True,
         ),
     ]

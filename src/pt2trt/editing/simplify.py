@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pt2trt.capture import capture_output
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.files import check_writable, format_size
+from pt2trt.onnx.load import EXTERNAL_DATA_THRESHOLD
 from pt2trt.shapes import InputSpec
 from pt2trt.verification.equivalence import DEFAULT_ATOL, DEFAULT_RTOL, EquivalenceReport, ReferenceRuns, default_cases
 
@@ -30,7 +31,6 @@ CANDIDATES: dict[str, list[tuple[str, ...]]] = {
     "onnxsim": [("onnxsim",)],
     "both": [("onnxslim",), ("onnxsim",), ("onnxsim", "onnxslim")],
 }
-EXTERNAL_DATA_THRESHOLD = 1_800_000_000
 
 
 def op_counts(model: onnx.ModelProto) -> dict[str, int]:
@@ -198,8 +198,7 @@ def simplify(
     onnxsim + onnxslim). ``inputs`` give example shapes for dynamic axes that have none recorded. Raises
     :class:`Pt2trtError` when no engine produced an equivalent model; ``output`` is then not written.
     """
-    from pt2trt.onnx.load import load_onnx
-    from pt2trt.pytorch.export import save_onnx
+    from pt2trt.onnx.load import load_onnx, save_onnx
 
     if engine not in CANDIDATES:
         raise UsageError(f"unknown engine '{engine}'", f"Use one of: {', '.join(ENGINES)}")

@@ -1,4 +1,4 @@
-"""Load ONNX files with clear errors for missing, non-ONNX and truncated files."""
+"""Load ONNX files with clear errors for missing, non-ONNX and truncated files; save them atomically."""
 
 from __future__ import annotations
 
@@ -6,10 +6,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pt2trt.errors import Pt2trtError
-from pt2trt.files import existing_file
+from pt2trt.files import existing_file, publish, staging_dir
 
 if TYPE_CHECKING:
     import onnx
+
+# Protobuf cannot serialise a model over 2 GiB; keep a margin for the graph itself.
+EXTERNAL_DATA_THRESHOLD = 1_800_000_000
 
 
 def load_onnx(path: str | Path, *, load_external_data: bool = True) -> onnx.ModelProto:
@@ -37,3 +40,21 @@ def load_onnx(path: str | Path, *, load_external_data: bool = True) -> onnx.Mode
             "The file may be truncated or of another format; export it again",
         )
     return model
+
+
+def save_onnx(model: onnx.ModelProto, path: Path, *, external_data: bool = False) -> int:
+    """Write ``model`` atomically (and its ``.data`` file when ``external_data``); return bytes written."""
+    import onnx
+
+    data_name = path.name + ".data"
+    with staging_dir(path) as tmp:
+        staged = tmp / path.name
+        if external_data:
+            onnx.save_model(model, str(staged), save_as_external_data=True, location=data_name, size_threshold=1024)
+        else:
+            onnx.save_model(model, str(staged))
+        size = sum(f.stat().st_size for f in tmp.iterdir())
+        if external_data and (tmp / data_name).exists():
+            publish(tmp / data_name, path.parent / data_name)
+        publish(staged, path)
+    return size

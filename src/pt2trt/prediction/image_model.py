@@ -1,7 +1,8 @@
 """A model ready for images: which backend runs it, its one image input, and the preprocessing that feeds it.
 
 ``MODEL`` is an ``.onnx`` file, a TensorRT engine (``.engine``/``.plan``), an OpenVINO IR (``.xml``) or a PyTorch
-spec (``torchvision:resnet18``, ``file.py:Name``...). ``backend="auto"`` picks the runner from the file type.
+spec (``torchvision:resnet18``, ``file.py:Name``...). ``backend="auto"`` picks the runner from the file type through
+the backend registry (``pt2trt.backends.resolve_backend``, re-exported here).
 Preprocessing is, in order of precedence: the one given, the one recorded in the model at export, the task's
 default preset; a model's static input size always wins over the preprocessing's size.
 """
@@ -14,30 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from pt2trt.backends import Runner, runner_class
+from pt2trt.backends import FALLBACK, Runner, is_engine_file, resolve_backend, runner_class
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.preprocess import PRESETS, Preprocess, load_preprocess
 from pt2trt.shapes import InputSpec
-
-BACKENDS = ("auto", "tensorrt", "onnxruntime", "openvino", "torch", "triton")
-ENGINE_SUFFIXES = (".engine", ".plan", ".trt")
-
-
-def resolve_backend(model: str | Path, backend: str = "auto") -> str:
-    """The runner for ``model``: the one asked for, else by file type (.onnx -> onnxruntime, engine -> tensorrt,
-    .xml -> openvino, anything else -> torch)."""
-    if backend not in BACKENDS:
-        raise UsageError(f"unknown backend '{backend}'", f"Use one of: {', '.join(BACKENDS)}")
-    if backend != "auto":
-        return backend
-    suffix = Path(str(model)).suffix.lower()
-    if suffix == ".onnx":
-        return "onnxruntime"
-    if suffix in ENGINE_SUFFIXES:
-        return "tensorrt"
-    if suffix == ".xml":
-        return "openvino"
-    return "torch"
 
 
 def recorded_metadata(model: str | Path) -> dict[str, str]:
@@ -48,7 +29,7 @@ def recorded_metadata(model: str | Path) -> dict[str, str]:
         from pt2trt.onnx.metadata import read_metadata
 
         return read_metadata(load_onnx(path, load_external_data=False))
-    if path.suffix.lower() in ENGINE_SUFFIXES and path.is_file():
+    if is_engine_file(path) and path.is_file():
         from pt2trt.tensorrt.metadata import read_metadata as read_engine_metadata
 
         engine = read_engine_metadata(path)
@@ -104,7 +85,7 @@ class ImageModel:
             raise UsageError(f"--batch must be at least 1, got {batch}")
         self.model = model
         self.name = model if isinstance(model, str | Path) else type(model).__name__
-        self.backend = resolve_backend(self.name, backend) if isinstance(model, str | Path) else "torch"
+        self.backend = resolve_backend(self.name, backend) if isinstance(model, str | Path) else FALLBACK
         self.metadata = recorded_metadata(model) if isinstance(model, str | Path) else {}
         self.recorded = recorded_preprocess(self.metadata)
         self.preprocess = choose_preprocess(preprocess, self.recorded, default_preset, overrides)
@@ -172,15 +153,18 @@ class ImageModel:
     # -- setup -------------------------------------------------------------------------------------------------
     def _make_runner(self) -> Runner:
         cls = runner_class(self.backend)  # through the registry: an unavailable backend explains itself
-        if self.backend == "torch":
+        options: dict[str, Any] = {
+            "providers": self.providers,
+            "threads": self.threads,
+            "weights": self.weights,
+            "allow_pickle": self.allow_pickle,
+            **self.runner_options,
+        }
+        if cls.needs_input_specs:
             if self.preprocess.size is None:
                 raise UsageError("a PyTorch model needs an input size", "Pass --size HxW (or a preprocessing preset)")
-            return cls(self.model, [self._torch_spec()], weights=self.weights, allow_pickle=self.allow_pickle)
-        if self.backend == "onnxruntime":
-            return cls(self.model, providers=self.providers, threads=self.threads)
-        if self.backend == "triton":
-            return cls(self.model, **self.runner_options)
-        return cls(self.model)
+            options["inputs"] = [self._torch_spec()]
+        return cls.from_path(self.model, **options)  # each runner takes the options its constructor accepts
 
     def _torch_spec(self) -> InputSpec:
         assert self.preprocess.size is not None
@@ -191,7 +175,7 @@ class ImageModel:
     def _adopt_input(self) -> None:
         """Check the model has one image input, and take its name, dtype, static size and batch."""
         assert self.runner is not None
-        if self.backend == "torch":
+        if self.runner.needs_input_specs:  # it runs the specs it was given: nothing to adopt
             return
         inputs = self.runner.input_metadata()
         if len(inputs) != 1:

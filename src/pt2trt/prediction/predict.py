@@ -161,7 +161,7 @@ class Predictor:
                     item.frame.name, item.frame.path, item.frame.index, item.transform.original_size, result
                 )
                 if names is not None and item.image is not None:
-                    prediction.saved = names.write(item.frame, item.image, result, self.labels)
+                    prediction.saved = names.write(item.frame, item.image, result, self.labels, self.task)
                 self.stats.images += 1
                 yield prediction
             self.stats.seconds = time.perf_counter() - start
@@ -260,14 +260,14 @@ class _SaveNames:
             if target.exists():
                 raise Pt2trtError(f"{target} already exists", "Pass --force (force=True) to overwrite it")
 
-    def write(self, frame: Frame, image: Image.Image, result: Result, labels: Labels) -> Path:
+    def write(self, frame: Frame, image: Image.Image, result: Result, labels: Labels, task: Task) -> Path:
         from pt2trt.files import check_writable, publish, staging_dir
         from pt2trt.prediction.draw import annotate
 
         target = self.name_for(frame)
         check_writable(target, force=self.force)
         self.used.add(target.name)
-        picture = annotate(image, result, labels)
+        picture = annotate(image, result, labels, task)
         with staging_dir(target) as tmp:
             staged = tmp / target.name
             picture.save(staged, quality=90) if target.suffix == ".jpg" else picture.save(staged)

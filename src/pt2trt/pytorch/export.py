@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 from pt2trt import _version
 from pt2trt.capture import capture_output
 from pt2trt.errors import Pt2trtError, UsageError
-from pt2trt.files import check_writable, format_size, publish, staging_dir
+from pt2trt.files import check_writable, format_size
 from pt2trt.onnx import metadata as meta
+from pt2trt.onnx.load import EXTERNAL_DATA_THRESHOLD, save_onnx
 from pt2trt.preprocess import Preprocess, load_preprocess
 from pt2trt.pytorch.outputs import flatten_outputs, output_names
 from pt2trt.pytorch.sources import LoadedModel, load_model
@@ -29,8 +30,6 @@ if TYPE_CHECKING:
     import torch
 
 EXPORTERS = ("auto", "dynamo", "legacy")
-# Protobuf cannot serialise a model over 2 GiB; keep a margin for the graph itself.
-EXTERNAL_DATA_THRESHOLD = 1_800_000_000
 
 
 @dataclass
@@ -337,24 +336,6 @@ def _legacy(
 
 
 _EXPORT_FUNCTIONS = {"dynamo": _dynamo, "legacy": _legacy}
-
-
-def save_onnx(model: onnx.ModelProto, path: Path, *, external_data: bool = False) -> int:
-    """Write ``model`` atomically (and its ``.data`` file when ``external_data``); return bytes written."""
-    import onnx
-
-    data_name = path.name + ".data"
-    with staging_dir(path) as tmp:
-        staged = tmp / path.name
-        if external_data:
-            onnx.save_model(model, str(staged), save_as_external_data=True, location=data_name, size_threshold=1024)
-        else:
-            onnx.save_model(model, str(staged))
-        size = sum(f.stat().st_size for f in tmp.iterdir())
-        if external_data and (tmp / data_name).exists():
-            publish(tmp / data_name, path.parent / data_name)
-        publish(staged, path)
-    return size
 
 
 def _default_opset(model: onnx.ModelProto) -> int:

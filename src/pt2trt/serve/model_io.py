@@ -9,10 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pt2trt.backends import ENGINE_SUFFIXES
 from pt2trt.errors import Pt2trtError
 from pt2trt.files import existing_file
-
-ENGINE_SUFFIXES = (".engine", ".plan", ".trt")
 
 #: kind -> (Triton platform or backend field, value, file name in the version folder)
 KINDS: dict[str, tuple[str, str, str]] = {

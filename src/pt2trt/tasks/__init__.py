@@ -1,19 +1,43 @@
-"""Tasks: decoding raw outputs into labels, boxes or masks. One file per task plus one line in ``TASKS``."""
+"""Tasks: decoding, drawing and comparing labels, boxes or masks. One file per task plus one line in ``TASKS``.
+
+This module imports nothing heavy (no numpy): the CLI reads ``--task`` choices from it at help time. A task class
+(see :class:`pt2trt.tasks.base.Task`) owns its decoding, its drawing, its comparison metric, its CLI name and its
+default preprocessing preset; :func:`register_task` adds one at runtime (plugins, tests).
+"""
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pt2trt.errors import UsageError
-from pt2trt.tasks.base import Labels, Result, Task
 
-#: task name -> "module:Class"; drives --task choices and error messages.
-TASKS: dict[str, str] = {
+if TYPE_CHECKING:
+    from pt2trt.tasks.base import Labels, Result, Task
+
+#: task name -> "module:Class" (or the class itself); drives --task choices, drawing, comparison and errors.
+TASKS: dict[str, str | type[Task]] = {
     "classify": "pt2trt.tasks.classify:ClassifyTask",
     "detect": "pt2trt.tasks.detect:DetectTask",
     "segment": "pt2trt.tasks.segment:SegmentTask",
 }
+
+
+def register_task(name: str, target: str | type[Task]) -> None:
+    """Register a task as ``name``: a ``"module:Class"`` string (imported on first use) or the class."""
+    if isinstance(target, str) and ":" not in target:
+        raise ValueError(f"task target must be 'module:Class', got '{target}'")
+    TASKS[name] = target
+
+
+def unregister_task(name: str) -> None:
+    """Remove a registered task (tests, plugins that unload)."""
+    TASKS.pop(name, None)
+
+
+def task_names() -> list[str]:
+    """The registered task names, in registration order."""
+    return list(TASKS)
 
 
 def task_class(name: str) -> type[Task]:
@@ -24,12 +48,25 @@ def task_class(name: str) -> type[Task]:
         close = difflib.get_close_matches(name, list(TASKS), n=1)
         hint = f"Did you mean '{close[0]}'?" if close else f"Use one of: {', '.join(TASKS)}"
         raise UsageError(f"unknown task '{name}'", hint)
-    module_name, _, cls = TASKS[name].partition(":")
+    target = TASKS[name]
+    if not isinstance(target, str):
+        return target
+    module_name, _, cls = target.partition(":")
     return getattr(importlib.import_module(module_name), cls)
+
+
+def task_layouts() -> list[str]:
+    """Every output layout of the registered tasks, "auto" first (imports the task classes)."""
+    layouts = ["auto"]
+    for name in TASKS:
+        layouts += [layout for layout in task_class(name).layouts if layout not in layouts]
+    return layouts
 
 
 def make_task(task: str | Task, **options: Any) -> Task:
     """A task object from its name and options (options a task does not take are ignored)."""
+    from pt2trt.tasks.base import Task
+
     if isinstance(task, Task):
         return task
     import inspect
@@ -39,4 +76,34 @@ def make_task(task: str | Task, **options: Any) -> Task:
     return cls(**{k: v for k, v in options.items() if k in accepted and v is not None})
 
 
-__all__ = ["TASKS", "Labels", "Result", "Task", "make_task", "task_class"]
+def task_for_result(result: Result) -> Task:
+    """A task (default options) whose results are of ``result``'s type, for drawing a bare result."""
+    for name in TASKS:
+        cls = task_class(name)
+        if isinstance(result, cls.result_type):
+            return make_task(name)
+    raise TypeError(f"cannot draw a {type(result).__name__}: no registered task produces it")
+
+
+def __getattr__(name: str) -> Any:
+    """``Labels``, ``Result`` and ``Task`` are imported on first use, so that this registry stays light."""
+    if name in ("Labels", "Result", "Task"):
+        from pt2trt.tasks import base
+
+        return getattr(base, name)
+    raise AttributeError(f"module 'pt2trt.tasks' has no attribute '{name}'")
+
+
+__all__ = [
+    "TASKS",
+    "Labels",
+    "Result",
+    "Task",
+    "make_task",
+    "register_task",
+    "task_class",
+    "task_for_result",
+    "task_layouts",
+    "task_names",
+    "unregister_task",
+]

@@ -6,12 +6,15 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.preprocess import Transform
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 Outputs = Mapping[str, np.ndarray]
 
@@ -73,9 +76,17 @@ class Result(ABC):
 
 
 class Task(ABC):
-    """Turns a batch of raw model outputs into one :class:`Result` per image, in original-image coordinates."""
+    """Turns a batch of raw model outputs into one :class:`Result` per image, in original-image coordinates.
+
+    A task also draws its results (:meth:`draw`) and compares two runs' results (:meth:`compare`, through the
+    comparator it names); ``name`` is its CLI name and ``default_preset`` its preprocessing preset.
+    """
 
     name: ClassVar[str]
+    #: the type of the results :meth:`decode` returns
+    result_type: ClassVar[type[Result]]
+    #: "module:function" comparing two lists of results: ``(a, b, min_agreement, iou_threshold) -> TaskComparison``
+    comparator: ClassVar[str]
     #: preprocessing preset used when neither the model nor the user gives one
     default_preset: ClassVar[str]
     #: output layouts this task decodes; "auto" picks one from the output names and shapes
@@ -91,6 +102,18 @@ class Task(ABC):
     @abstractmethod
     def decode(self, outputs: Outputs, transforms: Sequence[Transform]) -> list[Result]:
         """One result per transform (= per image of the batch)."""
+
+    @abstractmethod
+    def draw(self, image: Image.Image, result: Result, labels: Labels) -> Image.Image:
+        """``image`` (an RGB copy of the original picture, drawn on in place) with ``result`` drawn on it."""
+
+    def compare(self, a: Sequence[Result], b: Sequence[Result], *, min_agreement: float, iou_threshold: float) -> Any:
+        """Two equally long lists of results compared with this task's comparator: a ``TaskComparison``."""
+        import importlib
+
+        module_name, _, function = self.comparator.partition(":")
+        comparator = getattr(importlib.import_module(module_name), function)
+        return comparator(a, b, min_agreement, iou_threshold)
 
     def options(self) -> dict[str, Any]:
         """The settings that shape the results (for records and reports)."""

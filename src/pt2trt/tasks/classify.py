@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from pt2trt.errors import Pt2trtError
 from pt2trt.preprocess import Transform
 from pt2trt.tasks.base import Labels, Outputs, Result, Task, describe_outputs
+from pt2trt.tasks.draw import color, text_panel
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 
 @dataclass
@@ -53,6 +57,8 @@ class ClassifyTask(Task):
     name = "classify"
     default_preset = "imagenet-classification"
     layouts = ("logits", "probabilities")
+    result_type = Classification
+    comparator = "pt2trt.compare.tasks:compare_classifications"
 
     def __init__(self, top_k: int = 5, layout: str = "auto", output: str | None = None) -> None:
         super().__init__(layout)
@@ -84,6 +90,13 @@ class ClassifyTask(Task):
         if matrix is None:
             raise Pt2trtError(f"output '{candidates[0]}' {list(np.shape(outputs[candidates[0]]))} is not [N, classes]")
         return matrix
+
+    def draw(self, image: Image.Image, result: Result, labels: Labels) -> Image.Image:
+        """The top classes with their probabilities, top left."""
+        assert isinstance(result, Classification)
+        lines = [f"{labels(c)}  {p * 100:.1f}%" for c, p in result.top]
+        text_panel(image, lines, [color(c) for c, _ in result.top], corner="top-left")
+        return image
 
     def options(self) -> dict[str, Any]:
         return {**super().options(), "top_k": self.top_k}

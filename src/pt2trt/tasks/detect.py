@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,6 +29,10 @@ from pt2trt.errors import Pt2trtError
 from pt2trt.preprocess import Transform
 from pt2trt.tasks.base import Labels, Outputs, Result, Task, batch_of, describe_outputs
 from pt2trt.tasks.boxes import cxcywh_to_xyxy, nms
+from pt2trt.tasks.draw import color, font, tag
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 RAW_LAYOUTS = ("yolov8", "yolov5")
 
@@ -79,6 +83,8 @@ class DetectTask(Task):
     name = "detect"
     default_preset = "yolo-letterbox-640"
     layouts = ("yolov8", "yolov5", "torchvision", "nms")
+    result_type = Detections
+    comparator = "pt2trt.compare.tasks:compare_detections"
 
     def __init__(self, conf: float = 0.25, iou: float = 0.45, max_det: int = 300, layout: str = "auto") -> None:
         super().__init__(layout)
@@ -114,8 +120,26 @@ class DetectTask(Task):
         )
         return above[kept]
 
+    def draw(self, image: Image.Image, result: Result, labels: Labels) -> Image.Image:
+        assert isinstance(result, Detections)
+        return draw_detections(image, result, labels)
+
     def options(self) -> dict[str, Any]:
         return {**super().options(), "conf": self.conf, "iou": self.iou, "max_det": self.max_det}
+
+
+def draw_detections(image: Image.Image, dets: Detections, labels: Labels) -> Image.Image:
+    """Each box in its class colour with a "label score" tag, the best drawn last (on top)."""
+    from PIL import ImageDraw
+
+    draw = ImageDraw.Draw(image)
+    face = font(image)
+    width = max(2, round(min(image.size) / 250))
+    for box, score, cls in reversed(list(zip(dets.boxes, dets.scores, dets.classes))):  # best drawn last, on top
+        x1, y1, x2, y2 = (float(v) for v in box)
+        draw.rectangle((x1, y1, x2, y2), outline=color(cls), width=width)
+        tag(draw, face, (x1, y1), f"{labels(cls)} {score:.2f}", color(cls), image.size)
+    return image
 
 
 def detect_layout(outputs: Outputs) -> str:

@@ -18,14 +18,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from pt2trt.errors import Pt2trtError
 from pt2trt.preprocess import Transform
 from pt2trt.tasks.base import Labels, Outputs, Result, Task, batch_of, describe_outputs
-from pt2trt.tasks.detect import Detections, DetectTask, yolo_candidates
+from pt2trt.tasks.detect import Detections, DetectTask, draw_detections, yolo_candidates
+from pt2trt.tasks.draw import LEGEND_ROWS, color, text_panel
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 
 @dataclass
@@ -68,6 +72,8 @@ class SegmentTask(Task):
     name = "segment"
     default_preset = "imagenet-segmentation"
     layouts = ("logits", "yolo-seg")
+    result_type = Segmentation
+    comparator = "pt2trt.compare.tasks:compare_segmentations"
 
     def __init__(
         self,
@@ -132,9 +138,41 @@ class SegmentTask(Task):
             results.append(Segmentation(semantic, detections, original))
         return results
 
+    def draw(self, image: Image.Image, result: Result, labels: Labels) -> Image.Image:
+        assert isinstance(result, Segmentation)
+        return draw_segmentation(image, result, labels)
+
     def options(self) -> dict[str, Any]:
         d = self.instances.options()
         return {**d, "layout": self.layout}
+
+
+def draw_segmentation(image: Image.Image, seg: Segmentation, labels: Labels, alpha: float = 0.5) -> Image.Image:
+    """Masks blended over the picture in class colours (instances with their boxes), and a legend top right."""
+    from PIL import Image
+
+    pixels = np.asarray(image, dtype=np.float32)
+    if seg.instances is not None and seg.instance_masks is not None:
+        overlay = pixels.copy()
+        covered = np.zeros(seg.mask.shape, dtype=bool)
+        for i in np.argsort(seg.instances.scores, kind="stable"):
+            overlay[seg.instance_masks[i]] = color(seg.instances.classes[i])
+            covered |= seg.instance_masks[i]
+        pixels[covered] = (1 - alpha) * pixels[covered] + alpha * overlay[covered]
+        image = Image.fromarray(pixels.astype(np.uint8))
+        image = draw_detections(image, seg.instances, labels)
+        present = sorted({int(c) for c in seg.instances.classes})
+        rows = [(c, f"{labels(c)}") for c in present]
+    else:
+        colours = np.array([color(c) for c in range(int(seg.mask.max(initial=0)) + 1)], dtype=np.float32)
+        pixels = (1 - alpha) * pixels + alpha * colours[seg.mask.clip(0)]
+        image = Image.fromarray(pixels.astype(np.uint8))
+        total = max(1, seg.mask.size)
+        rows = [(c, f"{labels(c)}  {n / total * 100:.1f}%") for c, n in seg.class_pixels()]
+    if len(rows) > LEGEND_ROWS:
+        rows = [*rows[: LEGEND_ROWS - 1], (-1, f"+{len(rows) - LEGEND_ROWS + 1} more")]
+    text_panel(image, [text for _, text in rows], [color(c) if c >= 0 else None for c, _ in rows], corner="top-right")
+    return image
 
 
 def segment_layout(outputs: Outputs) -> str:

@@ -13,13 +13,9 @@ import itertools
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 from pt2trt.view.graph_summary import DEFAULT_MAX_BOXES, Box, GraphSummary, summarize_graph
-
-if TYPE_CHECKING:
-    import onnx
 
 FONT = 12
 CHAR_W = 7.0  # generous average glyph width of a sans-serif font at 12 px
@@ -292,11 +288,6 @@ class SvgResult:
 
     def closing_line(self) -> str:
         return f"wrote {self.path}: {self.nodes} nodes drawn as {self.boxes} boxes ({self.size_bytes / 1000:.1f} KB)"
-
-
-def graph_svg(model: onnx.ModelProto, *, max_boxes: int | None = DEFAULT_MAX_BOXES, title: str | None = None) -> str:
-    """The SVG text of ``model``'s graph, collapsed to about ``max_boxes`` boxes (None: every node)."""
-    return render(summarize_graph(model, max_boxes), title)
 
 
 def write_svg(
