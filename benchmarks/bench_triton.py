@@ -130,7 +130,7 @@ def main() -> None:
         for name, entry in result["variants"].items():
             overhead = entry.get("overhead_ms_per_request")
             rows.append([result["model"], name, f"{entry['median']:.2f}", f"{entry['p90']:.2f}",
-                         "" if overhead is None else f"+{overhead:.2f}"])  # fmt: skip
+                         "" if overhead is None else f"{overhead:+.2f}"])  # fmt: skip
     print_table(["model", "variant", "median ms", "p90 ms", "overhead ms/request"], rows, left=(0, 1))
     data = {"name": NAME, "machine": machine_info(), "rounds": rounds, "block": 20, "results": results}
     print("wrote", write_result(NAME, data))
