@@ -70,13 +70,14 @@ def model_py(role: str, cls: str, name: str, summary: str) -> str:
     )
 
 
-def _python_config(name: str, batch: int, parameters: dict[str, str], kind: str) -> Any:
+def _python_config(name: str, batch: int, parameters: dict[str, str]) -> Any:
+    """A Python-backend model on CPU instances: decoding images and results is CPU work on any server."""
     pb = model_config_pb2()
     config = pb.ModelConfig()
     config.name, config.backend, config.max_batch_size = name, "python", batch
     group = config.instance_group.add()
     group.count = 1
-    group.kind = pb.ModelInstanceGroup.Kind.Value("KIND_GPU" if kind == "gpu" else "KIND_CPU")
+    group.kind = pb.ModelInstanceGroup.Kind.Value("KIND_CPU")
     for key, text in parameters.items():
         config.parameters[key].string_value = text
     return config
@@ -88,9 +89,7 @@ def _add(section: Any, name: str, dtype: str, dims: list[int]) -> None:
     entry.dims.extend(dims)
 
 
-def ensemble_models(
-    io: ModelIO, core: Any, options: EnsembleOptions, kind: str = "cpu"
-) -> dict[str, tuple[Any, str | None]]:
+def ensemble_models(io: ModelIO, core: Any, options: EnsembleOptions) -> dict[str, tuple[Any, str | None]]:
     """``{model name: (ModelConfig, model.py text or None)}`` for the pre, post and ensemble models."""
     from pt2trt.tasks import make_task
     from pt2trt.tasks.base import Labels
@@ -102,9 +101,8 @@ def ensemble_models(
     blob = [-1] if batch > 0 else [1, -1]  # clients send [1, L] bytes either way: one image per request
     transform_dims = [8] if batch > 0 else [1, 8]
 
-    pre = _python_config(
-        f"{name}_preprocess", batch, {pm.PREPROCESSING: pre_recipe.to_json(), pm.INPUT: image_in.name}, kind
-    )
+    pre_params = {pm.PREPROCESSING: pre_recipe.to_json(), pm.INPUT: image_in.name}
+    pre = _python_config(f"{name}_preprocess", batch, pre_params)
     _add(pre.input, pm.IMAGE, "TYPE_UINT8", blob)
     tensor_config(pre.output.add(), image_in, batch > 0)
     _add(pre.output, pm.TRANSFORM, "TYPE_FP64", transform_dims)
@@ -116,7 +114,7 @@ def ensemble_models(
         pm.LABELS: json.dumps({str(k): v for k, v in labels.names.items()}),
         pm.OUTPUTS: json.dumps([t.name for t in io.outputs]),
     }
-    post = _python_config(f"{name}_postprocess", batch, params, kind)
+    post = _python_config(f"{name}_postprocess", batch, params)
     for tensor in io.outputs:
         tensor_config(post.input.add(), tensor, batch > 0)
     _add(post.input, pm.TRANSFORM, "TYPE_FP64", transform_dims)

@@ -74,7 +74,7 @@ def write_repository(
     core = core_config(io, options)
     configs = {core.name: (core, core_model_py(core.name, io) if options.core == "python" else None)}
     if ensemble is not None:
-        configs.update(ensemble_models(io, core, ensemble, "cpu" if options.kind == "cpu" else "gpu"))
+        configs.update(ensemble_models(io, core, ensemble))
     existing = [n for n in configs if (repo / n).exists()]
     if existing and not force:
         raise Pt2trtError(f"{repo / existing[0]} already exists", "Pass --force (force=True) to replace it")
