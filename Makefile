@@ -9,7 +9,7 @@ PT2TRT := $(VENV)/bin/pt2trt
 STAMP := $(VENV)/.installed
 DEMO := out/demo
 
-.PHONY: venv demo test test-fast lint format bench clean browser
+.PHONY: venv demo test test-fast lint format bench clean browser gpu-check
 
 venv: $(STAMP)
 
@@ -19,6 +19,8 @@ $(STAMP): pyproject.toml requirements/lock.txt
 	$(PY) -m pip install --quiet -c requirements/lock.txt -e ".[dev]"
 	# the tritonserver binary for the Triton tests; --no-deps: the wheel pins numpy<2 for its own Python API (unused)
 	$(PY) -m pip install --quiet --no-deps -c requirements/lock.txt nvidia-pytriton
+	# ultralytics only as the reference of the letterbox test: its own dependencies (opencv, torch...) are ours already
+	$(PY) -m pip install --quiet --no-deps -c requirements/lock.txt ultralytics
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -61,6 +63,11 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_simplify.py
 	$(PY) benchmarks/bench_predict.py
 	$(PY) benchmarks/bench_debug_layers.py
+
+# On a machine with an NVIDIA GPU and TensorRT: GPU tests, resnet18 FP32/FP16 engines verified against ONNX Runtime, a
+# detector engine through predict, inspect, bench; out/gpu-check/summary.{json,txt}. Fails (never skips) without them.
+gpu-check: $(STAMP)
+	PYTHON=$(PY) scripts/gpu_check.sh out/gpu-check
 
 clean:
 	rm -rf out .pytest_cache .ruff_cache

@@ -8,6 +8,9 @@ Usage (one ``VERSION=FILE`` per table; the provenance of each table goes in ``--
 Each row keeps the documented support flag, types and restriction text; restrictions that can be checked on the
 ONNX graph are also turned into machine-readable ``checks`` (see pt2trt.tensorrt.lint.rules). Restrictions that match
 no pattern stay as text only. ``targets`` (which table each --target uses) is kept from the existing JSON.
+
+Resize's checks come from the parser's importer source instead (``IMPORTER_RULES``): operators.md lists only
+``nearest`` and ``linear`` modes, but the importer maps ``cubic`` to ``kCUBIC`` in 8.6 and 10.x alike.
 """
 
 from __future__ import annotations
@@ -22,6 +25,53 @@ import onnx.defs
 ROW = re.compile(r"^\|\s*([A-Za-z0-9]+)\s*\|\s*(Y|N)[^|]*(?:\|([^|]*))?(?:\|(.*))?$")
 HEADER_RANGE = re.compile(r"opset (\d+) to opset (\d+)", re.I)
 HEADER_MAX = re.compile(r"up to Opset (\d+)", re.I)
+
+
+# Read from onnx/onnx-tensorrt: the Resize importer (DEFINE_BUILTIN_OP_IMPORTER(Resize)) of each version.
+_RESIZE_86 = (
+    "onnx/onnx-tensorrt builtin_op_importers.cpp, branch 8.6-GA, commit ee0b139bc68567a89618c1d84dcd461cc144aad4"
+)
+_RESIZE_10 = (
+    "onnx/onnx-tensorrt onnxOpImporters.cpp, branch 10.1-GA, commit 96e781103cfc4adf4a6bb557e94bac8e693f6f4c "
+    "(the same Resize code at commit dd0a3a9f8794ae4f0316ed07ea68cda9b944bb3c, main with the 10.1x importers)"
+)
+_TRANSFORMS = ["half_pixel", "pytorch_half_pixel", "tf_half_pixel_for_nn", "asymmetric", "align_corners"]
+
+
+def _resize_checks(source: str, tf_nn_floor_only: bool) -> list[dict]:
+    """What the Resize importer rejects (errors) or silently ignores (warnings), each check citing ``source``."""
+    checks: list[dict] = [
+        # any other transformation mode: ASSERT(... kUNSUPPORTED_NODE)
+        {"kind": "attr_in", "attr": "coordinate_transformation_mode", "values": _TRANSFORMS},
+        # "cubic" -> kCUBIC, "linear" -> kLINEAR, else nearest
+        {"kind": "attr_in", "attr": "mode", "values": ["nearest", "linear", "cubic"]},
+        {"kind": "attr_in", "attr": "nearest_mode", "values": ["floor", "ceil", "round_prefer_floor",
+                                                            "round_prefer_ceil"]},
+        # canUseNDResize(scales, 3) for linear, (scales, 2) for cubic: only the innermost dims may be scaled
+        {"kind": "resize_scaled_dims", "limits": {"linear": 3, "cubic": 2}},
+        # never read by the importer: the engine resizes without them
+        {"kind": "attr_ignored", "attr": "antialias", "default": 0, "severity": "warning",
+         "effect": "TensorRT resizes without antialiasing"},
+        {"kind": "attr_ignored", "attr": "keep_aspect_ratio_policy", "default": "stretch", "severity": "warning",
+         "effect": "TensorRT stretches to the given sizes"},
+    ]  # fmt: skip
+    if tf_nn_floor_only:  # 8.6: ASSERT(transformationMode != "tf_half_pixel_for_nn" || nearest_mode == ...)
+        checks.append(
+            {"kind": "attr_requires", "attr": "coordinate_transformation_mode", "value": "tf_half_pixel_for_nn",
+             "requires": "nearest_mode", "values": ["round_prefer_floor"], "default": "round_prefer_floor"}
+        )  # fmt: skip
+    return [{**c, "source": source} for c in checks]
+
+
+IMPORTER_RULES = {
+    "8.6": {"Resize": _resize_checks(_RESIZE_86, tf_nn_floor_only=True)},
+    "10": {"Resize": _resize_checks(_RESIZE_10, tf_nn_floor_only=False)},
+}
+
+
+def importer_checks(version: str, op: str) -> list[dict] | None:
+    """The checks read from the importer source for ``op`` in table ``version`` (None: use operators.md's)."""
+    return IMPORTER_RULES.get(version if version in IMPORTER_RULES else version.split(".")[0], {}).get(op)
 
 
 def _schema_inputs(op: str) -> list[str]:
@@ -82,7 +132,7 @@ def checks_for(op: str, text: str) -> list[dict]:
     return checks
 
 
-def parse(path: Path) -> dict:
+def parse(path: Path, version: str = "") -> dict:
     text = path.read_text()
     header = next((line for line in text.splitlines() if "supports operators" in line), "")
     rng, top = HEADER_RANGE.search(header), HEADER_MAX.search(header)
@@ -100,6 +150,8 @@ def parse(path: Path) -> dict:
         if restriction:
             entry["restrictions"] = restriction
             checks = checks_for(op, restriction) if flag == "Y" else []
+            if flag == "Y" and importer_checks(version, op) is not None:
+                checks = importer_checks(version, op) or []
             if checks:
                 entry["checks"] = checks
         ops[op] = entry
@@ -122,7 +174,7 @@ def main() -> None:
     tables = {}
     for item in args.tables:
         version, _, file = item.partition("=")
-        table = parse(Path(file))
+        table = parse(Path(file), version)
         previous = old.get("tables", {}).get(version, {})
         tables[version] = {"source": sources.get(version, previous.get("source", "")), **table}
     data = {

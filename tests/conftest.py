@@ -12,6 +12,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# Tests must not learn from (or teach) the user's exporter memory (pytorch/exporter_memory.py); the test of that
+# memory points it at a temporary folder of its own.
+os.environ["PT2TRT_CACHE_DIR"] = "off"
+
 
 @dataclass
 class CliResult:

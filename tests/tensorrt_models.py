@@ -93,8 +93,9 @@ def rejected_ops() -> onnx.ModelProto:
 def restricted_ops(opset: int = 17) -> onnx.ModelProto:
     """Supported ops used outside their documented restrictions.
 
-    MaxPool with dilations 2 and its Indices output used; Resize in cubic mode; Unsqueeze whose axes come from
-    the input's (dynamic) shape; QuantizeLinear with a zero point of 3; a DOUBLE initializer cast to float.
+    MaxPool with dilations 2 and its Indices output used; Resize with tf_crop_and_resize coordinates; Unsqueeze whose
+    axes come from the input's (dynamic) shape; QuantizeLinear with a zero point of 3; a DOUBLE initializer cast to
+    float.
     """
     inits = [
         numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "scales"),
@@ -105,7 +106,13 @@ def restricted_ops(opset: int = 17) -> onnx.ModelProto:
     ]
     nodes = [
         helper.make_node("MaxPool", ["x"], ["pooled", "indices"], name="pool", kernel_shape=[2, 2], dilations=[2, 2]),
-        helper.make_node("Resize", ["x", "", "scales"], ["resized"], name="resize", mode="cubic"),
+        helper.make_node(
+            "Resize",
+            ["x", "", "scales"],
+            ["resized"],
+            name="resize",
+            coordinate_transformation_mode="tf_crop_and_resize",
+        ),
         helper.make_node("Shape", ["x"], ["shape"], name="shape"),
         helper.make_node("Gather", ["shape", "zero_index"], ["axis"], name="gather", axis=0),
         helper.make_node("Sub", ["axis", "axis"], ["axes"], name="sub"),
@@ -152,6 +159,10 @@ def trt_enums():
         def __init__(self) -> None:
             pass
 
+    class ProgressMonitor:  # tensorrt.IProgressMonitor: the base a Python monitor derives from
+        def __init__(self) -> None:
+            pass
+
     return SimpleNamespace(
         __version__="stand-in",
         MemoryPoolType=SimpleNamespace(WORKSPACE="MemoryPoolType.WORKSPACE"),
@@ -161,4 +172,41 @@ def trt_enums():
             SAME_COMPUTE_CAPABILITY="HardwareCompatibilityLevel.SAME_COMPUTE_CAPABILITY",
         ),
         IInt8EntropyCalibrator2=EntropyCalibrator2,
+        IProgressMonitor=ProgressMonitor,
+        ProfilingVerbosity=SimpleNamespace(
+            DETAILED="ProfilingVerbosity.DETAILED", LAYER_NAMES_ONLY="ProfilingVerbosity.LAYER_NAMES_ONLY"
+        ),
     )
+
+
+def nonzero_model() -> onnx.ModelProto:
+    """x[4,4] -> NonZero -> Transpose -> indices[N,2] (int64): an output whose shape only execution knows."""
+    graph = helper.make_graph(
+        [
+            helper.make_node("NonZero", ["x"], ["nz"], name="nonzero"),
+            helper.make_node("Transpose", ["nz"], ["indices"], name="transpose", perm=[1, 0]),
+        ],
+        "nonzero",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4, 4])],
+        [helper.make_tensor_value_info("indices", TensorProto.INT64, ["n", 2])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="pt2trt-tests")
+    model.ir_version = 8
+    return model
+
+
+def gpu_skip_reason() -> str | None:
+    """Why the GPU tests cannot run here (None when ``tensorrt`` imports and a CUDA device is present)."""
+    try:
+        import tensorrt  # noqa: F401
+    except ImportError as exc:
+        return f"tensorrt does not import here ({exc}); install pt2trt[tensorrt] on a GPU machine"
+    try:
+        import torch
+    except ImportError:
+        return "torch is missing"
+    from pt2trt.tensorrt.versions import cuda_gpus
+
+    if not cuda_gpus() or not torch.cuda.is_available():
+        return "no CUDA device (the NVIDIA driver reports none, or torch has no CUDA)"
+    return None

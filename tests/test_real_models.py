@@ -165,7 +165,7 @@ def test_external_data_opset_and_output_names(tmp_path: Path) -> None:
         out,
         exporter="legacy",
         opset=13,
-        output_names_=["logits"],
+        output_names=["logits"],
         external_data=True,
     )
     assert result.external_data and (tmp_path / "seed.onnx.data").is_file()

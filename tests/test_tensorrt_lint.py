@@ -70,7 +70,8 @@ def test_documented_restrictions_differ_by_version() -> None:
     assert any("indices are used" in w for w in pool_old | pool_new)
     for report in (old, new):
         resize = _by(report, "restriction", "resize")
-        assert resize and "mode='cubic'" in resize[0].why and resize[0].severity == "error"
+        assert resize and "'tf_crop_and_resize'" in resize[0].why and resize[0].severity == "error"
+        assert "onnx-tensorrt" in resize[0].source and "commit" in resize[0].source
         assert "nearest" in resize[0].documented
         quant = _by(report, "restriction", "quantize")
         assert quant and "y_zero_point is not zero" in quant[0].why

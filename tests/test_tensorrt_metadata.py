@@ -125,11 +125,12 @@ def test_engine_without_metadata_loads_with_a_warning(tmp_path) -> None:
         assert check_engine(engine, "10.3.0.26", A100) is None
 
 
-def test_metadata_of_another_engine_is_ignored_with_a_warning(built) -> None:
+def test_metadata_of_another_engine_is_refused(built) -> None:
     engine, _, _ = built
     engine.write_bytes(b"rebuilt by trtexec")
-    with pytest.warns(EngineMetadataWarning, match="describes another engine"):
-        assert check_engine(engine, "9.9", T4) is None
+    with pytest.raises(Pt2trtError, match="describes another engine") as info:
+        check_engine(engine, "10.3.0.26", A100)
+    assert "--ignore-metadata" in info.value.hint
 
 
 def test_broken_metadata_is_a_user_error(built) -> None:

@@ -16,8 +16,9 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from pt2trt._version import __version__
-from pt2trt.errors import Pt2trtError, UsageError
+from pt2trt._version import __version__ as __version__
+from pt2trt.errors import Pt2trtError as Pt2trtError
+from pt2trt.errors import UsageError as UsageError
 
 _LAZY = {
     "export": "pt2trt.pytorch.export:export",
@@ -52,67 +53,50 @@ _LAZY = {
     "EquivalenceReport": "pt2trt.verification.equivalence:EquivalenceReport",
     "serve_netron": "pt2trt.view.netron:serve",
     "write_svg": "pt2trt.view.svg:write_svg",
+    "Tolerance": "pt2trt.settings:Tolerance",
+    "RunInputs": "pt2trt.settings:RunInputs",
 }
 
-__all__ = [
-    "CheckReport",
-    "EditResult",
-    "EquivalenceReport",
-    "ExportResult",
-    "InputSpec",
-    "LayersReport",
-    "ModelInfo",
-    "OnnxRuntimeRunner",
-    "Prediction",
-    "Predictor",
-    "Preprocess",
-    "Pt2trtError",
-    "SimplifyResult",
-    "TorchRunner",
-    "UsageError",
-    "VerifyResult",
-    "__version__",
-    "apply_edit",
-    "check",
-    "check_equivalence",
-    "compare_models",
-    "compare_outputs",
-    "debug_layers",
-    "edit",
-    "edit_model",
-    "export",
-    "inspect_model",
-    "load_model",
-    "parse_input",
-    "predict",
-    "runner_class",
-    "serve_netron",
-    "simplify",
-    "verify",
-    "write_svg",
-]
+__all__ = sorted(["Pt2trtError", "UsageError", "__version__", *_LAZY])
 
+# For type checkers and IDEs only: they cannot follow _LAZY, and a .pyi stub would repeat the names all the same.
+# ``X as X`` marks each as re-exported (py.typed; type checkers cannot read the computed __all__);
+# tests/test_settings.py checks that this block names exactly the keys of _LAZY.
 if TYPE_CHECKING:
-    from pt2trt.backends import runner_class
-    from pt2trt.backends.onnxruntime import OnnxRuntimeRunner
-    from pt2trt.backends.torch import TorchRunner
-    from pt2trt.compare.tensors import compare_outputs
-    from pt2trt.debug.layers import debug_layers
-    from pt2trt.debug.report import LayersReport
-    from pt2trt.editing.edit import EditResult, apply_edit, edit, edit_model
-    from pt2trt.editing.simplify import SimplifyResult, simplify
-    from pt2trt.onnx.check import CheckReport, check
-    from pt2trt.onnx.inspect import ModelInfo, inspect_model
-    from pt2trt.prediction.compare import compare_models
-    from pt2trt.prediction.predict import Prediction, Predictor, predict
-    from pt2trt.preprocess import Preprocess
-    from pt2trt.pytorch.export import ExportResult, export
-    from pt2trt.pytorch.sources import load_model
-    from pt2trt.shapes import InputSpec, parse_input
-    from pt2trt.verification.equivalence import EquivalenceReport, check_equivalence
-    from pt2trt.verification.pytorch import VerifyResult, verify
-    from pt2trt.view.netron import serve as serve_netron
-    from pt2trt.view.svg import write_svg
+    from pt2trt.backends import runner_class as runner_class
+    from pt2trt.backends.onnxruntime import OnnxRuntimeRunner as OnnxRuntimeRunner
+    from pt2trt.backends.torch import TorchRunner as TorchRunner
+    from pt2trt.compare.tensors import compare_outputs as compare_outputs
+    from pt2trt.debug.layers import debug_layers as debug_layers
+    from pt2trt.debug.report import LayersReport as LayersReport
+    from pt2trt.editing.edit import EditResult as EditResult
+    from pt2trt.editing.edit import apply_edit as apply_edit
+    from pt2trt.editing.edit import edit as edit
+    from pt2trt.editing.edit import edit_model as edit_model
+    from pt2trt.editing.simplify import SimplifyResult as SimplifyResult
+    from pt2trt.editing.simplify import simplify as simplify
+    from pt2trt.onnx.check import CheckReport as CheckReport
+    from pt2trt.onnx.check import check as check
+    from pt2trt.onnx.inspect import ModelInfo as ModelInfo
+    from pt2trt.onnx.inspect import inspect_model as inspect_model
+    from pt2trt.prediction.compare import compare_models as compare_models
+    from pt2trt.prediction.predict import Prediction as Prediction
+    from pt2trt.prediction.predict import Predictor as Predictor
+    from pt2trt.prediction.predict import predict as predict
+    from pt2trt.preprocess import Preprocess as Preprocess
+    from pt2trt.pytorch.export import ExportResult as ExportResult
+    from pt2trt.pytorch.export import export as export
+    from pt2trt.pytorch.sources import load_model as load_model
+    from pt2trt.settings import RunInputs as RunInputs
+    from pt2trt.settings import Tolerance as Tolerance
+    from pt2trt.shapes import InputSpec as InputSpec
+    from pt2trt.shapes import parse_input as parse_input
+    from pt2trt.verification.equivalence import EquivalenceReport as EquivalenceReport
+    from pt2trt.verification.equivalence import check_equivalence as check_equivalence
+    from pt2trt.verification.pytorch import VerifyResult as VerifyResult
+    from pt2trt.verification.pytorch import verify as verify
+    from pt2trt.view.netron import serve as serve_netron  # noqa: F401
+    from pt2trt.view.svg import write_svg as write_svg
 
 
 def __getattr__(name: str) -> Any:

@@ -15,11 +15,35 @@ Feed = dict[str, np.ndarray]
 
 
 def numpy_dtype(name: str) -> np.dtype:
+    """The numpy dtype of an ONNX element type name (``float32``, ``bfloat16``...); a user error when numpy has none."""
     if name == "bfloat16":
         import ml_dtypes
 
         return np.dtype(ml_dtypes.bfloat16)
-    return np.dtype(name)
+    try:
+        return np.dtype(name)
+    except TypeError:
+        raise Pt2trtError(
+            f"input element type '{name}' has no numpy equivalent", "Feed this model with a runtime that supports it"
+        ) from None
+
+
+#: The largest input pt2trt will make up (random data) or allocate for a model: 4 GiB.
+MAX_INPUT_BYTES = 4 << 30
+
+
+def check_input_size(name: str, shape: Sequence[int], dtype: np.dtype | str) -> None:
+    """Refuse a tensor shape that is negative or too large to allocate, before numpy tries (a user error)."""
+    if any(not isinstance(d, int | np.integer) or d < 0 for d in shape):
+        raise Pt2trtError(
+            f"input '{name}' has an invalid shape {tuple(shape)}", "Give its shape with --input NAME:SHAPE"
+        )
+    nbytes = int(np.prod([int(d) for d in shape], dtype=object)) * np.dtype(dtype).itemsize
+    if nbytes > MAX_INPUT_BYTES:
+        raise Pt2trtError(
+            f"input '{name}' of shape {'x'.join(map(str, shape))} would take {nbytes / 2**30:,.0f} GiB",
+            "Give a smaller shape with --input NAME:SHAPE (the model's dims may be wrong or dynamic)",
+        )
 
 
 def random_feed(specs: Sequence[InputSpec], seed: int = 0) -> Feed:
@@ -28,6 +52,7 @@ def random_feed(specs: Sequence[InputSpec], seed: int = 0) -> Feed:
     feed: Feed = {}
     for spec in specs:
         dtype = numpy_dtype(spec.dtype)
+        check_input_size(str(spec.name), spec.shape, dtype)
         if spec.dtype == "bool":
             arr = rng.integers(0, 2, size=spec.shape).astype(bool)
         elif np.issubdtype(dtype, np.integer):

@@ -70,6 +70,26 @@ def staging_dir(final_path: str | os.PathLike[str]) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def publish(staged: Path, final: Path) -> None:
-    """Move a staged file to its final place atomically."""
-    os.replace(staged, final)
+def publish(staged: Path, final: Path, *, replace: bool = False) -> None:
+    """Move a staged file to its final place atomically; never replace a file unless ``replace`` (``--force``).
+
+    The output path was checked before the work began, but another process may have written it since: without
+    ``replace``, the file is published with a hard link, which fails if the target appeared, so the first finished
+    file survives and the second writer gets a one-line error.
+    """
+    if replace:
+        os.replace(staged, final)
+        return
+    try:
+        os.link(staged, final)
+    except FileExistsError:
+        raise Pt2trtError(
+            f"{final} already exists (another process wrote it while this one was working)",
+            "Pass --force (force=True) to overwrite it, or choose another output path",
+        ) from None
+    except OSError:  # no hard links on this filesystem: check, then rename (a narrow race remains)
+        if final.exists():
+            raise Pt2trtError(f"{final} already exists", "Pass --force (force=True) to overwrite it") from None
+        os.replace(staged, final)
+        return
+    staged.unlink()

@@ -12,6 +12,12 @@ Resize modes:
 * ``crop`` – resize the shorter side to ``size / crop_fraction``, then take the centre ``size`` crop;
 * ``none`` – the image must already have the input size.
 
+Each preset reproduces its reference to within 1/255 per pixel: ``imagenet-classification`` is torchvision's eval
+transform ``Resize(256) + CenterCrop(224)`` (antialiased bilinear, the long side truncated as
+``int(256 * long / short)``, crop offsets ``int(round((size - 224) / 2))``); ``yolo-letterbox-640`` is ultralytics'
+``LetterBox`` (OpenCV's bilinear without antialiasing, ``antialias=False``). Channels are ``RGB``/``BGR``, or ``L``
+(grayscale) and ``RGBA`` for models that take 1 or 4 channels.
+
 Pixels are ``(value * scale - mean) / std`` per channel, so ``mean``/``std`` are in scaled units (ImageNet's
 0.485... with ``scale`` 1/255).
 """
@@ -31,12 +37,15 @@ if TYPE_CHECKING:
     from PIL import Image
 
 RESIZE_MODES = ("stretch", "letterbox", "crop", "none")
-CHANNEL_ORDERS = ("RGB", "BGR")
+CHANNEL_ORDERS = ("RGB", "BGR", "L", "RGBA")
 LAYOUTS = ("NCHW", "NHWC")
 DTYPES = ("float32", "float16", "uint8")
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+
+#: The largest side of a model input that predict will resize a picture to.
+MAX_SIDE = 16384
 
 
 @dataclass(frozen=True)
@@ -111,6 +120,7 @@ class Preprocess:
     channels: str = "RGB"
     layout: str = "NCHW"
     dtype: str = "float32"
+    antialias: bool = True  # PIL/torchvision's bilinear; False: OpenCV's (ultralytics)
     preset: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
@@ -166,6 +176,8 @@ class Preprocess:
                     values[key] = int(value)
                 elif key in ("channels", "layout"):
                     values[key] = str(value).upper()
+                elif key == "antialias":
+                    values[key] = bool(value)
                 else:
                     values[key] = value
         except (TypeError, ValueError) as exc:
@@ -181,6 +193,11 @@ class Preprocess:
         return cls.from_dict(data, "recorded preprocessing")
 
     def with_size(self, height: int, width: int) -> Preprocess:
+        if not (0 < int(height) <= MAX_SIDE and 0 < int(width) <= MAX_SIDE):
+            raise Pt2trtError(
+                f"input size {height}x{width} is not a picture size (1 to {MAX_SIDE} pixels a side)",
+                "Pass --size HxW (the model's input dims may be wrong or dynamic)",
+            )
         return replace(self, size=(int(height), int(width)))
 
     # -- applying ----------------------------------------------------------------------------------------------
@@ -202,21 +219,20 @@ class Preprocess:
                 f"image is {w}x{h} but the model input is {width}x{height} and resize is 'none'",
                 "Choose --resize stretch, letterbox or crop",
             )
-        if image.mode != "RGB":
-            image = image.convert("RGB")
-        if self.resize == "crop":
-            # resize only the source region of the centre crop: the same pixels as resize-then-crop, less work
-            fx, fy = image.size[0] / new[0], image.size[1] / new[1]
-            left, top = -offset[0], -offset[1]
-            box = (left * fx, top * fy, (left + width) * fx, (top + height) * fy)
-            image = image.resize((width, height), Image.BILINEAR, box=box)
+        image = image.convert(_PIL_MODES[self.channels]) if image.mode != _PIL_MODES[self.channels] else image
+        if self.resize == "crop":  # torchvision: resize the whole picture, then crop (exactly its pixels)
+            image = _resize(image, new, self.antialias)
+            left, top = int(-offset[0]), int(-offset[1])
+            image = image.crop((left, top, left + width, top + height))
         elif new != image.size:
-            image = image.resize(new, Image.BILINEAR)
+            image = _resize(image, new, self.antialias)
         if self.resize == "letterbox" and new != (width, height):
-            canvas = Image.new("RGB", (width, height), (self.pad_value,) * 3)
+            canvas = Image.new(image.mode, (width, height), (self.pad_value,) * len(image.getbands()))
             canvas.paste(image, (int(offset[0]), int(offset[1])))
             image = canvas
         pixels = np.asarray(image)
+        if pixels.ndim == 2:
+            pixels = pixels[..., None]
         if self.channels == "BGR":
             pixels = pixels[..., ::-1]
         if self.layout == "NCHW":
@@ -237,9 +253,11 @@ class Preprocess:
             left, top = (width - new[0]) // 2, (height - new[1]) // 2
             return new, (new[0] / w, new[1] / h), (float(left), float(top))
         if self.resize == "crop":
-            r = round(min(height, width) / self.crop_fraction) / min(w, h)
-            new = (max(width, round(w * r)), max(height, round(h * r)))
-            left, top = (new[0] - width) // 2, (new[1] - height) // 2
+            # torchvision Resize(short) + CenterCrop(size): the long side truncated, the crop offset rounded
+            short = round(min(height, width) / self.crop_fraction)
+            new = (short, int(short * h / w)) if w <= h else (int(short * w / h), short)
+            new = (max(width, new[0]), max(height, new[1]))
+            left, top = round((new[0] - width) / 2), round((new[1] - height) / 2)
             return new, (new[0] / w, new[1] / h), (-float(left), -float(top))
         return (w, h), (1.0, 1.0), (0.0, 0.0)
 
@@ -247,9 +265,12 @@ class Preprocess:
         if self.dtype == "uint8":
             return np.ascontiguousarray(pixels)
         # one fused multiply-add: (p * scale - mean) / std = p * (scale / std) - mean / std
-        gain = np.float32(self.scale) / np.asarray(self.std, np.float32)
-        bias = -np.asarray(self.mean, np.float32) / np.asarray(self.std, np.float32)
-        shape = (3, 1, 1) if self.layout == "NCHW" else (1, 1, 3)
+        channels = len(self.channels)  # "L" 1, "RGB"/"BGR" 3, "RGBA" 4 (alpha kept as scaled, mean 0, std 1)
+        mean = np.asarray((*self.mean, 0.0)[:channels] if channels != 1 else self.mean[:1], np.float32)
+        std = np.asarray((*self.std, 1.0)[:channels] if channels != 1 else self.std[:1], np.float32)
+        gain = np.float32(self.scale) / std
+        bias = -mean / std
+        shape = (channels, 1, 1) if self.layout == "NCHW" else (1, 1, channels)
         out = np.empty(pixels.shape, np.float32)
         np.multiply(pixels, gain.reshape(shape), out=out, casting="unsafe")
         out += bias.reshape(shape)
@@ -259,6 +280,42 @@ class Preprocess:
         size = "x".join(map(str, self.size)) if self.size else "model size"
         name = f"{self.preset}: " if self.preset else ""
         return f"{name}{self.resize} {size}, {self.channels} {self.layout} {self.dtype}"
+
+
+_PIL_MODES = {"RGB": "RGB", "BGR": "RGB", "L": "L", "RGBA": "RGBA"}
+
+
+def _resize(image: Image.Image, size: tuple[int, int], antialias: bool) -> Image.Image:
+    """Bilinear resize to ``size`` (width, height): PIL's antialiased filter (torchvision's on PIL images), or
+    OpenCV's ``INTER_LINEAR`` (half-pixel centres, no antialiasing; ultralytics' letterbox) in numpy."""
+    from PIL import Image
+
+    if antialias or size == image.size:
+        return image.resize(size, Image.BILINEAR)
+    src = np.asarray(image, dtype=np.float32)
+    rows, row_w = _linear_taps(image.size[1], size[1])
+    cols, col_w = _linear_taps(image.size[0], size[0])
+    top = src[rows[0]] * (1 - row_w)[:, None, None] if src.ndim == 3 else src[rows[0]] * (1 - row_w)[:, None]
+    bottom = src[rows[1]] * row_w[:, None, None] if src.ndim == 3 else src[rows[1]] * row_w[:, None]
+    mixed = top + bottom
+    out = mixed[:, cols[0]] * _expand(1 - col_w, mixed.ndim) + mixed[:, cols[1]] * _expand(col_w, mixed.ndim)
+    return Image.fromarray(np.clip(np.rint(out), 0, 255).astype(np.uint8), image.mode)
+
+
+def _linear_taps(source: int, target: int) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """The two source indices and the weight of the second for each target index (OpenCV's coordinate rule)."""
+    pos = (np.arange(target, dtype=np.float64) + 0.5) * (source / target) - 0.5
+    low = np.floor(pos)
+    weight = (pos - low).astype(np.float32)
+    low = low.astype(np.int64)
+    weight[low < 0] = 0
+    low = low.clip(0, source - 1)
+    high = (low + 1).clip(max=source - 1)
+    return (low, high), weight
+
+
+def _expand(weights: np.ndarray, ndim: int) -> np.ndarray:
+    return weights[None, :, None] if ndim == 3 else weights[None, :]
 
 
 def parse_size(value: Any) -> tuple[int, int]:
@@ -320,6 +377,8 @@ PRESETS: dict[str, Preprocess] = {
     "imagenet-segmentation": Preprocess(
         resize="stretch", size=(520, 520), mean=IMAGENET_MEAN, std=IMAGENET_STD, preset="imagenet-segmentation"
     ),
-    "yolo-letterbox-640": Preprocess(resize="letterbox", size=(640, 640), pad_value=114, preset="yolo-letterbox-640"),
+    "yolo-letterbox-640": Preprocess(
+        resize="letterbox", size=(640, 640), pad_value=114, antialias=False, preset="yolo-letterbox-640"
+    ),
     "torchvision-detection": Preprocess(resize="stretch", size=(320, 320), preset="torchvision-detection"),
 }

@@ -190,5 +190,22 @@ def specs_to_json(specs: Sequence[InputSpec]) -> str:
     return json.dumps([s.to_dict() for s in specs], separators=(",", ":"))
 
 
-def specs_from_json(text: str) -> list[InputSpec]:
-    return [InputSpec.from_dict(d) for d in json.loads(text)]
+def specs_from_json(text: str, source: str = "pt2trt.inputs metadata") -> list[InputSpec]:
+    """Input specs from their JSON record (a list of ``{"name", "shape", "dtype", "dynamic"}``); a malformed record is
+    a user error naming ``source``."""
+    try:
+        data = json.loads(text)
+        if not isinstance(data, list) or not all(isinstance(d, Mapping) for d in data):
+            raise TypeError("not a list of objects")
+        specs = [InputSpec.from_dict(d) for d in data]
+    except UsageError as exc:
+        raise UsageError(f"malformed {source}: {exc.message}", exc.hint) from exc
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+        raise UsageError(
+            f"malformed {source}: {str(exc)[:120] or type(exc).__name__}",
+            "Re-export the model, or remove the record (pt2trt edit --set-metadata KEY=) and pass --input",
+        ) from exc
+    for spec in specs:
+        if any(d < 0 for d in spec.shape) or not isinstance(spec.name, str):
+            raise UsageError(f"malformed {source}: input {spec.name!r} has shape {spec.shape}", "Re-export the model")
+    return specs

@@ -7,6 +7,7 @@ support OpenVINO would otherwise silently compute in bfloat16, which is a precis
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -63,8 +64,10 @@ class OpenVinoRunner(Runner):
             config = {"INFERENCE_PRECISION_HINT": self.precision} if self.precision else {}
             self.compiled = core.compile_model(core.read_model(str(self.model)), self.device, config)
         except Exception as exc:  # OpenVINO raises RuntimeError subclasses for models it cannot take
-            text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise Pt2trtError(f"OpenVINO {ov.__version__} cannot load {self.model}: {text}") from exc
+            raise Pt2trtError(
+                f"OpenVINO {ov.__version__} cannot load {self.model}: {load_error_cause(str(exc), self.model)}",
+                "Run it with another backend (--backend onnxruntime), or change the failing node in the model",
+            ) from exc
         self.request = self.compiled.create_infer_request()
         onnx_names = _onnx_output_names(self.model)
         self._outputs = [_name(port, i, preferred=onnx_names) for i, port in enumerate(self.compiled.outputs)]
@@ -93,6 +96,77 @@ class OpenVinoRunner(Runner):
 
     def output_names(self) -> list[str]:
         return list(self._outputs)
+
+
+# Lines of OpenVINO's error text that say where in OpenVINO's C++ it was raised, not what failed
+_NOISE = re.compile(
+    r"^(Exception from \S+:\d+:|Check '.*' failed at \S+:\d+:|FrontEnd API failed with \w+:|Summary:|"
+    r"Model wasn't fully converted\..*|While validating node '.*' with friendly_name '.*':)$"
+)
+_FAILED_OPS = re.compile(r"(No conversion rule found for operations|Conversion is failed for):\s*(.+)")
+
+
+def load_error_cause(text: str, model: Path | None = None) -> str:
+    """OpenVINO's multi-line load error as one line: the failing op, its node names in the ONNX file, and the
+    innermost message (the file/line boilerplate of OpenVINO's C++ dropped)."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    failed: list[tuple[str, str]] = []
+    detail: list[str] = []
+    for line in lines:
+        match = _FAILED_OPS.search(line)
+        if match:
+            verb = "no conversion rule for" if match.group(1).startswith("No") else "conversion failed for"
+            failed += [(verb, op.strip()) for op in match.group(2).split(",") if op.strip()]
+            continue
+        line = re.sub(r"^--\s*", "", line)
+        node = re.match(r"While validating ONNX node '(.*?)':", line)
+        if node:
+            detail.append(f"node {node.group(1)}")
+            continue
+        if _NOISE.match(line) or re.match(r"^\S+-\d+ with a message:$", line):
+            continue
+        detail.append(line)
+    if not failed:
+        return " ".join(detail)[:500] or "unknown error"
+    nodes = _nodes_of(model, [op for _, op in failed]) if model is not None else {}
+    parts = []
+    for verb, op in dict.fromkeys(failed):
+        names = nodes.get(op, [])
+        where = f" (node{'s' if len(names) > 1 else ''} {', '.join(names[:3])}" if names else ""
+        where += f", ... {len(names)} in all)" if len(names) > 3 else (")" if names else "")
+        parts.append(f"{verb} {op}{where}")
+    cause = "; ".join(parts)
+    inner = [d for d in detail if not d.startswith("node ")]
+    return f"{cause}: {inner[-1]}"[:600] if inner else cause
+
+
+def _nodes_of(model: Path, ops: list[str]) -> dict[str, list[str]]:
+    """The ONNX nodes (Loop/If bodies too, as ``LOOP > NODE``) of each op OpenVINO names (``Loop-16``, ``dom.Op``)."""
+    if model.suffix.lower() != ".onnx":
+        return {}
+    from onnx import helper
+
+    from pt2trt.onnx.load import load_onnx
+
+    wanted: dict[tuple[str, str], str] = {}
+    for op in ops:
+        base = re.sub(r"-\d+$", "", op)
+        domain, _, op_type = base.rpartition(".")
+        wanted[(domain if domain != "ai.onnx" else "", op_type)] = op
+    found: dict[str, list[str]] = {}
+    stack = [("", n) for n in load_onnx(model, load_external_data=False).graph.node]
+    while stack:
+        prefix, node = stack.pop(0)
+        label = prefix + (node.name or f"<{node.op_type} -> {node.output[0] if node.output else ''}>")
+        key = (node.domain if node.domain != "ai.onnx" else "", node.op_type)
+        if key in wanted:
+            found.setdefault(wanted[key], []).append(label)
+        for attr in node.attribute:
+            value = helper.get_attribute_value(attr)
+            for sub in value if isinstance(value, list) else [value]:
+                if hasattr(sub, "node"):
+                    stack += [(f"{label} > ", n) for n in sub.node]
+    return found
 
 
 def _name(port: Any, index: int, kind: str = "output", preferred: list[str] | None = None) -> str:

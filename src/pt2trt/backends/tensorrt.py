@@ -6,14 +6,19 @@ and checked against the engine's optimization profile first. Device memory is Py
 returns numpy arrays; ``infer_torch`` takes CUDA tensors and uses them in place (no copies) when their device,
 dtype and layout already fit.
 
+Outputs whose shape depends on the data (``NonZero``, ``NonMaxSuppression``, TensorRT's INMSLayer: detectors) get
+an :class:`OutputBuffers` allocator (``IOutputAllocator``, ``context.set_output_allocator``, TensorRT >= 8.5): TensorRT
+asks it for memory once it knows the size and tells it the shape; buffers are kept and reused across calls while they
+are large enough. Every output whose engine shape has a dynamic dimension goes through it.
+
 Before TensorRT sees the engine, its metadata file (``MODEL.engine.json``) is checked against the installed
 TensorRT and the GPU (:func:`pt2trt.tensorrt.metadata.check_engine`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -102,6 +107,88 @@ def deserialize(runtime: Any, data: bytes, path: str | Path) -> Any:
     return engine
 
 
+@dataclass
+class OutputBuffers:
+    """The buffer logic of an ``IOutputAllocator``: one device buffer per output, grown on demand, reused when it fits.
+
+    TensorRT calls :meth:`reallocate_output_async` (10+; :meth:`reallocate_output` before) during
+    ``execute_async_v3`` with the byte size it needs, then :meth:`notify_shape` with the output's real shape.
+    ``allocate(nbytes)`` returns a buffer (a CUDA ``torch.uint8`` tensor in the runner), ``address(buffer)`` its
+    device pointer. A failed allocation returns 0, which TensorRT reports as an execution failure; the error is kept
+    in :attr:`error` for the runner to raise.
+    """
+
+    allocate: Callable[[int], Any]
+    address: Callable[[Any], int]
+    buffers: dict[str, Any] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)
+    shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    allocations: int = 0
+    error: BaseException | None = None
+
+    def reallocate_output(self, tensor_name: str, memory: int, size: int, alignment: int) -> int:
+        """Return a device address with at least ``size`` bytes for ``tensor_name`` (``memory``: the current one)."""
+        size = max(int(size), 1)
+        if self.sizes.get(tensor_name, -1) >= size:
+            return self.address(self.buffers[tensor_name])
+        try:
+            buffer = self.allocate(_round_up(size, max(int(alignment), 1)))
+        except Exception as exc:  # an exception must not cross into TensorRT's C++ frame
+            self.error = exc
+            return 0
+        self.buffers[tensor_name] = buffer
+        self.sizes[tensor_name] = size
+        self.allocations += 1
+        pointer = self.address(buffer)
+        if alignment and pointer % alignment:
+            self.error = RuntimeError(f"allocation for '{tensor_name}' is not {alignment}-byte aligned")
+            return 0
+        return pointer
+
+    def reallocate_output_async(self, tensor_name: str, memory: int, size: int, alignment: int, stream: int) -> int:
+        """TensorRT 10+'s form; allocation is ordered on the runner's stream (torch's caching allocator)."""
+        return self.reallocate_output(tensor_name, memory, size, alignment)
+
+    def notify_shape(self, tensor_name: str, shape: Sequence[int]) -> None:
+        self.shapes[tensor_name] = tuple(int(d) for d in shape)
+
+    def result(self, tensor_name: str) -> tuple[Any, tuple[int, ...]]:
+        """(buffer, shape) of an output after execution; a user error when TensorRT never reported it."""
+        if tensor_name not in self.shapes or tensor_name not in self.buffers:
+            raise Pt2trtError(f"TensorRT reported no shape or memory for output '{tensor_name}'")
+        return self.buffers[tensor_name], self.shapes[tensor_name]
+
+
+def _round_up(size: int, alignment: int) -> int:
+    return -(-size // alignment) * alignment
+
+
+def make_output_allocator(trt: Any, allocate: Callable[[int], Any], address: Callable[[Any], int]) -> Any:
+    """An ``trt.IOutputAllocator`` with :class:`OutputBuffers`' logic (the base class comes from ``trt``)."""
+
+    class Allocator(OutputBuffers, trt.IOutputAllocator):  # type: ignore[misc, name-defined]
+        def __init__(self) -> None:
+            trt.IOutputAllocator.__init__(self)
+            OutputBuffers.__init__(self, allocate, address)
+
+    return Allocator()
+
+
+def view_output(buffer: torch.Tensor, shape: Sequence[int], dtype: str) -> torch.Tensor:
+    """The first bytes of an allocator's ``uint8`` buffer as a tensor of ``shape`` and ``dtype`` (no copy)."""
+    import torch
+
+    wanted = getattr(torch, dtype)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * torch.empty((), dtype=wanted).element_size()
+    if nbytes > buffer.numel():
+        raise Pt2trtError(f"TensorRT reported shape {_dims(shape)} for a {buffer.numel()}-byte output buffer")
+    return buffer[:nbytes].view(wanted).reshape(tuple(shape))
+
+
+def has_dynamic_dims(shape: Sequence[int]) -> bool:
+    return any(int(d) < 0 for d in shape)
+
+
 class TensorRTRunner(Runner):
     """Runs a TensorRT engine file (or serialized engine bytes) on one CUDA device."""
 
@@ -133,6 +220,7 @@ class TensorRTRunner(Runner):
         self._engine: Any = None
         self._context: Any = None
         self._stream: Any = None
+        self.allocator: Any = None
 
     # -- lifecycle ----------------------------------------------------------------------------------------------
     def _activate(self) -> None:
@@ -166,6 +254,20 @@ class TensorRTRunner(Runner):
             if self.profile:
                 self._context.set_optimization_profile_async(self.profile, self._stream.cuda_stream)
         self.tensors = self._read_io()
+        self._set_output_allocator(torch)
+
+    def _set_output_allocator(self, torch: Any) -> None:
+        """Route outputs with dynamic dimensions (data-dependent or batch-dependent) through one allocator."""
+        dynamic = [t.name for t in self.tensors if not t.is_input and has_dynamic_dims(t.shape)]
+        if not dynamic:
+            return
+        device = f"cuda:{self.device}"
+        self.allocator = make_output_allocator(
+            self._trt, lambda n: torch.empty(n, dtype=torch.uint8, device=device), lambda b: int(b.data_ptr())
+        )
+        for name in dynamic:
+            if not self._context.set_output_allocator(name, self.allocator):
+                raise Pt2trtError(f"TensorRT refused an output allocator for '{name}'")
 
     def _read_io(self) -> list[EngineTensor]:
         trt, engine = self._trt, self._engine
@@ -182,7 +284,7 @@ class TensorRTRunner(Runner):
         return tensors
 
     def _deactivate(self) -> None:
-        self._context = self._engine = self._runtime = self._stream = None
+        self._context = self._engine = self._runtime = self._stream = self.allocator = None
 
     # -- I/O description ----------------------------------------------------------------------------------------
     def input_metadata(self) -> list[TensorMeta]:
@@ -241,25 +343,29 @@ class TensorRTRunner(Runner):
                 check_shape(t, tuple(value.shape), self.profile)
                 context.set_input_shape(t.name, tuple(value.shape))
                 context.set_tensor_address(t.name, value.data_ptr())
-        outputs = {}
+        outputs: dict[str, Any] = {}
         for t in self.tensors:
-            if t.is_input:
-                continue
+            if t.is_input or (self.allocator is not None and has_dynamic_dims(t.shape)):
+                continue  # the allocator gets these when TensorRT knows their size
             shape = tuple(context.get_tensor_shape(t.name))
-            if any(d < 0 for d in shape):
-                raise Pt2trtError(
-                    f"output '{t.name}' has a data-dependent shape ({_dims(shape)}), which the pt2trt runner does "
-                    "not support yet",
-                    "Run the engine with Polygraphy's TrtRunner (polygraphy run ENGINE --trt), which allocates such "
-                    "outputs after execution",
-                )
             out = torch.empty(shape, dtype=getattr(torch, t.dtype), device=f"cuda:{self.device}")
             context.set_tensor_address(t.name, out.data_ptr())
             outputs[t.name] = out
-        if not context.execute_async_v3(self._stream.cuda_stream):
+        if self.allocator is not None:
+            self.allocator.shapes.clear()
+            self.allocator.error = None
+        ok = context.execute_async_v3(self._stream.cuda_stream)
+        if self.allocator is not None and self.allocator.error is not None:
+            raise Pt2trtError(f"allocating a TensorRT output failed: {self.allocator.error}") from self.allocator.error
+        if not ok:
             raise Pt2trtError("TensorRT execution failed (execute_async_v3 returned False)")
         self._stream.synchronize()
-        return outputs
+        if self.allocator is not None:
+            for t in self.tensors:
+                if not t.is_input and has_dynamic_dims(t.shape):
+                    buffer, shape = self.allocator.result(t.name)
+                    outputs[t.name] = view_output(buffer, shape, t.dtype).clone()  # the buffer is reused next call
+        return {t.name: outputs[t.name] for t in self.tensors if not t.is_input}
 
 
 def _cuda_torch() -> Any:

@@ -40,8 +40,8 @@ def command(onnx_file: str, target: str | None, as_json: bool) -> None:
             click.echo(f"  warning: {warn}")
         if lint:
             click.echo(lint.summary())
-            for finding in lint.findings:
-                click.echo(f"  {finding.line()}")
+            for group in lint.groups():  # one line per op and cause; --json lists every node
+                click.echo(f"  {group.line()}")
             if lint.note:
                 click.echo(f"  ({lint.note})")
     if not report.passed or (lint and not lint.passed):

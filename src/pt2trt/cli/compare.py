@@ -22,7 +22,7 @@ from pt2trt.cli.task_options import (
 @task_options
 @click.option("--backend-a", type=backend_choice(), default="auto", show_default=True)
 @click.option("--backend-b", type=backend_choice(), default="auto", show_default=True)
-@click.option("--batch", type=int, default=1, show_default=True, help="Images per inference.")
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Images per inference.")
 @click.option(
     "--min-agreement",
     type=click.FloatRange(0, 1),
@@ -31,7 +31,13 @@ from pt2trt.cli.task_options import (
     help="Pass when top-1 agreement / matched boxes / pixel agreement reach this fraction.",
 )
 @click.option("--match-iou", type=click.FloatRange(0, 1), default=0.5, show_default=True, help="IoU to match boxes.")
-@click.option("--workers", type=int, default=2, show_default=True, help="Threads decoding images ahead of the models.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=2,
+    show_default=True,
+    help="Threads decoding images ahead of the models.",
+)
 @triton_options
 @preprocess_options
 @model_options

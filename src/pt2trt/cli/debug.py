@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from pt2trt.cli.options import (
-    comparison_options,
     console,
     fmt_float,
     force_option,
     json_option,
     model_options,
     print_json,
+    run_input_options,
+    tolerance_options,
 )
+
+if TYPE_CHECKING:
+    from pt2trt.settings import RunInputs, Tolerance
 
 
 @click.group("debug")
@@ -23,7 +29,8 @@ def command() -> None:
 @command.command("layers")
 @click.argument("reference", metavar="MODEL")
 @click.argument("candidate", metavar="[MODEL.onnx]", required=False)
-@comparison_options
+@run_input_options()
+@tolerance_options()
 @click.option(
     "--backend",
     type=click.Choice(["onnxruntime", "tensorrt"]),
@@ -40,6 +47,14 @@ def command() -> None:
     metavar="MB",
     help="Values one side may keep at once; past it the search bisects.",
 )
+@click.option(
+    "--max-marked",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    metavar="N",
+    help="--backend tensorrt: tensors marked as outputs per engine while bisecting (marks prevent fusions).",
+)
 @click.option("--plot", type=click.Path(dir_okay=False), metavar="FILE", help="Draw error against layer depth.")
 @force_option
 @model_options
@@ -47,16 +62,12 @@ def command() -> None:
 def layers(
     reference: str,
     candidate: str | None,
-    inputs: list,
-    data: tuple[str, ...],
-    batch: int | None,
-    rtol: float,
-    atol: float,
-    seed: int,
-    providers: tuple[str, ...],
+    run_inputs: RunInputs,
+    tolerance: Tolerance,
     backend: str,
     bisect: bool,
     max_memory: int,
+    max_marked: int,
     plot: str | None,
     force: bool,
     weights: str | None,
@@ -83,18 +94,14 @@ def layers(
     report = debug_layers(
         reference,
         candidate,
-        inputs or None,
-        data=data or None,
-        batch=batch,
-        rtol=rtol,
-        atol=atol,
-        seed=seed,
+        run_inputs,
+        tolerance=tolerance,
         weights=weights,
         allow_pickle=allow_pickle,
-        providers=providers or None,
         backend=backend,
         strategy="bisect" if bisect else "auto",
         max_memory=max_memory * 1_000_000,
+        max_marked=max_marked,
     )
     if plot and report.layers:
         from pt2trt.debug.plot import plot_report
@@ -193,3 +200,11 @@ def render(report: object) -> None:
         f"{pct} of elements out of tolerance" + (f" ({escape(w.note)})" if w.note else "")
     )
     out.print(f"{len(report.failed)} of {len(report.layers)} compared layers out of tolerance")
+    if report.fused_away:
+        out.print(
+            escape(
+                f"  fused away in the production engine (they exist only in the engines built to mark them): "
+                f"{', '.join(report.fused_away)}"
+            ),
+            soft_wrap=True,
+        )

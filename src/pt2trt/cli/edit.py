@@ -7,8 +7,18 @@ from typing import Any
 
 import click
 
-from pt2trt.cli.options import console, force_option, input_option, json_option, print_json, sibling_output
+from pt2trt.cli.options import (
+    EXAMPLE_SHAPES_HELP,
+    console,
+    force_option,
+    json_option,
+    print_json,
+    run_input_options,
+    sibling_output,
+    tolerance_options,
+)
 from pt2trt.editing.registry import EDITS, EditDef
+from pt2trt.settings import EQUIVALENCE, RunInputs, Tolerance
 
 
 def _edit_option(edit: EditDef) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -51,10 +61,8 @@ def _with_edit_options(f: Callable[..., Any]) -> Callable[..., Any]:
 @click.option(
     "--no-verify", is_flag=True, help="Skip the ONNX Runtime runs (the checker and shape inference still run)."
 )
-@input_option("Example shape for inputs with dynamic axes [default: recorded at export, else batch 1].")
-@click.option("--rtol", type=float, default=1e-3, show_default=True, help="Relative tolerance of the checks.")
-@click.option("--atol", type=float, default=1e-4, show_default=True, help="Absolute tolerance of the checks.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random inputs.")
+@run_input_options(EXAMPLE_SHAPES_HELP, data_and_batch=False)
+@tolerance_options(EQUIVALENCE, "the checks")
 @force_option
 @json_option
 def command(
@@ -62,10 +70,8 @@ def command(
     output: str | None,
     recipe: str | None,
     no_verify: bool,
-    inputs: list,
-    rtol: float,
-    atol: float,
-    seed: int,
+    run_inputs: RunInputs,
+    tolerance: Tolerance,
     force: bool,
     as_json: bool,
     **edit_values: Any,
@@ -91,10 +97,8 @@ def command(
         edits_from_options(edit_values),
         recipe=recipe,
         verify=not no_verify,
-        inputs=inputs or None,
-        rtol=rtol,
-        atol=atol,
-        seed=seed,
+        inputs=run_inputs,
+        tolerance=tolerance,
         force=force,
     )
     if as_json:

@@ -85,28 +85,21 @@ def command(
       model.ts / model.pt      TorchScript archive
       model.pt2                ExportedProgram
     """
-    from pt2trt.pytorch.export import check_output_path, export, resolve_inputs
-    from pt2trt.pytorch.sources import load_model
-    from pt2trt.shapes import apply_dynamic
+    from pt2trt.pytorch.export import export
 
-    output = output or default_output(model)
-    check_output_path(output, force=force)  # before the (slow, code-running) model construction
-    if preprocess:
-        from pt2trt.preprocess import load_preprocess
-
-        load_preprocess(preprocess)  # a typo should fail before the export, too
-    loaded = load_model(model, weights=weights, allow_pickle=allow_pickle)
-    specs = resolve_inputs(loaded, inputs)
-    specs = apply_dynamic(specs, dynamic_batch=dynamic_batch, dynamic=dynamic)
     result = export(
-        loaded,
-        specs,
-        output,
+        model,
+        inputs,
+        output or default_output(model),
+        dynamic_batch=dynamic_batch,
+        dynamic=dynamic,
         exporter=exporter,
         opset=opset,
-        output_names_=output_names or None,
+        output_names=output_names or None,
         constant_folding=constant_folding,
         external_data=external_data,
+        weights=weights,
+        allow_pickle=allow_pickle,
         force=force,
         preprocess=preprocess,
     )

@@ -9,13 +9,67 @@ import click
 from pt2trt.cli.options import console, json_option, print_json
 from pt2trt.files import format_size
 
+METADATA_CHARS = 200
+
+
+def metadata_text(value: str, limit: int = METADATA_CHARS) -> str:
+    """A metadata value for the terminal: its first line up to ``limit`` characters, then its length when cut."""
+    first = value.split("\n", 1)[0]
+    if len(first) <= limit and first == value:
+        return value
+    lines = value.count("\n") + 1
+    size = f"{len(value):,} characters" + (f", {lines:,} lines" if lines > 1 else "")
+    return f"{first[:limit]} ... [{size}; --full or --json shows it whole]"
+
 
 @click.command("inspect")
-@click.argument("onnx_file", metavar="MODEL.onnx")
+@click.argument("onnx_file", metavar="MODEL.onnx|ENGINE|LAYERS.json")
 @click.option("--nodes", is_flag=True, help="List every node with its inputs, outputs and attributes.")
+@click.option("--layers", is_flag=True, help="ENGINE: list every engine layer with precision, ONNX nodes, modules.")
+@click.option(
+    "--onnx",
+    "onnx_path",
+    type=click.Path(dir_okay=False),
+    help="ENGINE: the ONNX it was built from [default: recorded].",
+)
+@click.option(
+    "--precision",
+    type=click.Choice(["fp32", "fp16", "int8", "fp16+int8"]),
+    help="ENGINE: the precision asked for, to warn when it did not take [default: recorded at build].",
+)
+@click.option(
+    "--full",
+    is_flag=True,
+    help=f"Print metadata values whole (longer than {METADATA_CHARS} characters or one line "
+    "they are cut, with their length); --json always keeps them whole.",
+)
 @json_option
-def command(onnx_file: str, nodes: bool, as_json: bool) -> None:
-    """Show versions (IR, opsets, producer), I/O, op histogram, parameters, metadata and ONNX Runtime support."""
+def command(
+    onnx_file: str,
+    nodes: bool,
+    layers: bool,
+    onnx_path: str | None,
+    precision: str | None,
+    full: bool,
+    as_json: bool,
+) -> None:
+    """Show versions (IR, opsets, producer), I/O, op histogram, parameters, metadata and ONNX Runtime support.
+
+    \b
+    Given a TensorRT engine (.engine/.plan/.trt) or IEngineInspector JSON, show what the engine became: its layers'
+    precisions, the ONNX nodes fused into each and the PyTorch modules they came from, the share of layers and of
+    convolution/matmul FLOPs per precision, and warnings when the requested precision did not take.
+      pt2trt inspect r18.engine --layers
+    """
+    from pathlib import Path
+
+    from pt2trt.backends import is_engine_file
+
+    if is_engine_file(onnx_file) or Path(onnx_file).suffix.lower() == ".json":
+        from pt2trt.cli.inspect_engine import show_engine
+
+        show_engine(onnx_file, onnx_path=onnx_path, precision=precision, layers=layers, as_json=as_json)
+        return
     from rich.table import Table
 
     from pt2trt.onnx.inspect import inspect_model
@@ -41,8 +95,14 @@ def command(onnx_file: str, nodes: bool, as_json: bool) -> None:
             io.add_row(kind, t.name, t.dtype, t.shape_text)
     out.print(io)
     dtypes = ", ".join(f"{k} {v['tensors']}" for k, v in info.initializer_dtypes.items()) or "none"
+    constants = info.constant_parameters
+    in_constants = (
+        f", {constants['elements']:,} of them in {constants['tensors']} Constant nodes" if constants["tensors"] else ""
+    )
     out.print(
-        f"parameters: {info.parameter_count:,} ({format_size(info.parameter_bytes)}); initializers by dtype: {dtypes}"
+        f"parameters: {info.parameter_count:,} ({format_size(info.parameter_bytes)}{in_constants}); "
+        f"initializers by dtype: {dtypes}",
+        soft_wrap=True,
     )
     ops = ", ".join(f"{op} {n}" for op, n in info.op_counts.items())
     out.print(f"nodes: {info.node_count}  ({ops})", soft_wrap=True)
@@ -56,7 +116,7 @@ def command(onnx_file: str, nodes: bool, as_json: bool) -> None:
     if info.metadata:
         out.print("metadata:")
         for key, value in info.metadata.items():
-            out.print(f"  {key}: {value}", soft_wrap=True)
+            out.print(f"  {key}: {value if full else metadata_text(value)}", soft_wrap=True, markup=False)
     if nodes:
         table = Table(title="nodes", title_justify="left", show_edge=False)
         for col in ("#", "name", "op", "inputs", "outputs", "attributes"):

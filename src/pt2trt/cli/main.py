@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import atexit
-import gc
 import importlib
+import os
 import sys
 
 import click
@@ -15,7 +14,10 @@ from pt2trt._version import __version__
 COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("pt2trt.cli.export", "Export a PyTorch model to ONNX (dynamo or legacy exporter)."),
     "check": ("pt2trt.cli.check", "Validate an ONNX file: checker (full) and strict shape inference."),
-    "inspect": ("pt2trt.cli.inspect", "Show an ONNX model's versions, I/O, ops, parameters and runtime support."),
+    "inspect": (
+        "pt2trt.cli.inspect",
+        "Show an ONNX model's versions, I/O, ops, parameters and runtime support; or what an engine became.",
+    ),
     "verify": ("pt2trt.cli.verify", "Check that ONNX Runtime reproduces PyTorch on the same inputs."),
     "predict": ("pt2trt.cli.predict", "Classify, detect or segment images: JSON lines and annotated pictures."),
     "compare": ("pt2trt.cli.compare", "Compare two models' (or backends') answers on images: top-k, boxes or masks."),
@@ -76,17 +78,32 @@ def cli() -> None:
 
 def main() -> None:
     """Run the CLI; click's own usage errors are printed as one line too, like every pt2trt error."""
-    # Exiting after `import torch` spends seconds collecting millions of objects; freezing them skips that work.
-    atexit.register(gc.freeze)
     try:
         code = cli.main(prog_name="pt2trt", standalone_mode=False)  # returns ctx.exit()'s code in this mode
     except click.Abort:
         click.echo("pt2trt: interrupted", err=True)
-        sys.exit(130)
+        _exit(130)
     except click.ClickException as exc:
-        click.echo(f"pt2trt: error: {exc.format_message()}", err=True)
-        sys.exit(exc.exit_code)
-    sys.exit(code if isinstance(code, int) else 0)
+        context = getattr(exc, "ctx", None)
+        where = context.command_path if context is not None else "pt2trt"
+        message = exc.format_message().rstrip(".")
+        click.echo(f"pt2trt: error: {message}. Run '{where} --help' for the options", err=True)
+        _exit(exc.exit_code)
+    _exit(code if isinstance(code, int) else 0)
+
+
+def _exit(code: int) -> None:
+    """Exit with ``code``. After torch was imported, skip the interpreter's teardown: it spends seconds on millions of
+    objects, and the CUDA build's triton prints ~30 lines of "nanobind: leaked ..." to stderr while it runs. Every
+    artifact is closed and published by then; only the standard streams need flushing."""
+    if "torch" not in sys.modules:
+        sys.exit(code)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 
 
 if __name__ == "__main__":

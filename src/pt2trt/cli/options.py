@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from typing import Any
 import click
 
 from pt2trt.errors import UsageError
+from pt2trt.settings import Tolerance
 
 
 def _parse_inputs(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[Any]:
@@ -51,12 +53,19 @@ def model_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-def comparison_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """The inputs and tolerances of a two-run comparison (verify, debug layers): --input, --data, --batch, --rtol,
-    --atol, --seed, --provider."""
-    for option in reversed(
-        [
-            input_option("Input shapes [default: the shapes recorded at export]."),
+#: --input help of the commands whose equivalence check picks its own example shapes (simplify, edit).
+EXAMPLE_SHAPES_HELP = "Example shape for inputs with dynamic axes [default: recorded at export, else batch 1]."
+
+
+def run_input_options(
+    input_help: str = "Input shapes [default: the shapes recorded at export].", *, data_and_batch: bool = True
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The inputs of a run (--input, --data, --batch, --seed, --provider), handed to the command as one
+    :class:`~pt2trt.settings.RunInputs` argument ``run_inputs``. ``data_and_batch=False`` leaves out --data and
+    --batch (the equivalence checks of simplify and edit choose their own feeds and batch sizes)."""
+    options = [input_option(input_help)]
+    if data_and_batch:
+        options += [
             click.option(
                 "--data",
                 multiple=True,
@@ -65,20 +74,58 @@ def comparison_options(f: Callable[..., Any]) -> Callable[..., Any]:
                 help="Input arrays instead of random data: .npz (named) or .npy (in input order).",
             ),
             click.option("--batch", type=int, help="Batch size for inputs with a dynamic batch axis."),
-            click.option("--rtol", type=float, default=1e-3, show_default=True),
-            click.option("--atol", type=float, default=1e-5, show_default=True),
-            click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random inputs."),
-            click.option(
-                "--provider",
-                "providers",
-                multiple=True,
-                metavar="NAME",
-                help="ONNX Runtime execution provider: cpu, cuda, tensorrt [default: cpu].",
-            ),
         ]
-    ):
-        f = option(f)
-    return f
+    options += [
+        click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random inputs."),
+        click.option(
+            "--provider",
+            "providers",
+            multiple=True,
+            metavar="NAME",
+            help="ONNX Runtime execution provider: cpu, cuda, tensorrt [default: cpu].",
+        ),
+    ]
+
+    def decorator(f: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(f)
+        def command(*args: Any, **kwargs: Any) -> Any:
+            from pt2trt.settings import RunInputs
+
+            kwargs["run_inputs"] = RunInputs.of(
+                kwargs.pop("inputs"),
+                data=kwargs.pop("data", None),
+                batch=kwargs.pop("batch", None),
+                seed=kwargs.pop("seed"),
+                providers=kwargs.pop("providers"),
+            )
+            return f(*args, **kwargs)
+
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorator
+
+
+def tolerance_options(default: Tolerance | None = None, what: str = "the comparison") -> Callable[..., Any]:
+    """--rtol and --atol (defaults from ``default``, else :class:`~pt2trt.settings.Tolerance`), handed to the command
+    as one ``tolerance`` argument."""
+    default = default or Tolerance()
+
+    def decorator(f: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(f)
+        def command(*args: Any, **kwargs: Any) -> Any:
+            kwargs["tolerance"] = Tolerance(rtol=kwargs.pop("rtol"), atol=kwargs.pop("atol"))
+            return f(*args, **kwargs)
+
+        command = click.option(
+            "--atol", type=float, default=default.atol, show_default=True, help=f"Absolute tolerance of {what}."
+        )(command)
+        return click.option(
+            "--rtol", type=float, default=default.rtol, show_default=True, help=f"Relative tolerance of {what}."
+        )(command)
+
+    return decorator
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
@@ -94,8 +141,26 @@ def sibling_output(onnx_file: str, suffix: str) -> str:
 
 
 def print_json(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, default=str)
-    sys.stdout.write("\n")
+    """``data`` as JSON on stdout. Bytes and strings that are not valid UTF-8 (a corrupt file's names) are written
+    with replacement characters rather than failing; keys that are not strings become strings."""
+    text = json.dumps(_jsonable(data), indent=2, default=str, ensure_ascii=False)
+    sys.stdout.write(text.encode("utf-8", "replace").decode("utf-8") + "\n")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {_text(k) if isinstance(k, str | bytes) else str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, str | bytes):
+        return _text(value)
+    return value
+
+
+def _text(value: str | bytes) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value.encode("utf-8", "replace").decode("utf-8")
 
 
 def console() -> Any:

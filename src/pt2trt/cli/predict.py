@@ -23,7 +23,7 @@ from pt2trt.cli.task_options import (
 @click.argument("images", nargs=-1, required=True)
 @task_options
 @click.option("--backend", type=backend_choice(), default="auto", show_default=True)
-@click.option("--batch", type=int, default=1, show_default=True, help="Images per inference.")
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Images per inference.")
 @click.option(
     "--labels", type=click.Path(dir_okay=False), metavar="FILE", help="Class names: .txt (one a line), .json, .yaml."
 )
@@ -31,8 +31,20 @@ from pt2trt.cli.task_options import (
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False), metavar="FILE", help="Write the JSON lines to FILE, not stdout."
 )
-@click.option("--workers", type=int, default=2, show_default=True, help="Threads decoding images ahead of the model.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=2,
+    show_default=True,
+    help="Threads decoding images ahead of the model.",
+)
 @click.option("--threads", type=int, help="ONNX Runtime intra-op threads [default: ONNX Runtime's choice].")
+@click.option(
+    "--fast-decode",
+    is_flag=True,
+    help="Decode JPEGs at reduced size when the input is much smaller: faster, pixels differ (docs/tasks.md).",
+)
+@click.option("--allow-large-images", is_flag=True, help="Decode images over PIL's ~179-megapixel safety limit.")
 @triton_options
 @preprocess_options
 @model_options
@@ -53,6 +65,8 @@ def command(
     output: str | None,
     workers: int,
     threads: int | None,
+    fast_decode: bool,
+    allow_large_images: bool,
     url: str | None,
     served_model: str | None,
     preprocess: str | None,
@@ -86,6 +100,8 @@ def command(
         labels=labels,
         workers=workers,
         threads=threads,
+        fast_decode=fast_decode,
+        allow_large_images=allow_large_images,
         weights=weights,
         allow_pickle=allow_pickle,
         layout=layout,
@@ -106,10 +122,11 @@ def command(
                 with staged.open("w", encoding="utf-8") as f:
                     for prediction in predictor.run(images, save=save, force=force):
                         f.write(json.dumps(prediction.to_dict(predictor.labels)) + "\n")
-                publish(staged, out_path)
+                publish(staged, out_path, replace=force)
     stats = predictor.stats
     where = f"; annotated pictures in {save}" if save else ""
     written = f"; JSON lines in {out_path}" if out_path else ""
+    where += "".join(f"; {note}" for note in predictor.model.notes)
     click.echo(
         f"predicted {stats.images} image(s) with {predictor.model.describe()} in {stats.seconds:.1f} s "
         f"({stats.images_per_second:.1f} images/s){written}{where}",

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import click
 
-from pt2trt.cli.options import console, force_option, input_option, json_option, print_json, sibling_output
+from pt2trt.cli.options import (
+    EXAMPLE_SHAPES_HELP,
+    console,
+    force_option,
+    json_option,
+    print_json,
+    run_input_options,
+    sibling_output,
+    tolerance_options,
+)
+from pt2trt.settings import EQUIVALENCE, RunInputs, Tolerance
 
 
 @click.command("simplify")
@@ -17,20 +27,16 @@ from pt2trt.cli.options import console, force_option, input_option, json_option,
     show_default=True,
     help="both: the smallest equivalent result of onnxslim, onnxsim and onnxsim followed by onnxslim.",
 )
-@input_option("Example shape for inputs with dynamic axes [default: recorded at export, else batch 1].")
-@click.option("--rtol", type=float, default=1e-3, show_default=True, help="Relative tolerance of the check.")
-@click.option("--atol", type=float, default=1e-4, show_default=True, help="Absolute tolerance of the check.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random inputs.")
+@run_input_options(EXAMPLE_SHAPES_HELP, data_and_batch=False)
+@tolerance_options(EQUIVALENCE, "the check")
 @force_option
 @json_option
 def command(
     onnx_file: str,
     output: str | None,
     engine: str,
-    inputs: list,
-    rtol: float,
-    atol: float,
-    seed: int,
+    run_inputs: RunInputs,
+    tolerance: Tolerance,
     force: bool,
     as_json: bool,
 ) -> None:
@@ -46,10 +52,8 @@ def command(
         onnx_file,
         output or sibling_output(onnx_file, "sim"),
         engine=engine,
-        inputs=inputs or None,
-        rtol=rtol,
-        atol=atol,
-        seed=seed,
+        inputs=run_inputs,
+        tolerance=tolerance,
         force=force,
     )
     if as_json:

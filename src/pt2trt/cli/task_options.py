@@ -38,10 +38,24 @@ def task_options(f: Callable[..., Any]) -> Callable[..., Any]:
                 show_default=True,
                 help="Output layout [default: chosen from the output names and shapes].",
             ),
-            click.option("--conf", type=float, default=0.25, show_default=True, help="detect/segment: min score."),
+            click.option(
+                "--conf",
+                type=float,
+                default=0.25,
+                show_default=True,
+                help="detect/segment: min score.",
+            ),
             click.option("--iou", type=float, default=0.45, show_default=True, help="detect/segment: NMS IoU."),
-            click.option("--max-det", type=int, default=300, show_default=True, help="detect/segment: max boxes."),
-            click.option("--top-k", type=int, default=5, show_default=True, help="classify: classes to report."),
+            click.option(
+                "--max-det",
+                type=click.IntRange(min=1),
+                default=300,
+                show_default=True,
+                help="detect/segment: max boxes.",
+            ),
+            click.option(
+                "--top-k", type=click.IntRange(min=1), default=5, show_default=True, help="classify: classes to report."
+            ),
         ],
     )
 
@@ -64,6 +78,11 @@ def preprocess_options(f: Callable[..., Any]) -> Callable[..., Any]:
             click.option("--scale", metavar="FACTOR", help="Override the pixel scale, e.g. 1/255 or 1."),
             click.option("--pad-value", type=int, help="Override the letterbox padding value (0-255)."),
             click.option("--bgr", is_flag=True, default=None, help="Feed BGR instead of RGB."),
+            click.option(
+                "--channels",
+                type=click.Choice(["RGB", "BGR", "L", "RGBA"], case_sensitive=False),
+                help="Picture channels to feed [default: RGB, or L for a 1-channel model].",
+            ),
             click.option("--nhwc", is_flag=True, default=None, help="Feed NHWC instead of NCHW."),
         ],
     )
@@ -109,6 +128,7 @@ def preprocess_overrides(
     pad_value: int | None,
     bgr: bool | None,
     nhwc: bool | None,
+    channels: str | None = None,
 ) -> dict[str, Any]:
     """The preprocessing settings the flags override (only those given)."""
     from pt2trt.preprocess import parse_number, parse_size
@@ -130,6 +150,8 @@ def preprocess_overrides(
         out["pad_value"] = pad_value
     if bgr:
         out["channels"] = "BGR"
+    if channels:
+        out["channels"] = channels.upper()
     if nhwc:
         out["layout"] = "NHWC"
     return out

@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from pt2trt.cli.choices import task_choice
-from pt2trt.cli.options import comparison_options, console, fmt_float, json_option, model_options, print_json
+from pt2trt.cli.options import (
+    console,
+    fmt_float,
+    json_option,
+    model_options,
+    print_json,
+    run_input_options,
+    tolerance_options,
+)
+
+if TYPE_CHECKING:
+    from pt2trt.settings import RunInputs, Tolerance
 
 
 @click.command("verify")
 @click.argument("model")
 @click.argument("onnx_file", metavar="MODEL.onnx")
-@comparison_options
+@run_input_options()
+@tolerance_options()
 @click.option(
     "--task",
     type=task_choice(),
@@ -22,13 +36,8 @@ from pt2trt.cli.options import comparison_options, console, fmt_float, json_opti
 def command(
     model: str,
     onnx_file: str,
-    inputs: list,
-    data: tuple[str, ...],
-    batch: int | None,
-    rtol: float,
-    atol: float,
-    seed: int,
-    providers: tuple[str, ...],
+    run_inputs: RunInputs,
+    tolerance: Tolerance,
     task: str | None,
     weights: str | None,
     allow_pickle: bool,
@@ -38,18 +47,7 @@ def command(
     from pt2trt.verification.pytorch import verify
 
     result = verify(
-        model,
-        onnx_file,
-        inputs or None,
-        data=data or None,
-        batch=batch,
-        rtol=rtol,
-        atol=atol,
-        seed=seed,
-        weights=weights,
-        allow_pickle=allow_pickle,
-        providers=providers or None,
-        task=task,
+        model, onnx_file, run_inputs, tolerance=tolerance, weights=weights, allow_pickle=allow_pickle, task=task
     )
     if as_json:
         print_json(result.to_dict())
@@ -83,7 +81,7 @@ def render(result: object) -> None:
             t.name,
             shape,
             fmt_float(t.max_abs_error),
-            fmt_float(t.max_rel_error),
+            fmt_float(t.max_rel_error) if t.max_rel_error is not None else "—",  # reference ~0: see compare.tensors
             fmt_float(t.mean_abs_error),
             fmt_float(t.cosine_similarity, ".6f"),
             outside,

@@ -4,6 +4,8 @@ A candidate element is within tolerance when ``|candidate - reference| <= atol +
 ``numpy.allclose`` with the reference on the right). Infinities and NaNs only match the same value on the other
 side. Integer outputs (indices, labels, counts) must match exactly, like booleans; their error statistics are
 still reported. Empty tensors, shape mismatches and missing outputs are results with a reason, never exceptions.
+The maximum relative error leaves out elements whose reference is ~0 at the tensor's scale (:data:`REL_FLOOR`): it is
+None ("—" in tables) when every element is (docs/comparison.md).
 """
 
 from __future__ import annotations
@@ -13,6 +15,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+
+from pt2trt.settings import Tolerance
+
+_DEFAULT = Tolerance()
 
 
 @dataclass
@@ -101,9 +107,7 @@ def compare_tensors(
         within = same | ((diff <= tol) & np.isfinite(r) & np.isfinite(c))
     result.max_abs_error = float(diff[valid].max()) if valid.any() else float("inf")
     result.mean_abs_error = float(diff[valid].mean()) if valid.any() else float("inf")
-    # relative error is undefined where the reference is 0 (atol judges those) or infinite
-    rel = valid & np.isfinite(r) & (np.abs(r) > 0)
-    result.max_rel_error = float((diff[rel] / np.abs(r[rel])).max()) if rel.any() else 0.0
+    result.max_rel_error = _max_rel_error(r, diff, valid)
     result.cosine_similarity = _cosine(r, c)  # over the pairs that are finite on both sides
     result.outside_tolerance_pct = float(100.0 * (1.0 - within.mean()))
     result.passed = bool(within.all())
@@ -121,10 +125,13 @@ def compare_outputs(
     reference: Mapping[str, np.ndarray],
     candidate: Mapping[str, np.ndarray],
     *,
-    rtol: float = 1e-3,
-    atol: float = 1e-5,
+    rtol: float = _DEFAULT.rtol,
+    atol: float = _DEFAULT.atol,
 ) -> Comparison:
-    """Compare every output by name, in the reference's order; outputs missing on one side fail with a note."""
+    """Compare every output by name, in the reference's order; outputs missing on one side fail with a note.
+
+    The default tolerance is :class:`pt2trt.settings.Tolerance`'s.
+    """
     comparison = Comparison(rtol=rtol, atol=atol)
     for name, ref in reference.items():
         if name not in candidate:
@@ -139,6 +146,23 @@ def compare_outputs(
                 TensorComparison(name, False, None, tuple(np.shape(cand)), note="missing from reference")
             )
     return comparison
+
+
+#: Relative error is measured where ``|reference| >= REL_FLOOR * max|reference|``: below that the reference is ~0 at
+#: the tensor's own scale (a logit of 1e-30 beside logits of 10) and ``diff / |reference|`` says nothing (6e+28).
+REL_FLOOR = 1e-3
+
+
+def _max_rel_error(r: np.ndarray, diff: np.ndarray, valid: np.ndarray) -> float | None:
+    """The largest ``diff / |reference|`` where the reference is not ~0 relative to the tensor's scale (see
+    :data:`REL_FLOOR`); None when no element qualifies (an all-zero reference): atol judges those elements."""
+    finite = valid & np.isfinite(r)
+    if not finite.any():
+        return None
+    magnitude = np.abs(r)
+    scale = float(magnitude[finite].max())
+    rel = finite & (magnitude > 0) & (magnitude >= REL_FLOOR * scale)
+    return float((diff[rel] / magnitude[rel]).max()) if rel.any() else None
 
 
 def _cosine(a: np.ndarray, b: np.ndarray) -> float | None:

@@ -71,6 +71,10 @@ def exposed(model: onnx.ModelProto, names: Collection[str], source: Path | None 
         yield path
 
 
+def is_onnx_file(spec: object) -> bool:
+    return isinstance(spec, str | Path) and str(spec).lower().endswith(".onnx")
+
+
 def load_model_file(path: str | Path) -> tuple[onnx.ModelProto, Path | None]:
     """The model, and its path when that one file holds all of it (no external data, under 2 GB), else None."""
     import onnx

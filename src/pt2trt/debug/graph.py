@@ -9,6 +9,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from pt2trt.onnx.graph import initializer_names, real_input_names
 from pt2trt.onnx.scopes import connected_groups
 
 if TYPE_CHECKING:
@@ -30,8 +31,8 @@ class GraphIndex:
     def build(cls, model: onnx.ModelProto) -> GraphIndex:
         graph = model.graph
         index = cls(model)
-        index.constants = {t.name for t in graph.initializer} | {t.values.name for t in graph.sparse_initializer}
-        index.inputs = [i.name for i in graph.input if i.name not in index.constants]
+        index.constants = initializer_names(graph)
+        index.inputs = real_input_names(graph)
         index.outputs = [o.name for o in graph.output]
         for i, node in enumerate(graph.node):
             for name in node.output:

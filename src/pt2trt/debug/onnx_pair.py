@@ -6,8 +6,9 @@ the two graphs' sequences of op types are aligned and aligned nodes' outputs are
 out to differ are dropped, not compared. Each layer is one node of the reference; the origin is the first node
 out of tolerance whose inputs were within tolerance, named by the module its scope records when it has one.
 
-For TensorRT, the same tensors are exposed as graph outputs, so the engine built from that copy marks them as
-network outputs (which also keeps TensorRT from fusing them away: the engine differs from the production one).
+For TensorRT the search bisects (:mod:`pt2trt.debug.marked`): each engine marks at most ``max_marked`` tensors as
+network outputs (marking keeps TensorRT from fusing them away, so every extra mark makes the engine less like the
+production one), and the report lists the tensors the production engine fused away.
 """
 
 from __future__ import annotations
@@ -15,21 +16,23 @@ from __future__ import annotations
 import difflib
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from pt2trt.backends.base import Runner
-from pt2trt.debug.expose import RunnerFactory, load_model_file, onnxruntime_factory, run_exposed
+from pt2trt.debug.expose import RunnerFactory, is_onnx_file, load_model_file, onnxruntime_factory, run_exposed
 from pt2trt.debug.graph import GraphIndex
-from pt2trt.debug.layers import is_onnx_file, resolve_feed
 from pt2trt.debug.report import DIVERGED, OK, UNKNOWN, LayerResult, LayersReport, UnmatchedLayer, choose_origin
 from pt2trt.debug.tolerance import compare_layer
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.feeds import Feed
 from pt2trt.onnx.scopes import exporter_of, node_scopes
+from pt2trt.settings import RunInputs, Tolerance
 from pt2trt.shapes import InputSpec
+from pt2trt.verification.inputs import resolve_run_inputs
 
 _NAME_MATCH_ENOUGH = 0.5
 
@@ -37,31 +40,35 @@ _NAME_MATCH_ENOUGH = 0.5
 def debug_onnx_layers(
     reference: str | Path,
     candidate: str | Path | None,
-    inputs: Sequence[InputSpec] | None,
+    inputs: RunInputs,
+    tolerance: Tolerance,
     *,
-    data: Sequence[str | Path] | None,
-    feed: Feed | None,
-    batch: int | None,
-    rtol: float,
-    atol: float,
-    seed: int,
-    providers: Sequence[str] | None,
     backend: str,
+    max_marked: int = 8,
+    candidate_factory: RunnerFactory | None = None,
 ) -> LayersReport:
-    """Compare ``reference`` with ``candidate`` (ONNX Runtime) or with itself on TensorRT (``backend``)."""
+    """Compare ``reference`` with ``candidate`` (ONNX Runtime) or with itself on TensorRT (``backend``).
+
+    ``candidate_factory``: how to run the candidate side of ``backend="tensorrt"`` (default: build an engine from
+    each marked copy); tests pass a stand-in.
+    """
     seconds: dict[str, float] = {}
     start = time.perf_counter()
+    rtol, atol, providers = tolerance.rtol, tolerance.atol, inputs.provider_list
     ref_path = Path(reference)
     ref, ref_source = load_model_file(ref_path)
-    specs, feed = resolve_feed(ref, inputs, data=data, feed=feed, batch=batch, seed=seed)
+    specs, feed = resolve_run_inputs(ref, inputs)
     if backend == "tensorrt":
         if candidate is not None and Path(candidate).resolve() != ref_path.resolve():
             raise UsageError("--backend tensorrt compares one ONNX file on two runtimes", "Give only MODEL.onnx")
         report = _report(ref_path, f"{ref_path} (TensorRT)", "onnxruntime-vs-tensorrt", specs, rtol, atol)
-        report.skipped = tensorrt_skip_reason()
-        if report.skipped:
-            return report
-        cand, cand_source, cand_factory = ref, ref_source, tensorrt_factory()
+        if candidate_factory is None:
+            report.skipped = tensorrt_skip_reason()
+            if report.skipped:
+                return report
+        return _bisect_marked(
+            report, ref, ref_source, feed, providers, candidate_factory, max_marked, rtol, atol, seconds, start
+        )
     else:
         if candidate is None:
             raise UsageError(
@@ -136,6 +143,54 @@ def debug_onnx_layers(
     report.origin, report.origin_note = choose_origin(report.layers)
     report.exporter = exporter
     seconds["compare"] = time.perf_counter() - start
+    report.seconds = seconds
+    return report
+
+
+def _bisect_marked(
+    report: LayersReport,
+    model: object,
+    source: Path | None,
+    feed: Feed,
+    providers: Sequence[str] | None,
+    candidate_factory: RunnerFactory | None,
+    max_marked: int,
+    rtol: float,
+    atol: float,
+    seconds: dict[str, float],
+    start: float,
+) -> LayersReport:
+    """ONNX Runtime vs TensorRT (or ``candidate_factory``), bisecting with at most ``max_marked`` marks per run."""
+    from pt2trt.debug.marked import MarkedBisection, fused_away
+
+    if max_marked < 1:
+        raise UsageError(f"max_marked must be at least 1, got {max_marked}")
+    engines: list[set[str] | None] = []
+    factory = candidate_factory or tensorrt_factory(engines.append)
+    index = GraphIndex.build(model)  # type: ignore[arg-type]
+    seconds["load"] = time.perf_counter() - start
+    start = time.perf_counter()
+
+    def probe(names: list[str]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        ref = run_exposed(model, names, feed, onnxruntime_factory(providers), source)  # type: ignore[arg-type]
+        return ref, run_exposed(model, names, feed, factory, source)  # type: ignore[arg-type]
+
+    search = MarkedBisection(index, probe, rtol, atol, max_marked)
+    origin, segment, note = search.search()
+    exporter = exporter_of(model)  # type: ignore[arg-type]
+    scopes = node_scopes(model, exporter, None)  # type: ignore[arg-type]
+    compared = {index.producer[t] for t in search.results if t in index.producer}
+    report.layers = [search.layer(i, scopes[i][-1][0] if scopes[i] else None) for i in sorted(compared)]
+    for layer in report.layers:
+        layer.inputs_status = search.inputs_status(layer.order, -1 if not segment else min(segment) - 1)
+    report.origin = next((la for la in report.layers if la.order == origin), None)
+    runs = f"bisection: {search.runs} runs, at most {max_marked} tensors marked per run"
+    report.origin_note = f"{note} ({runs})" if note else runs
+    report.strategy = "bisection"
+    report.exporter = exporter
+    production = engines[0] if engines else getattr(candidate_factory, "engine_tensors", None)
+    report.fused_away = fused_away([t for i in segment for t in search.outputs_of(i)], production)
+    seconds["search"] = time.perf_counter() - start
     report.seconds = seconds
     return report
 
@@ -224,8 +279,11 @@ def tensorrt_skip_reason() -> str | None:
     return None
 
 
-def tensorrt_factory() -> RunnerFactory:
-    """Build an engine from the exposed copy (its extra outputs become network outputs) and run it."""
+def tensorrt_factory(on_engine: Callable[[set[str] | None], None] | None = None) -> RunnerFactory:
+    """Build an engine from the exposed copy (its extra outputs become network outputs) and run it.
+
+    ``on_engine`` gets the tensor names each engine materialises (from its inspection; None when unknown).
+    """
 
     def make(model: bytes | Path) -> Runner:
         try:
@@ -239,8 +297,17 @@ def tensorrt_factory() -> RunnerFactory:
                 source.write_bytes(model)
             else:
                 source = model
-            result = build(source, Path(tmp) / "exposed.engine")
+            result = build(source, Path(tmp) / "exposed.engine", progress=False)
             engine = result.engine.read_bytes()
+        if on_engine is not None:
+            on_engine(_engine_tensors(result.metadata.inspection))
         return TensorRTRunner(engine, check_metadata=False)
 
     return make
+
+
+def _engine_tensors(inspection: dict[str, Any]) -> set[str] | None:
+    from pt2trt.tensorrt.inspect import parse_engine_information
+
+    information = inspection.get("engine_information") if inspection else None
+    return parse_engine_information(information).tensor_names() if information else None

@@ -62,5 +62,5 @@ def plot_report(report: LayersReport, path: str | Path, *, force: bool = False) 
     with staging_dir(out) as tmp:
         staged = tmp / out.name
         fig.savefig(staged)
-        publish(staged, out)
+        publish(staged, out, replace=force)
     return out

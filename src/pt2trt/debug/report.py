@@ -93,6 +93,7 @@ class LayersReport:
     exporter: str | None = None
     seconds: dict[str, float] = field(default_factory=dict)
     onnx_path: Path | None = None
+    fused_away: list[str] = field(default_factory=list)  # TensorRT: tensors the production engine does not keep
 
     @property
     def diverged(self) -> bool:
@@ -127,6 +128,7 @@ class LayersReport:
             "origin_note": self.origin_note,
             "layers": [layer.to_dict() for layer in self.layers],
             "unmatched": [u.to_dict() for u in self.unmatched],
+            "fused_away": self.fused_away,
             "seconds": {k: round(v, 4) for k, v in self.seconds.items()},
         }
 

@@ -28,21 +28,20 @@ from pt2trt.editing.surgery.common import Verification
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.files import check_writable, format_size
 from pt2trt.onnx import metadata as meta
+from pt2trt.settings import EQUIVALENCE, RunInputs, Tolerance
 from pt2trt.shapes import InputSpec
 from pt2trt.verification.equivalence import (
-    DEFAULT_ATOL,
-    DEFAULT_RTOL,
     Case,
     CaseResult,
     EquivalenceReport,
     ReferenceRuns,
     default_cases,
-    example_specs,
     ort_session,
     quiet_infer,
     varied_specs,
     with_outputs,
 )
+from pt2trt.verification.inputs import example_specs, onnx_input_specs
 
 if TYPE_CHECKING:
     import onnx
@@ -112,11 +111,24 @@ class EditResult:
 
 @dataclass
 class _Settings:
-    inputs: Sequence[InputSpec] | None
-    rtol: float
-    atol: float
-    seed: int
-    providers: Sequence[str] | None
+    inputs: RunInputs
+    tolerance: Tolerance
+
+    @property
+    def rtol(self) -> float:
+        return self.tolerance.rtol
+
+    @property
+    def atol(self) -> float:
+        return self.tolerance.atol
+
+    @property
+    def seed(self) -> int:
+        return self.inputs.seed
+
+    @property
+    def providers(self) -> list[str] | None:
+        return self.inputs.provider_list
 
 
 # -- applying --------------------------------------------------------------------------------------------------------
@@ -155,17 +167,16 @@ def edit_model(
     edits: Sequence[tuple[str, Any]],
     *,
     verify: bool = True,
-    inputs: Sequence[InputSpec] | None = None,
-    rtol: float = DEFAULT_RTOL,
-    atol: float = DEFAULT_ATOL,
-    seed: int = 0,
-    providers: Sequence[str] | None = None,
+    inputs: RunInputs | Sequence[InputSpec] | None = None,
+    tolerance: Tolerance = EQUIVALENCE,
 ) -> tuple[onnx.ModelProto, list[EditStep]]:
     """Apply parsed ``edits`` (``(key, params)`` from :func:`parse_edit`) in order; verify each unless ``verify=False``.
 
+    ``inputs`` (:class:`~pt2trt.settings.RunInputs` or a list of specs) give the example shapes of the first edit's
+    check, the seed and the providers; ``tolerance`` that of the checks.
     Raises :class:`Pt2trtError` at the first edit that fails, breaks the checker, or changes outputs it should keep.
     """
-    settings = _Settings(inputs, rtol, atol, seed, providers)
+    settings = _Settings(RunInputs.of(inputs), tolerance)
     steps = []
     current = model
     for i, (key, params) in enumerate(edits):
@@ -174,7 +185,7 @@ def edit_model(
         edited = finish(edited, key)
         step = EditStep(key, description, 0.0)
         if verify:
-            step_inputs = inputs if i == 0 else None
+            step_inputs = settings.inputs.spec_list if i == 0 else None
             step.equivalence, step.note, used = _verify(current, edited, verification, settings, step_inputs)
             if step.equivalence is not None and not step.equivalence.passed:
                 raise Pt2trtError(
@@ -198,12 +209,9 @@ def edit(
     *,
     recipe: str | Path | None = None,
     verify: bool = True,
-    inputs: Sequence[InputSpec] | None = None,
-    rtol: float = DEFAULT_RTOL,
-    atol: float = DEFAULT_ATOL,
-    seed: int = 0,
+    inputs: RunInputs | Sequence[InputSpec] | None = None,
+    tolerance: Tolerance = EQUIVALENCE,
     force: bool = False,
-    providers: Sequence[str] | None = None,
 ) -> EditResult:
     """Edit the ONNX file ``model`` into ``output``: the ``recipe`` file's edits, then ``edits`` (``(key, value)``).
 
@@ -222,10 +230,8 @@ def edit(
     if out.suffix != ".onnx":
         raise UsageError(f"output {out} does not end in .onnx", "Name the output file like model-edited.onnx")
     original = load_onnx(src)
-    edited, steps = edit_model(
-        original, parsed, verify=verify, inputs=inputs, rtol=rtol, atol=atol, seed=seed, providers=providers
-    )
-    size = save_onnx(edited, out, external_data=edited.ByteSize() > EXTERNAL_DATA_THRESHOLD)
+    edited, steps = edit_model(original, parsed, verify=verify, inputs=inputs, tolerance=tolerance)
+    size = save_onnx(edited, out, external_data=edited.ByteSize() > EXTERNAL_DATA_THRESHOLD, replace=force)
     return EditResult(
         src, out, steps, op_counts(original), op_counts(edited), size, time.perf_counter() - start, model=edited
     )
@@ -267,7 +273,7 @@ def _verify(
         cases = default_cases(before, inputs, seed=s.seed, input_map=v.input_map)
     runs = ReferenceRuns(before, cases, providers=s.providers, transform=v.expected_outputs)
     report = runs.check(
-        after, output_map=v.output_map, only_reference_outputs=v.only_reference_outputs, rtol=s.rtol, atol=s.atol
+        after, output_map=v.output_map, only_reference_outputs=v.only_reference_outputs, tolerance=s.tolerance
     )
     return report, "", cases[0].candidate_feed if cases else None
 
@@ -293,7 +299,6 @@ def _smoke(after: onnx.ModelProto, s: _Settings) -> tuple[None, str, Feed | None
 def _verify_batch(before: onnx.ModelProto, after: onnx.ModelProto, s: _Settings) -> tuple[EquivalenceReport, Feed]:
     """The candidate at its batch size(s) against the reference run at its own batch size, sample block by block."""
     from pt2trt.feeds import random_feed
-    from pt2trt.verification.pytorch import onnx_input_specs
 
     ref_batch = {sp.shape[0] for sp in onnx_input_specs(before) if sp.shape and 0 not in sp.dynamic}
     block = next(iter(ref_batch)) if len(ref_batch) == 1 else None
@@ -357,8 +362,6 @@ def _verify_extract(
 
 def _record_inputs(model: onnx.ModelProto, feed: Feed) -> None:
     """Keep ``pt2trt.inputs`` (example shapes for later steps and ``verify``) in step with the edited inputs."""
-    from pt2trt.verification.pytorch import onnx_input_specs
-
     if meta.INPUTS not in meta.read_metadata(model):
         return
     specs = [

@@ -18,8 +18,9 @@ from pt2trt.capture import capture_output
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.files import check_writable, format_size
 from pt2trt.onnx.load import EXTERNAL_DATA_THRESHOLD
+from pt2trt.settings import EQUIVALENCE, RunInputs, Tolerance
 from pt2trt.shapes import InputSpec
-from pt2trt.verification.equivalence import DEFAULT_ATOL, DEFAULT_RTOL, EquivalenceReport, ReferenceRuns, default_cases
+from pt2trt.verification.equivalence import EquivalenceReport, ReferenceRuns, default_cases
 
 if TYPE_CHECKING:
     import onnx
@@ -185,17 +186,15 @@ def simplify(
     output: str | Path,
     *,
     engine: str = "both",
-    inputs: Sequence[InputSpec] | None = None,
-    rtol: float = DEFAULT_RTOL,
-    atol: float = DEFAULT_ATOL,
-    seed: int = 0,
+    inputs: RunInputs | Sequence[InputSpec] | None = None,
+    tolerance: Tolerance = EQUIVALENCE,
     force: bool = False,
-    providers: Sequence[str] | None = None,
 ) -> SimplifyResult:
     """Simplify the ONNX file ``model`` into ``output`` and prove with ONNX Runtime that its outputs did not change.
 
     ``engine`` is ``onnxslim``, ``onnxsim`` or ``both`` (the smallest equivalent result of onnxslim, onnxsim and
-    onnxsim + onnxslim). ``inputs`` give example shapes for dynamic axes that have none recorded. Raises
+    onnxsim + onnxslim). ``inputs`` (:class:`~pt2trt.settings.RunInputs` or a list of specs) give example shapes for
+    dynamic axes that have none recorded, the seed and the providers of the check. Raises
     :class:`Pt2trtError` when no engine produced an equivalent model; ``output`` is then not written.
     """
     from pt2trt.onnx.load import load_onnx, save_onnx
@@ -209,7 +208,9 @@ def simplify(
     start = time.perf_counter()
     original = load_onnx(src)
     size_before = original.ByteSize()
-    reference = ReferenceRuns(original, default_cases(original, inputs, seed=seed), providers=providers)
+    run = RunInputs.of(inputs)
+    cases = default_cases(original, run.spec_list, seed=run.seed)
+    reference = ReferenceRuns(original, cases, providers=run.provider_list)
 
     candidates: list[CandidateResult] = []
     results: dict[str, onnx.ModelProto] = {}
@@ -223,7 +224,7 @@ def simplify(
             candidates.append(CandidateResult(name, time.perf_counter() - t0, error=f"{type(exc).__name__}: {text}"))
             continue
         seconds = time.perf_counter() - t0
-        report = reference.check(simplified, rtol=rtol, atol=atol)
+        report = reference.check(simplified, tolerance=tolerance)
         candidates.append(
             CandidateResult(name, seconds, len(simplified.graph.node), simplified.ByteSize(), equivalence=report)
         )
@@ -239,7 +240,7 @@ def simplify(
         )
     best = min(accepted, key=lambda c: (c.nodes, c.size_bytes))
     chosen = results[best.engine]
-    save_onnx(chosen, out, external_data=chosen.ByteSize() > EXTERNAL_DATA_THRESHOLD)
+    save_onnx(chosen, out, external_data=chosen.ByteSize() > EXTERNAL_DATA_THRESHOLD, replace=force)
     assert best.equivalence is not None and best.size_bytes is not None
     return SimplifyResult(
         input_path=src,

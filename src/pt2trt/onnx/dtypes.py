@@ -16,7 +16,10 @@ def dtype_name(elem_type: int) -> str:
     except (KeyError, TypeError, ValueError):
         name = ""
     if name in ("", "object") or not name.isidentifier():
-        return helper.tensor_dtype_to_string(elem_type).removeprefix("TensorProto.").lower()
+        try:
+            return helper.tensor_dtype_to_string(elem_type).removeprefix("TensorProto.").lower()
+        except (KeyError, TypeError, ValueError):
+            return f"unknown({elem_type})"  # a type this onnx does not know: newer than it, or a corrupt file
     return name
 
 

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pt2trt.onnx.dims import readable_dim
 from pt2trt.onnx.dtypes import dtype_name, itemsize
+from pt2trt.onnx.graph import real_inputs
 from pt2trt.onnx.load import load_onnx
 from pt2trt.onnx.ort_compat import OrtCompatibility, ort_compatibility
 
@@ -22,7 +24,14 @@ class TensorInfo:
     def shape_text(self) -> str:
         if self.shape is None:
             return "?"
-        return "x".join("?" if d is None else str(d) for d in self.shape) or "scalar"
+        return "x".join(_dim_text(d) for d in self.shape) or "scalar"
+
+
+def _dim_text(dim: int | str | None) -> str:
+    """As a user would write it: generated names (``s56 - 5``, ``unk__3``) and negative values are ``?``."""
+    if isinstance(dim, int):
+        return str(dim) if dim >= 0 else "?"
+    return readable_dim(dim)
 
 
 @dataclass
@@ -51,7 +60,7 @@ class ModelInfo:
     outputs: list[TensorInfo]
     op_counts: dict[str, int]
     node_count: int
-    parameter_count: int
+    parameter_count: int  # initializers and floating-point Constant node tensors
     parameter_bytes: int
     initializer_dtypes: dict[str, dict[str, int]]
     initializers_as_inputs: list[str]
@@ -59,6 +68,8 @@ class ModelInfo:
     metadata: dict[str, str]
     onnxruntime: OrtCompatibility
     nodes: list[NodeInfo] = field(default_factory=list)
+    # weights held by Constant nodes (PaddlePaddle's exporter writes them so): counted in parameter_count too
+    constant_parameters: dict[str, int] = field(default_factory=lambda: {"tensors": 0, "elements": 0, "bytes": 0})
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -77,6 +88,7 @@ class ModelInfo:
             "parameter_count": self.parameter_count,
             "parameter_bytes": self.parameter_bytes,
             "initializer_dtypes": self.initializer_dtypes,
+            "constant_parameters": self.constant_parameters,
             "initializers_as_inputs": self.initializers_as_inputs,
             "external_data": self.external_data,
             "metadata": self.metadata,
@@ -109,6 +121,9 @@ def inspect_model(path: str | Path, *, nodes: bool = False) -> ModelInfo:
         entry["tensors"] += 1
         entry["elements"] += count
         entry["bytes"] += size
+    constants = _constant_weights(graph)
+    params += constants["elements"]
+    nbytes += constants["bytes"]
     ops: Counter[str] = Counter(
         n.op_type if n.domain in ("", "ai.onnx") else f"{n.domain}::{n.op_type}" for n in graph.node
     )
@@ -122,7 +137,7 @@ def inspect_model(path: str | Path, *, nodes: bool = False) -> ModelInfo:
         producer_version=model.producer_version,
         model_version=model.model_version,
         graph_name=graph.name,
-        inputs=[_tensor_info(v) for v in graph.input if v.name not in initializers],
+        inputs=[_tensor_info(v) for v in real_inputs(graph)],
         outputs=[_tensor_info(v) for v in graph.output],
         op_counts=dict(ops.most_common()),
         node_count=len(graph.node),
@@ -136,7 +151,29 @@ def inspect_model(path: str | Path, *, nodes: bool = False) -> ModelInfo:
             model.ir_version, opsets.get("ai.onnx"), opsets.get("ai.onnx.ml"), installed=onnxruntime.__version__
         ),
         nodes=[_node_info(n) for n in graph.node] if nodes else [],
+        constant_parameters=constants,
     )
+
+
+_FLOAT_TYPES = {"float16", "bfloat16", "float32", "float64"}
+
+
+def _constant_weights(graph: Any) -> dict[str, int]:
+    """Floating-point tensors of top-level Constant nodes: weights for exporters that write them as nodes."""
+    totals = {"tensors": 0, "elements": 0, "bytes": 0}
+    for node in graph.node:
+        if node.op_type != "Constant" or node.domain not in ("", "ai.onnx"):
+            continue
+        tensor = next((a.t for a in node.attribute if a.name == "value" and a.HasField("t")), None)
+        if tensor is None or dtype_name(tensor.data_type) not in _FLOAT_TYPES:
+            continue
+        count = 1
+        for d in tensor.dims:
+            count *= d
+        totals["tensors"] += 1
+        totals["elements"] += count
+        totals["bytes"] += count * itemsize(tensor.data_type)
+    return totals
 
 
 def _tensor_info(value: Any) -> TensorInfo:

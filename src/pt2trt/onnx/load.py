@@ -42,11 +42,14 @@ def load_onnx(path: str | Path, *, load_external_data: bool = True) -> onnx.Mode
     return model
 
 
-def save_onnx(model: onnx.ModelProto, path: Path, *, external_data: bool = False) -> int:
-    """Write ``model`` atomically (and its ``.data`` file when ``external_data``); return bytes written."""
+def save_onnx(model: onnx.ModelProto, path: Path, *, external_data: bool = False, replace: bool = False) -> int:
+    """Write ``model`` atomically (and its ``.data`` file when ``external_data``); return bytes written. An existing
+    file is only replaced with ``replace`` (``--force``), even one that another process wrote meanwhile."""
     import onnx
 
     data_name = path.name + ".data"
+    if external_data:
+        check_data_file(path, force=replace)
     with staging_dir(path) as tmp:
         staged = tmp / path.name
         if external_data:
@@ -55,6 +58,16 @@ def save_onnx(model: onnx.ModelProto, path: Path, *, external_data: bool = False
             onnx.save_model(model, str(staged))
         size = sum(f.stat().st_size for f in tmp.iterdir())
         if external_data and (tmp / data_name).exists():
-            publish(tmp / data_name, path.parent / data_name)
-        publish(staged, path)
+            publish(tmp / data_name, path.parent / data_name, replace=replace)
+        publish(staged, path, replace=replace)
     return size
+
+
+def check_data_file(path: Path, *, force: bool) -> None:
+    """Refuse to replace an existing ``PATH.data`` (the external data file of ``path``) unless ``force``."""
+    data = path.parent / (path.name + ".data")
+    if data.exists() and not force:
+        raise Pt2trtError(
+            f"{data} already exists: it would be replaced by the external data of {path.name}",
+            "Pass --force to overwrite it, or choose another output name",
+        )

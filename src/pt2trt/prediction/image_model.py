@@ -89,6 +89,8 @@ class ImageModel:
         self.metadata = recorded_metadata(model) if isinstance(model, str | Path) else {}
         self.recorded = recorded_preprocess(self.metadata)
         self.preprocess = choose_preprocess(preprocess, self.recorded, default_preset, overrides)
+        #: where the input size came from when the model leaves it dynamic (for the closing line's note)
+        self.size_source = _size_source(preprocess, self.recorded, overrides)
         self.batch = batch
         self.weights, self.allow_pickle, self.providers = weights, allow_pickle, providers
         self.threads = threads
@@ -97,6 +99,7 @@ class ImageModel:
         self.input_name = "input"
         self.input_dtype = self.preprocess.dtype
         self.static_size: tuple[int, int] | None = None
+        self.notes: list[str] = []  # what was decided for the user (channels converted, size chosen), for the CLI
         self.static_batch: int | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
@@ -166,6 +169,32 @@ class ImageModel:
             options["inputs"] = [self._torch_spec()]
         return cls.from_path(self.model, **options)  # each runner takes the options its constructor accepts
 
+    def _fit_dynamic_size(self) -> None:
+        """A dynamic height/width: round the chosen size up to the graph's stride, and say which size runs."""
+        assert self.preprocess.size is not None
+        size = tuple(self.preprocess.size)
+        stride = 1
+        if str(self.name).lower().endswith(".onnx"):
+            from pt2trt.onnx.load import load_onnx
+            from pt2trt.onnx.strides import fit_to_stride, max_stride
+
+            stride = max_stride(load_onnx(self.name, load_external_data=False))
+            fitted = fit_to_stride(size, stride)
+            if fitted != size:
+                if self.size_source == "--size":
+                    raise UsageError(
+                        f"--size {size[0]}x{size[1]} does not fit {self.name}: its strides need multiples of {stride}",
+                        f"Pass --size {fitted[0]}x{fitted[1]}",
+                    )
+                self.preprocess = self.preprocess.with_size(*fitted)
+        if self.size_source is None:
+            h, w = self.preprocess.size
+            rounded = f", rounded up to the model's stride {stride}" if tuple(self.preprocess.size) != size else ""
+            self.notes.append(
+                f"the model's input size is dynamic: running at {h}x{w} ({self.preprocess.preset or 'default'} "
+                f"preset{rounded}); choose another with --size HxW"
+            )
+
     def _torch_spec(self) -> InputSpec:
         assert self.preprocess.size is not None
         h, w = self.preprocess.size
@@ -188,15 +217,19 @@ class ImageModel:
         layout = self.preprocess.layout
         channels = shape[1] if layout == "NCHW" else shape[3]
         other = shape[3] if layout == "NCHW" else shape[1]
-        if isinstance(channels, int) and channels != 3 and other == 3:
-            # [N, H, W, 3] where NCHW was expected (or the reverse): the input's shape says which layout it takes
+        if isinstance(channels, int) and channels not in (1, 3, 4) and other in (1, 3, 4):
+            # [N, H, W, C] where NCHW was expected (or the reverse): the input's shape says which layout it takes
             layout = "NHWC" if layout == "NCHW" else "NCHW"
             self.preprocess = replace(self.preprocess, layout=layout)
-        elif isinstance(channels, int) and channels != 3:
-            raise Pt2trtError(
-                f"{self.name}'s input '{meta.name}' {list(shape)} has {channels} channels in {layout}",
-                "predict feeds 3-channel images",
-            )
+            channels = other
+        if isinstance(channels, int) and channels != len(self.preprocess.channels):
+            if channels != 1:  # grayscale is unambiguous; an alpha channel (4) is only fed when asked for
+                hint = "Pass --channels RGBA to feed RGBA pictures" if channels == 4 else "Feed it with the Python API"
+                raise Pt2trtError(
+                    f"{self.name}'s input '{meta.name}' {list(shape)} has {channels} channels in {layout}", hint
+                )
+            self.preprocess = replace(self.preprocess, channels="L")
+            self.notes.append("pictures converted to grayscale (L): the model takes 1 channel")
         self.input_name = meta.name
         self.input_dtype = meta.dtype if meta.dtype in ("float32", "float16", "uint8") else self.preprocess.dtype
         if self.input_dtype == "uint8" and self.preprocess.dtype != "uint8":
@@ -208,10 +241,24 @@ class ImageModel:
             self.preprocess = self.preprocess.with_size(*self.static_size)
         elif self.preprocess.size is None:
             raise UsageError(f"{self.name} has a dynamic input size", "Pass --size HxW")
+        else:
+            self._fit_dynamic_size()
         if isinstance(shape[0], int) and shape[0] > 0:
+            from pt2trt.feeds import check_input_size
+
+            check_input_size(meta.name, (shape[0], 3, *self.preprocess.size), self.preprocess.dtype)
             self.static_batch = int(shape[0])
             if self.batch > self.static_batch:
                 raise UsageError(
                     f"{self.name} has a static batch size of {self.static_batch}, so --batch {self.batch} cannot run",
                     "Export with --dynamic-batch, or lower --batch",
                 )
+
+
+def _size_source(given: Any, recorded: Preprocess | None, overrides: dict[str, Any] | None) -> str | None:
+    """Who chose the input size: the user (``--size``, a preprocessing given), the model's record, or nobody."""
+    if (overrides or {}).get("size"):
+        return "--size"
+    if recorded is not None and recorded.size is not None:
+        return "the recorded preprocessing"
+    return "the given preprocessing" if given is not None else None

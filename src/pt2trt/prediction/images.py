@@ -7,6 +7,7 @@ worker threads. Videos are read frame by frame (never whole into memory).
 
 from __future__ import annotations
 
+import contextlib
 import glob
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -69,7 +70,7 @@ def collect_sources(sources: Sequence[str | Path]) -> list[Path]:
 Draft = Callable[[tuple[int, int]], tuple[int, int]]
 
 
-def iter_frames(paths: Sequence[Path], *, draft: Draft | None = None) -> Iterator[Frame]:
+def iter_frames(paths: Sequence[Path], *, draft: Draft | None = None, allow_large: bool = False) -> Iterator[Frame]:
     """Frames of ``paths`` in order; image files are decoded lazily by ``Frame.load``.
 
     ``draft`` maps an image's (width, height) to the size it will be resized to: JPEG decoding then skips detail
@@ -79,10 +80,10 @@ def iter_frames(paths: Sequence[Path], *, draft: Draft | None = None) -> Iterato
         if is_video(path):
             yield from _video_frames(path)
         else:
-            yield Frame(path.name, path, None, _image_loader(path, draft))
+            yield Frame(path.name, path, None, _image_loader(path, draft, allow_large))
 
 
-def load_image(path: str | Path, draft: Draft | None = None) -> Image.Image:
+def load_image(path: str | Path, draft: Draft | None = None, *, allow_large: bool = False) -> Image.Image:
     """Decode one image file to RGB (EXIF orientation applied); unreadable files are user errors.
 
     The full-resolution (upright) size is kept in ``image.info["original_size"]`` even when ``draft`` decoded a
@@ -91,7 +92,7 @@ def load_image(path: str | Path, draft: Draft | None = None) -> Image.Image:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as img:
+        with _pixel_limit(None if allow_large else Image.MAX_IMAGE_PIXELS), Image.open(path) as img:
             orientation = _orientation(img)
             size = img.size[::-1] if orientation in (5, 6, 7, 8) else img.size
             if draft is not None and img.format == "JPEG":
@@ -99,8 +100,13 @@ def load_image(path: str | Path, draft: Draft | None = None) -> Image.Image:
                 img.draft("RGB", target if orientation not in (5, 6, 7, 8) else target[::-1])
             img.load()
             rgb = img if img.mode == "RGB" else img.convert("RGB")  # no copy for the usual RGB JPEG
+    except Image.DecompressionBombError as exc:
+        raise Pt2trtError(
+            f"image {path} is too large to decode safely ({str(exc).split('(')[0].strip().lower()})",
+            "Pass --allow-large-images (allow_large_images=True) if you trust the file",
+        ) from None
     except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise Pt2trtError(f"cannot read image {path}: {exc}") from exc
+        raise Pt2trtError(f"cannot read image {path}: {exc}", "Check that the file is a readable image") from exc
     if orientation != 1:
         from PIL import ImageOps
 
@@ -123,8 +129,26 @@ def require_opencv(video: Path) -> None:
         ) from exc
 
 
-def _image_loader(path: Path, draft: Draft | None) -> Callable[[], Image.Image]:
-    return lambda: load_image(path, draft)
+def _image_loader(path: Path, draft: Draft | None, allow_large: bool) -> Callable[[], Image.Image]:
+    return lambda: load_image(path, draft, allow_large=allow_large)
+
+
+@contextlib.contextmanager
+def _pixel_limit(limit: int | None) -> Iterator[None]:
+    """PIL's decompression-bomb limit for this decode: ``None`` lifts it. PIL refuses images over twice its limit
+    (~179 megapixels by default) and warns below that; the warning never reaches stderr."""
+    import warnings
+
+    from PIL import Image
+
+    saved = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = limit
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved
 
 
 def _video_frames(path: Path) -> Iterator[Frame]:

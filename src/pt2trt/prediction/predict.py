@@ -91,9 +91,14 @@ class Predictor:
         allow_pickle: bool = False,
         providers: list[str] | None = None,
         threads: int | None = None,
+        fast_decode: bool = False,
+        allow_large_images: bool = False,
         runner_options: dict[str, Any] | None = None,
         **task_options: Any,
     ) -> None:
+        """``fast_decode``: decode JPEGs at reduced size (DCT scaling) when the input is much smaller — faster, but
+        the pixels differ from a full decode (see docs/tasks.md). ``allow_large_images``: lift PIL's decompression
+        bomb limit (~179 megapixels)."""
         require_pillow()
         self.task = make_task(task, **task_options)
         self.labels = labels if isinstance(labels, Labels) else Labels.load(labels)
@@ -112,6 +117,8 @@ class Predictor:
         )
         self.batch = batch
         self.workers = workers
+        self.fast_decode = fast_decode
+        self.allow_large_images = allow_large_images
         self.stats = RunStats()
 
     def __enter__(self) -> Predictor:
@@ -146,7 +153,8 @@ class Predictor:
             names.check_files(paths)
         self.model.open()
         self.stats = RunStats()
-        frames = iter_frames(paths, draft=None if save_dir is not None else self._draft_size)
+        draft = self._draft_size if self.fast_decode and save_dir is None else None
+        frames = iter_frames(paths, draft=draft, allow_large=self.allow_large_images)
         prepared = ordered_map(
             lambda f: self._prepare(f, keep=save_dir is not None),
             frames,
@@ -271,5 +279,5 @@ class _SaveNames:
         with staging_dir(target) as tmp:
             staged = tmp / target.name
             picture.save(staged, quality=90) if target.suffix == ".jpg" else picture.save(staged)
-            publish(staged, target)
+            publish(staged, target, replace=self.force)
         return target

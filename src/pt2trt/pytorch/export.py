@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,11 +19,12 @@ from pt2trt.capture import capture_output
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.files import check_writable, format_size
 from pt2trt.onnx import metadata as meta
-from pt2trt.onnx.load import EXTERNAL_DATA_THRESHOLD, save_onnx
+from pt2trt.onnx.load import EXTERNAL_DATA_THRESHOLD, check_data_file, save_onnx
 from pt2trt.preprocess import Preprocess, load_preprocess
-from pt2trt.pytorch.outputs import flatten_outputs, output_names
-from pt2trt.pytorch.sources import LoadedModel, load_model
-from pt2trt.shapes import InputSpec
+from pt2trt.pytorch.outputs import flatten_outputs
+from pt2trt.pytorch.outputs import output_names as names_from_structure
+from pt2trt.pytorch.sources import LoadedModel, load_model, no_exit
+from pt2trt.shapes import InputSpec, apply_dynamic
 
 if TYPE_CHECKING:
     import onnx
@@ -77,6 +78,25 @@ def check_output_path(output: str | Path, *, force: bool) -> Path:
     return out
 
 
+def _skip_known_failure(module: Any) -> str | None:
+    """The fallback reason when dynamo is known to fail on this architecture (pytorch/exporter_memory.py)."""
+    from pt2trt.pytorch import exporter_memory
+
+    reason = exporter_memory.known_failure(module)
+    if reason is None:
+        return None
+    return f"{reason} (remembered from an earlier export of {type(module).__name__}: dynamo not tried again)"
+
+
+def _learn(module: Any, used: str, failures: list[str]) -> None:
+    from pt2trt.pytorch import exporter_memory
+
+    if used == "dynamo":
+        exporter_memory.forget_failure(module)
+    elif failures and failures[0].startswith("dynamo:"):
+        exporter_memory.remember_failure(module, failures[0])
+
+
 def opset_range(exporter: str) -> tuple[int, int]:
     """The opsets the installed torch can export with ``exporter`` (inclusive)."""
     from torch.onnx import _constants
@@ -125,9 +145,11 @@ def export(
     inputs: Sequence[InputSpec],
     output: str | Path,
     *,
+    dynamic_batch: bool = False,
+    dynamic: Iterable[str] = (),
     exporter: str = "auto",
     opset: int | None = None,
-    output_names_: Sequence[str] | None = None,
+    output_names: Sequence[str] | None = None,
     constant_folding: bool = True,
     external_data: bool | None = None,
     weights: str | Path | None = None,
@@ -139,6 +161,9 @@ def export(
 ) -> ExportResult:
     """Export ``model`` to ONNX at ``output``.
 
+    ``inputs`` give one spec per ``forward()`` argument (unnamed ones take the parameter's name); ``dynamic_batch``
+    makes dim 0 of every input dynamic and ``dynamic`` (``NAME:AXIS[=LABEL],...``, as ``--dynamic``) chosen axes.
+    ``output_names`` name the outputs in order (default: from the output structure).
     ``exporter="auto"`` tries the dynamo exporter and falls back to the legacy one, recording why.
     ``external_data=None`` stores weights in ``OUT.onnx.data`` only when the model is too big for one protobuf.
     ``preprocess`` (a :class:`~pt2trt.preprocess.Preprocess`, a preset name or a YAML file) is recorded in the
@@ -156,55 +181,68 @@ def export(
             "Use torch.onnx.register_custom_op_symbolic with the legacy exporter",
         )
     out = check_output_path(output, force=force)
+    if external_data:
+        check_data_file(out, force=force)
     recipe = load_preprocess(preprocess) if isinstance(preprocess, str | Path) else preprocess
     loaded = model if isinstance(model, LoadedModel) else load_model(model, weights=weights, allow_pickle=allow_pickle)
-    specs = resolve_inputs(loaded, inputs)
+    specs = apply_dynamic(resolve_inputs(loaded, inputs), dynamic_batch=dynamic_batch, dynamic=dynamic)
     candidates = ["dynamo", "legacy"] if exporter == "auto" else [exporter]
+    skipped = _skip_known_failure(loaded.module) if exporter == "auto" else None
+    if skipped is not None:
+        candidates = ["legacy"]
     if opset is not None:
         candidates = _opset_capable(candidates, opset, explicit=exporter != "auto")
 
     with torch.no_grad():
         try:
-            eager = loaded.module(*example_tensors(specs, seed=seed))
+            with no_exit(f"running {loaded.spec}"):
+                eager = loaded.module(*example_tensors(specs, seed=seed))
+        except Pt2trtError:
+            raise
         except Exception as exc:
             raise Pt2trtError(
                 f"running {loaded.spec} on inputs {', '.join(map(str, specs))} failed: {type(exc).__name__}: {exc}",
                 "Check the input shapes and dtypes (--input NAME:SHAPE[:DTYPE])",
             ) from exc
     paths = [p for p, leaf in flatten_outputs(eager) if isinstance(leaf, torch.Tensor)]
-    names = list(output_names_) if output_names_ else output_names(paths)
+    if not paths:
+        raise Pt2trtError(
+            f"{loaded.spec}'s forward returned {type(eager).__name__}, with no tensor in it: nothing to export",
+            "Return the output tensor(s) from forward (a tensor, or a tuple/list/dict of tensors)",
+        )
+    names = list(output_names) if output_names else names_from_structure(paths)
     if len(names) != len(paths):
         raise UsageError(f"{len(names)} output names given but the model has {len(paths)} outputs")
 
     start = time.perf_counter()
     failures: list[str] = []
     logs: list[str] = []
-    for name in candidates:
+    proto, used = None, ""
+    for candidate in candidates:
         with capture_output() as captured:
             try:
-                use_table = custom_translation_table and name == "dynamo"
+                use_table = custom_translation_table and candidate == "dynamo"
                 extra = {"custom_translation_table": custom_translation_table} if use_table else {}
-                proto = _EXPORT_FUNCTIONS[name](loaded.module, specs, names, opset, constant_folding, seed, **extra)
+                proto = _EXPORT_FUNCTIONS[candidate](
+                    loaded.module, specs, names, opset, constant_folding, seed, **extra
+                )
             except Exception as exc:  # any exporter failure is reported, then the next exporter is tried
-                proto = None
-                failures.append(f"{name}: {_first_line(exc)}")
+                failures.append(f"{candidate}: {_first_line(exc)}")
         logs.append(captured.text)
         if proto is not None:
+            used = candidate
             break
-    else:
-        raise Pt2trtError(
-            "export failed with " + "; ".join(failures),
-            _retry_hint(candidates),
-        )
+    if proto is None:
+        raise Pt2trtError("export failed with " + "; ".join(failures), _retry_hint(candidates))
     seconds = time.perf_counter() - start
-    used = name
-    fallback_reason = failures[0] if failures and used == "legacy" and exporter == "auto" else None
-    specs_recorded = specs
+    fallback_reason = failures[0] if failures and used == "legacy" and exporter == "auto" else skipped
+    if exporter == "auto" and "dynamo" in candidates:
+        _learn(loaded.module, used, failures)
     meta.write_metadata(
         proto,
         {
             meta.MODEL: loaded.spec,
-            meta.INPUTS: meta.inputs_entry(specs_recorded),
+            meta.INPUTS: meta.inputs_entry(specs),
             meta.EXPORTER: used,
             **({meta.FALLBACK_REASON: fallback_reason} if fallback_reason else {}),
             **({meta.PREPROCESSING: recipe.to_json()} if recipe is not None else {}),
@@ -214,14 +252,14 @@ def export(
         },
     )
     use_external = external_data if external_data is not None else proto.ByteSize() > EXTERNAL_DATA_THRESHOLD
-    size = save_onnx(proto, out, external_data=use_external)
+    size = save_onnx(proto, out, external_data=use_external, replace=force)
     return ExportResult(
         path=out,
         exporter=used,
         opset=_default_opset(proto),
         seconds=seconds,
         size_bytes=size,
-        inputs=specs_recorded,
+        inputs=specs,
         outputs=names,
         external_data=use_external,
         fallback_reason=fallback_reason,

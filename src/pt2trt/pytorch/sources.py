@@ -15,11 +15,13 @@ holding a whole pickled module is refused unless the caller passes ``allow_pickl
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import inspect
 import sys
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -134,7 +136,8 @@ def _load_from_spec(spec: str, *, allow_pickle: bool) -> LoadedModel:
         return LoadedModel(_build(getattr_or_fail(module, name, spec), spec), spec, "python-file")
     if sep and prefix and name:
         try:
-            module = importlib.import_module(prefix)
+            with no_exit(f"importing {prefix}"):
+                module = importlib.import_module(prefix)
         except ImportError as exc:
             raise Pt2trtError(
                 f"cannot import module '{prefix}' for model {spec}: {exc}",
@@ -169,13 +172,28 @@ def _import_file(path: Path) -> Any:
     sys.modules[mod_name] = module
     sys.path.insert(0, str(path.parent.resolve()))  # let the file import its neighbours
     try:
-        spec.loader.exec_module(module)
+        with no_exit(f"importing {path}"):
+            spec.loader.exec_module(module)
     except Exception as exc:
+        if isinstance(exc, Pt2trtError):
+            raise
         sys.modules.pop(mod_name, None)
         raise Pt2trtError(f"importing {path} failed: {type(exc).__name__}: {exc}") from exc
     finally:
         sys.path.remove(str(path.parent.resolve()))
     return module
+
+
+@contextlib.contextmanager
+def no_exit(what: str) -> Iterator[None]:
+    """Model code that calls ``sys.exit()`` (a script's ``main()`` run at import) is a user error, not an exit."""
+    try:
+        yield
+    except SystemExit as exc:
+        raise Pt2trtError(
+            f"{what} called sys.exit({exc.code!r})",
+            'Model code must not exit: put the script part under `if __name__ == "__main__":`',
+        ) from None
 
 
 def _build(obj: Any, spec: str) -> torch.nn.Module:
@@ -187,7 +205,10 @@ def _build(obj: Any, spec: str) -> torch.nn.Module:
     if not callable(obj):
         raise Pt2trtError(f"{spec} is a {type(obj).__name__}, not an nn.Module, class or function")
     try:
-        result = obj()
+        with no_exit(f"building {spec}"):
+            result = obj()
+    except Pt2trtError:
+        raise
     except Exception as exc:
         what = "instantiating" if inspect.isclass(obj) else "calling"
         raise Pt2trtError(

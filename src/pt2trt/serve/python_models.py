@@ -101,15 +101,13 @@ class PreprocessModel:
         self.preprocess = Preprocess.from_json(params[PREPROCESSING])
         self.input_name = params[INPUT]
 
-    def _draft(self, size: tuple[int, int]) -> tuple[int, int]:
-        return self.preprocess.geometry(*size)[0]
-
     def prepare(self, blobs: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
         from pt2trt.prediction.images import load_image
 
         samples, transforms = [], []
         for blob in blobs:
-            sample, transform = self.preprocess.apply(load_image(io.BytesIO(blob), self._draft))  # type: ignore[arg-type]
+            # a full decode, as `pt2trt predict` does by default (its --fast-decode changes the pixels)
+            sample, transform = self.preprocess.apply(load_image(io.BytesIO(blob)))  # type: ignore[arg-type]
             samples.append(sample)
             transforms.append(transform)
         return np.stack(samples), encode_transforms(transforms)

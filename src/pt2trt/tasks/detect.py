@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pt2trt.errors import Pt2trtError
+from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.preprocess import Transform
 from pt2trt.tasks.base import Labels, Outputs, Result, Task, batch_of, describe_outputs
 from pt2trt.tasks.boxes import cxcywh_to_xyxy, nms
@@ -89,7 +89,7 @@ class DetectTask(Task):
     def __init__(self, conf: float = 0.25, iou: float = 0.45, max_det: int = 300, layout: str = "auto") -> None:
         super().__init__(layout)
         if not 0 <= conf <= 1 or not 0 <= iou <= 1:
-            raise Pt2trtError(f"--conf {conf} and --iou {iou} must be between 0 and 1")
+            raise UsageError(f"--conf {conf} and --iou {iou} must be between 0 and 1", "e.g. --conf 0.25 --iou 0.45")
         if max_det < 1:
             raise Pt2trtError(f"--max-det must be at least 1, got {max_det}")
         self.conf, self.iou, self.max_det = conf, iou, max_det

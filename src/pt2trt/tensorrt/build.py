@@ -5,12 +5,20 @@ parses, ``CreateConfig`` holds profiles, precision flags, pool limits, timing ca
 compatibility settings, ``EngineBytesFromNetwork`` builds. The loader objects are plain Python until called, so
 :func:`engine_loader` can be built and inspected on a machine without a GPU; :func:`build_engine` runs it.
 
+While TensorRT builds, an ``IProgressMonitor`` (TensorRT >= 10, :mod:`pt2trt.tensorrt.progress`) drives a
+progress display of the build phases, and Ctrl-C cancels the build cleanly: the monitor returns False, TensorRT
+returns no engine, the staging directory is removed, nothing is written. After a build, the engine's layers as
+``IEngineInspector`` reports them (detailed profiling verbosity) go into the metadata file's ``inspection``
+section (:mod:`pt2trt.tensorrt.inspect`).
+
 The functions that need TensorRT enums take the ``tensorrt`` module as ``trt``.
 """
 
 from __future__ import annotations
 
 import datetime
+import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +32,7 @@ from pt2trt.files import format_size, publish, staging_dir
 from pt2trt.tensorrt.metadata import EngineMetadata, sha256_file, write_metadata
 from pt2trt.tensorrt.plan import HARDWARE_LEVELS, BuildPlan
 from pt2trt.tensorrt.profiles import onnx_inputs
+from pt2trt.tensorrt.progress import BuildPhases, RichPhaseDisplay, cancel_on_sigint, make_progress_monitor
 from pt2trt.tensorrt.versions import Gpu, import_tensorrt, require_gpu, target_of
 
 
@@ -70,11 +79,21 @@ def polygraphy_profiles(plan: BuildPlan) -> list[Any]:
     return profiles
 
 
-def create_config(plan: BuildPlan, trt: ModuleType, calibrator: Any = None) -> Any:
-    """``polygraphy.backend.trt.CreateConfig`` holding everything the plan sets on the builder config."""
+def create_config(
+    plan: BuildPlan, trt: ModuleType, calibrator: Any = None, *, progress_monitor: Any = None, detailed: bool = True
+) -> Any:
+    """``polygraphy.backend.trt.CreateConfig`` holding everything the plan sets on the builder config.
+
+    ``detailed``: detailed profiling verbosity, so that ``IEngineInspector`` reports each layer's precision and
+    fused ONNX nodes (else layer names only).
+    """
     from polygraphy.backend.trt import CreateConfig
 
     kwargs: dict[str, Any] = {"profiles": polygraphy_profiles(plan) or None}
+    verbosity = "DETAILED" if detailed else "LAYER_NAMES_ONLY"
+    kwargs["profiling_verbosity"] = getattr(trt.ProfilingVerbosity, verbosity)
+    if progress_monitor is not None:
+        kwargs["progress_monitor"] = progress_monitor
     if plan.builder_flags:  # TensorRT 11 has neither flag (strongly typed): never pass them there
         kwargs["fp16"] = "FP16" in plan.builder_flags
         kwargs["int8"] = "INT8" in plan.builder_flags
@@ -100,13 +119,21 @@ def network_loader(plan: BuildPlan, onnx_path: Path) -> Any:
     return NetworkFromOnnxPath(str(onnx_path), strongly_typed=True if plan.strongly_typed else None)
 
 
-def engine_loader(plan: BuildPlan, trt: ModuleType, onnx_path: Path | None = None, calibrator: Any = None) -> Any:
+def engine_loader(
+    plan: BuildPlan,
+    trt: ModuleType,
+    onnx_path: Path | None = None,
+    calibrator: Any = None,
+    *,
+    progress_monitor: Any = None,
+    detailed: bool = True,
+) -> Any:
     """``EngineBytesFromNetwork``: calling it parses, builds and returns the serialized engine (GPU needed)."""
     from polygraphy.backend.trt import EngineBytesFromNetwork
 
     return EngineBytesFromNetwork(
         network_loader(plan, onnx_path or plan.onnx),
-        config=create_config(plan, trt, calibrator),
+        config=create_config(plan, trt, calibrator, progress_monitor=progress_monitor, detailed=detailed),
         save_timing_cache=str(plan.timing_cache) if plan.timing_cache else None,
     )
 
@@ -131,8 +158,15 @@ def convert_to_fp16(src: Path, dst: Path, *, keep_io_types: bool = True) -> Path
 
 
 # -- the build ----------------------------------------------------------------------------------------------------
-def build_engine(plan: BuildPlan, *, device: int = 0) -> BuildResult:
-    """Build ``plan.output`` and its metadata file, atomically; needs TensorRT and a CUDA GPU."""
+def build_engine(
+    plan: BuildPlan, *, device: int = 0, progress: bool = True, inspect: bool = True, phases: BuildPhases | None = None
+) -> BuildResult:
+    """Build ``plan.output`` and its metadata file, atomically; needs TensorRT and a CUDA GPU.
+
+    ``progress``: show the build phases on stderr (TensorRT >= 10); Ctrl-C cancels either way. ``inspect``: build
+    with detailed profiling verbosity and record the engine's layers in the metadata file. ``phases``: the phase
+    accounting to use (a fresh one by default); after the build it holds every phase TensorRT reported.
+    """
     import onnx
 
     trt = import_tensorrt()
@@ -143,6 +177,7 @@ def build_engine(plan: BuildPlan, *, device: int = 0) -> BuildResult:
             f"Plan for the installed version (drop --trt-version or pass --trt-version {installed.name})",
         )
     gpu = require_gpu(device)
+    phases = phases if phases is not None else BuildPhases()
     with staging_dir(plan.output) as tmp:
         parsed = plan.onnx
         if plan.convert_to_fp16:
@@ -152,29 +187,73 @@ def build_engine(plan: BuildPlan, *, device: int = 0) -> BuildResult:
             from pt2trt.tensorrt.calibration import make_calibrator
 
             calibrator = make_calibrator(plan, trt)
+        monitor = make_progress_monitor(trt, phases)
+        loader = engine_loader(plan, trt, parsed, calibrator, progress_monitor=monitor, detailed=inspect)
         start = time.perf_counter()
-        with capture_output() as captured:  # Polygraphy and TensorRT log to stdout/stderr; keep --json clean
-            try:
-                engine_bytes = _run_loader(engine_loader(plan, trt, parsed, calibrator), plan)
-            except Pt2trtError as exc:
-                failure: Pt2trtError | None = exc
-            else:
-                failure = None
+        engine_bytes, failure, log = _build_with_progress(loader, plan, phases, progress and monitor is not None)
+        if phases.cancelled or phases.cancel_requested:
+            raise Pt2trtError(
+                f"build of {plan.output} cancelled (Ctrl-C); nothing was written", "Run the same command to build it"
+            )
         if failure is not None:
-            errors = [line.strip() for line in captured.text.splitlines() if "[E]" in line or "ERROR" in line]
+            errors = [line.strip() for line in log.splitlines() if "[E]" in line or "ERROR" in line]
             detail = f" (TensorRT: {' | '.join(errors[-3:])})" if errors else ""
             raise Pt2trtError(failure.message + detail, failure.hint) from failure
+        assert engine_bytes is not None
         seconds = time.perf_counter() - start
         staged = tmp / plan.output.name
         staged.write_bytes(engine_bytes)
         parsed_model = onnx.load(str(parsed), load_external_data=False)
         metadata = engine_metadata(plan, parsed_model, staged, trt.__version__, gpu, seconds)
+        if inspect:
+            metadata.inspection = inspection_section(trt, engine_bytes, plan.precision)
         staged_meta = tmp / plan.metadata_path.name
         write_metadata(staged_meta, metadata)
-        publish(staged, plan.output)
-        publish(staged_meta, plan.metadata_path)
+        publish(staged, plan.output, replace=plan.force)
+        publish(staged_meta, plan.metadata_path, replace=plan.force)
     size = plan.output.stat().st_size
-    return BuildResult(plan, plan.output, plan.metadata_path, metadata, seconds, size, captured.text)
+    return BuildResult(plan, plan.output, plan.metadata_path, metadata, seconds, size, log)
+
+
+def _build_with_progress(
+    loader: Any, plan: BuildPlan, phases: BuildPhases, show: bool
+) -> tuple[bytes | None, Pt2trtError | None, str]:
+    """Run the loader with Ctrl-C turned into cancellation, TensorRT's output captured, phases shown on stderr.
+
+    The display writes to a duplicate of the real stderr taken before the capture redirects file descriptor 2.
+    """
+    stream = os.fdopen(os.dup(2), "w", buffering=1) if show else None
+    display = RichPhaseDisplay(stream) if stream is not None else None
+    phases.display = display
+    engine_bytes: bytes | None = None
+    failure: Pt2trtError | None = None
+    try:
+        with cancel_on_sigint(phases), capture_output() as captured:  # keep --json clean of TensorRT's logging
+            if display is not None:
+                display.__enter__()
+            try:
+                engine_bytes = _run_loader(loader, plan)
+            except Pt2trtError as exc:
+                failure = exc
+            finally:
+                if display is not None:
+                    display.__exit__(None, None, None)
+    finally:
+        phases.display = None
+        if stream is not None:
+            stream.close()
+    return engine_bytes, failure, captured.text
+
+
+def inspection_section(trt: Any, engine_bytes: bytes, requested: str) -> dict[str, Any]:
+    """The engine's ``IEngineInspector`` JSON and its summary, for the metadata file (empty if it cannot load)."""
+    from pt2trt.tensorrt.inspect import inspector_json, parse_engine_information
+
+    raw = inspector_json(trt, engine_bytes)
+    if raw is None:
+        return {}
+    report = parse_engine_information(json.loads(raw), requested=requested)
+    return {"summary": report.summary_dict(), "warnings": report.warnings, "engine_information": json.loads(raw)}
 
 
 def _run_loader(loader: Any, plan: BuildPlan) -> bytes:
@@ -236,7 +315,15 @@ def engine_metadata(
     )
 
 
-def build(onnx_path: str | Path, output: str | Path | None = None, *, device: int = 0, **options: Any) -> BuildResult:
+def build(
+    onnx_path: str | Path,
+    output: str | Path | None = None,
+    *,
+    device: int = 0,
+    progress: bool = True,
+    inspect: bool = True,
+    **options: Any,
+) -> BuildResult:
     """Plan and build in one call (the Python form of ``pt2trt build``); ``options`` are :func:`make_plan`'s.
 
     TensorRT is checked first, so that a machine without it gets the install advice rather than a planning error.
@@ -244,4 +331,4 @@ def build(onnx_path: str | Path, output: str | Path | None = None, *, device: in
     from pt2trt.tensorrt.plan import make_plan
 
     import_tensorrt()
-    return build_engine(make_plan(onnx_path, output, **options), device=device)
+    return build_engine(make_plan(onnx_path, output, **options), device=device, progress=progress, inspect=inspect)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import warnings
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,7 @@ class EngineMetadata:
     build_seconds: float = 0.0
     rebuild_command: str = ""
     format: str = FORMAT
+    inspection: dict[str, Any] = field(default_factory=dict)  # IEngineInspector JSON + summary (tensorrt.inspect)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -64,6 +65,45 @@ class EngineMetadata:
     @property
     def version_compatible(self) -> bool:
         return bool(self.flags.get("version_compatible", False))
+
+
+# The JSON type of each field: a sidecar is refused field by field before anything reads it.
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    **dict.fromkeys(
+        ("tensorrt_version", "gpu_name", "compute_capability", "onnx_path", "onnx_sha256", "engine_sha256",
+         "precision", "pt2trt_version", "built_at", "rebuild_command", "format"), (str,),
+    ),
+    "strongly_typed": (bool,),
+    "profiles": (list,),
+    "inputs": (list,),
+    "outputs": (list,),
+    "flags": (dict,),
+    "onnx_metadata": (dict,),
+    "build_seconds": (int, float),
+}  # fmt: skip
+_JSON_NAMES = {str: "a string", bool: "true or false", list: "a list", dict: "an object", int: "a number"}
+
+
+def metadata_problems(data: dict[str, Any]) -> list[str]:
+    """What is wrong with a sidecar's structure: missing fields, wrong types (empty when it is sound)."""
+    problems = []
+    required = [f.name for f in fields(EngineMetadata) if f.default is MISSING and f.default_factory is MISSING]
+    missing = [name for name in required if name not in data]
+    if missing:
+        problems.append(f"missing {', '.join(missing)}")
+    for name, types in _FIELD_TYPES.items():
+        if name not in data:
+            continue
+        value = data[name]
+        if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
+            problems.append(f'"{name}" is {type(value).__name__} {json.dumps(value)[:40]}, not {_JSON_NAMES[types[0]]}')
+        elif types == (list,) and not all(isinstance(item, dict) for item in value):
+            problems.append(f'"{name}" must be a list of objects')
+    if isinstance(data.get("onnx_metadata"), dict) and not all(
+        isinstance(v, str) for v in data["onnx_metadata"].values()
+    ):
+        problems.append('"onnx_metadata" values must be strings')
+    return problems
 
 
 def sidecar_path(engine: str | Path) -> Path:
@@ -101,10 +141,14 @@ def read_metadata(engine: str | Path) -> EngineMetadata | None:
             f"{path} is not pt2trt engine metadata (expected format {FORMAT})",
             "Move it away, or rebuild the engine with pt2trt build",
         )
-    try:
-        return EngineMetadata.from_dict(data)
-    except TypeError as exc:
-        raise Pt2trtError(f"engine metadata {path} is incomplete ({exc})", "Rebuild the engine") from exc
+    problems = metadata_problems(data)
+    if problems:
+        raise Pt2trtError(
+            f"engine metadata {path} is malformed: {'; '.join(problems)}",
+            f"Rebuild the engine with pt2trt build (which rewrites it), or move {path.name} away to load "
+            f"{Path(engine).name} unchecked",
+        )
+    return EngineMetadata.from_dict(data)
 
 
 def compatibility_problems(metadata: EngineMetadata, tensorrt_version: str, gpu: Gpu | None) -> list[str]:
@@ -135,9 +179,11 @@ def compatibility_problems(metadata: EngineMetadata, tensorrt_version: str, gpu:
 
 
 def check_engine(engine: str | Path, tensorrt_version: str, gpu: Gpu | None) -> EngineMetadata | None:
-    """Refuse an engine built for another TensorRT or GPU, before TensorRT deserializes it.
+    """Refuse an engine built for another TensorRT or GPU, or one its metadata does not describe (sha256), before
+    TensorRT deserializes it; a malformed sidecar is refused too.
 
-    Returns the metadata, or None (with an :class:`EngineMetadataWarning`) for an engine without usable metadata.
+    Returns the metadata, or None (with an :class:`EngineMetadataWarning`) for an engine without metadata. The runner's
+    ``check_metadata=False`` (``--ignore-metadata``) skips this check entirely.
     """
     path = Path(engine)
     metadata = read_metadata(path)
@@ -150,12 +196,12 @@ def check_engine(engine: str | Path, tensorrt_version: str, gpu: Gpu | None) -> 
         )
         return None
     if metadata.engine_sha256 and sha256_file(path) != metadata.engine_sha256:
-        warnings.warn(
-            f"{sidecar_path(path).name} describes another engine than {path.name} (sha256 differs); it is ignored",
-            EngineMetadataWarning,
-            stacklevel=3,
+        command = metadata.rebuild_command or f"pt2trt build MODEL.onnx -o {path} --force"
+        raise Pt2trtError(
+            f"{sidecar_path(path).name} describes another engine than {path} (its engine_sha256 differs): the engine "
+            "was replaced after the build, or the metadata belongs to another one",
+            f"Rebuild it ({command}), or load it unchecked with --ignore-metadata (API: check_metadata=False)",
         )
-        return None
     problems = compatibility_problems(metadata, tensorrt_version, gpu)
     if problems:
         command = metadata.rebuild_command or f"pt2trt build MODEL.onnx -o {path} --force"

@@ -55,6 +55,7 @@ class BuildPlan:
     hardware_compatibility_level: str = "none"
     onnx_metadata: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    force: bool = False  # the engine and its sidecar may replace existing files
 
     @property
     def metadata_path(self) -> Path:
@@ -232,6 +233,7 @@ def make_plan(
         keep_io_types=keep_io_types,
         onnx_metadata={k: v for k, v in meta.read_metadata(model).items() if k.startswith(meta.PREFIX)},
         notes=notes,
+        force=force,
     )
     _resolve_options(plan, workspace_mib, timing_cache, builder_optimization_level, version_compatible)
     _resolve_hardware_level(plan, hardware_compatibility_level)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from pt2trt.errors import UsageError
 from pt2trt.onnx import metadata as meta
+from pt2trt.onnx.graph import input_dims, real_inputs
 from pt2trt.shapes import parse_input
 
 if TYPE_CHECKING:
@@ -72,24 +73,21 @@ def onnx_inputs(model: onnx.ModelProto) -> list[InputInfo]:
     """The graph's real inputs (initializers excluded) with their dims."""
     from onnx import helper
 
-    initializers = {t.name for t in model.graph.initializer}
     inputs = []
-    for value in model.graph.input:
-        if value.name in initializers:
-            continue
-        ttype = value.type.tensor_type
-        dims: list[int | str | None] = []
-        for d in ttype.shape.dim:
-            dims.append(d.dim_value if d.HasField("dim_value") else (d.dim_param or None))
-        dtype = helper.tensor_dtype_to_np_dtype(ttype.elem_type).name if ttype.elem_type else "float32"
-        inputs.append(InputInfo(value.name, dtype, tuple(dims)))
+    for value in real_inputs(model):
+        elem_type = value.type.tensor_type.elem_type
+        dtype = helper.tensor_dtype_to_np_dtype(elem_type).name if elem_type else "float32"
+        inputs.append(InputInfo(value.name, dtype, tuple(input_dims(value))))
     return inputs
 
 
 def _parse_shape_list(flag: str, text: str, inputs: dict[str, InputInfo]) -> dict[str, Shape]:
     """``input:1x3x224x224,mask:1x1x224x224`` -> {name: shape}, checked against the ONNX inputs."""
     result: dict[str, Shape] = {}
-    for item in filter(None, (t.strip() for t in text.split(","))):
+    items = [t.strip() for t in text.split(",")]
+    if not all(items):
+        raise UsageError(f"malformed {flag} '{text}': an empty entry", "Separate NAME:DIMS entries with single commas")
+    for item in items:
         if ":" not in item:
             raise UsageError(f"malformed {flag} entry '{item}'", f"Write NAME:DIMS, e.g. {flag} input:1x3x224x224")
         try:

@@ -22,18 +22,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pt2trt.compare.tensors import Comparison, TensorComparison, compare_outputs
-from pt2trt.errors import Pt2trtError, UsageError
+from pt2trt.errors import Pt2trtError
 from pt2trt.feeds import Feed, random_feed
-from pt2trt.onnx import metadata as meta
+from pt2trt.settings import EQUIVALENCE, RunInputs, Tolerance
 from pt2trt.shapes import InputSpec
+from pt2trt.verification.inputs import example_specs
 
 if TYPE_CHECKING:
     import onnx
 
-#: Element-wise tolerance of the equivalence check: graph rewrites (Conv+BN fusion, constant folding) reorder float
-#: arithmetic, so results differ in the last bits; anything beyond this is a changed model.
-DEFAULT_RTOL = 1e-3
-DEFAULT_ATOL = 1e-4
 #: Protobuf cannot serialise more than 2 GiB: bigger models are run from a temporary file.
 _MAX_BYTES = 2_000_000_000
 
@@ -71,8 +68,8 @@ class EquivalenceReport:
 
     cases: list[CaseResult] = field(default_factory=list)
     seconds: float = 0.0
-    rtol: float = DEFAULT_RTOL
-    atol: float = DEFAULT_ATOL
+    rtol: float = EQUIVALENCE.rtol
+    atol: float = EQUIVALENCE.atol
 
     @property
     def compared(self) -> list[CaseResult]:
@@ -123,40 +120,6 @@ class EquivalenceReport:
 
 
 # -- inputs ----------------------------------------------------------------------------------------------------------
-
-
-def example_specs(model: onnx.ModelProto, inputs: Sequence[InputSpec] | None = None) -> list[InputSpec]:
-    """Concrete input specs for ``model``: ``inputs`` if given, else the recorded ones where they fit, else the graph's.
-
-    Dynamic axes keep their names in ``InputSpec.dynamic``; a dynamic batch axis without an example size becomes 1.
-    Other dynamic axes need an example (``--input NAME:SHAPE``).
-    """
-    from pt2trt.verification.pytorch import onnx_input_specs, resolve_verify_inputs
-
-    graph_specs = onnx_input_specs(model)
-    if inputs:
-        return resolve_verify_inputs(model, inputs, None)
-    recorded = {s.name: s for s in meta.recorded_inputs(meta.read_metadata(model)) or []}
-    specs = []
-    for g in graph_specs:
-        r = recorded.get(g.name)
-        fits = (
-            r is not None
-            and r.dtype == g.dtype
-            and len(r.shape) == len(g.shape)
-            and all(gd in (0, rd) for gd, rd in zip(g.shape, r.shape))
-        )
-        shape = list(r.shape if fits and r is not None else g.shape)
-        for axis in g.dynamic:
-            if shape[axis] == 0 and axis == 0:
-                shape[axis] = 1
-        if 0 in shape:
-            raise UsageError(
-                f"input '{g.name}' has dynamic shape {g.display_shape} and no recorded example shape",
-                f"Pass --input {g.name}:SHAPE with concrete sizes",
-            )
-        specs.append(InputSpec(g.name, tuple(shape), g.dtype, g.dynamic))
-    return specs
 
 
 def varied_specs(specs: Sequence[InputSpec]) -> list[InputSpec] | None:
@@ -297,13 +260,13 @@ class ReferenceRuns:
         *,
         output_map: Mapping[str, str] | None = None,
         only_reference_outputs: bool = False,
-        rtol: float = DEFAULT_RTOL,
-        atol: float = DEFAULT_ATOL,
+        tolerance: Tolerance = EQUIVALENCE,
     ) -> EquivalenceReport:
         """Run ``candidate`` on every case and compare its outputs (renamed by ``output_map``) with the reference's.
 
         ``only_reference_outputs`` ignores extra candidate outputs (e.g. intermediate tensors exposed as outputs).
         """
+        rtol, atol = tolerance.rtol, tolerance.atol
         report = EquivalenceReport(rtol=rtol, atol=atol)
         start = time.perf_counter()
         back = {v: k for k, v in (output_map or {}).items()}
@@ -340,27 +303,27 @@ def check_equivalence(
     reference: onnx.ModelProto | str | Path,
     candidate: onnx.ModelProto | str | Path,
     *,
-    inputs: Sequence[InputSpec] | None = None,
+    inputs: RunInputs | Sequence[InputSpec] | None = None,
+    tolerance: Tolerance = EQUIVALENCE,
     cases: Sequence[Case] | None = None,
     input_map: Mapping[str, str] | None = None,
     output_map: Mapping[str, str] | None = None,
     only_reference_outputs: bool = False,
-    rtol: float = DEFAULT_RTOL,
-    atol: float = DEFAULT_ATOL,
-    seed: int = 0,
-    providers: Sequence[str] | None = None,
+    seed: int | None = None,
 ) -> EquivalenceReport:
     """Run both models in ONNX Runtime on the same random inputs and compare every output.
 
-    ``cases`` default to :func:`default_cases` of the reference; ``input_map``/``output_map`` rename inputs and outputs
-    from the reference's names to the candidate's.
+    ``inputs`` (:class:`~pt2trt.settings.RunInputs` or a list of specs) give example shapes, the seed (``seed`` puts
+    another over it) and the providers; ``cases`` default to :func:`default_cases` of the reference;
+    ``input_map``/``output_map`` rename inputs and outputs from the reference's names to the candidate's.
     """
     from pt2trt.onnx.load import load_onnx
 
+    run = RunInputs.of(inputs, seed=seed)
     if cases is None:
         ref_proto = reference if not isinstance(reference, str | Path) else load_onnx(reference)
-        cases = default_cases(ref_proto, inputs, seed=seed, input_map=input_map)
-    runs = ReferenceRuns(reference, cases, providers=providers)
+        cases = default_cases(ref_proto, run.spec_list, seed=run.seed, input_map=input_map)
+    runs = ReferenceRuns(reference, cases, providers=run.provider_list)
     return runs.check(
-        candidate, output_map=output_map, only_reference_outputs=only_reference_outputs, rtol=rtol, atol=atol
+        candidate, output_map=output_map, only_reference_outputs=only_reference_outputs, tolerance=tolerance
     )

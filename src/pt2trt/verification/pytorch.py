@@ -11,15 +11,14 @@ from typing import TYPE_CHECKING, Any
 from pt2trt.backends.base import Runner
 from pt2trt.backends.tensorrt import is_engine_file
 from pt2trt.compare.tensors import Comparison, compare_outputs
-from pt2trt.errors import Pt2trtError, UsageError
-from pt2trt.feeds import Feed, load_feed, random_feed, specs_from_feed
-from pt2trt.onnx import metadata as meta
-from pt2trt.onnx.dtypes import dtype_name
+from pt2trt.errors import Pt2trtError
+from pt2trt.feeds import Feed
 from pt2trt.onnx.load import load_onnx
-from pt2trt.shapes import InputSpec, with_batch
+from pt2trt.settings import RunInputs, Tolerance
+from pt2trt.shapes import InputSpec
+from pt2trt.verification.inputs import resolve_run_inputs
 
 if TYPE_CHECKING:
-    import onnx
     import torch
 
     from pt2trt.compare.tasks import TaskComparison
@@ -54,64 +53,6 @@ class VerifyResult:
         }
 
 
-def onnx_input_specs(model: onnx.ModelProto) -> list[InputSpec]:
-    """Specs for the graph's real inputs (initializers excluded); dynamic dims recorded by name with size 0."""
-
-    initializers = {i.name for i in model.graph.initializer}
-    specs = []
-    for value in model.graph.input:
-        if value.name in initializers:
-            continue
-        ttype = value.type.tensor_type
-        dims, dynamic = [], {}
-        for axis, d in enumerate(ttype.shape.dim):
-            dims.append(d.dim_value if d.HasField("dim_value") else 0)
-            if not d.HasField("dim_value"):
-                dynamic[axis] = d.dim_param or f"dim{axis}"
-        dtype = dtype_name(ttype.elem_type) if ttype.elem_type else "float32"
-        specs.append(InputSpec(value.name, tuple(dims), dtype, dynamic))
-    return specs
-
-
-def resolve_verify_inputs(
-    model: onnx.ModelProto, inputs: Sequence[InputSpec] | None, batch: int | None
-) -> list[InputSpec]:
-    """The input specs to verify with: the user's, else those recorded at export, else the graph's static shapes."""
-    graph_specs = onnx_input_specs(model)
-    graph_names = [str(s.name) for s in graph_specs]
-    if inputs:
-        if len(inputs) != len(graph_specs):
-            raise UsageError(
-                f"{len(inputs)} --input given but the ONNX model has {len(graph_specs)} inputs "
-                f"({', '.join(graph_names)})"
-            )
-        specs = [s if s.name else s.with_name(g) for s, g in zip(inputs, graph_names)]
-        unknown = [str(s.name) for s in specs if s.name not in graph_names]
-        if unknown:
-            raise UsageError(
-                f"input(s) {', '.join(unknown)} are not in the ONNX model", f"Its inputs are: {', '.join(graph_names)}"
-            )
-        specs = [s if s.dynamic else _dynamic_from_graph(s, graph_specs) for s in specs]
-    else:
-        specs = meta.recorded_inputs(meta.read_metadata(model)) or graph_specs
-        unresolved = [s for s in specs if 0 in s.shape]
-        if unresolved and batch is not None:
-            specs = [s.with_dim(0, batch) if s.shape and s.shape[0] == 0 else s for s in specs]
-            unresolved = [s for s in specs if 0 in s.shape]
-        if unresolved:
-            s = unresolved[0]
-            raise UsageError(
-                f"input '{s.name}' has dynamic shape {s.display_shape} and no recorded example shape",
-                f"Pass --input {s.name}:SHAPE with concrete sizes",
-            )
-    return with_batch(specs, batch) if batch is not None else specs
-
-
-def _dynamic_from_graph(spec: InputSpec, graph_specs: Sequence[InputSpec]) -> InputSpec:
-    graph = next(g for g in graph_specs if g.name == spec.name)
-    return InputSpec(spec.name, spec.shape, spec.dtype, graph.dynamic)
-
-
 def _source_onnx(path: Path) -> Path:
     """The ONNX describing the model under test: ``path`` itself, or for an engine the ONNX it was built from."""
     if not is_engine_file(path):
@@ -133,14 +74,15 @@ def _source_onnx(path: Path) -> Path:
 def verify(
     model: str | torch.nn.Module | LoadedModel,
     onnx_path: str | Path,
-    inputs: Sequence[InputSpec] | None = None,
+    inputs: RunInputs | Sequence[InputSpec] | None = None,
     *,
+    tolerance: Tolerance | None = None,
     data: Sequence[str | Path] | None = None,
     feed: Feed | None = None,
     batch: int | None = None,
-    rtol: float = 1e-3,
-    atol: float = 1e-5,
-    seed: int = 0,
+    rtol: float | None = None,
+    atol: float | None = None,
+    seed: int | None = None,
     weights: str | Path | None = None,
     allow_pickle: bool = False,
     providers: Sequence[str] | None = None,
@@ -151,25 +93,21 @@ def verify(
     ``onnx_path`` may also be a TensorRT engine (``.engine``/``.plan``/``.trt``) built by ``pt2trt build``: it runs
     with the TensorRT runner, its inputs described by the ONNX recorded in its metadata.
 
-    Inputs default to the shapes recorded at export (seeded random values); ``batch`` re-sizes dynamic batch
-    axes; ``data`` takes ``.npy``/``.npz`` files and ``feed`` ready arrays instead of random values.
+    ``inputs`` is a :class:`~pt2trt.settings.RunInputs` or a list of input specs; by default the shapes recorded at
+    export with seeded random values. The keywords ``data`` (``.npy``/``.npz`` files), ``feed`` (ready arrays),
+    ``batch`` (re-sizes dynamic batch axes), ``seed`` and ``providers`` are put over it, and ``rtol``/``atol`` over
+    ``tolerance`` (default :class:`~pt2trt.settings.Tolerance`).
     ``task`` (classify, detect, segment) also compares the decoded results (top-k, matched boxes, masks) with
     :mod:`pt2trt.compare.tasks`, and that comparison decides ``passed``.
     """
     from pt2trt.backends.onnxruntime import OnnxRuntimeRunner
     from pt2trt.backends.torch import TorchRunner
 
+    run = RunInputs.of(inputs, data=data, feed=feed, batch=batch, seed=seed, providers=providers)
+    tol = Tolerance.of(tolerance, rtol, atol)
     path = Path(onnx_path)
     proto = load_onnx(_source_onnx(path), load_external_data=False)
-    graph_names = [str(s.name) for s in onnx_input_specs(proto)]
-    if feed is None and data:
-        feed = load_feed(data, graph_names)
-    if feed is not None:
-        specs = specs_from_feed(feed)
-        specs.sort(key=lambda s: graph_names.index(str(s.name)) if s.name in graph_names else len(graph_names))
-    else:
-        specs = resolve_verify_inputs(proto, inputs, batch)
-        feed = random_feed(specs, seed)
+    specs, feed = resolve_run_inputs(proto, run)
     output_names = [o.name for o in proto.graph.output]
     spec_text = model if isinstance(model, str) else getattr(model, "spec", type(model).__name__)
     del proto
@@ -188,7 +126,7 @@ def verify(
 
         candidate_runner: Runner = TensorRTRunner(path)
     else:
-        candidate_runner = OnnxRuntimeRunner(path, providers=providers)
+        candidate_runner = OnnxRuntimeRunner(path, providers=run.provider_list)
     backend = candidate_runner.backend
     with candidate_runner as runner:
         seconds[f"{backend}_load"] = time.perf_counter() - start
@@ -197,7 +135,7 @@ def verify(
         except Pt2trtError as exc:
             raise Pt2trtError(f"{exc.message} (inputs {', '.join(map(str, specs))})", exc.hint) from exc
         seconds[backend] = runner.last_inference_seconds or 0.0
-    comparison = compare_outputs(reference, candidate, rtol=rtol, atol=atol)
+    comparison = compare_outputs(reference, candidate, rtol=tol.rtol, atol=tol.atol)
     task_comparison = None
     if task is not None:
         from pt2trt.compare.tasks import compare_task_outputs

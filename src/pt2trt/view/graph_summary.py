@@ -11,11 +11,12 @@ arithmetic) are not drawn. ``max_boxes=None`` draws every node.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from pt2trt.onnx.dims import dim_text
+from pt2trt.onnx.graph import real_inputs
 from pt2trt.view.module_tree import Group, ModuleTree, Node, collect_nodes, components, open_groups, split_components
 
 if TYPE_CHECKING:
@@ -70,13 +71,7 @@ def _shape_text(value: onnx.ValueInfoProto) -> str:
     t = value.type.tensor_type
     if not t.HasField("shape"):
         return ""
-    dims = [str(d.dim_value) if d.HasField("dim_value") else _dim_name(d.dim_param) for d in t.shape.dim]
-    return "x".join(dims) or "scalar"
-
-
-def _dim_name(param: str) -> str:
-    """A symbolic dim as written by the user (``batch``), or ``?`` for the exporters' generated ones (``unk__42``)."""
-    return "?" if not param or re.search(r"unk__\d+|_dim_\d+$|^s\d+$", param) else param
+    return "x".join(dim_text(d) for d in t.shape.dim) or "scalar"
 
 
 def _op_mix(ops: Counter[str], limit: int = 3) -> str:
@@ -180,10 +175,7 @@ def _connect(
     """Add the input boxes, ``made``, the output boxes and one edge per pair of connected boxes (labelled by shape)."""
     shapes = {v.name: _shape_text(v) for v in [*graph.value_info, *graph.input, *graph.output]}
     producer: dict[str, str] = {}
-    initializers = {t.name for t in graph.initializer}
-    for value in graph.input:
-        if value.name in initializers:
-            continue
+    for value in real_inputs(graph):
         box = Box(f"i:{value.name}", "input", value.name, _dtype_shape(value), nodes=0)
         summary.boxes.append(box)
         producer[value.name] = box.id

@@ -5,6 +5,9 @@ whether to show a cookie banner, then reports usage to Google Analytics. pt2trt 
 
 - bound to 127.0.0.1 (never a public interface), port chosen by the OS unless ``port`` is given;
 - only Netron's own files and the model (plus its ``.onnx.data`` external-data file) are reachable;
+- only requests whose Host header is ``127.0.0.1:PORT`` or ``localhost:PORT`` are answered (403 otherwise), so a web
+  page cannot read the model through DNS rebinding (a name of its own resolving to 127.0.0.1); malformed paths (a
+  ``%00``, control characters, bad percent-encoding) get 400, and nothing is ever written to stderr;
 - the page is marked as a development build (version 0.0.0, no build date): Netron then sends no telemetry and does
   not lock itself with "Please update" once the release is 180 days old; a ``consent`` cookie set by the server
   skips the banner and the geolocation request.
@@ -112,7 +115,13 @@ def _handler(root: Path, model: Path, page: bytes) -> type[http.server.BaseHTTPR
             self._serve(body=True)
 
         def _serve(self, body: bool) -> None:
-            path = urllib.parse.unquote(urllib.parse.urlparse(self.path).path)
+            if not _local_host(self.headers.get("Host"), int(self.server.server_address[1])):
+                self.send_error(403, "Only 127.0.0.1 and localhost are served")
+                return
+            path = _request_path(self.path)
+            if path is None:
+                self.send_error(400, "Malformed path")
+                return
             extra: dict[str, str] = {}
             if path in ("/", "/index.html"):
                 content, mime = page, _MIME[".html"]
@@ -121,11 +130,15 @@ def _handler(root: Path, model: Path, page: bytes) -> type[http.server.BaseHTTPR
             elif path.startswith("/data/") and path[len("/data/") :] in files:
                 content, mime = files[path[len("/data/") :]].read_bytes(), "application/octet-stream"
             else:
-                target = (root / path.lstrip("/")).resolve()
-                suffix = target.suffix
-                if target.parent != root or suffix not in _MIME or not target.is_file():
+                try:
+                    target = (root / path.lstrip("/")).resolve()
+                    found = target.parent == root and target.suffix in _MIME and target.is_file()
+                except (OSError, ValueError):  # a name too long for the file system...
+                    found = False
+                if not found:
                     self.send_error(404)
                     return
+                suffix = target.suffix
                 content, mime = target.read_bytes(), _MIME[suffix]
             self.send_response(200)
             self.send_header("Content-Type", mime)
@@ -142,18 +155,42 @@ def _handler(root: Path, model: Path, page: bytes) -> type[http.server.BaseHTTPR
     return Handler
 
 
+def _local_host(host: str | None, port: int) -> bool:
+    """True for the Host headers of this server's own address: ``127.0.0.1:PORT`` or ``localhost:PORT``."""
+    return host is not None and host.strip().lower() in (f"{HOST}:{port}", f"localhost:{port}")
+
+
+def _request_path(raw: str) -> str | None:
+    """The request's decoded path, or None when it is malformed (bad percent-encoding, NUL or control characters)."""
+    try:
+        path = urllib.parse.unquote(urllib.parse.urlparse(raw).path, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if not path.startswith("/") or any(ord(c) < 0x20 or ord(c) == 0x7F for c in path):
+        return None
+    return path
+
+
+class _QuietServer(http.server.ThreadingHTTPServer):
+    """A server that never prints a traceback on the CLI's stderr (a client hanging up, a malformed request)."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass
+
+
 def serve(model: str | Path, *, port: int = 0) -> NetronServer:
     """Serve ``model`` in Netron on http://127.0.0.1:PORT (``port=0``: any free port) in a background thread."""
     path = existing_file(model, "model file").resolve()
     root = netron_dir()
     page = netron_page(root, path.name)
     try:
-        httpd = http.server.ThreadingHTTPServer((HOST, port), _handler(root, path, page))
+        httpd = _QuietServer((HOST, port), _handler(root, path, page))
     except OSError as exc:
         raise Pt2trtError(
             f"cannot listen on {HOST}:{port}: {exc.strerror or exc}", "Choose another --port (or 0 for any free one)"
         ) from exc
-    httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, name="pt2trt-netron", daemon=True)
     thread.start()
     return NetronServer(path, f"http://{HOST}:{httpd.server_address[1]}/", httpd, thread)

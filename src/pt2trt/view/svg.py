@@ -309,5 +309,5 @@ def write_svg(
     with staging_dir(out) as tmp:
         staged = tmp / out.name
         staged.write_text(text, encoding="utf-8")
-        publish(staged, out)
+        publish(staged, out, replace=force)
     return SvgResult(out, len(summary.boxes), summary.total_nodes, len(text.encode("utf-8")))

@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING
 
 from pt2trt.onnx.load import load_onnx
 from pt2trt.tensorrt.lint.facts import operator_data, opset_findings
-from pt2trt.tensorrt.lint.report import SEVERITIES, Finding, TrtCompatReport
+from pt2trt.tensorrt.lint.report import SEVERITIES, Finding, FindingGroup, TrtCompatReport
 from pt2trt.tensorrt.lint.rules import GraphFacts, dynamic_input_findings, node_findings, type_findings
 from pt2trt.tensorrt.versions import Target, parse_target
 
 if TYPE_CHECKING:
     import onnx
 
-__all__ = ["Finding", "TrtCompatReport", "lint_model", "operator_data", "trt_compatibility"]
+__all__ = ["Finding", "FindingGroup", "TrtCompatReport", "lint_model", "operator_data", "trt_compatibility"]
 
 
 def trt_compatibility(path: str | Path, target: str | Target) -> TrtCompatReport:

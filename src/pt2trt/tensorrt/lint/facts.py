@@ -107,8 +107,9 @@ def op_findings(
         findings.append(
             Finding(
                 "warning", "newer-parser", label, op,
-                f"{op} is supported by the TensorRT {info['table']} parser but not by {info['oldest_table']}",
-                f"Use a recent TensorRT {target.name}.x (the {info['table']} parser or newer)",
+                f"{op} needs TensorRT > {info['oldest_table']}: the {info['table']} parser supports it, the "
+                f"{info['oldest_table']} one does not (not an error: it builds on a recent TensorRT {target.name}.x)",
+                f"Build with TensorRT {info['table']} or newer, or replace the op to support older {target.name}.x",
             )
         )  # fmt: skip
     return entry, findings

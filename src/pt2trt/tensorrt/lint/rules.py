@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from pt2trt.onnx.dims import readable_dim
+from pt2trt.onnx.graph import has_shape, real_inputs
 from pt2trt.tensorrt.lint.facts import GENERIC_FIX, op_findings
 from pt2trt.tensorrt.lint.report import Finding, node_label
 from pt2trt.tensorrt.versions import Target
@@ -143,12 +145,16 @@ def node_findings(
     for check in entry.get("checks", []):
         finding = _CHECKS[check["kind"]](node, check, graph)
         if finding is not None:
-            severity, why, fix = finding
-            findings.append(Finding(severity, "restriction", label, op, why, fix, restriction))
+            severity, why, fix, *cause = finding
+            source = check.get("source", "")
+            findings.append(Finding(severity, "restriction", label, op, why, fix, restriction, source, *cause))
     return findings
 
 
-def _check_constant_inputs(node: onnx.NodeProto, check: dict, graph: GraphFacts) -> tuple[str, str, str] | None:
+Outcome = tuple[str, ...]  # (severity, why, fix) and optionally the cause: the why without node-specific names
+
+
+def _check_constant_inputs(node: onnx.NodeProto, check: dict, graph: GraphFacts) -> Outcome | None:
     for name in check["inputs"]:
         index = _input_index(node, name, graph.opset)
         if index is None or index >= len(node.input) or not node.input[index]:
@@ -156,13 +162,10 @@ def _check_constant_inputs(node: onnx.NodeProto, check: dict, graph: GraphFacts)
         tensor = node.input[index]
         if tensor not in graph.constants:
             if check["strict"]:
-                why = f"input '{name}' ({tensor}) must be an initializer but is computed at run time"
-                return "error", why, FOLD_HINT
-            return (
-                "warning",
-                f"input '{name}' ({tensor}) must resolve to a constant at build time and is computed from the inputs",
-                FOLD_HINT,
-            )
+                why = "input '{}'{} must be an initializer but is computed at run time"
+                return "error", why.format(name, f" ({tensor})"), FOLD_HINT, why.format(name, "")
+            why = "input '{}'{} must resolve to a constant at build time and is computed from the inputs"
+            return "warning", why.format(name, f" ({tensor})"), FOLD_HINT, why.format(name, "")
     return None
 
 
@@ -254,11 +257,53 @@ def _check_einsum(node: onnx.NodeProto, check: dict, graph: GraphFacts) -> tuple
 
 
 def _check_attr_ignored(node: onnx.NodeProto, check: dict, graph: GraphFacts) -> tuple[str, str, str] | None:
-    if _attr(node, check["attr"]) is not None:
+    value = _attr(node, check["attr"])
+    if value is None or ("default" in check and value == check["default"]):
+        return None
+    effect = check.get("effect", "values will differ from ONNX Runtime's")
+    if "default" in check:
+        why = f"{check['attr']}={value!r} is ignored by the parser ({effect}): values will differ from ONNX Runtime's"
+        fix = f"Use {check['attr']}={check['default']!r} in the model, or check the engine's outputs on a GPU"
+        return check.get("severity", "info"), why, fix
+    return (
+        check.get("severity", "info"),
+        f"{check['attr']} is ignored: {effect}",
+        "Compare outputs that depend on it statistically, not elementwise",
+    )
+
+
+def _check_attr_requires(node: onnx.NodeProto, check: dict, graph: GraphFacts) -> tuple[str, str, str] | None:
+    if _attr(node, check["attr"]) != check["value"]:
+        return None
+    other = _attr(node, check["requires"])
+    other = check.get("default") if other is None else other
+    if other not in check["values"]:
+        allowed = ", ".join(map(str, check["values"]))
         return (
-            "info",
-            f"{check['attr']} is ignored: values will differ from ONNX Runtime's",
-            "Compare outputs that depend on it statistically, not elementwise",
+            "error",
+            f"{check['attr']}={check['value']!r} needs {check['requires']} in {{{allowed}}}, not {other!r}",
+            f"Set {check['requires']} to one of {allowed}, or use another {check['attr']}",
+        )
+    return None
+
+
+def _check_resize_scaled_dims(node: onnx.NodeProto, check: dict, graph: GraphFacts) -> Outcome | None:
+    mode = _attr(node, "mode") or "nearest"
+    limit = check["limits"].get(mode)
+    index = _input_index(node, "scales", graph.opset)
+    if limit is None or index is None or index >= len(node.input) or not node.input[index]:
+        return None
+    scales = graph.value(node.input[index])
+    if scales is None or scales.ndim != 1 or scales.size <= limit:
+        return None
+    outer = [i for i, s in enumerate(scales[: scales.size - limit].tolist()) if s != 1]
+    if outer:
+        return (
+            "error",
+            f"{mode} resize scales axis {outer[0]} ({scales.tolist()}): TensorRT resizes only the {limit} innermost "
+            "dims in this mode",
+            "Resize only the innermost (spatial) dims, or reshape around the Resize",
+            f"{mode} resize scales an axis outside the {limit} innermost dims",
         )
     return None
 
@@ -281,6 +326,8 @@ _CHECKS = {
     "attrs_absent": _check_attrs_absent,
     "einsum_no_ellipsis": _check_einsum,
     "attr_ignored": _check_attr_ignored,
+    "attr_requires": _check_attr_requires,
+    "resize_scaled_dims": _check_resize_scaled_dims,
     "input_rank": _check_input_rank,
 }
 
@@ -327,13 +374,12 @@ def type_findings(graph: GraphFacts, info: dict[str, Any]) -> list[Finding]:
 
 def dynamic_input_findings(model: onnx.ModelProto) -> list[Finding]:
     """Each input with dynamic dims: the build needs an optimization profile for it."""
-    initializers = {t.name for t in model.graph.initializer}
     findings = []
-    for value in model.graph.input:
-        if value.name in initializers or not value.type.tensor_type.HasField("shape"):
+    for value in real_inputs(model):
+        if not has_shape(value):
             continue
         dims = value.type.tensor_type.shape.dim
-        dynamic = [d.dim_param or "?" for d in dims if not d.HasField("dim_value")]
+        dynamic = [readable_dim(d.dim_param) for d in dims if not d.HasField("dim_value")]
         if not dynamic:
             continue
         example = "x".join(str(d.dim_value) if d.HasField("dim_value") else "N" for d in dims)

@@ -1,0 +1,102 @@
+"""The settings of a comparison run: :class:`Tolerance` (how close is equal) and :class:`RunInputs` (what to feed).
+
+``verify``, ``debug_layers``, ``simplify``, ``edit`` and ``check_equivalence`` take both objects; the CLI fills them
+from one option group each (``cli/options.py``). Ground floor: imports nothing heavy, so ``--help`` can show the
+defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pt2trt.shapes import InputSpec
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """Element-wise tolerance: a value passes when ``|candidate - reference| <= atol + rtol * |reference|``.
+
+    The default (``rtol=1e-3``, ``atol=1e-5``) is the one of ``verify``, ``debug layers`` and ``compare_outputs``:
+    of the two defaults pt2trt had, the stricter won, because a looser default would let a real regression of small
+    outputs pass unnoticed, and the stricter one already passes the exports of the field's models. Graph rewrites
+    checked against their own source (``simplify``, ``edit``, ``check_equivalence``) use the named preset
+    :data:`EQUIVALENCE` (``atol=1e-4``): Conv+BN fusion and constant folding reorder float arithmetic, so values near
+    zero move by more than 1e-5 in a model that did not change.
+    """
+
+    rtol: float = 1e-3
+    atol: float = 1e-5
+
+    @classmethod
+    def of(cls, tolerance: Tolerance | None, rtol: float | None = None, atol: float | None = None) -> Tolerance:
+        """``tolerance`` (else the default) with the given ``rtol``/``atol`` keywords put over it."""
+        base = tolerance if tolerance is not None else cls()
+        return replace(
+            base, rtol=base.rtol if rtol is None else float(rtol), atol=base.atol if atol is None else float(atol)
+        )
+
+    def to_dict(self) -> dict[str, float]:
+        return {"rtol": self.rtol, "atol": self.atol}
+
+
+#: The tolerance of a graph rewrite checked against its source (simplify, edit, check_equivalence).
+EQUIVALENCE = Tolerance(rtol=1e-3, atol=1e-4)
+
+
+@dataclass(frozen=True)
+class RunInputs:
+    """What a run is fed: input specs, ``.npy``/``.npz`` files or ready arrays, batch size, seed, ORT providers.
+
+    ``specs`` empty means "as recorded at export, else the graph's static shapes"; ``feed`` (arrays by input name)
+    wins over ``data`` (files), which win over seeded random values of ``specs``. ``batch`` re-sizes dynamic batch
+    axes; ``providers`` empty means ONNX Runtime's CPU provider.
+    """
+
+    specs: tuple[InputSpec, ...] = ()
+    data: tuple[Path, ...] = ()
+    feed: Mapping[str, np.ndarray] | None = None
+    batch: int | None = None
+    seed: int = 0
+    providers: tuple[str, ...] = ()
+
+    @classmethod
+    def of(
+        cls,
+        inputs: RunInputs | Sequence[InputSpec] | None,
+        *,
+        data: Sequence[str | Path] | None = None,
+        feed: Mapping[str, np.ndarray] | None = None,
+        batch: int | None = None,
+        seed: int | None = None,
+        providers: Sequence[str] | None = None,
+    ) -> RunInputs:
+        """``inputs`` as a :class:`RunInputs` (a list of specs becomes its ``specs``), the keywords put over it."""
+        base = inputs if isinstance(inputs, RunInputs) else cls(specs=tuple(inputs or ()))
+        changes: dict[str, Any] = {}
+        if data:
+            changes["data"] = tuple(Path(d) for d in data)
+        if feed is not None:
+            changes["feed"] = feed
+        if batch is not None:
+            changes["batch"] = batch
+        if seed is not None:
+            changes["seed"] = seed
+        if providers:
+            changes["providers"] = tuple(providers)
+        return replace(base, **changes) if changes else base
+
+    @property
+    def spec_list(self) -> list[InputSpec] | None:
+        """The specs as the resolvers take them: a list, or None when none were given."""
+        return list(self.specs) or None
+
+    @property
+    def provider_list(self) -> list[str] | None:
+        """The providers as the runners take them: a list, or None for the default."""
+        return list(self.providers) or None
