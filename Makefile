@@ -17,6 +17,8 @@ $(STAMP): pyproject.toml requirements/lock.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c requirements/lock.txt -e ".[dev]"
+	# the tritonserver binary for the Triton tests; --no-deps: the wheel pins numpy<2 for its own Python API (unused)
+	$(PY) -m pip install --quiet --no-deps -c requirements/lock.txt nvidia-pytriton
 	# ultralytics only as the reference of the letterbox test: its own dependencies (opencv, torch...) are ours already
 	$(PY) -m pip install --quiet --no-deps -c requirements/lock.txt ultralytics
 	touch $(STAMP)

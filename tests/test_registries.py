@@ -208,7 +208,7 @@ def test_a_registered_backend_is_chosen_by_suffix(tmp_path: Path, photo: Path) -
     register_task("count", CountTask)
     assert resolve_backend(toy) == "toy" and resolve_backend("x.TOY") == "toy" and runner_class("toy") is ToyRunner
     assert resolve_backend("m.onnx") == "onnxruntime" and resolve_backend("m.plan") == "tensorrt"
-    assert "auto|tensorrt|onnxruntime|openvino|torch|toy" in invoke("predict", "--help").output
+    assert "auto|tensorrt|onnxruntime|openvino|torch|triton|toy" in invoke("predict", "--help").output
 
     result = invoke("predict", str(toy), str(photo), "--task", "count")
     assert result.exit_code == 0, result.output

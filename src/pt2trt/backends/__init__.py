@@ -37,6 +37,7 @@ RUNNERS: dict[str, Backend] = {
     "onnxruntime": Backend("pt2trt.backends.onnxruntime:OnnxRuntimeRunner", (".onnx",)),
     "openvino": Backend("pt2trt.backends.openvino:OpenVinoRunner", (".xml",)),
     "torch": Backend("pt2trt.backends.torch:TorchRunner"),
+    "triton": Backend("pt2trt.backends.triton:TritonRunner"),  # a server: chosen with --backend triton, no suffix
 }
 #: the backend for anything whose suffix no backend claims (PyTorch specs: torchvision:resnet18, file.py:Name...)
 FALLBACK = "torch"

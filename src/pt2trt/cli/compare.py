@@ -6,7 +6,13 @@ import click
 
 from pt2trt.cli.choices import backend_choice
 from pt2trt.cli.options import console, json_option, model_options, print_json
-from pt2trt.cli.task_options import preprocess_options, preprocess_overrides, task_options
+from pt2trt.cli.task_options import (
+    preprocess_options,
+    preprocess_overrides,
+    task_options,
+    triton_options,
+    triton_runner_options,
+)
 
 
 @click.command("compare")
@@ -32,6 +38,7 @@ from pt2trt.cli.task_options import preprocess_options, preprocess_overrides, ta
     show_default=True,
     help="Threads decoding images ahead of the models.",
 )
+@triton_options
 @preprocess_options
 @model_options
 @json_option
@@ -53,6 +60,8 @@ def command(
     min_agreement: float,
     match_iou: float,
     workers: int,
+    url: str | None,
+    served_model: str | None,
     preprocess: str | None,
     weights: str | None,
     allow_pickle: bool,
@@ -65,6 +74,7 @@ def command(
     Any two of PyTorch spec / ONNX / engine, or one model on two backends:
       pt2trt compare torchvision:resnet18 r18.onnx photos/ --task classify
       pt2trt compare ssd.onnx ssd.onnx photos/ --task detect --backend-b openvino
+      pt2trt compare r18.onnx r18.onnx photos/ --task classify --backend-b triton --url http://127.0.0.1:8000
     """
     from pt2trt.prediction.compare import compare_models
 
@@ -83,6 +93,7 @@ def command(
         iou_threshold=match_iou,
         weights=weights,
         allow_pickle=allow_pickle,
+        runner_options=triton_runner_options(url, served_model),
         layout=layout,
         output=output_name,
         mask_threshold=mask_threshold,

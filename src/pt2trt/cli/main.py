@@ -29,6 +29,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "edit": ("pt2trt.cli.edit", "Edit an ONNX graph: rename, batch, uint8 input, nodes, extract, post-processing."),
     "view": ("pt2trt.cli.view", "Open an ONNX model in Netron (127.0.0.1 only), or draw it as an SVG picture."),
+    "triton": ("pt2trt.cli.triton", "Write a checked Triton model repository (config.pbtxt, ensemble pre/post)."),
+    "export-openvino": ("pt2trt.cli.export_openvino", "Convert ONNX to OpenVINO IR (.xml + .bin), verified vs ORT."),
 }
 
 

@@ -9,7 +9,13 @@ import click
 
 from pt2trt.cli.choices import backend_choice
 from pt2trt.cli.options import force_option, model_options
-from pt2trt.cli.task_options import preprocess_options, preprocess_overrides, task_options
+from pt2trt.cli.task_options import (
+    preprocess_options,
+    preprocess_overrides,
+    task_options,
+    triton_options,
+    triton_runner_options,
+)
 
 
 @click.command("predict")
@@ -43,6 +49,7 @@ from pt2trt.cli.task_options import preprocess_options, preprocess_overrides, ta
     help="Decode JPEGs at reduced size when the input is much smaller: faster, pixels differ (docs/tasks.md).",
 )
 @click.option("--allow-large-images", is_flag=True, help="Decode images over PIL's ~179-megapixel safety limit.")
+@triton_options
 @preprocess_options
 @model_options
 @force_option
@@ -66,6 +73,8 @@ def command(
     threads: int | None,
     fast_decode: bool,
     allow_large_images: bool,
+    url: str | None,
+    served_model: str | None,
     preprocess: str | None,
     weights: str | None,
     allow_pickle: bool,
@@ -80,6 +89,7 @@ def command(
       pt2trt predict r18.onnx photos/ --task classify --labels imagenet.txt --top-k 3
       pt2trt predict yolo.onnx 'street/*.jpg' --task detect --conf 0.4 --save annotated/
       pt2trt predict deeplab.onnx photo.png --task segment --save out/ --batch 4
+      pt2trt predict r18.onnx photos/ --task classify --backend triton --url grpc://gpu-node:8001
     """
     from pt2trt.files import check_writable, publish, staging_dir
     from pt2trt.prediction.predict import Predictor
@@ -103,6 +113,7 @@ def command(
         layout=layout,
         output=output_name,
         mask_threshold=mask_threshold,
+        runner_options=triton_runner_options(url, served_model),
         conf=conf,
         iou=iou,
         max_det=max_det,

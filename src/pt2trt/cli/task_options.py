@@ -100,6 +100,36 @@ def preprocess_options(f: Callable[..., Any]) -> Callable[..., Any]:
     )
 
 
+def triton_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """--url and --model: where ``--backend triton`` sends requests."""
+    return _apply(
+        f,
+        [
+            click.option(
+                "--url",
+                metavar="URL",
+                help="--backend triton: the server, http://HOST:8000 or grpc://HOST:8001 [default: http://127.0.0.1:8000].",
+            ),
+            click.option(
+                "--model",
+                "served_model",
+                metavar="NAME",
+                help="--backend triton: the model's name on the server [default: MODEL, or its file name's stem].",
+            ),
+        ],
+    )
+
+
+def triton_runner_options(url: str | None, served_model: str | None) -> dict[str, Any]:
+    """The Triton runner's options from --url/--model (empty when neither is given)."""
+    out: dict[str, Any] = {}
+    if url:
+        out["url"] = url
+    if served_model:
+        out["model_name"] = served_model
+    return out
+
+
 def preprocess_overrides(
     *,
     resize: str | None,

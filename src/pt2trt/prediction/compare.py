@@ -64,10 +64,12 @@ def compare_models(
     iou_threshold: float = DEFAULT_MATCH_IOU,
     weights: str | Path | None = None,
     providers: list[str] | None = None,
+    runner_options: dict[str, Any] | None = None,
     **task_options: Any,
 ) -> ModelComparison:
     """Predict with both models on ``images`` and compare the results with ``task``'s comparator."""
     common = {"batch": batch, "workers": workers, "providers": providers, "overrides": overrides, **task_options}
+    common["runner_options"] = runner_options  # backend-specific (triton: url, model_name); only that backend uses it
     side_a = Predictor(model_a, task, backend=backend_a, preprocess=preprocess, weights=weights, **common)
     side_b = Predictor(model_b, task, backend=backend_b, preprocess=preprocess, weights=weights, **common)
     if preprocess is None:

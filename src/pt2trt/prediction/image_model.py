@@ -102,6 +102,7 @@ class ImageModel:
         allow_pickle: bool = False,
         providers: list[str] | None = None,
         threads: int | None = None,
+        runner_options: dict[str, Any] | None = None,
     ) -> None:
         if batch < 1:
             raise UsageError(f"--batch must be at least 1, got {batch}")
@@ -116,6 +117,7 @@ class ImageModel:
         self.batch = batch
         self.weights, self.allow_pickle, self.providers = weights, allow_pickle, providers
         self.threads = threads
+        self.runner_options = dict(runner_options or {})  # backend-specific (triton: url, model_name)
         self.runner: Runner | None = None
         self.input_name = "input"
         self.input_dtype = self.preprocess.dtype
@@ -182,6 +184,7 @@ class ImageModel:
             "threads": self.threads,
             "weights": self.weights,
             "allow_pickle": self.allow_pickle,
+            **self.runner_options,
         }
         if cls.needs_input_specs:
             if self.preprocess.size is None:

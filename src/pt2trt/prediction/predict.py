@@ -93,6 +93,7 @@ class Predictor:
         threads: int | None = None,
         fast_decode: bool = False,
         allow_large_images: bool = False,
+        runner_options: dict[str, Any] | None = None,
         **task_options: Any,
     ) -> None:
         """``fast_decode``: decode JPEGs at reduced size (DCT scaling) when the input is much smaller — faster, but
@@ -112,6 +113,7 @@ class Predictor:
             allow_pickle=allow_pickle,
             providers=providers,
             threads=threads,
+            runner_options=runner_options,
         )
         if self.task.uses_output_ops and isinstance(model, str | Path):
             self.task.output_ops = output_ops(model)
