@@ -53,10 +53,10 @@ def test_input_dims_treat_names_and_negative_sizes_as_dynamic() -> None:
 
 
 def test_tolerance_has_one_default_and_an_equivalence_preset() -> None:
-    assert Tolerance() == Tolerance(rtol=1e-3, atol=1e-5)
-    assert Tolerance(rtol=1e-3, atol=1e-4) == EQUIVALENCE
+    assert Tolerance() == Tolerance(rtol=1e-3, atol=1e-5, scaled=True)
+    assert Tolerance(rtol=1e-3, atol=1e-4, scaled=False) == EQUIVALENCE  # a rewrite keeps every value: element-wise
     assert Tolerance.of(None) == Tolerance()
-    assert Tolerance.of(EQUIVALENCE, atol=1e-2) == Tolerance(rtol=1e-3, atol=1e-2)
+    assert Tolerance.of(EQUIVALENCE, atol=1e-2) == Tolerance(rtol=1e-3, atol=1e-2, scaled=False)
     with pytest.raises(AttributeError):
         Tolerance().atol = 1.0  # type: ignore[misc]
     # compare_outputs judges with the same default

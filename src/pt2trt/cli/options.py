@@ -115,9 +115,17 @@ def tolerance_options(default: Tolerance | None = None, what: str = "the compari
     def decorator(f: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(f)
         def command(*args: Any, **kwargs: Any) -> Any:
-            kwargs["tolerance"] = Tolerance(rtol=kwargs.pop("rtol"), atol=kwargs.pop("atol"))
+            scaled = default.scaled and not kwargs.pop("elementwise", False)
+            kwargs["tolerance"] = Tolerance(rtol=kwargs.pop("rtol"), atol=kwargs.pop("atol"), scaled=scaled)
             return f(*args, **kwargs)
 
+        if default.scaled:
+            command = click.option(
+                "--elementwise",
+                is_flag=True,
+                help="The plain rule |c - r| <= atol + rtol*|r| on every element of every output (the seeds' "
+                "scripts), instead of atol scaled to each output and detections compared as boxes.",
+            )(command)
         command = click.option(
             "--atol", type=float, default=default.atol, show_default=True, help=f"Absolute tolerance of {what}."
         )(command)

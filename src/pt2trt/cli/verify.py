@@ -67,7 +67,8 @@ def render(result: object) -> None:
     c = result.comparison
     shapes = ", ".join(f"{s.name}:{'x'.join(map(str, s.shape))}" for s in result.inputs)
     runtime = {"onnxruntime": "ONNX Runtime", "tensorrt": "TensorRT"}.get(result.backend, result.backend)
-    out.print(f"PyTorch vs {runtime} on {shapes}  (rtol={c.rtol:g}, atol={c.atol:g})")
+    rule = ", atol scaled to each output" if c.scaled else ", element-wise"
+    out.print(f"PyTorch vs {runtime} on {shapes}  (rtol={c.rtol:g}, atol={c.atol:g}{rule})")
     table = Table(show_edge=False)
     for col in ("output", "shape", "max abs", "max rel", "mean abs", "cosine", "outside tol", "result"):
         table.add_column(col, justify="left" if col in ("output", "shape", "result") else "right", no_wrap=True)
@@ -89,6 +90,10 @@ def render(result: object) -> None:
         )
     out.print(table)
     n_fail = len(c.failed)
+    if result.task_reason:
+        out.print(f"  {result.task_reason}", soft_wrap=True)
+    if result.diagnosis:
+        out.print(f"  [bold]diagnosis[/bold]: {result.diagnosis}", soft_wrap=True, markup=True)
     if result.task_comparison is not None:
         t = result.task_comparison
         for line in t.summary():

@@ -147,9 +147,18 @@ class BoxMatch:
 
 
 def match_boxes(a: Detections, b: Detections, iou_threshold: float = DEFAULT_MATCH_IOU) -> BoxMatch:
-    """Greedy one-to-one matching, highest IoU first, boxes of the same class only, IoU >= ``iou_threshold``."""
+    """Greedy one-to-one matching, highest IoU first, boxes of the same class only, IoU >= ``iou_threshold``.
+
+    Boxes without area (clipped flat against the image border, as untrained or saturated detectors produce) have no
+    IoU; two of them match when every coordinate agrees within half a pixel.
+    """
     iou = box_iou(a.boxes, b.boxes)
     if iou.size:
+        iou = np.nan_to_num(iou, nan=0.0)
+        flat_a, flat_b = _flat(a.boxes), _flat(b.boxes)
+        if flat_a.any() and flat_b.any():
+            close = np.abs(np.asarray(a.boxes)[:, None, :] - np.asarray(b.boxes)[None, :, :]).max(axis=-1) <= 0.5
+            iou[flat_a[:, None] & flat_b[None, :] & close] = 1.0
         iou[np.asarray(a.classes)[:, None] != np.asarray(b.classes)[None, :]] = -1.0
     pairs: list[tuple[int, int]] = []
     ious: list[float] = []
@@ -173,6 +182,12 @@ def match_boxes(a: Detections, b: Detections, iou_threshold: float = DEFAULT_MAT
         [i for i in range(len(a)) if i not in used_a],
         [j for j in range(len(b)) if j not in used_b],
     )
+
+
+def _flat(boxes: np.ndarray) -> np.ndarray:
+    """Which ``[K, 4]`` x1,y1,x2,y2 boxes have no area."""
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    return (b[:, 2] <= b[:, 0]) | (b[:, 3] <= b[:, 1])
 
 
 def compare_detections(

@@ -50,6 +50,7 @@ class Comparison:
 
     rtol: float
     atol: float
+    scaled: bool = False  # atol grew with each output's scale (see scaled_atol)
     tensors: list[TensorComparison] = field(default_factory=list)
 
     @property
@@ -65,6 +66,7 @@ class Comparison:
             "passed": self.passed,
             "rtol": self.rtol,
             "atol": self.atol,
+            "scaled": self.scaled,
             "outputs": [t.to_dict() for t in self.tensors],
         }
 
@@ -127,25 +129,71 @@ def compare_outputs(
     *,
     rtol: float = _DEFAULT.rtol,
     atol: float = _DEFAULT.atol,
+    scaled: bool = False,
 ) -> Comparison:
     """Compare every output by name, in the reference's order; outputs missing on one side fail with a note.
 
-    The default tolerance is :class:`pt2trt.settings.Tolerance`'s.
+    The default tolerance is :class:`pt2trt.settings.Tolerance`'s. With ``scaled``, each output's absolute tolerance
+    is ``atol + rtol * rms(reference)`` (:func:`scaled_atol`, the rule of ``verify`` and ``debug layers``).
     """
-    comparison = Comparison(rtol=rtol, atol=atol)
+    comparison = Comparison(rtol=rtol, atol=atol, scaled=scaled)
     for name, ref in reference.items():
         if name not in candidate:
             comparison.tensors.append(
                 TensorComparison(name, False, tuple(np.shape(ref)), None, note="missing from candidate")
             )
             continue
-        comparison.tensors.append(compare_tensors(name, ref, candidate[name], rtol=rtol, atol=atol))
+        limit = scaled_atol(ref, rtol, atol) if scaled else atol
+        comparison.tensors.append(compare_tensors(name, ref, candidate[name], rtol=rtol, atol=limit))
     for name, cand in candidate.items():
         if name not in reference:
             comparison.tensors.append(
                 TensorComparison(name, False, None, tuple(np.shape(cand)), note="missing from reference")
             )
     return comparison
+
+
+#: A failing output whose values still point the same way as the reference's (cosine at least this) with few
+#: elements outside tolerance (at most NOISE_OUTSIDE_PCT) looks like float noise, not like a wrong computation.
+NOISE_COSINE = 0.9999
+NOISE_OUTSIDE_PCT = 1.0
+
+
+def diagnose(t: TensorComparison) -> str:
+    """What a failing output's statistics say: ``structure`` (shapes, missing), ``non-finite`` (NaN/inf where the
+    other side is finite), ``noise`` (a few elements just past tolerance, cosine ~1) or ``error``; ``ok`` if passed."""
+    if t.passed:
+        return "ok"
+    if t.reference_shape is None or t.candidate_shape is None or t.reference_shape != t.candidate_shape:
+        return "structure"
+    if "NaN" in t.note or "inf:" in t.note:
+        return "non-finite"
+    if "compared exactly" in t.note:
+        return "error"
+    cosine, outside = t.cosine_similarity, t.outside_tolerance_pct
+    if cosine is not None and outside is not None and cosine >= NOISE_COSINE and outside <= NOISE_OUTSIDE_PCT:
+        return "noise"
+    return "error"
+
+
+def scaled_atol(reference: np.ndarray, rtol: float, atol: float) -> float:
+    """``atol + rtol * rms(reference)`` over the finite elements (``atol`` for empty or non-float tensors).
+
+    An element then passes when ``|c - r| <= atol + rtol * (rms(r) + |r|)``: float32 rounding leaves errors in
+    proportion to the whole tensor's magnitude, not to each element's (docs/comparison.md).
+    """
+    ref = np.asarray(reference)
+    if ref.size == 0 or ref.dtype.kind not in "fc":
+        return atol
+    values = ref.ravel()
+    # float64 accumulation of the squares, with einsum-free numpy sums (BLAS threads crawl on a busy machine)
+    square_sum = float(np.square(values, dtype=np.float64).sum())
+    if not np.isfinite(square_sum):
+        finite = values[np.isfinite(values)].astype(np.float64)
+        if finite.size == 0:
+            return atol
+        return atol + rtol * float(np.sqrt(np.mean(np.square(finite))))
+    return atol + rtol * float(np.sqrt(square_sum / values.size))
 
 
 #: Relative error is measured where ``|reference| >= REL_FLOOR * max|reference|``: below that the reference is ~0 at

@@ -12,27 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from pt2trt.compare.tensors import TensorComparison, compare_tensors
-
-
-def layer_atol(reference: np.ndarray, rtol: float, atol: float) -> float:
-    """``atol + rtol * rms(reference)`` over the finite elements (``atol`` for empty or non-float tensors)."""
-    ref = np.asarray(reference)
-    if ref.size == 0 or ref.dtype.kind not in "fc":
-        return atol
-    values = ref.ravel()
-    # float32 accumulation is plenty for a scale; no BLAS call (its threads crawl on a busy machine)
-    square_sum = float(np.square(values).sum(dtype=np.float64))
-    if not np.isfinite(square_sum):
-        finite = values[np.isfinite(values)].astype(np.float64)
-        if finite.size == 0:
-            return atol
-        return atol + rtol * float(np.sqrt(np.mean(np.square(finite))))
-    return atol + rtol * float(np.sqrt(square_sum / values.size))
+from pt2trt.compare.tensors import TensorComparison, compare_tensors, scaled_atol
 
 
 def compare_layer(
     name: str, reference: np.ndarray, candidate: np.ndarray, *, rtol: float, atol: float
 ) -> TensorComparison:
     """``compare_tensors`` with the tensor-scaled absolute tolerance of this module."""
-    return compare_tensors(name, reference, candidate, rtol=rtol, atol=layer_atol(reference, rtol, atol))
+    return compare_tensors(name, reference, candidate, rtol=rtol, atol=scaled_atol(reference, rtol, atol))

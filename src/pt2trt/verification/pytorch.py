@@ -36,10 +36,37 @@ class VerifyResult:
     seconds: dict[str, float] = field(default_factory=dict)
     task_comparison: TaskComparison | None = None  # with task=...: it decides the verdict
     backend: str = "onnxruntime"  # the runtime of the model under test
+    task_reason: str | None = None  # why the outputs were judged as a task's results when no task was given
 
     @property
     def passed(self) -> bool:
         return self.task_comparison.passed if self.task_comparison is not None else self.comparison.passed
+
+    @property
+    def diagnosis(self) -> str | None:
+        """For a failed verification: which kind of difference it is and what to try next (None when passed)."""
+        if self.passed:
+            return None
+        from pt2trt.compare.tensors import diagnose
+
+        kinds = {t.name: diagnose(t) for t in self.comparison.failed}
+        if self.task_comparison is not None and not self.task_comparison.passed:
+            return (
+                f"the decoded {self.task_comparison.task} results disagree beyond numerical noise: find the layer "
+                f"with `pt2trt debug layers {self.model} {self.onnx_path}`"
+            )
+        if kinds and all(k == "noise" for k in kinds.values()):
+            return (
+                f"numerical noise: {', '.join(kinds)} agree (cosine >= 0.9999) but for a few elements just past "
+                "tolerance; if this precision is expected, loosen --rtol/--atol (e.g. --rtol 1e-2)"
+            )
+        worst = next((n for n, k in kinds.items() if k != "noise"), next(iter(kinds), ""))
+        what = {
+            "structure": "differs in shape or is missing",
+            "non-finite": "has NaN/inf where the reference is finite",
+            "error": "differs beyond numerical noise",
+        }.get(kinds.get(worst, "error"), "differs")
+        return f"{worst} {what}: find the layer with `pt2trt debug layers {self.model} {self.onnx_path}`"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -50,6 +77,8 @@ class VerifyResult:
             "seconds": {k: round(v, 4) for k, v in self.seconds.items()},
             **self.comparison.to_dict(),
             **({"passed": self.passed, "task": self.task_comparison.to_dict()} if self.task_comparison else {}),
+            **({"task_reason": self.task_reason} if self.task_reason else {}),
+            **({"diagnosis": self.diagnosis} if not self.passed else {}),
         }
 
 
@@ -98,7 +127,9 @@ def verify(
     ``batch`` (re-sizes dynamic batch axes), ``seed`` and ``providers`` are put over it, and ``rtol``/``atol`` over
     ``tolerance`` (default :class:`~pt2trt.settings.Tolerance`).
     ``task`` (classify, detect, segment) also compares the decoded results (top-k, matched boxes, masks) with
-    :mod:`pt2trt.compare.tasks`, and that comparison decides ``passed``.
+    :mod:`pt2trt.compare.tasks`, and that comparison decides ``passed``. Without ``task``, outputs that say what they
+    are (``boxes``/``scores``/``labels``: detections, which are sets whose order ties may change) are judged as that
+    task automatically, unless ``tolerance.scaled`` is False (the plain element-wise rule of ``--elementwise``).
     """
     from pt2trt.backends.onnxruntime import OnnxRuntimeRunner
     from pt2trt.backends.torch import TorchRunner
@@ -135,10 +166,24 @@ def verify(
         except Pt2trtError as exc:
             raise Pt2trtError(f"{exc.message} (inputs {', '.join(map(str, specs))})", exc.hint) from exc
         seconds[backend] = runner.last_inference_seconds or 0.0
-    comparison = compare_outputs(reference, candidate, rtol=tol.rtol, atol=tol.atol)
-    task_comparison = None
+    comparison = compare_outputs(reference, candidate, rtol=tol.rtol, atol=tol.atol, scaled=tol.scaled)
+    task_comparison, task_reason = None, None
+    if task is None and tol.scaled:
+        task, task_reason = task_of_outputs(reference)
     if task is not None:
         from pt2trt.compare.tasks import compare_task_outputs
 
         task_comparison = compare_task_outputs(task, reference, candidate, specs[0].shape)
-    return VerifyResult(str(spec_text), path, specs, comparison, seconds, task_comparison, backend)
+    return VerifyResult(str(spec_text), path, specs, comparison, seconds, task_comparison, backend, task_reason)
+
+
+def task_of_outputs(outputs: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The task whose results ``outputs`` are by their names (``boxes`` + ``scores``: detections, as torchvision's
+    detectors and end-to-end NMS heads name them), with the reason; ``(None, None)`` when they do not say."""
+    import re
+
+    names = {re.sub(r"^(output_)?(\d+_)?", "", n).lower(): n for n in outputs}
+    if {"boxes", "scores"} <= set(names) or {"det_boxes", "det_scores"} <= set(names):
+        listed = ", ".join(sorted(n for k, n in names.items() if k in ("boxes", "scores", "labels", "masks")))
+        return "detect", f"outputs {listed} are detections: compared as matched boxes (ties may reorder them)"
+    return None, None
