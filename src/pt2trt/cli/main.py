@@ -27,6 +27,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "edit": ("pt2trt.cli.edit", "Edit an ONNX graph: rename, batch, uint8 input, nodes, extract, post-processing."),
     "view": ("pt2trt.cli.view", "Open an ONNX model in Netron (127.0.0.1 only), or draw it as an SVG picture."),
+    "quantize": (
+        "pt2trt.cli.quantize",
+        "Convert ONNX to mixed FP16 or INT8 Q/DQ, calibrated on real data, and measure the accuracy cost.",
+    ),
 }
 
 

@@ -56,6 +56,7 @@ class Accuracy:
     passed: bool
     reasons: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    runtime: str = "onnxruntime-cpu"
 
     @property
     def agreement(self) -> float | None:
@@ -80,6 +81,7 @@ class Accuracy:
             "target_agreement": self.target,
             "agreement": self.agreement,
             "reasons": self.reasons,
+            "runtime": self.runtime,
             "outputs": [o.to_dict() for o in self.outputs],
             "task": task,
             "seconds": round(self.seconds, 3),
@@ -99,10 +101,18 @@ class Accuracy:
         return out
 
 
-def run_outputs(model: Path | bytes, samples: Samples, batch: int, static: bool) -> dict[str, np.ndarray]:
-    """All outputs of ``model`` on ONNX Runtime's CPU provider over ``samples``, concatenated along axis 0."""
+def run_outputs(
+    model: Path | bytes, samples: Samples, batch: int, static: bool, *, emulate_fp16: bool = False
+) -> dict[str, np.ndarray]:
+    """All outputs of ``model`` on ONNX Runtime's CPU provider over ``samples``, concatenated along axis 0.
+
+    ``emulate_fp16``: run :func:`pt2trt.precision.emulate.emulate_fp16` of the model instead (FP16 storage rounding,
+    which ONNX Runtime's CPU provider would otherwise hide).
+    """
     from pt2trt.backends.onnxruntime import OnnxRuntimeRunner
 
+    if emulate_fp16:
+        return _run_emulated(model, samples, batch, static)
     parts: dict[str, list[np.ndarray]] = {}
     with OnnxRuntimeRunner(model) as runner:
         wanted = {m.name: m.dtype for m in runner.input_metadata()}
@@ -111,6 +121,25 @@ def run_outputs(model: Path | bytes, samples: Samples, batch: int, static: bool)
             for name, value in runner.infer(typed, check=False).items():
                 value = np.asarray(value)
                 parts.setdefault(name, []).append(value[:count] if static and value.ndim else value)
+    return {k: np.concatenate(v) if v[0].ndim else v[0] for k, v in parts.items()}
+
+
+def _run_emulated(model: Path | bytes, samples: Samples, batch: int, static: bool) -> dict[str, np.ndarray]:
+    import onnx
+    import onnxruntime as ort
+
+    from pt2trt.precision.emulate import emulate_fp16, session_options
+
+    proto = onnx.load_from_string(model) if isinstance(model, bytes) else onnx.load(str(model))
+    session = ort.InferenceSession(
+        emulate_fp16(proto).SerializeToString(), session_options(), providers=["CPUExecutionProvider"]
+    )
+    names = [o.name for o in session.get_outputs()]
+    parts: dict[str, list[np.ndarray]] = {}
+    for feed, count in samples.batches(batch, pad=static):
+        floats = {k: v.astype(np.float32) if v.dtype.kind == "f" else v for k, v in feed.items()}
+        for name, value in zip(names, session.run(names, floats)):
+            parts.setdefault(name, []).append(value[:count] if static and value.ndim else value)
     return {k: np.concatenate(v) if v[0].ndim else v[0] for k, v in parts.items()}
 
 
@@ -132,12 +161,13 @@ def measure(
     static: bool,
     task: str | None = None,
     target: float | None = None,
+    emulate_fp16: bool = False,
 ) -> Accuracy:
     """Compare ``candidate``'s outputs with the FP32 ``reference`` outputs on the same ``samples``."""
     from pt2trt.compare.tasks import compare_task_outputs
 
     start = time.perf_counter()
-    cand = run_outputs(candidate, samples, batch, static)
+    cand = run_outputs(candidate, samples, batch, static, emulate_fp16=emulate_fp16)
     outputs = []
     for name, ref in reference.items():
         got = cand.get(name)
@@ -162,6 +192,8 @@ def measure(
             task, reference, floats, shape, min_agreement=target if target is not None else DEFAULT_MIN_AGREEMENT
         )
     result = Accuracy(len(samples), samples.source, outputs, comparison, target, True)
+    if emulate_fp16:
+        result.runtime = "onnxruntime-cpu, FP16 storage emulated (pt2trt.precision.emulate)"
     if result.new_nonfinite:
         result.passed = False
         result.reasons.append(f"the converted model produced {result.new_nonfinite} NaN/Inf values FP32 did not")

@@ -112,6 +112,9 @@ def quantize(
     if out.resolve() == source.resolve():
         raise UsageError("the output would overwrite the model", "Choose another -o path")
     proto = load_onnx(source)
+    from pt2trt.precision.names import NodeNames
+
+    NodeNames(proto).resolve([*keep_fp32, *exclude], "--keep-fp32" if keep_fp32 else "--exclude")  # fail early
     warnings: list[str] = []
     calib_samples, eval_samples = _samples(source, proto, calib, eval_data, limit, preprocess, task)
     for note in calib_samples.notes:
@@ -136,7 +139,14 @@ def quantize(
         with staging_dir(out) as tmp:
             staged = tmp / out.name
             evaluate: Callable[[Path], Accuracy] = lambda path: measure(  # noqa: E731
-                reference, path, eval_samples, batch=batch, static=static, task=task, target=target_agreement
+                reference,
+                path,
+                eval_samples,
+                batch=batch,
+                static=static,
+                task=task,
+                target=target_agreement,
+                emulate_fp16=precision == "fp16",
             )
             if precision == "fp16":
                 converted, kept, excluded, accuracy, details = _fp16(proto, stats, keep_fp32, fp16_io, staged, evaluate)
@@ -301,7 +311,7 @@ def _warn(text: str, enabled: bool) -> None:
     if enabled:
         from rich.console import Console
 
-        Console(stderr=True).print(f"[bold yellow]warning:[/] {text}", highlight=False)
+        Console(stderr=True, soft_wrap=True).print(f"[bold yellow]warning:[/] {text}", highlight=False)
     else:
         import warnings
 
