@@ -7,7 +7,7 @@ import json
 import pytest
 from onnx import TensorProto, helper
 
-from pt2trt.tensorrt.lint.compat import lint_model, operator_data, trt_compatibility
+from pt2trt.tensorrt.lint import lint_model, operator_data, trt_compatibility
 from tests.conftest import assert_one_line_error
 from tests.tensorrt_models import conv_relu, rejected_ops, restricted_ops, save
 
@@ -111,6 +111,12 @@ def test_opset_range_per_version() -> None:
     assert "TensorRT 11.5 or newer" in _by(lint_model(conv_relu(batch=1, opset=25), "11"), "opset")[0].why
     too_old = _by(lint_model(conv_relu(batch=1, opset=8), "10"), "opset")[0]
     assert too_old.severity == "error" and "opset 9 to 24" in too_old.why
+
+
+def test_absurd_opset_is_linted_with_the_newest_schemas() -> None:
+    absurd = lint_model(restricted_ops(opset=10**10), "10")  # beyond the C int onnx.defs.get_schema takes
+    assert "newer than the newest" in _by(absurd, "opset")[0].why
+    assert _by(absurd, "restriction", "unsqueeze")[0].severity == "warning"
 
 
 def test_ops_newer_than_the_oldest_10x_parser_are_flagged() -> None:

@@ -22,7 +22,8 @@ from pt2trt.capture import capture_output
 from pt2trt.errors import Pt2trtError
 from pt2trt.files import format_size, publish, staging_dir
 from pt2trt.tensorrt.metadata import EngineMetadata, sha256_file, write_metadata
-from pt2trt.tensorrt.plan import HARDWARE_LEVELS, BuildPlan, onnx_inputs
+from pt2trt.tensorrt.plan import HARDWARE_LEVELS, BuildPlan
+from pt2trt.tensorrt.profiles import onnx_inputs
 from pt2trt.tensorrt.versions import Gpu, import_tensorrt, require_gpu, target_of
 
 

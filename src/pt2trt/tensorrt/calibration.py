@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pt2trt.errors import Pt2trtError
-from pt2trt.tensorrt.plan import IMAGE_SUFFIXES, BuildPlan
+from pt2trt.tensorrt.plan import BuildPlan
+from pt2trt.tensorrt.precision import ARRAY_SUFFIXES, IMAGE_SUFFIXES
 
 if TYPE_CHECKING:
-    from pt2trt.tensorrt.plan import InputInfo
+    from pt2trt.tensorrt.profiles import InputInfo
 
 PREPROCESSING_KEY = "pt2trt.preprocessing"
 IMAGENET = {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225], "scale": 1 / 255}
@@ -39,7 +40,7 @@ class CalibrationData:
         self.inputs = plan.inputs
         self.shapes = calibration_shapes(plan)
         self.images = [p for p in self.files if p.suffix.lower() in IMAGE_SUFFIXES]
-        self.arrays = [p for p in self.files if p.suffix.lower() in (".npy", ".npz")]
+        self.arrays = [p for p in self.files if p.suffix.lower() in ARRAY_SUFFIXES]
         if self.images and self.arrays:
             raise Pt2trtError(f"{source} mixes images and arrays", "Keep one kind of calibration data per folder")
         self.preprocessing = _preprocessing(plan.onnx_metadata)

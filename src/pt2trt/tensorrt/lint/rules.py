@@ -1,141 +1,29 @@
-"""A static TensorRT lint for ONNX models, run on CPU: what the target's ONNX parser will reject or change.
+"""The per-node rules of the lint: operator restrictions (constant inputs, attributes, ranks, Resize modes...),
+types TensorRT changes (DOUBLE, INT64) and dynamic inputs that need an optimization profile.
 
-The operator tables come from onnx/onnx-tensorrt ``docs/operators.md`` for each TensorRT version and live in
-``pt2trt/data/tensorrt_onnx_ops.json`` with their source. Each :class:`Finding` names the node, its op, why it is a
-problem for TensorRT and what to do about it.
+The restrictions each op has are data (the ``checks`` of its entry in the operator table, see
+:mod:`pt2trt.tensorrt.lint.facts`); each check ``kind`` is a function here.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pt2trt.onnx.load import load_onnx
-from pt2trt.tensorrt.versions import Target, parse_target
+from pt2trt.tensorrt.lint.facts import GENERIC_FIX, op_findings
+from pt2trt.tensorrt.lint.report import Finding, node_label
+from pt2trt.tensorrt.versions import Target
 
 if TYPE_CHECKING:
     import numpy as np
     import onnx
 
-SEVERITIES = ("error", "warning", "info")
 FOLD_HINT = "Fold constants first (polygraphy surgeon sanitize MODEL.onnx --fold-constants -o folded.onnx, or onnxsim)"
-_QUANT_OPS = {"ConvInteger", "MatMulInteger", "QLinearConv", "QLinearMatMul", "DynamicQuantizeLinear"}
-_OP_FIXES = {
-    **{op: "Quantize with QuantizeLinear/DequantizeLinear pairs instead (onnxruntime.quantization.quantize_static "
-           "with quant_format=QuantFormat.QDQ, or NVIDIA ModelOpt), which TensorRT fuses into INT8 kernels"
-       for op in _QUANT_OPS},
-}  # fmt: skip
-_GENERIC_FIX = (
-    "Avoid it in the PyTorch model before export, rewrite it with onnx-graphsurgeon, or supply a TensorRT plugin; "
-    "ONNX Runtime still runs the model (`pt2trt verify`)"
-)
 _NOT_CONSTANT_OPS = {"RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike", "Multinomial",
                      "Bernoulli", "Loop", "If", "Scan"}  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Finding:
-    """One thing the TensorRT parser will reject (error), may reject or change (warning), or needs (info)."""
-
-    severity: str
-    code: str
-    node: str
-    op: str
-    why: str
-    fix: str
-    documented: str = ""  # the restriction as operators.md words it
-
-    def to_dict(self) -> dict[str, str]:
-        return vars(self).copy()
-
-    def line(self) -> str:
-        return f"{self.severity}: {self.node} ({self.op}): {self.why}. {self.fix}"
-
-
-@dataclass
-class TrtCompatReport:
-    """The lint of one model for one TensorRT target."""
-
-    path: Path | None
-    target: Target
-    table: str
-    table_source: str
-    opset: int | None
-    findings: list[Finding] = field(default_factory=list)
-    note: str = ""
-
-    @property
-    def passed(self) -> bool:
-        return not self.errors
-
-    @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == "error"]
-
-    def by_code(self, code: str) -> list[Finding]:
-        return [f for f in self.findings if f.code == code]
-
-    def summary(self) -> str:
-        counts = {s: sum(f.severity == s for f in self.findings) for s in SEVERITIES}
-        verdict = "no blocking issue found" if self.passed else "the parser will reject this model"
-        return (
-            f"TensorRT {self.target.name} lint (parser table {self.table}, opset {self.opset}): {verdict} "
-            f"({counts['error']} errors, {counts['warning']} warnings, {counts['info']} notes)"
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "target": self.target.cli_name,
-            "passed": self.passed,
-            "opset": self.opset,
-            "operator_table": self.table,
-            "operator_table_source": self.table_source,
-            "note": self.note,
-            "findings": [f.to_dict() for f in self.findings],
-        }
-
-
-@cache
-def operator_data() -> dict[str, Any]:
-    """The packaged operator tables and target descriptions."""
-    return json.loads(resources.files("pt2trt").joinpath("data/tensorrt_onnx_ops.json").read_text())
-
-
-def trt_compatibility(path: str | Path, target: str | Target) -> TrtCompatReport:
-    """Lint the ONNX file at ``path`` for a TensorRT target (``8.6``, ``10``, ``11`` or ``trt-10``...)."""
-    model = load_onnx(path, load_external_data=False)
-    report = lint_model(model, target)
-    report.path = Path(path)
-    return report
-
-
-def lint_model(model: onnx.ModelProto, target: str | Target) -> TrtCompatReport:
-    """Lint an in-memory ONNX model (weights in external files are not read)."""
-    tgt = target if isinstance(target, Target) else parse_target(target)
-    data = operator_data()
-    info = data["targets"][tgt.name]
-    table = data["tables"][info["table"]]
-    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
-    report = TrtCompatReport(None, tgt, info["table"], table["source"], opset, note=info.get("note", ""))
-    graph = _GraphFacts(model)
-    report.findings.extend(_opset_findings(opset, info))
-    oldest = data["tables"].get(info.get("oldest_table", ""), {}).get("ops")
-    for node in graph.walk():
-        report.findings.extend(_node_findings(node, table["ops"], oldest, tgt, info, graph))
-    report.findings.extend(_type_findings(graph, info))
-    report.findings.extend(_dynamic_input_findings(model))
-    order = {s: i for i, s in enumerate(SEVERITIES)}
-    report.findings.sort(key=lambda f: order[f.severity])
-    return report
-
-
-# -- the graph ------------------------------------------------------------------------------------------------------
-class _GraphFacts:
+class GraphFacts:
     """What the checks need: constants and their values, inferred types, consumers, the opset."""
 
     def __init__(self, model: onnx.ModelProto) -> None:
@@ -216,10 +104,6 @@ class _GraphFacts:
         return len(t.tensor_type.shape.dim)
 
 
-def _label(node: onnx.NodeProto) -> str:
-    return node.name or (f"<{node.op_type} -> {node.output[0]}>" if node.output else f"<{node.op_type}>")
-
-
 def _attr(node: onnx.NodeProto, name: str) -> Any:
     from onnx import helper
 
@@ -234,89 +118,27 @@ def _input_index(node: onnx.NodeProto, name: str, opset: int) -> int | None:
     import onnx.defs
 
     try:
-        schema = onnx.defs.get_schema(node.op_type, opset, node.domain)
+        # an opset newer than this onnx knows reads the newest schema (onnx takes no opset above a C int)
+        schema = onnx.defs.get_schema(node.op_type, min(opset, onnx.defs.onnx_opset_version()), node.domain)
     except onnx.defs.SchemaError:
         return None
     names = [i.name for i in schema.inputs]
     return names.index(name) if name in names else None
 
 
-# -- findings -------------------------------------------------------------------------------------------------------
-def _opset_findings(opset: int | None, info: dict[str, Any]) -> list[Finding]:
-    low, high = info.get("opset_min"), info.get("opset_max")
-    newer = info.get("newer_opsets", {})
-    if opset is None:
-        return [Finding("error", "opset", "(model)", "-", "the model imports no ai.onnx opset", "Export it again")]
-    if low is not None and opset < low:
-        return [
-            Finding(
-                "error", "opset", "(model)", "-",
-                f"opset {opset} is older than the TensorRT parser supports (opset {low} to {high})",
-                f"Re-export with --opset {high}, or convert it with onnx.version_converter.convert_version",
-            )
-        ]  # fmt: skip
-    if high is not None and opset > high:
-        if str(opset) in newer:
-            why = f"opset {opset} needs TensorRT {newer[str(opset)]} or newer (older releases parse up to {high})"
-        else:
-            why = f"opset {opset} is newer than the newest the TensorRT parser documents ({high})"
-        return [
-            Finding(
-                "warning", "opset", "(model)", "-", why,
-                f"Re-export with --opset {high}, or convert it with onnx.version_converter.convert_version",
-            )
-        ]  # fmt: skip
-    return []
-
-
-def _node_findings(
+def node_findings(
     node: onnx.NodeProto,
     ops: dict[str, Any],
     oldest: dict[str, Any] | None,
     target: Target,
     info: dict[str, Any],
-    graph: _GraphFacts,
+    graph: GraphFacts,
 ) -> list[Finding]:
-    label, op = _label(node), node.op_type
-    if node.domain == "ai.onnx.ml":
-        why = "TensorRT's ONNX parser supports no ai.onnx.ml (classical ML) operator"
-        return [Finding("error", "unsupported-op", label, f"ai.onnx.ml::{op}", why, _GENERIC_FIX)]
-    if node.domain not in ("", "ai.onnx"):
-        return [
-            Finding(
-                "warning", "plugin", label, f"{node.domain}::{op}",
-                f"custom-domain op: the parser imports it only as a TensorRT plugin named '{op}'",
-                "Load a plugin library that registers it when building and running (trtexec --staticPlugins, "
-                "polygraphy --plugins), or replace the op",
-            )
-        ]  # fmt: skip
-    entry = ops.get(op)
+    """What the operator table says about the node's op, then the op's restrictions checked on the node."""
+    entry, findings = op_findings(node, ops, oldest, target, info)
     if entry is None:
-        return [
-            Finding(
-                "error", "plugin", label, op,
-                f"{op} is not in the TensorRT {target.name} parser's operator table: the parser looks for a plugin "
-                f"named '{op}' and fails without one",
-                _OP_FIXES.get(op, _GENERIC_FIX),
-            )
-        ]  # fmt: skip
-    if not entry["supported"]:
-        return [
-            Finding(
-                "error", "unsupported-op", label, op,
-                f"the TensorRT {target.name} ONNX parser does not support {op} (onnx-tensorrt operators.md)",
-                _OP_FIXES.get(op, _GENERIC_FIX),
-            )
-        ]  # fmt: skip
-    findings = []
-    if oldest is not None and not oldest.get(op, {}).get("supported", False):
-        findings.append(
-            Finding(
-                "warning", "newer-parser", label, op,
-                f"{op} is supported by the TensorRT {info['table']} parser but not by {info['oldest_table']}",
-                f"Use a recent TensorRT {target.name}.x (the {info['table']} parser or newer)",
-            )
-        )  # fmt: skip
+        return findings
+    label, op = node_label(node), node.op_type
     restriction = entry.get("restrictions", "")
     for check in entry.get("checks", []):
         finding = _CHECKS[check["kind"]](node, check, graph)
@@ -326,7 +148,7 @@ def _node_findings(
     return findings
 
 
-def _check_constant_inputs(node: onnx.NodeProto, check: dict, graph: _GraphFacts) -> tuple[str, str, str] | None:
+def _check_constant_inputs(node: onnx.NodeProto, check: dict, graph: GraphFacts) -> tuple[str, str, str] | None:
     for name in check["inputs"]:
         index = _input_index(node, name, graph.opset)
         if index is None or index >= len(node.input) or not node.input[index]:
@@ -344,7 +166,7 @@ def _check_constant_inputs(node: onnx.NodeProto, check: dict, graph: _GraphFacts
     return None
 
 
-def _check_spatial_rank(node: onnx.NodeProto, check: dict, graph: _GraphFacts) -> tuple[str, str, str] | None:
+def _check_spatial_rank(node: onnx.NodeProto, check: dict, graph: GraphFacts) -> tuple[str, str, str] | None:
     kernel = _attr(node, "kernel_shape")
     spatial = len(kernel) if kernel else (graph.rank(node.input[0]) or 0) - 2
     if spatial > 0 and spatial not in check["allowed"]:
@@ -356,14 +178,14 @@ def _check_spatial_rank(node: onnx.NodeProto, check: dict, graph: _GraphFacts) -
     return None
 
 
-def _check_unit_dilations(node: onnx.NodeProto, check: dict, graph: _GraphFacts) -> tuple[str, str, str] | None:
+def _check_unit_dilations(node: onnx.NodeProto, check: dict, graph: GraphFacts) -> tuple[str, str, str] | None:
     dilations = _attr(node, "dilations")
     if dilations and any(d != 1 for d in dilations):
         return "error", f"dilations {list(dilations)} are not all ones", "Use an undilated pooling window"
     return None
 
 
-def _check_first_output_only(node: onnx.NodeProto, check: dict, graph: _GraphFacts) -> tuple[str, str, str] | None:
+def _check_first_output_only(node: onnx.NodeProto, check: dict, graph: GraphFacts) -> tuple[str, str, str] | None:
     extra = [o for o in node.output[1:] if o]
     if not extra:
         return None
@@ -380,7 +202,7 @@ def _check_first_output_only(node: onnx.NodeProto, check: dict, graph: _GraphFac
     )
 
 
-def _check_zero_input(node: onnx.NodeProto, check: dict, graph: _GraphFacts) -> tuple[str, str, str] | None:
+def _check_zero_input(node: onnx.NodeProto, check: dict, graph: GraphFacts) -> tuple[str, str, str] | None:
     index = _input_index(node, check["input"], graph.opset)
     if index is None or index >= len(node.input) or not node.input[index]:
         return None
@@ -395,7 +217,7 @@ def _check_zero_input(node: onnx.NodeProto, check: dict, graph: _GraphFacts) -> 
     return None
 
 
-def _check_attr_in(node: onnx.NodeProto, check: dict, graph: _GraphFacts) -> tuple[str, str, str] | None:
+def _check_attr_in(node: onnx.NodeProto, check: dict, graph: GraphFacts) -> tuple[str, str, str] | None:
     value = _attr(node, check["attr"])
     if value is not None and value not in check["values"]:
         allowed = ", ".join(map(str, check["values"]))
@@ -407,31 +229,31 @@ def _check_attr_in(node: onnx.NodeProto, check: dict, graph: _GraphFacts) -> tup
     return None
 
 
-def _check_constant_below(node: onnx.NodeProto, check: dict, graph: _GraphFacts) -> tuple[str, str, str] | None:
+def _check_constant_below(node: onnx.NodeProto, check: dict, graph: GraphFacts) -> tuple[str, str, str] | None:
     index = _input_index(node, check["input"], graph.opset)
     if index is None or index >= len(node.input) or not node.input[index]:
         return None
     value = graph.value(node.input[index])
     if value is not None and value.size and int(value.max()) >= check["limit"]:
-        return "error", f"{check['input']}={int(value.max())} is not below {check['limit']}", _GENERIC_FIX
+        return "error", f"{check['input']}={int(value.max())} is not below {check['limit']}", GENERIC_FIX
     return None
 
 
-def _check_attrs_absent(node: onnx.NodeProto, check: dict, graph: _GraphFacts) -> tuple[str, str, str] | None:
+def _check_attrs_absent(node: onnx.NodeProto, check: dict, graph: GraphFacts) -> tuple[str, str, str] | None:
     present = [a.name for a in node.attribute if a.name in check["attrs"]]
     if present:
-        return "error", f"attribute(s) {', '.join(present)} are not supported", _GENERIC_FIX
+        return "error", f"attribute(s) {', '.join(present)} are not supported", GENERIC_FIX
     return None
 
 
-def _check_einsum(node: onnx.NodeProto, check: dict, graph: _GraphFacts) -> tuple[str, str, str] | None:
+def _check_einsum(node: onnx.NodeProto, check: dict, graph: GraphFacts) -> tuple[str, str, str] | None:
     equation = _attr(node, "equation") or ""
     if "..." in equation:
         return "error", f"equation '{equation}' uses an ellipsis", "Spell out every axis in the einsum equation"
     return None
 
 
-def _check_attr_ignored(node: onnx.NodeProto, check: dict, graph: _GraphFacts) -> tuple[str, str, str] | None:
+def _check_attr_ignored(node: onnx.NodeProto, check: dict, graph: GraphFacts) -> tuple[str, str, str] | None:
     if _attr(node, check["attr"]) is not None:
         return (
             "info",
@@ -441,10 +263,10 @@ def _check_attr_ignored(node: onnx.NodeProto, check: dict, graph: _GraphFacts) -
     return None
 
 
-def _check_input_rank(node: onnx.NodeProto, check: dict, graph: _GraphFacts) -> tuple[str, str, str] | None:
+def _check_input_rank(node: onnx.NodeProto, check: dict, graph: GraphFacts) -> tuple[str, str, str] | None:
     rank = graph.rank(node.input[check["input"]]) if len(node.input) > check["input"] else None
     if rank is not None and rank != check["rank"]:
-        return "error", f"input has rank {rank}, TensorRT needs rank {check['rank']}", _GENERIC_FIX
+        return "error", f"input has rank {rank}, TensorRT needs rank {check['rank']}", GENERIC_FIX
     return None
 
 
@@ -463,7 +285,8 @@ _CHECKS = {
 }
 
 
-def _type_findings(graph: _GraphFacts, info: dict[str, Any]) -> list[Finding]:
+def type_findings(graph: GraphFacts, info: dict[str, Any]) -> list[Finding]:
+    """DOUBLE tensors (cast down to FLOAT) and INT64 constants (cast to INT32 where the target does so)."""
     import numpy as np
     from onnx import TensorProto
 
@@ -502,7 +325,8 @@ def _type_findings(graph: _GraphFacts, info: dict[str, Any]) -> list[Finding]:
     return findings
 
 
-def _dynamic_input_findings(model: onnx.ModelProto) -> list[Finding]:
+def dynamic_input_findings(model: onnx.ModelProto) -> list[Finding]:
+    """Each input with dynamic dims: the build needs an optimization profile for it."""
     initializers = {t.name for t in model.graph.initializer}
     findings = []
     for value in model.graph.input:
