@@ -188,3 +188,26 @@ def test_statistics_and_ranges_on_a_tiny_graph(tmp_path):
     assert ranges(stats, "minmax")["x"] == (-5, 5)
     low, high = ranges(stats, "percentile")["x"]
     assert low == -high and 4.9 < high <= 5.01
+
+
+@pytest.mark.parametrize("precision", ["fp16", "int8"])
+def test_converted_models_lint_clean_and_debug_layers_map_through_casts_and_qdq(digits_model, precision):
+    from pt2trt.debug.onnx_pair import debug_onnx_layers
+    from pt2trt.precision import quantize
+    from pt2trt.tensorrt.lint import trt_compatibility
+
+    folder, fp32, x_test, _ = digits_model
+    out = folder / f"lint-{precision}.onnx"
+    quantize(fp32, out, precision, calib=folder / "calib.npy", force=True, progress=False)
+    for target in ("trt-10", "trt-11"):
+        report = trt_compatibility(out, target)
+        assert report.passed, [f.line() for f in report.errors]
+        assert not [f for f in report.findings if f.code.startswith("qdq")]
+    report = debug_onnx_layers(
+        fp32, out, None, data=None, feed={"input": x_test[:4]}, batch=None, rtol=0.1, atol=0.1, seed=0,
+        providers=None, backend="onnxruntime",
+    )  # fmt: skip
+    compute = [n for n in onnx.load(str(fp32)).graph.node if n.op_type != "Constant"]
+    assert len(report.layers) == len(compute)  # every FP32 node found its counterpart behind the Casts / Q/DQ pairs
+    modules = {layer.cls: layer.module for layer in report.layers}
+    assert modules["Gemm"] == "head" and modules["Conv"].startswith("features.")
