@@ -13,14 +13,22 @@ def _init(name: str, array: np.ndarray) -> onnx.TensorProto:
     return numpy_helper.from_array(array, name)
 
 
-def qdq_model(*, zero_point_dtype=np.int8, activation_scales: int = 1, bias_int32: bool = False,
-              weight_axis: int = 0, softmax: bool = False, quantize_zero_point: bool = True) -> onnx.ModelProto:  # fmt: skip
+def qdq_model(
+    *,
+    zero_point_dtype: type = np.int8,
+    activation_scales: int = 1,
+    bias_int32: bool = False,
+    weight_axis: int = 0,
+    softmax: bool = False,
+    quantize_zero_point: bool = True,
+) -> onnx.ModelProto:
     """input -> Q -> DQ -> Conv(DQ(int8 weight)) [-> Q -> DQ -> Softmax] -> output."""
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 4, 4])
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    shape = (activation_scales,) if activation_scales > 1 else ()
     inits = [
-        _init("a_scale", np.full(activation_scales, 0.1, np.float32) if activation_scales > 1 else np.array(0.1, np.float32)),
-        _init("a_zp", np.zeros(activation_scales, zero_point_dtype) if activation_scales > 1 else np.array(0, zero_point_dtype)),
+        _init("a_scale", np.full(shape, 0.1, np.float32)),
+        _init("a_zp", np.zeros(shape, zero_point_dtype)),
         _init("w_q", np.ones((3, 2, 1, 1), np.int8)),
         _init("w_scale", np.full(3 if weight_axis == 0 else 2, 0.05, np.float32)),
         _init("w_zp", np.zeros(3 if weight_axis == 0 else 2, np.int8)),

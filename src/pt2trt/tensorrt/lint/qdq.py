@@ -58,7 +58,7 @@ def qdq_findings(graph: GraphFacts, target: Target) -> list[Finding]:
                     node.op_type,
                     "its scale is computed, not a constant",
                     "TensorRT needs constant Q/DQ scales: fold constants, or quantize again",
-                )  # fmt: skip
+                )
             )
         scale = graph.value(scale_name)
         per_channel = scale is not None and scale.size > 1
@@ -72,7 +72,7 @@ def qdq_findings(graph: GraphFacts, target: Target) -> list[Finding]:
                     f"per-channel quantization ({scale.size} scales) of an activation",
                     "TensorRT quantizes activations per tensor: one scale (ActivationSymmetric, per_channel "
                     "applies to weights only)",
-                )  # fmt: skip
+                )
             )
         if node.op_type == "DequantizeLinear":
             if per_channel and node.input[0] in graph.constants:
@@ -91,7 +91,7 @@ def qdq_findings(graph: GraphFacts, target: Target) -> list[Finding]:
                 "they run in float after the DequantizeLinear",
                 f"Leave {op} out of quantization (pt2trt quantize quantizes Conv/Gemm/MatMul/pooling/residual "
                 "Add only): the Q/DQ pair costs accuracy and buys no speed",
-            )  # fmt: skip
+            )
         )
     return findings
 
@@ -107,7 +107,7 @@ def _zero_point(node: onnx.NodeProto, label: str, graph: GraphFacts, allowed: se
                     node.op_type,
                     "no zero point: the output type defaults to UINT8",
                     "Give an INT8 zero point of 0 (quantize_static with QuantType.QInt8)",
-                )  # fmt: skip
+                )
             ]
         return []
     init = graph.initializers.get(node.input[2])
@@ -129,7 +129,7 @@ def _zero_point(node: onnx.NodeProto, label: str, graph: GraphFacts, allowed: se
                 f"{name} quantization: TensorRT {target.name} takes "
                 f"{', '.join(_TYPE_NAMES.get(t, str(t)) for t in sorted(allowed))} only",
                 fix,
-            )  # fmt: skip
+            )
         )
     return findings
 
@@ -152,6 +152,6 @@ def _weight_axis(node: onnx.NodeProto, label: str, consumers: dict[str, list]) -
                     f"per-channel weights on axis {axis}; TensorRT needs the output-channel axis {wanted} of "
                     f"{user.op_type} {node_label(user)}",
                     "Quantize weights per output channel",
-                )  # fmt: skip
+                )
             )
     return findings
