@@ -211,3 +211,34 @@ def test_converted_models_lint_clean_and_debug_layers_map_through_casts_and_qdq(
     assert len(report.layers) == len(compute)  # every FP32 node found its counterpart behind the Casts / Q/DQ pairs
     modules = {layer.cls: layer.module for layer in report.layers}
     assert modules["Gemm"] == "head" and modules["Conv"].startswith("features.")
+
+
+def test_build_int8_on_tensorrt_11_plans_the_quantize_step(digits_model, cli):
+    folder, fp32, *_ = digits_model
+    calib = folder / "calib"
+    calib.mkdir(exist_ok=True)
+    np.save(calib / "batch0.npy", np.load(folder / "calib.npy")[:32])
+    args = ("build", str(fp32), "--int8", "--calib-data", str(calib), "--shapes", "input:4x1x8x8", "--dry-run")
+    result = cli(*args, "--trt-version", "11", "--json")
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    assert plan["int8"]["mode"] == "quantize" and plan["int8"]["calibration_data"] == str(calib)
+    text = cli(*args, "--trt-version", "11").stdout
+    assert "INT8 by Q/DQ nodes written by pt2trt quantize" in text
+    # TensorRT 10: calibration still works, Q/DQ is recommended
+    assert "Q/DQ is the recommended INT8 path" in cli(*args, "--trt-version", "10").stdout
+
+
+def test_build_step_writes_what_tensorrt_11_parses(digits_model, tmp_path):
+    """What `build` runs before parsing on TensorRT 11 (the parse itself needs a GPU): mixed FP16 and Q/DQ INT8."""
+    from pt2trt.precision import for_build
+    from pt2trt.tensorrt.plan import make_plan
+
+    folder, fp32, *_ = digits_model
+    shapes = {"shapes": ["input:4x1x8x8"], "trt_version": "11"}
+    plan = make_plan(fp32, tmp_path / "a.engine", int8=True, calibration_data=folder / "calib.npy", **shapes)
+    int8 = onnx.load(str(for_build(plan, tmp_path)))
+    assert {"QuantizeLinear", "DequantizeLinear"} <= {n.op_type for n in int8.graph.node}
+    plan = make_plan(fp32, tmp_path / "b.engine", fp16=True, **shapes)
+    fp16 = onnx.load(str(for_build(plan, tmp_path)))
+    assert {p.key: p.value for p in fp16.metadata_props}["pt2trt.precision"] == "fp16"

@@ -9,6 +9,7 @@ nodes stay FP32, then onnxconverter-common), ``int8`` (ONNX Runtime's Q/DQ quant
 from __future__ import annotations
 
 from pt2trt.precision.api import PRECISIONS, QuantizeResult, quantize
+from pt2trt.precision.build import for_build
 from pt2trt.precision.int8 import METHODS
 
-__all__ = ["METHODS", "PRECISIONS", "QuantizeResult", "quantize"]
+__all__ = ["METHODS", "PRECISIONS", "QuantizeResult", "for_build", "quantize"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -131,8 +132,17 @@ def convert_to_fp16(src: Path, dst: Path, *, keep_io_types: bool = True) -> Path
 
 
 # -- the build ----------------------------------------------------------------------------------------------------
-def build_engine(plan: BuildPlan, *, device: int = 0) -> BuildResult:
-    """Build ``plan.output`` and its metadata file, atomically; needs TensorRT and a CUDA GPU."""
+#: converts the plan's ONNX for a strongly typed build (mixed FP16, or Q/DQ INT8) into a folder; returns the new file.
+#: ``pt2trt.precision.for_build`` is the one pt2trt passes (the precision layer sits above this package).
+Converter = Callable[["BuildPlan", Path], Path]
+
+
+def build_engine(plan: BuildPlan, *, device: int = 0, convert: Converter | None = None) -> BuildResult:
+    """Build ``plan.output`` and its metadata file, atomically; needs TensorRT and a CUDA GPU.
+
+    ``convert``: how to write the reduced-precision ONNX a TensorRT 11 plan parses (without it, FP16 is a
+    whole-graph cast and INT8 quantization is refused).
+    """
     import onnx
 
     trt = import_tensorrt()
@@ -145,7 +155,11 @@ def build_engine(plan: BuildPlan, *, device: int = 0) -> BuildResult:
     gpu = require_gpu(device)
     with staging_dir(plan.output) as tmp:
         parsed = plan.onnx
-        if plan.convert_to_fp16:
+        if convert is not None and (plan.convert_to_fp16 or plan.int8_mode == "quantize"):
+            parsed = convert(plan, tmp)
+        elif plan.int8_mode == "quantize":
+            raise Pt2trtError("this build plan quantizes to Q/DQ first", "Pass convert=pt2trt.precision.for_build")
+        elif plan.convert_to_fp16:
             parsed = convert_to_fp16(plan.onnx, tmp / "model_fp16.onnx", keep_io_types=plan.keep_io_types)
         calibrator = None
         if plan.int8_mode == "calibration":
@@ -236,7 +250,14 @@ def engine_metadata(
     )
 
 
-def build(onnx_path: str | Path, output: str | Path | None = None, *, device: int = 0, **options: Any) -> BuildResult:
+def build(
+    onnx_path: str | Path,
+    output: str | Path | None = None,
+    *,
+    device: int = 0,
+    convert: Converter | None = None,
+    **options: Any,
+) -> BuildResult:
     """Plan and build in one call (the Python form of ``pt2trt build``); ``options`` are :func:`make_plan`'s.
 
     TensorRT is checked first, so that a machine without it gets the install advice rather than a planning error.
@@ -244,4 +265,4 @@ def build(onnx_path: str | Path, output: str | Path | None = None, *, device: in
     from pt2trt.tensorrt.plan import make_plan
 
     import_tensorrt()
-    return build_engine(make_plan(onnx_path, output, **options), device=device)
+    return build_engine(make_plan(onnx_path, output, **options), device=device, convert=convert)
