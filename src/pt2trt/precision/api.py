@@ -240,19 +240,34 @@ def _int8(
         _save(named_copy(proto), reference)
         feed = next(calib_samples.batches(min(RANK_SAMPLES, len(calib_samples))))[0]
         index = {label: i for i, label in enumerate(names.labels)}
+        tried: set[str] = {x.node for x in excluded}
+        best = _score(accuracy)
         while not accuracy.passed and len(rounds) < max_exclusions:
-            ranked = rank_layers(reference, staged, feed, skip={x.node for x in excluded})
+            ranked = rank_layers(reference, staged, feed, skip=tried)
             if not ranked:
                 break
             worst = ranked[0]
-            excluded.append(names.layer(index[worst.node], f"auto: added error {worst.added_error:.3g} (1 - cosine)"))
+            tried.add(worst.node)
+            layer = names.layer(index[worst.node], f"auto: added error {worst.added_error:.3g} (1 - cosine)")
+            trial = quantize_int8(proto, stats, staged, method=method, exclude=[x.node for x in [*excluded, layer]])
+            measured = evaluate(staged)
+            kept = _score(measured) > best
+            rounds.append({"node": worst.node, "module": worst.module, "agreement": measured.agreement, "kept": kept})
+            if kept:  # an exclusion stays only when it brings the converted model closer to FP32
+                excluded.append(layer)
+                converted, accuracy, best = trial, measured, _score(measured)
+        if rounds and not rounds[-1]["kept"]:  # the file on disk is the last trial: write the best one again
             converted = quantize_int8(proto, stats, staged, method=method, exclude=[x.node for x in excluded])
-            accuracy = evaluate(staged)
-            rounds.append({"excluded": worst.node, "module": worst.module, "agreement": accuracy.agreement})
     details: dict[str, Any] = {"qdq": qdq_summary(converted)}
     if auto_exclude:
         details["auto_exclude"] = {"rounds": rounds, "limit": max_exclusions, "target_met": accuracy.passed}
     return converted, [], excluded, accuracy, details
+
+
+def _score(accuracy: Accuracy) -> tuple[float, float]:
+    """Higher is closer to FP32: the task agreement, then the outputs' mean cosine similarity."""
+    cosines = [o.comparison.cosine_similarity or 0.0 for o in accuracy.outputs]
+    return (accuracy.agreement or 0.0, sum(cosines) / len(cosines) if cosines else 0.0)
 
 
 def _fp16_nodes(model: onnx.ModelProto) -> dict[str, int]:
