@@ -108,7 +108,8 @@ def _print(result: object) -> None:
     r = result  # QuantizeResult (typed loosely to keep --help free of imports)
     out = console()
     cal = r.calibration  # type: ignore[attr-defined]
-    out.print(f"calibration: {cal['samples']} samples from {cal['source']} ({cal['kind']}), {cal.get('method', '')}")
+    method = f", {cal['method']} ranges" if cal.get("method") else ""
+    click.echo(f"calibration: {cal['samples']} samples from {cal['source']} ({cal['kind']}){method}")
     layers = r.kept_fp32 or r.excluded  # type: ignore[attr-defined]
     if layers:
         title = "kept in FP32" if r.precision == "fp16" else "left in float (excluded)"  # type: ignore[attr-defined]
@@ -118,8 +119,10 @@ def _print(result: object) -> None:
         for layer in layers:
             table.add_row(layer.node, layer.op, layer.module or "-", layer.reason)
         out.print(table)
+    runtime = r.accuracy.runtime  # type: ignore[attr-defined]
+    click.echo(f"measured against FP32 on {runtime}:")
     for line in r.accuracy.lines():  # type: ignore[attr-defined]
-        out.print(line)
+        click.echo(f"  {line}")
     acc = r.accuracy  # type: ignore[attr-defined]
     verdict = "passed" if acc.passed else "FAILED: " + "; ".join(acc.reasons)
     target = f" (target {acc.target:g})" if acc.target is not None else ""
