@@ -242,3 +242,10 @@ def test_build_step_writes_what_tensorrt_11_parses(digits_model, tmp_path):
     plan = make_plan(fp32, tmp_path / "b.engine", fp16=True, **shapes)
     fp16 = onnx.load(str(for_build(plan, tmp_path)))
     assert {p.key: p.value for p in fp16.metadata_props}["pt2trt.precision"] == "fp16"
+
+
+def test_cli_choices_match_the_registries():
+    from pt2trt.cli.quantize import METHOD_NAMES
+    from pt2trt.precision import METHODS, PRECISIONS
+
+    assert METHOD_NAMES == METHODS and PRECISIONS == ("fp16", "int8")
