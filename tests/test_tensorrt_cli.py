@@ -49,7 +49,7 @@ def test_dry_run_prints_the_plan_and_writes_nothing(cli, dyn_onnx) -> None:
     assert result.returncode == 0, result.stderr
     assert "TensorRT 11 (not installed here): strongly typed network" in result.stdout
     assert "profile 0: input min 1x3x16x16 opt 4x3x16x16 max 8x3x16x16" in result.stdout
-    assert "ONNX converted to FP16 first" in result.stdout and "dry run: nothing built" in result.stdout
+    assert "ONNX converted to mixed FP16 first" in result.stdout and "dry run: nothing built" in result.stdout
     assert sorted(p.name for p in dyn_onnx.parent.iterdir()) == ["dyn.onnx"]
 
 
@@ -67,7 +67,7 @@ def test_dry_run_json_and_its_command_round_trip(cli, dyn_onnx, tmp_path) -> Non
 
 def test_int8_on_tensorrt_11_without_qdq_is_one_line(cli, dyn_onnx) -> None:
     result = cli("build", str(dyn_onnx), "--trt-version", "11", "--int8", *DYN, "--dry-run")
-    assert_one_line_error(result, "QuantizeLinear/DequantizeLinear", "modelopt")
+    assert_one_line_error(result, "QuantizeLinear/DequantizeLinear", "--calib-data")
 
 
 def test_existing_engine_needs_force(cli, dyn_onnx) -> None:

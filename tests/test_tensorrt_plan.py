@@ -156,7 +156,7 @@ def test_tensorrt_11_is_strongly_typed(no_tensorrt, dynamic_onnx) -> None:
     with pytest.raises(Pt2trtError) as exc:
         make_plan(dynamic_onnx, trt_version="11", int8=True, **DYN)
     assert "needs an ONNX with QuantizeLinear/DequantizeLinear nodes" in exc.value.message
-    assert "modelopt" in exc.value.hint and "QuantFormat.QDQ" in exc.value.hint
+    assert "--calib-data" in exc.value.hint and "pt2trt quantize" in exc.value.hint
 
 
 def test_compatibility_options_per_version(no_tensorrt, dynamic_onnx, tmp_path) -> None:

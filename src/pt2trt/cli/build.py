@@ -17,12 +17,13 @@ _SHAPES = "NAME:DIMS[,NAME:DIMS...]"
 @click.option("--opt-shapes", multiple=True, metavar=_SHAPES, help="Shapes to tune for [default: the max shapes].")
 @click.option("--max-shapes", multiple=True, metavar=_SHAPES, help="Largest shapes of a profile; one per profile.")
 @click.option("--fp16", is_flag=True, help="FP16: builder flag on TensorRT 8.6/10; the ONNX is converted on 11.")
-@click.option("--int8", is_flag=True, help="INT8: calibration on 8.6/10 (or Q/DQ nodes); 11 needs a Q/DQ ONNX.")
+@click.option("--int8", is_flag=True, help="INT8: calibration on 8.6/10 (or Q/DQ nodes); on 11 Q/DQ (quantized first).")
 @click.option(
     "--calib-data",
     type=click.Path(exists=False),
     metavar="PATH",
-    help="INT8 calibration data: a folder of images (preprocessed like the model's input) or .npy/.npz batches.",
+    help="Calibration data: a folder of images (preprocessed like the model's input) or .npy/.npz batches "
+    "(INT8; on TensorRT 11 also the ranges of the mixed FP16 conversion).",
 )
 @click.option(
     "--calib-cache", type=click.Path(dir_okay=False), metavar="FILE", help="INT8 calibration cache (read, written)."
@@ -116,9 +117,10 @@ def command(
         click.echo(f"dry run: nothing built. To build: {plan.command(force=force)}")
         return
 
+    from pt2trt.precision import for_build
     from pt2trt.tensorrt.build import build
 
-    result = build(onnx_file, output, device=device, **options)
+    result = build(onnx_file, output, device=device, convert=for_build, **options)
     if verbose and result.log.strip():
         click.echo(result.log.rstrip(), err=True)
     if as_json:

@@ -31,6 +31,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "view": ("pt2trt.cli.view", "Open an ONNX model in Netron (127.0.0.1 only), or draw it as an SVG picture."),
     "triton": ("pt2trt.cli.triton", "Write a checked Triton model repository (config.pbtxt, ensemble pre/post)."),
     "export-openvino": ("pt2trt.cli.export_openvino", "Convert ONNX to OpenVINO IR (.xml + .bin), verified vs ORT."),
+    "quantize": (
+        "pt2trt.cli.quantize",
+        "Convert ONNX to mixed FP16 or INT8 Q/DQ, calibrated on real data, and measure the accuracy cost.",
+    ),
 }
 
 

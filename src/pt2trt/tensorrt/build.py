@@ -20,6 +20,7 @@ import datetime
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -158,14 +159,27 @@ def convert_to_fp16(src: Path, dst: Path, *, keep_io_types: bool = True) -> Path
 
 
 # -- the build ----------------------------------------------------------------------------------------------------
+#: converts the plan's ONNX for a strongly typed build (mixed FP16, or Q/DQ INT8) into a folder; returns the new file.
+#: ``pt2trt.precision.for_build`` is the one pt2trt passes (the precision layer sits above this package).
+Converter = Callable[["BuildPlan", Path], Path]
+
+
 def build_engine(
-    plan: BuildPlan, *, device: int = 0, progress: bool = True, inspect: bool = True, phases: BuildPhases | None = None
+    plan: BuildPlan,
+    *,
+    device: int = 0,
+    progress: bool = True,
+    inspect: bool = True,
+    phases: BuildPhases | None = None,
+    convert: Converter | None = None,
 ) -> BuildResult:
     """Build ``plan.output`` and its metadata file, atomically; needs TensorRT and a CUDA GPU.
 
     ``progress``: show the build phases on stderr (TensorRT >= 10); Ctrl-C cancels either way. ``inspect``: build
     with detailed profiling verbosity and record the engine's layers in the metadata file. ``phases``: the phase
     accounting to use (a fresh one by default); after the build it holds every phase TensorRT reported.
+    ``convert``: how to write the reduced-precision ONNX a TensorRT 11 plan parses (without it, FP16 is a
+    whole-graph cast and INT8 quantization is refused).
     """
     import onnx
 
@@ -180,7 +194,11 @@ def build_engine(
     phases = phases if phases is not None else BuildPhases()
     with staging_dir(plan.output) as tmp:
         parsed = plan.onnx
-        if plan.convert_to_fp16:
+        if convert is not None and (plan.convert_to_fp16 or plan.int8_mode == "quantize"):
+            parsed = convert(plan, tmp)
+        elif plan.int8_mode == "quantize":
+            raise Pt2trtError("this build plan quantizes to Q/DQ first", "Pass convert=pt2trt.precision.for_build")
+        elif plan.convert_to_fp16:
             parsed = convert_to_fp16(plan.onnx, tmp / "model_fp16.onnx", keep_io_types=plan.keep_io_types)
         calibrator = None
         if plan.int8_mode == "calibration":
@@ -322,6 +340,7 @@ def build(
     device: int = 0,
     progress: bool = True,
     inspect: bool = True,
+    convert: Converter | None = None,
     **options: Any,
 ) -> BuildResult:
     """Plan and build in one call (the Python form of ``pt2trt build``); ``options`` are :func:`make_plan`'s.
@@ -331,4 +350,6 @@ def build(
     from pt2trt.tensorrt.plan import make_plan
 
     import_tensorrt()
-    return build_engine(make_plan(onnx_path, output, **options), device=device, progress=progress, inspect=inspect)
+    return build_engine(
+        make_plan(onnx_path, output, **options), device=device, progress=progress, inspect=inspect, convert=convert
+    )

@@ -44,7 +44,8 @@ class BuildPlan:
     profiles: list[Profile]
     fp16: bool = False
     int8: bool = False
-    int8_mode: str | None = None  # "calibration" (builder flag + calibrator) or "qdq" (explicit quantization)
+    int8_mode: str | None = None  # "calibration" (flag + calibrator), "qdq" (Q/DQ in the ONNX) or "quantize" (Q/DQ
+    # written by pt2trt quantize before parsing, TensorRT 11)
     calibration_data: Path | None = None
     calibration_cache: Path | None = None
     keep_io_types: bool = True
@@ -144,9 +145,10 @@ class BuildPlan:
             precision += f" (builder flags {', '.join(self.builder_flags)})"
         if self.convert_to_fp16:
             io = "float32 I/O kept" if self.keep_io_types else "I/O converted too"
-            precision += f" (ONNX converted to FP16 first, {io})"
+            precision += f" (ONNX converted to mixed FP16 first, {io})"
         if self.int8:
-            precision += f"; INT8 by {'Q/DQ nodes' if self.int8_mode == 'qdq' else 'calibration'}"
+            how = {"qdq": "Q/DQ nodes", "quantize": "Q/DQ nodes written by pt2trt quantize"}
+            precision += f"; INT8 by {how.get(self.int8_mode or '', 'calibration')}"
             if self.calibration_data:
                 precision += f" on {self.calibration_data}"
             if self.calibration_cache:

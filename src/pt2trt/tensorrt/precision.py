@@ -23,10 +23,10 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 ARRAY_SUFFIXES = (".npy", ".npz")
 QDQ_OPS = ("QuantizeLinear", "DequantizeLinear")
 QDQ_HINT = (
-    "Quantize the ONNX first, e.g. NVIDIA ModelOpt (python -m modelopt.onnx.quantization --onnx_path MODEL.onnx "
-    "--quantize_mode int8 --calibration_data calib.npy) or onnxruntime.quantization.quantize_static(..., "
-    "quant_format=QuantFormat.QDQ), then build the quantized ONNX"
+    "Pass --calib-data DIR (images or .npy/.npz) to quantize it to Q/DQ first, or quantize it yourself "
+    "(pt2trt quantize MODEL.onnx --precision int8 --calib DATA) and build the Q/DQ ONNX"
 )
+QUANTIZE = "quantize"  # int8_mode: Q/DQ written by pt2trt quantize before parsing (TensorRT 11)
 
 
 def builder_flags(target: Target, *, fp16: bool, int8: bool) -> list[str]:
@@ -70,15 +70,20 @@ def resolve_precision(
     """Decide how INT8 is obtained on the target, and note what the precision flags mean there."""
     has_qdq = any(n.op_type in QDQ_OPS for n in model.graph.node)
     choice = PrecisionChoice()
-    if (data or cache) and not int8:
+    fp16_data = data is not None and not int8 and converts_to_fp16(target, fp16=fp16)
+    if (data or cache) and not int8 and not fp16_data:
         raise UsageError("--calib-data/--calib-cache are given without --int8", "Add --int8, or drop them")
     if not int8:
+        if fp16_data:
+            choice.calibration_data = calibration_source(Path(str(data)))
         if has_qdq:
             choice.notes.append("the ONNX holds Q/DQ nodes: those tensors run in INT8 whatever the flags")
         if converts_to_fp16(target, fp16=fp16):
             choice.notes.append(
-                "TensorRT 11 has no FP16 builder flag: the ONNX is converted to FP16 before parsing "
-                f"({'float32 inputs/outputs kept' if keep_io_types else 'inputs/outputs become float16'})"
+                "TensorRT 11 has no FP16 builder flag: the ONNX is converted to mixed FP16 before parsing by "
+                "pt2trt quantize's analysis (what would overflow stays FP32; ranges observed on "
+                f"{data or 'random inputs: pass --calib-data for real ranges'}; "
+                f"{'float32 inputs/outputs kept' if keep_io_types else 'inputs/outputs become float16'})"
             )
         return choice
     if has_qdq:
@@ -89,12 +94,24 @@ def resolve_precision(
             choice.notes.append("TensorRT 11 takes INT8 from the Q/DQ nodes; --int8 only documents it")
         return choice
     if target.strongly_typed_only:
-        raise Pt2trtError(
-            "--int8 on TensorRT 11 needs an ONNX with QuantizeLinear/DequantizeLinear nodes: TensorRT 11 builds "
-            "strongly typed networks only and has no INT8 calibration",
-            QDQ_HINT,
+        if data is None:
+            raise Pt2trtError(
+                "--int8 on TensorRT 11 needs an ONNX with QuantizeLinear/DequantizeLinear nodes (or --calib-data to "
+                "write them): TensorRT 11 builds strongly typed networks only and has no INT8 calibration",
+                QDQ_HINT,
+            )
+        choice.int8_mode = QUANTIZE
+        choice.calibration_data = calibration_source(Path(data))
+        choice.notes.append(
+            f"TensorRT 11 has no INT8 calibration: the ONNX is first quantized to Q/DQ (pt2trt quantize, symmetric "
+            f"INT8, calibrated on {choice.calibration_data}, accuracy measured against FP32), then parsed"
         )
+        return choice
     _resolve_calibration(choice, target, data, cache, has_profiles)
+    choice.notes.append(
+        "Q/DQ is the recommended INT8 path (measured on CPU, portable to TensorRT 11): pt2trt quantize MODEL.onnx "
+        "--precision int8 --calib DATA, then build that ONNX; builder calibration is the fallback"
+    )
     return choice
 
 

@@ -1,0 +1,132 @@
+"""``pt2trt quantize``."""
+
+from __future__ import annotations
+
+import click
+
+from pt2trt.cli.options import console, fmt_float, force_option, json_option, print_json, sibling_output
+from pt2trt.cli.task_options import TASK_NAMES
+
+METHOD_NAMES = ("minmax", "entropy", "percentile")  # a test checks they match pt2trt.precision.METHODS
+
+
+@click.command("quantize")
+@click.argument("onnx_file", metavar="MODEL.onnx")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="ONNX file to write [default: MODEL-PREC.onnx].")
+@click.option("--precision", type=click.Choice(["fp16", "int8"]), required=True, help="Target precision.")
+@click.option(
+    "--calib",
+    metavar="DATA",
+    help="Calibration data: images (folder, glob), video, or .npy/.npz [default: random: NOT calibrated].",
+)
+@click.option("--eval", "eval_data", metavar="DATA", help="Held-apart data to measure on [default: 1 in 5 of --calib].")
+@click.option("--limit", type=int, help="Use at most N samples of each data source.")
+@click.option(
+    "--preprocess",
+    metavar="PRESET|FILE.yaml",
+    help="Image preprocessing [default: recorded in the model, else the task's preset].",
+)
+@click.option("--task", type=click.Choice(TASK_NAMES), help="Task metric to measure [default: classify for [N, C].")
+@click.option("--keep-fp32", multiple=True, metavar="NODE|MODULE", help="fp16: keep this node or module in FP32.")
+@click.option("--fp16-io", is_flag=True, help="fp16: float16 graph inputs and outputs (default keeps float32).")
+@click.option("--exclude", multiple=True, metavar="NODE|MODULE", help="int8: leave this node or module in float.")
+@click.option(
+    "--auto-exclude", is_flag=True, help="int8: keep the layers adding most error in float until the target is met."
+)
+@click.option("--max-exclusions", type=int, default=10, show_default=True, help="int8: limit of --auto-exclude.")
+@click.option(
+    "--target-agreement",
+    type=float,
+    help="Exit 1 below this task agreement, e.g. 0.99 (top-1 for classify) [--auto-exclude default: 0.99].",
+)
+@click.option(
+    "--method", type=click.Choice(METHOD_NAMES), default="minmax", show_default=True, help="int8: calibration method."
+)
+@force_option
+@json_option
+def command(
+    onnx_file: str,
+    output: str | None,
+    precision: str,
+    calib: str | None,
+    eval_data: str | None,
+    limit: int | None,
+    preprocess: str | None,
+    task: str | None,
+    keep_fp32: tuple[str, ...],
+    fp16_io: bool,
+    exclude: tuple[str, ...],
+    auto_exclude: bool,
+    max_exclusions: int,
+    target_agreement: float | None,
+    method: str,
+    force: bool,
+    as_json: bool,
+) -> None:
+    """Convert an ONNX model to mixed FP16 or INT8 Q/DQ (what TensorRT 11 builds), calibrated, and measure the cost.
+
+    \b
+    FP16 keeps in FP32 what would overflow or lose accuracy (observed ranges, Exp/Softmax/normalisation, long sums).
+    INT8 writes symmetric Q/DQ nodes (zero point 0) with per-channel weights, as TensorRT requires.
+    FP32 and the result are then compared on held-apart data: error per output, task agreement, NaN/Inf counts;
+    everything is recorded in the output's metadata. Exit 1 when --target-agreement is missed.
+    """
+    from pt2trt.precision import quantize
+
+    result = quantize(
+        onnx_file,
+        output or sibling_output(onnx_file, precision),
+        precision,
+        calib=calib,
+        eval_data=eval_data,
+        limit=limit,
+        preprocess=preprocess,
+        task=task,
+        keep_fp32=keep_fp32,
+        exclude=exclude,
+        auto_exclude=auto_exclude,
+        target_agreement=target_agreement,
+        method=method,
+        fp16_io=fp16_io,
+        force=force,
+        progress=not as_json,
+        max_exclusions=max_exclusions,
+    )
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        _print(result)
+    if not result.passed:
+        raise click.exceptions.Exit(1)
+
+
+def _print(result: object) -> None:
+    from rich.table import Table
+
+    from pt2trt.files import format_size
+
+    r = result  # QuantizeResult (typed loosely to keep --help free of imports)
+    out = console()
+    cal = r.calibration  # type: ignore[attr-defined]
+    method = f", {cal['method']} ranges" if cal.get("method") else ""
+    click.echo(f"calibration: {cal['samples']} samples from {cal['source']} ({cal['kind']}){method}")
+    layers = r.kept_fp32 or r.excluded  # type: ignore[attr-defined]
+    if layers:
+        title = "kept in FP32" if r.precision == "fp16" else "left in float (excluded)"  # type: ignore[attr-defined]
+        table = Table(title=title, title_justify="left", show_edge=False)
+        for col in ("node", "op", "module", "reason"):
+            table.add_column(col)
+        for layer in layers:
+            table.add_row(layer.node, layer.op, layer.module or "-", layer.reason)
+        out.print(table)
+    runtime = r.accuracy.runtime  # type: ignore[attr-defined]
+    click.echo(f"measured against FP32 on {runtime}:")
+    for line in r.accuracy.lines():  # type: ignore[attr-defined]
+        click.echo(f"  {line}")
+    acc = r.accuracy  # type: ignore[attr-defined]
+    verdict = "passed" if acc.passed else "FAILED: " + "; ".join(acc.reasons)
+    target = f" (target {acc.target:g})" if acc.target is not None else ""
+    click.echo(
+        f"wrote {r.output} ({r.precision}, {format_size(r.size_bytes)}) in {r.seconds:.1f} s: "  # type: ignore[attr-defined]
+        f"agreement {fmt_float(acc.agreement, '.4f')}{target}, {verdict}"
+    )

@@ -1,0 +1,15 @@
+"""Precision before the GPU: mixed FP16 and INT8 Q/DQ ONNX, calibrated on real data, with the accuracy cost measured.
+
+``quantize(model, output, "fp16" | "int8", calib=...)`` returns a :class:`QuantizeResult`. Modules: ``data``
+(samples through the model's preprocessing), ``statistics`` (one pass of activation statistics), ``fp16`` (which
+nodes stay FP32, then onnxconverter-common), ``int8`` (ONNX Runtime's Q/DQ quantizer, TensorRT-compatible settings),
+``autoexclude`` (layers ranked by added error), ``accuracy`` (FP32 vs converted on held-apart samples), ``api``.
+"""
+
+from __future__ import annotations
+
+from pt2trt.precision.api import PRECISIONS, QuantizeResult, quantize
+from pt2trt.precision.build import for_build
+from pt2trt.precision.int8 import METHODS
+
+__all__ = ["METHODS", "PRECISIONS", "QuantizeResult", "for_build", "quantize"]

@@ -1,0 +1,83 @@
+"""FP16 on a CPU, honestly: round every FP16 tensor of a converted model through FP16, compute each op in FP32.
+
+ONNX Runtime's CPU provider has FP16 kernels for few ops: it wraps the others in Casts to FP32 and then removes the
+Cast pairs between neighbouring wrapped nodes, so a chain of FP16 nodes runs entirely in FP32 and an FP16 overflow
+(a sum beyond 65504) never shows. OpenVINO's CPU plugin computes FP16 models in FP32 too. This module rewrites the
+converted model into an FP32 model in which every tensor the FP16 model stores in FP16 is passed through
+``Cast(to=FLOAT16) -> Cast(to=FLOAT)``: values get FP16's range (overflow -> Inf) and precision, as on a GPU, while
+each op accumulates in FP32 (as TensorRT's FP16 convolutions and matrix products do). Run it with graph
+optimisations off, so that ONNX Runtime keeps the Cast pairs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import onnx
+
+_SUFFIX = "__fp16_emulated"
+
+
+def emulate_fp16(model: onnx.ModelProto) -> onnx.ModelProto:
+    """An FP32 model computing what ``model`` (FP16, possibly mixed) computes, with FP16 storage rounding."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    f16, f32 = onnx.TensorProto.FLOAT16, onnx.TensorProto.FLOAT
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    graph = out.graph
+    half: set[str] = set()
+    for value in [*graph.value_info, *graph.input, *graph.output]:
+        if value.type.tensor_type.elem_type == f16:
+            half.add(value.name)
+            value.type.tensor_type.elem_type = f32
+    for i, init in enumerate(graph.initializer):
+        if init.data_type == f16:  # already FP16-rounded values: exactly representable in FP32
+            graph.initializer[i].CopyFrom(
+                numpy_helper.from_array(numpy_helper.to_array(init).astype("float32"), init.name)
+            )
+    inputs = {v.name for v in graph.input}
+    nodes = []
+    for node in graph.node:
+        if node.op_type == "Cast":
+            to = next(a for a in node.attribute if a.name == "to")
+            if to.i == f16:
+                to.i = f32
+                half.add(node.output[0])
+        if node.op_type == "Constant":
+            for attr in node.attribute:
+                if attr.name == "value" and attr.t.data_type == f16:
+                    array = numpy_helper.to_array(attr.t).astype("float32")
+                    attr.t.CopyFrom(numpy_helper.from_array(array, attr.t.name))
+        nodes.append(node)
+        for j, tensor in enumerate(node.output):
+            if tensor in half:
+                node.output[j] = tensor + _SUFFIX
+                nodes.append(helper.make_node("Cast", [node.output[j]], [tensor + _SUFFIX + "_h"], to=f16))
+                nodes.append(helper.make_node("Cast", [tensor + _SUFFIX + "_h"], [tensor], to=f32))
+    rounded_inputs = []
+    for name in [n for n in inputs if n in half]:  # FP16 graph inputs (--fp16-io): fed as float32, rounded
+        rounded_inputs += [
+            helper.make_node("Cast", [name], [name + _SUFFIX + "_h"], to=f16),
+            helper.make_node("Cast", [name + _SUFFIX + "_h"], [name + _SUFFIX], to=f32),
+        ]
+        for node in nodes:
+            for j, t in enumerate(node.input):
+                if t == name:
+                    node.input[j] = name + _SUFFIX
+    del graph.node[:]
+    graph.node.extend(rounded_inputs + nodes)
+    del graph.value_info[:]
+    return out
+
+
+def session_options() -> object:
+    """ONNX Runtime options that keep the rounding Casts (no graph optimisation)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    options.log_severity_level = 3
+    return options

@@ -1,0 +1,172 @@
+"""FP16, mixed where it must be: decide which nodes stay in FP32, then let onnxconverter-common cast the rest.
+
+A node is kept in FP32 when
+
+* **range**: a tensor it produces or reads held magnitudes that, times the safety ``margin``, exceed FP16's largest
+  finite value (65504) on the calibration data: the producer and every consumer stay FP32, so no Cast at their
+  boundary overflows;
+* **underflow**: most non-zero values of a tensor it produces fell below FP16's smallest normal number (2**-14),
+  where FP16 keeps few or no significant bits;
+* **weights**: one of its constant inputs holds a value beyond the FP16 range;
+* **op**: its op type is known to overflow or lose accuracy in FP16 (Exp, Pow, Softmax/LogSoftmax, Log, Sqrt,
+  Reciprocal and the normalisation ops, whose statistics are sums of squares);
+* **reduction**: it sums or averages over at least ``reduction_limit`` elements (ReduceSum/Mean/..., GlobalAveragePool,
+  CumSum): long FP16 sums lose the small terms and overflow;
+* **divisor**: it divides by a value computed by a normalisation statistic (Sqrt, Reduce*, Pow) or observed small
+  (below ``margin`` times FP16's smallest normal);
+* **user**: ``--keep-fp32 NODE|MODULE``.
+
+onnxconverter-common's ``convert_float_to_float16`` then converts with this node block list and inserts the Cast
+nodes at every FP32/FP16 boundary; float32 graph inputs and outputs are kept unless ``fp16_io``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from pt2trt.precision.names import Layer, NodeNames
+from pt2trt.precision.statistics import FP16_MAX, FP16_MIN_NORMAL, Statistics
+
+if TYPE_CHECKING:
+    import onnx
+
+SENSITIVE_OPS = {
+    "Exp": "exponential overflows FP16 above 11",
+    "Pow": "powers overflow FP16 quickly",
+    "Softmax": "softmax input (exp) overflows in FP16",
+    "LogSoftmax": "softmax input (exp) overflows in FP16",
+    "Log": "log of FP16-rounded small values loses accuracy",
+    "Sqrt": "normalisation statistic",
+    "Reciprocal": "division by small values",
+    "LayerNormalization": "normalisation statistics (mean of squares)",
+    "GroupNormalization": "normalisation statistics (mean of squares)",
+    "InstanceNormalization": "normalisation statistics (mean of squares)",
+    "LpNormalization": "normalisation statistics (sum of squares)",
+    "ReduceLogSumExp": "exponential sum overflows FP16",
+}
+REDUCTIONS = {
+    "ReduceSum",
+    "ReduceMean",
+    "ReduceSumSquare",
+    "ReduceL1",
+    "ReduceL2",
+    "ReduceProd",
+    "GlobalAveragePool",
+    "GlobalLpPool",
+    "CumSum",
+}
+STATISTIC_OPS = {"Sqrt", "Pow", "ReduceMean", "ReduceSum", "ReduceSumSquare", "ReduceL2", "ReduceL1"}
+DEFAULT_MARGIN = 2.0
+DEFAULT_REDUCTION_LIMIT = 4096
+UNDERFLOW_FRACTION = 0.5
+
+
+def analyse_fp16(
+    model: onnx.ModelProto,
+    stats: Statistics,
+    *,
+    keep_fp32: Sequence[str] = (),
+    margin: float = DEFAULT_MARGIN,
+    reduction_limit: int = DEFAULT_REDUCTION_LIMIT,
+) -> list[Layer]:
+    """The nodes to keep in FP32, each with its first reason, in graph order."""
+    from onnx import numpy_helper
+
+    names = NodeNames(model)
+    reasons: dict[int, str] = {}
+    consumers: dict[str, list[int]] = {}
+    producer: dict[str, int] = {}
+    for i, node in enumerate(model.graph.node):
+        for t in node.input:
+            consumers.setdefault(t, []).append(i)
+        for t in node.output:
+            producer[t] = i
+
+    def keep(i: int, reason: str) -> None:
+        reasons.setdefault(i, reason)
+
+    for i, name in names.resolve(keep_fp32, "--keep-fp32").items():
+        keep(i, f"--keep-fp32 {name}")
+    for tensor, t in stats.tensors.items():
+        users = [*([producer[tensor]] if tensor in producer else []), *consumers.get(tensor, [])]
+        if t.abs_max * margin > FP16_MAX:
+            for i in users:
+                keep(i, f"range: {tensor} reaches {t.abs_max:.4g} (FP16 max 65504, margin {margin:g})")
+        elif t.nonzero and t.subnormal_fraction >= UNDERFLOW_FRACTION and tensor in producer:
+            for i in users:
+                keep(i, f"underflow: {t.subnormal_fraction:.0%} of {tensor}'s values are below FP16's normal range")
+    big_weights = {
+        init.name
+        for init in model.graph.initializer
+        if init.data_type == 1 and np.abs(numpy_helper.to_array(init)).max(initial=0.0) > FP16_MAX
+    }
+    for i, node in enumerate(model.graph.node):
+        if node.op_type in SENSITIVE_OPS:
+            keep(i, f"op: {SENSITIVE_OPS[node.op_type]}")
+        elif node.op_type in REDUCTIONS:
+            extent = _reduced_extent(node, stats)
+            if extent is not None and extent >= reduction_limit:
+                keep(i, f"reduction over {extent} elements (limit {reduction_limit})")
+        elif node.op_type == "Div" and len(node.input) > 1:
+            divisor = node.input[1]
+            source = model.graph.node[producer[divisor]].op_type if divisor in producer else None
+            t = stats.tensors.get(divisor)
+            if source in STATISTIC_OPS:
+                keep(i, f"divisor: divides by a {source} statistic")
+            elif t is not None and t.count and t.abs_min_nonzero < FP16_MIN_NORMAL * margin:
+                keep(i, f"divisor: {divisor} reaches {t.abs_min_nonzero:.3g}, below FP16's normal range")
+        heavy = [t for t in node.input if t in big_weights]
+        if heavy:
+            keep(i, f"weights: {heavy[0]} holds values beyond the FP16 range")
+    return [names.layer(i, reasons[i]) for i in sorted(reasons)]
+
+
+def _reduced_extent(node: onnx.NodeProto, stats: Statistics) -> int | None:
+    """How many elements each output value sums, from the observed input and output shapes."""
+    t_in = stats.tensors.get(node.input[0]) if node.input else None
+    t_out = stats.tensors.get(node.output[0]) if node.output else None
+    if t_in is None or t_out is None or not t_in.shape:
+        return None
+    if node.op_type == "CumSum":
+        return max(t_in.shape)
+    n_in, n_out = int(np.prod(t_in.shape)), int(np.prod(t_out.shape)) or 1
+    return n_in // n_out
+
+
+def named_copy(model: onnx.ModelProto) -> onnx.ModelProto:
+    """A copy whose nodes all have names (the converter blocks nodes by name)."""
+    import onnx
+
+    copy = onnx.ModelProto()
+    copy.CopyFrom(model)
+    for i, node in enumerate(copy.graph.node):
+        if not node.name:
+            node.name = f"{node.op_type}_{i}"
+    return copy
+
+
+def convert_fp16(
+    model: onnx.ModelProto, keep: Sequence[str] = (), *, fp16_io: bool = False, block_ops: Sequence[str] = ()
+) -> onnx.ModelProto:
+    """onnxconverter-common's conversion with ``keep`` (node names) and ``block_ops`` left in FP32."""
+    from onnxconverter_common import float16
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # it warns for every value it clamps; the analysis reports the ranges
+        return float16.convert_float_to_float16(
+            named_copy(model),
+            min_positive_val=2.0**-24,  # FP16's smallest subnormal: clamp nothing that FP16 can hold
+            max_finite_val=FP16_MAX,  # the default 1e4 would silently clamp valid weights
+            keep_io_types=not fp16_io,
+            op_block_list=[*float16.DEFAULT_OP_BLOCK_LIST, *block_ops],
+            node_block_list=list(keep),
+        )
+
+
+def whole_graph_fp16(model: onnx.ModelProto, *, fp16_io: bool = False) -> onnx.ModelProto:
+    """Every node in FP16 (what a plain cast does): the baseline the mixed conversion is measured against."""
+    return convert_fp16(model, fp16_io=fp16_io)

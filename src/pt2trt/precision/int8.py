@@ -1,0 +1,166 @@
+"""INT8 as explicit QuantizeLinear/DequantizeLinear that TensorRT accepts, made by ONNX Runtime's quantizer.
+
+``onnxruntime.quantization.quantize_static`` in QDQ format with symmetric INT8 activations and weights (zero point 0:
+onnx-tensorrt rejects others), per-channel weights, float biases (TensorRT has no INT32 dequantization), on the op
+types TensorRT runs in INT8: Conv, ConvTranspose, Gemm, MatMul, pooling, and residual Add (both inputs computed),
+whose Q/DQ on the skip branch lets TensorRT fuse the add into the convolution.
+
+The activation ranges come from :mod:`pt2trt.precision.statistics` (the same pass that serves FP16), handed to the
+quantizer as its calibration cache, so the model runs over the data once whatever the method:
+
+* ``minmax``: the largest magnitude seen;
+* ``percentile``: the magnitude below which ``percentile`` % of the values fall (the folded histogram);
+* ``entropy``: ONNX Runtime's KL-divergence threshold search over the same histogram.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+from collections.abc import Collection
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from pt2trt.errors import UsageError
+from pt2trt.precision.statistics import HISTOGRAM_BINS, Statistics
+
+if TYPE_CHECKING:
+    import onnx
+
+METHODS = ("minmax", "entropy", "percentile")
+QUANTIZED_OPS = ["Conv", "ConvTranspose", "Gemm", "MatMul", "Add", "MaxPool", "AveragePool", "GlobalAveragePool"]
+PERCENTILE = 99.999
+
+
+def check_method(method: str) -> None:
+    if method not in METHODS:
+        raise UsageError(f"unknown calibration method '{method}'", f"Use one of: {', '.join(METHODS)}")
+
+
+def needs_histograms(method: str) -> bool:
+    return method != "minmax"
+
+
+def ranges(stats: Statistics, method: str) -> dict[str, tuple[float, float]]:
+    """Symmetric (-t, t) ranges per tensor for ``method``."""
+    check_method(method)
+    if method == "minmax" or not stats.histograms:
+        return {n: (-t.abs_max, t.abs_max) for n, t in stats.tensors.items() if t.count}
+    if method == "percentile":
+        return {n: _percentile(h, PERCENTILE) for n, h in stats.histograms.items()}
+    from onnxruntime.quantization.calibrate import HistogramCollector
+
+    collector = HistogramCollector("entropy", True, HISTOGRAM_BINS, 128, PERCENTILE, "same")
+    collector.histogram_dict = dict(stats.histograms)
+    with contextlib.redirect_stdout(io.StringIO()):
+        found = collector.compute_collection_result()
+    out = {}
+    for name, values in found.items():
+        t = max(abs(float(values[0])), abs(float(values[1])))
+        out[name] = (-t, t)
+    return out
+
+
+def _percentile(histogram: tuple, percentile: float) -> tuple[float, float]:
+    """Fold ORT's signed histogram over [-T, T] into magnitudes and take the ``percentile`` threshold."""
+    hist, edges = np.asarray(histogram[0], np.float64), np.asarray(histogram[1], np.float64)
+    half = hist.size // 2
+    magnitude = hist[half:] + hist[:half][::-1]
+    total = magnitude.sum()
+    if total == 0:
+        return (0.0, 0.0)
+    index = int(np.searchsorted(np.cumsum(magnitude) / total, percentile / 100.0))
+    t = float(edges[half + min(index + 1, half)])
+    return (-t, t)
+
+
+def residual_adds(model: onnx.ModelProto) -> tuple[set[str], set[str]]:
+    """Names of Add nodes whose inputs are both computed (residual), and of the others (bias-like, not quantized)."""
+    constants = {i.name for i in model.graph.initializer}
+    constants |= {o for n in model.graph.node if n.op_type == "Constant" for o in n.output}
+    residual, other = set(), set()
+    for node in model.graph.node:
+        if node.op_type == "Add":
+            (other if any(t in constants for t in node.input) else residual).add(node.name)
+    return residual, other
+
+
+def quantize_int8(
+    model: onnx.ModelProto,
+    stats: Statistics,
+    output: Path,
+    *,
+    method: str = "minmax",
+    exclude: Collection[str] = (),
+    op_types: list[str] | None = None,
+) -> onnx.ModelProto:
+    """Write ``model`` with Q/DQ nodes to ``output`` and return it; ``exclude``: node names left in float."""
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.calibrate import TensorData, TensorsData, save_tensors_data
+
+    from pt2trt.onnx.load import load_onnx
+    from pt2trt.precision.fp16 import named_copy
+
+    check_method(method)
+    enum = {
+        "minmax": CalibrationMethod.MinMax,
+        "entropy": CalibrationMethod.Entropy,
+        "percentile": CalibrationMethod.Percentile,
+    }[method]
+    named = named_copy(model)
+    _, bias_adds = residual_adds(named)
+    data = {
+        name: TensorData(lowest=np.array(lo, np.float32), highest=np.array(hi, np.float32))
+        for name, (lo, hi) in ranges(stats, method).items()
+    }
+    cache = output.with_name(output.name + ".calibration.json")
+    save_tensors_data(TensorsData(enum, data), cache)
+    extra: dict[str, Any] = {
+        "ActivationSymmetric": True,
+        "WeightSymmetric": True,
+        "QuantizeBias": False,  # TensorRT dequantizes INT8, not INT32: biases stay float
+        "QDQOpTypePerChannelSupportToAxis": {"MatMul": 1},
+    }
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # ORT logs a pre-processing advice as a warning on every call
+    try:
+        quantize_static(
+            named,
+            str(output),
+            None,
+            quant_format=QuantFormat.QDQ,
+            op_types_to_quantize=op_types or QUANTIZED_OPS,
+            per_channel=True,
+            activation_type=QuantType.QInt8,
+            weight_type=QuantType.QInt8,
+            nodes_to_exclude=sorted(set(exclude) | bias_adds),
+            calibrate_method=enum,
+            extra_options=extra,
+            calibration_cache_path=str(cache),
+        )
+    finally:
+        root.setLevel(level)
+        cache.unlink(missing_ok=True)
+    return load_onnx(output)
+
+
+def qdq_summary(model: onnx.ModelProto) -> dict[str, Any]:
+    """How many Q/DQ nodes and quantized ops the model holds."""
+    from collections import Counter
+
+    ops = Counter(n.op_type for n in model.graph.node)
+    dq_inputs = {n.output[0] for n in model.graph.node if n.op_type == "DequantizeLinear"}
+    quantized = Counter(
+        n.op_type
+        for n in model.graph.node
+        if n.op_type not in ("QuantizeLinear", "DequantizeLinear") and any(t in dq_inputs for t in n.input)
+    )
+    return {
+        "quantize_linear": ops.get("QuantizeLinear", 0),
+        "dequantize_linear": ops.get("DequantizeLinear", 0),
+        "quantized_ops": dict(sorted(quantized.items())),
+    }

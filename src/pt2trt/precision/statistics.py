@@ -1,0 +1,173 @@
+"""Activation statistics of the FP32 model, one pass for both precisions.
+
+ONNX Runtime runs the model over the samples with every float intermediate tensor exposed as an output; per tensor
+we keep the running min, max, largest magnitude, NaN/Inf counts, how many non-zero values fall below FP16's smallest
+normal number, and (for the entropy and percentile calibration methods) ONNX Runtime's own merged histogram. Memory
+stays bounded: one batch of activations at a time, then only the counters and 2048-bin histograms.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from pt2trt.precision.data import Samples
+
+if TYPE_CHECKING:
+    import onnx
+
+FP16_MAX = 65504.0
+FP16_MIN_NORMAL = 2.0**-14
+HISTOGRAM_BINS = 2048
+
+
+@dataclass
+class TensorStats:
+    """What one tensor held over all samples."""
+
+    name: str
+    min: float = float("inf")
+    max: float = float("-inf")
+    abs_max: float = 0.0
+    count: int = 0
+    nonzero: int = 0
+    subnormal: int = 0  # non-zero values with |x| < 2**-14 (FP16 subnormals or zero)
+    nan: int = 0
+    inf: int = 0
+    abs_min_nonzero: float = float("inf")
+    shape: tuple[int, ...] = ()  # as last seen (batch axis included)
+
+    def update(self, values: np.ndarray) -> None:
+        self.shape = tuple(values.shape)
+        flat = values.reshape(-1)
+        finite = np.isfinite(flat)
+        self.count += flat.size
+        if not finite.all():
+            self.nan += int(np.isnan(flat).sum())
+            self.inf += int(np.isinf(flat).sum())
+            flat = flat[finite]
+        if flat.size == 0:
+            return
+        lo, hi = float(flat.min()), float(flat.max())
+        self.min, self.max = min(self.min, lo), max(self.max, hi)
+        self.abs_max = max(self.abs_max, abs(lo), abs(hi))
+        magnitude = np.abs(flat)
+        nonzero = magnitude[magnitude > 0]
+        self.nonzero += nonzero.size
+        if nonzero.size:
+            self.abs_min_nonzero = min(self.abs_min_nonzero, float(nonzero.min()))
+            self.subnormal += int((nonzero < FP16_MIN_NORMAL).sum())
+
+    @property
+    def subnormal_fraction(self) -> float:
+        return self.subnormal / self.nonzero if self.nonzero else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "min": self.min,
+            "max": self.max,
+            "abs_max": self.abs_max,
+            "subnormal_fraction": self.subnormal_fraction,
+            **({"nan": self.nan} if self.nan else {}),
+            **({"inf": self.inf} if self.inf else {}),
+        }
+
+
+@dataclass
+class Statistics:
+    """Per-tensor statistics, and the histograms collected for the entropy/percentile methods."""
+
+    tensors: dict[str, TensorStats]
+    samples: int
+    batches: int
+    seconds: float
+    histograms: dict[str, tuple] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        largest = max(self.tensors.values(), key=lambda t: t.abs_max, default=None)
+        return {
+            "samples": self.samples,
+            "tensors": len(self.tensors),
+            "seconds": round(self.seconds, 3),
+            "histograms": bool(self.histograms),
+            **({"largest_tensor": {"name": largest.name, "abs_max": largest.abs_max}} if largest else {}),
+            "tensors_over_fp16_range": sorted(n for n, t in self.tensors.items() if t.abs_max > FP16_MAX),
+        }
+
+
+def float_tensors(model: onnx.ModelProto) -> list[str]:
+    """Non-constant tensors produced by nodes, plus the graph's float inputs, in graph order."""
+    from pt2trt.debug.graph import GraphIndex
+
+    index = GraphIndex.build(model)
+    names = list(index.inputs)
+    for node in model.graph.node:
+        names.extend(t for t in node.output if t and t not in index.constants)
+    return list(dict.fromkeys(names))
+
+
+def collect_statistics(
+    model: onnx.ModelProto,
+    source: Path | None,
+    samples: Samples,
+    *,
+    batch: int = 8,
+    histograms: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> Statistics:
+    """Run ``model`` (loaded from ``source`` when that file holds all of it) over ``samples`` and keep statistics."""
+    from pt2trt.debug.expose import exposed, onnxruntime_factory
+
+    start = time.perf_counter()
+    names = float_tensors(model)
+    stats: dict[str, TensorStats] = {}
+    collector = _histogram_collector() if histograms else None
+    batch, static = static_batch(model, batch)
+    batches = 0
+    with exposed(model, names, source) as serialized, onnxruntime_factory()(serialized) as runner:
+        for feed, count in samples.batches(batch, pad=static):
+            outputs = runner.infer(feed, check=False)
+            values = {**{k: v for k, v in feed.items() if k in names}, **outputs}
+            floats = {k: v for k, v in values.items() if isinstance(v, np.ndarray) and v.dtype.kind == "f"}
+            for name, array in floats.items():
+                stats.setdefault(name, TensorStats(name)).update(array)
+            if collector is not None:
+                finite = {k: np.nan_to_num(v.astype(np.float32, copy=False)) for k, v in floats.items()}
+                with contextlib.redirect_stdout(io.StringIO()):  # ORT prints a line per call
+                    collector.collect(finite)
+            batches += 1
+            if progress:
+                progress(count)
+    return Statistics(
+        stats,
+        len(samples),
+        batches,
+        time.perf_counter() - start,
+        collector.get_histogram_dict() if collector is not None else {},
+    )
+
+
+def _histogram_collector() -> Any:
+    from onnxruntime.quantization.calibrate import HistogramCollector
+
+    # a signed histogram over [-|x|max, |x|max] serves both entropy and (folded) percentile thresholds
+    return HistogramCollector("entropy", True, HISTOGRAM_BINS, 128, 99.999, "same")
+
+
+def static_batch(model: onnx.ModelProto, wanted: int) -> tuple[int, bool]:
+    """The batch size to feed: ``wanted`` for a dynamic batch axis, else the model's static one (and True)."""
+    inits = {i.name for i in model.graph.initializer}
+    for value in model.graph.input:
+        if value.name in inits:
+            continue
+        dims = value.type.tensor_type.shape.dim
+        if dims and dims[0].HasField("dim_value") and dims[0].dim_value > 0:
+            return int(dims[0].dim_value), True
+    return wanted, False
