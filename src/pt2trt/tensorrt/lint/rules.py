@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from pt2trt.onnx.dims import readable_dim
-from pt2trt.onnx.graph import has_shape, real_inputs
+from pt2trt.onnx.graph import has_shape, input_dims, real_inputs
 from pt2trt.tensorrt.lint.facts import GENERIC_FIX, op_findings
 from pt2trt.tensorrt.lint.report import Finding, node_label
 from pt2trt.tensorrt.versions import Target
@@ -378,11 +378,11 @@ def dynamic_input_findings(model: onnx.ModelProto) -> list[Finding]:
     for value in real_inputs(model):
         if not has_shape(value):
             continue
-        dims = value.type.tensor_type.shape.dim
-        dynamic = [readable_dim(d.dim_param) for d in dims if not d.HasField("dim_value")]
+        dims = input_dims(value)  # -1 (PaddlePaddle's spelling) is as dynamic as a name
+        dynamic = [readable_dim(d or "") for d in dims if not isinstance(d, int)]
         if not dynamic:
             continue
-        example = "x".join(str(d.dim_value) if d.HasField("dim_value") else "N" for d in dims)
+        example = "x".join(str(d) if isinstance(d, int) else "N" for d in dims)
         findings.append(
             Finding(
                 "info", "dynamic-shape", value.name, "input",
