@@ -51,4 +51,5 @@ def test_verify_inputs_treat_minus_one_as_dynamic(tmp_path: Path) -> None:
     proto = onnx.load(str(paddle_style(tmp_path / "paddle.onnx")))
     assert [d is None or isinstance(d, str) for d in input_dims(proto.graph.input[0])] == [True, False, True, True]
     specs, feed = resolve_run_inputs(proto, RunInputs(specs=(parse_input("x:2x3x16x16"),)))
+    assert [s.shape for s in specs] == [(2, 3, 16, 16)]
     assert feed["x"].shape == (2, 3, 16, 16)
