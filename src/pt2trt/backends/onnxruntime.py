@@ -97,7 +97,10 @@ class OnnxRuntimeRunner(Runner):
             values = self.session.run(self._outputs, dict(feed))
         except Exception as exc:
             if type(exc).__module__.startswith("onnxruntime"):
-                raise Pt2trtError(f"ONNX Runtime inference failed: {str(exc).strip().splitlines()[0]}") from exc
+                raise Pt2trtError(
+                    f"ONNX Runtime inference failed: {str(exc).strip().splitlines()[0]}",
+                    "Check the input shapes and dtypes (`pt2trt inspect MODEL.onnx`) and the model (`pt2trt check`)",
+                ) from exc
             raise
         return dict(zip(self._outputs, values))
 

@@ -57,7 +57,10 @@ def collect_sources(sources: Sequence[str | Path]) -> list[Path]:
             matches = sorted(Path(p) for p in glob.glob(text, recursive=True))
             files = [p for p in matches if p.is_file() and _is_media(p)]
             if not files:
-                raise Pt2trtError(f"no images match '{text}'")
+                raise Pt2trtError(
+                    f"no images match '{text}'",
+                    "Check the pattern (quote it so your shell does not expand it) and the file suffixes",
+                )
             found.extend(files)
         else:
             raise Pt2trtError(f"image not found: {path}", "Check the path, or quote a glob like 'photos/*.jpg'")
@@ -157,7 +160,10 @@ def _video_frames(path: Path) -> Iterator[Frame]:
 
     capture = cv2.VideoCapture(str(path))
     if not capture.isOpened():
-        raise Pt2trtError(f"OpenCV cannot open video {path}")
+        raise Pt2trtError(
+            f"OpenCV cannot open video {path}",
+            "Check that the file is a complete video (re-encode it with ffmpeg), or extract frames as images",
+        )
     try:
         index = 0
         while True:
@@ -170,7 +176,10 @@ def _video_frames(path: Path) -> Iterator[Frame]:
     finally:
         capture.release()
     if index == 0:
-        raise Pt2trtError(f"no frames could be read from video {path}")
+        raise Pt2trtError(
+            f"no frames could be read from video {path}",
+            "Check that the file is a complete video (re-encode it with ffmpeg), or extract frames as images",
+        )
 
 
 def _is_media(path: Path) -> bool:
