@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from pt2trt.cli.options import console, fmt_float, force_option, json_option, print_json, sibling_output
-from pt2trt.cli.task_options import TASK_NAMES
+from pt2trt.cli.choices import task_choice
 
 METHOD_NAMES = ("minmax", "entropy", "percentile")  # a test checks they match pt2trt.precision.METHODS
 
@@ -26,7 +26,7 @@ METHOD_NAMES = ("minmax", "entropy", "percentile")  # a test checks they match p
     metavar="PRESET|FILE.yaml",
     help="Image preprocessing [default: recorded in the model, else the task's preset].",
 )
-@click.option("--task", type=click.Choice(TASK_NAMES), help="Task metric to measure [default: classify for [N, C].")
+@click.option("--task", type=task_choice(), help="Task metric to measure [default: classify for [N, C].")
 @click.option("--keep-fp32", multiple=True, metavar="NODE|MODULE", help="fp16: keep this node or module in FP32.")
 @click.option("--fp16-io", is_flag=True, help="fp16: float16 graph inputs and outputs (default keeps float32).")
 @click.option("--exclude", multiple=True, metavar="NODE|MODULE", help="int8: leave this node or module in float.")
