@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from pt2trt.cli.options import console, fmt_float, force_option, json_option, print_json, sibling_output
 from pt2trt.cli.choices import task_choice
+from pt2trt.cli.options import console, fmt_float, force_option, json_option, print_json, sibling_output
 
 METHOD_NAMES = ("minmax", "entropy", "percentile")  # a test checks they match pt2trt.precision.METHODS
 

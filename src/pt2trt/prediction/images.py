@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,7 +124,15 @@ def is_video(path: Path) -> bool:
     return path.suffix.lower() in VIDEO_SUFFIXES
 
 
+def quiet_opencv() -> None:
+    """Keep OpenCV's and FFmpeg's own log lines ("moov atom not found") off stderr: pt2trt reports the failure itself.
+    Set before ``cv2`` is imported; a user's own ``OPENCV_*`` settings win."""
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "OFF")
+
+
 def require_opencv(video: Path) -> None:
+    quiet_opencv()
     try:
         import cv2  # noqa: F401
     except ImportError as exc:
@@ -155,6 +164,7 @@ def _pixel_limit(limit: int | None) -> Iterator[None]:
 
 
 def _video_frames(path: Path) -> Iterator[Frame]:
+    quiet_opencv()
     import cv2
     from PIL import Image
 
