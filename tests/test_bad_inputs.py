@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -337,3 +339,18 @@ def test_has_hint_helper() -> None:
     )
     assert not has_hint("pt2trt: error: ONNX file is not a file: pipe.onnx.")
     assert not has_hint("pt2trt: error: cannot write ro/x.onnx: directory ro is not writable.")
+
+
+def test_onnxruntime_sessions_made_by_libraries_stay_quiet(root: Path) -> None:
+    """Once pt2trt has run ONNX Runtime, sessions other libraries make (ORT's quantizer, simplifiers) do not log
+    ORT's warnings ("Removing initializer 'unused'") on stderr either."""
+    script = (
+        "import onnxruntime as ort\n"
+        "from pt2trt.backends.onnxruntime import OnnxRuntimeRunner\n"
+        f"with OnnxRuntimeRunner({str(root / 'in' / 'model.onnx')!r}):\n"
+        "    pass\n"
+        f"ort.InferenceSession({str(root / 'in' / 'warn.onnx')!r})\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "", result.stderr
