@@ -354,3 +354,24 @@ def test_onnxruntime_sessions_made_by_libraries_stay_quiet(root: Path) -> None:
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stderr == "", result.stderr
+
+
+def test_unreadable_onnx_says_check_permissions(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A mode-000 file (simulated: root reads anything) is "not readable: check its permissions", whether the
+    access check or onnx.load itself finds it; never the external-data advice."""
+    from pt2trt.errors import Pt2trtError
+    from pt2trt.onnx.load import load_onnx
+
+    model = root / "in" / "model.onnx"
+    monkeypatch.setattr(os, "access", lambda path, mode: not (mode & os.R_OK and Path(path) == model))
+    with pytest.raises(Pt2trtError, match=r"is not readable\. Check its permissions"):
+        load_onnx(model)
+    monkeypatch.undo()
+
+    def denied(path: str, *args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", path)
+
+    monkeypatch.setattr(onnx, "load", denied)
+    with pytest.raises(Pt2trtError, match=r"permission denied\. The file is not readable: check its permissions") as e:
+        load_onnx(model)
+    assert ".onnx.data" not in str(e.value)
