@@ -15,7 +15,13 @@ SCRIPTS = sorted(p for p in EXAMPLES.iterdir() if p.suffix in (".py", ".sh") and
 
 
 def test_every_example_is_covered() -> None:
-    assert {p.name for p in SCRIPTS} == {"export_verify_api.py", "runners_and_compare.py", "cli_walkthrough.sh"}
+    assert {p.name for p in SCRIPTS} == {
+        "export_verify_api.py",
+        "runners_and_compare.py",
+        "cli_walkthrough.sh",
+        "precision_digits.py",
+        "serve_triton.sh",
+    }
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
@@ -29,6 +35,12 @@ def test_example_runs(script: Path, tmp_path: Path) -> None:
         assert "batch 4: verified" in proc.stdout
     if script.name == "runners_and_compare.py":
         assert "scores" in proc.stdout and "embedding" in proc.stdout and proc.stdout.rstrip().endswith("passed")
+    if script.name == "precision_digits.py":
+        lines = dict(line.split(":", 1) for line in proc.stdout.splitlines() if line.startswith(("fp16:", "int8:")))
+        assert set(lines) == {"fp16", "int8"} and all("accuracy 0.9" in v for v in lines.values()), proc.stdout
+    if script.name == "serve_triton.sh":
+        assert 'platform: "onnxruntime_onnx"' in proc.stdout and "max_batch_size: 8" in proc.stdout
+        assert (tmp_path / "ir" / "seednet.xml").is_file()
     if script.name == "cli_walkthrough.sh":
         info = json.loads((tmp_path / "tiny_unet.json").read_text())
         assert info["inputs"][0]["shape"] == ["batch", 3, 64, 64]

@@ -7,6 +7,7 @@ import click
 from pt2trt.cli.choices import backend_choice
 from pt2trt.cli.options import console, json_option, model_options, print_json
 from pt2trt.cli.task_options import (
+    ignore_metadata_option,
     preprocess_options,
     preprocess_overrides,
     task_options,
@@ -39,6 +40,7 @@ from pt2trt.cli.task_options import (
     help="Threads decoding images ahead of the models.",
 )
 @triton_options
+@ignore_metadata_option
 @preprocess_options
 @model_options
 @json_option
@@ -62,6 +64,7 @@ def command(
     workers: int,
     url: str | None,
     served_model: str | None,
+    ignore_metadata: bool,
     preprocess: str | None,
     weights: str | None,
     allow_pickle: bool,
@@ -93,7 +96,7 @@ def command(
         iou_threshold=match_iou,
         weights=weights,
         allow_pickle=allow_pickle,
-        runner_options=triton_runner_options(url, served_model),
+        runner_options=triton_runner_options(url, served_model, ignore_metadata),
         layout=layout,
         output=output_name,
         mask_threshold=mask_threshold,

@@ -10,6 +10,7 @@ import click
 from pt2trt.cli.choices import backend_choice
 from pt2trt.cli.options import force_option, model_options
 from pt2trt.cli.task_options import (
+    ignore_metadata_option,
     preprocess_options,
     preprocess_overrides,
     task_options,
@@ -50,6 +51,7 @@ from pt2trt.cli.task_options import (
 )
 @click.option("--allow-large-images", is_flag=True, help="Decode images over PIL's ~179-megapixel safety limit.")
 @triton_options
+@ignore_metadata_option
 @preprocess_options
 @model_options
 @force_option
@@ -75,6 +77,7 @@ def command(
     allow_large_images: bool,
     url: str | None,
     served_model: str | None,
+    ignore_metadata: bool,
     preprocess: str | None,
     weights: str | None,
     allow_pickle: bool,
@@ -113,7 +116,7 @@ def command(
         layout=layout,
         output=output_name,
         mask_threshold=mask_threshold,
-        runner_options=triton_runner_options(url, served_model),
+        runner_options=triton_runner_options(url, served_model, ignore_metadata),
         conf=conf,
         iou=iou,
         max_det=max_det,

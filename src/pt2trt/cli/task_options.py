@@ -120,9 +120,16 @@ def triton_options(f: Callable[..., Any]) -> Callable[..., Any]:
     )
 
 
-def triton_runner_options(url: str | None, served_model: str | None) -> dict[str, Any]:
-    """The Triton runner's options from --url/--model (empty when neither is given)."""
-    out: dict[str, Any] = {}
+ignore_metadata_option = click.option(
+    "--ignore-metadata",
+    is_flag=True,
+    help="TensorRT engine: load it even when its .json metadata is missing, malformed or names another engine.",
+)
+
+
+def triton_runner_options(url: str | None, served_model: str | None, ignore_metadata: bool = False) -> dict[str, Any]:
+    """The runners' backend-specific options: Triton's from --url/--model, TensorRT's from --ignore-metadata."""
+    out: dict[str, Any] = {"check_metadata": False} if ignore_metadata else {}
     if url:
         out["url"] = url
     if served_model:

@@ -16,6 +16,7 @@ from pt2trt.cli.options import (
     run_input_options,
     tolerance_options,
 )
+from pt2trt.cli.task_options import ignore_metadata_option
 
 if TYPE_CHECKING:
     from pt2trt.settings import RunInputs, Tolerance
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     help="Also compare the decoded results (top-k, matched boxes, masks); that comparison decides the verdict.",
 )
 @model_options
+@ignore_metadata_option
 @json_option
 def command(
     model: str,
@@ -41,13 +43,21 @@ def command(
     task: str | None,
     weights: str | None,
     allow_pickle: bool,
+    ignore_metadata: bool,
     as_json: bool,
 ) -> None:
     """Run MODEL in PyTorch and MODEL.onnx in ONNX Runtime on the same inputs; exit 1 if any output differs."""
     from pt2trt.verification.pytorch import verify
 
     result = verify(
-        model, onnx_file, run_inputs, tolerance=tolerance, weights=weights, allow_pickle=allow_pickle, task=task
+        model,
+        onnx_file,
+        run_inputs,
+        tolerance=tolerance,
+        weights=weights,
+        allow_pickle=allow_pickle,
+        task=task,
+        ignore_metadata=ignore_metadata,
     )
     if as_json:
         print_json(result.to_dict())

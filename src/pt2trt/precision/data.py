@@ -108,7 +108,7 @@ def load_samples(
 
 
 def _graph_specs(proto: onnx.ModelProto) -> list:
-    from pt2trt.verification.pytorch import onnx_input_specs
+    from pt2trt.verification.inputs import onnx_input_specs
 
     specs = onnx_input_specs(proto)
     if not specs:

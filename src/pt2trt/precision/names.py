@@ -42,7 +42,7 @@ class NodeNames:
     """Unique node labels of a graph, each node's innermost module, and name resolution."""
 
     def __init__(self, model: onnx.ModelProto) -> None:
-        from pt2trt.debug.graph import exporter_of, node_scopes
+        from pt2trt.onnx.scopes import exporter_of, node_scopes
 
         self.nodes = list(model.graph.node)
         self.labels = [n.name or f"{n.op_type}_{i}" for i, n in enumerate(self.nodes)]

@@ -116,6 +116,7 @@ def verify(
     allow_pickle: bool = False,
     providers: Sequence[str] | None = None,
     task: str | None = None,
+    ignore_metadata: bool = False,
 ) -> VerifyResult:
     """Run ``model`` in PyTorch and ``onnx_path`` in ONNX Runtime on the same inputs and compare every output.
 
@@ -127,7 +128,8 @@ def verify(
     ``batch`` (re-sizes dynamic batch axes), ``seed`` and ``providers`` are put over it, and ``rtol``/``atol`` over
     ``tolerance`` (default :class:`~pt2trt.settings.Tolerance`).
     ``task`` (classify, detect, segment) also compares the decoded results (top-k, matched boxes, masks) with
-    :mod:`pt2trt.compare.tasks`, and that comparison decides ``passed``. Without ``task``, outputs that say what they
+    :mod:`pt2trt.compare.tasks`, and that comparison decides ``passed``. ``ignore_metadata`` loads an engine without
+    checking its ``.json`` metadata (TensorRT version, GPU, hash). Without ``task``, outputs that say what they
     are (``boxes``/``scores``/``labels``: detections, which are sets whose order ties may change) are judged as that
     task automatically, unless ``tolerance.scaled`` is False (the plain element-wise rule of ``--elementwise``).
     """
@@ -155,7 +157,7 @@ def verify(
     if is_engine_file(path):  # an engine is the model under test: run it with TensorRT instead of ONNX Runtime
         from pt2trt.backends.tensorrt import TensorRTRunner
 
-        candidate_runner: Runner = TensorRTRunner(path)
+        candidate_runner: Runner = TensorRTRunner(path, check_metadata=not ignore_metadata)
     else:
         candidate_runner = OnnxRuntimeRunner(path, providers=run.provider_list)
     backend = candidate_runner.backend
