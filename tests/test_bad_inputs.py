@@ -329,7 +329,8 @@ def test_the_corpus_covers_every_command() -> None:
     commands = set(cli.list_commands(None))  # type: ignore[arg-type]
     covered = {args[0] for _, args, _, _ in CASES}
     assert len(CASES) >= 40
-    assert commands - {"bench", "convert", "report"} <= covered, commands - covered
+    # A new command (bench, convert...) needs its bad inputs here too.
+    assert commands <= covered, f"commands without bad-input cases: {commands - covered}"
 
 
 def test_has_hint_helper() -> None:
