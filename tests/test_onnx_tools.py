@@ -164,7 +164,7 @@ def test_not_an_onnx_file(tmp_path: Path, tiny: Path, kind: str, tool: Callable[
 def test_missing_file_and_directory(tmp_path: Path, tool: Callable[[Path], object]) -> None:
     with pytest.raises(Pt2trtError, match=r"ONNX file not found: .*nothere\.onnx"):
         tool(tmp_path / "nothere.onnx")
-    with pytest.raises(Pt2trtError, match="ONNX file is not a file"):
+    with pytest.raises(Pt2trtError, match=r"ONNX file .* is a directory\. Give the path of a regular onnx file"):
         tool(tmp_path)
 
 

@@ -71,7 +71,7 @@ def load_feed(paths: Sequence[str | Path], names: Sequence[str]) -> Feed:
     for raw in paths:
         path = Path(raw)
         if not path.is_file():
-            raise Pt2trtError(f"input data file not found: {path}")
+            raise Pt2trtError(f"input data file not found: {path}", "Check the path of the --input file")
         if path.suffix == ".npz":
             try:
                 with np.load(path, allow_pickle=False) as data:
@@ -83,14 +83,20 @@ def load_feed(paths: Sequence[str | Path], names: Sequence[str]) -> Feed:
                             )
                         feed[key] = data[key]
             except (ValueError, OSError, zipfile.BadZipFile) as exc:
-                raise Pt2trtError(f"cannot read {path} as .npz: {exc}") from exc
+                raise Pt2trtError(
+                    f"cannot read {path} as .npz: {exc}",
+                    "Save the inputs with numpy.savez (one array per model input name)",
+                ) from exc
         elif path.suffix == ".npy":
             if npy_index >= len(names):
-                raise Pt2trtError(f"more .npy files than model inputs ({len(names)})")
+                raise Pt2trtError(
+                    f"more .npy files than model inputs ({len(names)})",
+                    "Pass one .npy per model input, in the order `pt2trt inspect MODEL.onnx` lists them",
+                )
             try:
                 feed[names[npy_index]] = np.load(path, allow_pickle=False)
             except (ValueError, OSError) as exc:
-                raise Pt2trtError(f"cannot read {path} as .npy: {exc}") from exc
+                raise Pt2trtError(f"cannot read {path} as .npy: {exc}", "Save the input with numpy.save") from exc
             npy_index += 1
         else:
             raise Pt2trtError(f"unsupported input data file {path}", "Use .npy (one input) or .npz (named inputs)")

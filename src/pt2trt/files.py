@@ -18,7 +18,10 @@ def existing_file(path: str | os.PathLike[str], what: str = "file") -> Path:
     if not p.exists():
         raise Pt2trtError(f"{what} not found: {p}", "Check the path and try again")
     if not p.is_file():
-        raise Pt2trtError(f"{what} is not a file: {p}")
+        kind = "a directory" if p.is_dir() else "not a regular file (a pipe, socket or device)"
+        raise Pt2trtError(f"{what} {p} is {kind}", f"Give the path of a regular {what.lower()}")
+    if not os.access(p, os.R_OK):
+        raise Pt2trtError(f"{what} {p} is not readable", "Check its permissions (ls -l; chmod u+r)")
     return p
 
 
@@ -26,14 +29,17 @@ def check_writable(path: str | os.PathLike[str], *, force: bool = False) -> Path
     """Validate an output path before any work is done: refuse to overwrite unless ``force``."""
     p = Path(path)
     if p.is_dir():  # before the --force advice: forcing would not help
-        raise Pt2trtError(f"{p} is a directory, not a file path")
+        raise Pt2trtError(f"{p} is a directory, not a file path", f"Give a file name inside it, e.g. {p / 'out'}")
     if p.exists() and not force:
         raise Pt2trtError(f"{p} already exists", "Pass --force (force=True) to overwrite it")
     parent = p.parent if str(p.parent) else Path(".")
     if parent.exists() and not parent.is_dir():
-        raise Pt2trtError(f"cannot write {p}: {parent} is not a directory")
+        raise Pt2trtError(f"cannot write {p}: {parent} is not a directory", "Choose an output path inside a folder")
     if parent.is_dir() and not os.access(parent, os.W_OK | os.X_OK):
-        raise Pt2trtError(f"cannot write {p}: directory {parent} is not writable")
+        raise Pt2trtError(
+            f"cannot write {p}: directory {parent} is not writable",
+            "Choose an output path in a folder you can write to, or fix its permissions",
+        )
     return p
 
 

@@ -131,11 +131,16 @@ class Preprocess:
         if self.size is not None and (len(self.size) != 2 or min(self.size) < 1):
             raise UsageError(f"preprocessing size {self.size} is not HEIGHTxWIDTH", "Use e.g. size: [224, 224]")
         if not 0 < self.crop_fraction <= 1:
-            raise UsageError(f"crop_fraction {self.crop_fraction} must be in (0, 1]")
+            raise UsageError(
+                f"crop_fraction {self.crop_fraction} must be in (0, 1]",
+                "Pass a crop fraction above 0 and at most 1, e.g. 0.875",
+            )
         if len(self.mean) != 3 or len(self.std) != 3 or any(s == 0 for s in self.std):
             raise UsageError("mean and std need 3 values each (std non-zero)", "e.g. mean: [0.485, 0.456, 0.406]")
         if not 0 <= self.pad_value <= 255:
-            raise UsageError(f"pad_value {self.pad_value} is not a pixel value 0-255")
+            raise UsageError(
+                f"pad_value {self.pad_value} is not a pixel value 0-255", "Pass a pad value from 0 to 255, e.g. 114"
+            )
 
     # -- serialisation ---------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -152,7 +157,10 @@ class Preprocess:
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str = "preprocessing") -> Preprocess:
         if not isinstance(data, dict):
-            raise UsageError(f"{where} must be a mapping of settings, got {type(data).__name__}")
+            raise UsageError(
+                f"{where} must be a mapping of settings, got {type(data).__name__}",
+                "Write the settings as a YAML mapping of name: value",
+            )
         preset = data.get("preset")
         if preset is not None and preset not in PRESETS:
             raise UsageError(f"{where} names unknown preset '{preset}'", f"Use one of: {', '.join(PRESETS)}")
@@ -181,7 +189,10 @@ class Preprocess:
                 else:
                     values[key] = value
         except (TypeError, ValueError) as exc:
-            raise UsageError(f"{where}: bad value for '{key}': {value!r}") from exc
+            raise UsageError(
+                f"{where}: bad value for '{key}': {value!r}",
+                "Check the value against `pt2trt predict --help` (the preprocessing options)",
+            ) from exc
         return replace(base, **values)
 
     @classmethod
@@ -189,7 +200,10 @@ class Preprocess:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise Pt2trtError(f"recorded preprocessing is not JSON: {text[:80]}") from exc
+            raise Pt2trtError(
+                f"recorded preprocessing is not JSON: {text[:80]}",
+                "Re-export the model, or pass --preprocess PRESET|FILE.yaml",
+            ) from exc
         return cls.from_dict(data, "recorded preprocessing")
 
     def with_size(self, height: int, width: int) -> Preprocess:
@@ -345,13 +359,15 @@ def load_preprocess(text: str | Path) -> Preprocess:
     if path.suffix.lower() not in (".yaml", ".yml", ".json"):
         raise UsageError(f"unknown preprocessing preset '{name}'", f"Use one of: {', '.join(PRESETS)}, or a .yaml file")
     if not path.is_file():
-        raise Pt2trtError(f"preprocessing file not found: {path}")
+        raise Pt2trtError(f"preprocessing file not found: {path}", "Check the path of the --preprocess file")
     import yaml
 
     try:
         data = yaml.safe_load(path.read_text())
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise Pt2trtError(f"cannot parse {path} as YAML: {str(exc).splitlines()[0]}") from exc
+        raise Pt2trtError(
+            f"cannot parse {path} as YAML: {str(exc).splitlines()[0]}", "Fix the YAML syntax (indentation, colons)"
+        ) from exc
     if isinstance(data, dict) and isinstance(data.get("preprocess"), dict):
         data = data["preprocess"]
     return Preprocess.from_dict(data, str(path))

@@ -152,13 +152,22 @@ def parse_dynamic(text: str) -> tuple[str, list[tuple[int, str | None]]]:
     for item in axes_text.split(","):
         axis_text, eq, label = item.partition("=")
         if eq and not label.strip():
-            raise UsageError(f"malformed --dynamic '{text}': '{item}' has an empty dimension name after '='")
+            raise UsageError(
+                f"malformed --dynamic '{text}': '{item}' has an empty dimension name after '='",
+                "Write it as INPUT:AXIS=NAME, e.g. --dynamic input:0=batch",
+            )
         try:
             axis = int(axis_text)
         except ValueError:
-            raise UsageError(f"malformed --dynamic '{text}': '{axis_text}' is not an axis number") from None
+            raise UsageError(
+                f"malformed --dynamic '{text}': '{axis_text}' is not an axis number",
+                "Write it as INPUT:AXIS=NAME, e.g. --dynamic input:0=batch",
+            ) from None
         if label and not _AXIS_NAME_RE.match(label):
-            raise UsageError(f"malformed --dynamic '{text}': '{label}' is not a valid dimension name")
+            raise UsageError(
+                f"malformed --dynamic '{text}': '{label}' is not a valid dimension name",
+                "Use a name of letters, digits and _, e.g. --dynamic input:0=batch",
+            )
         axes.append((axis, label or None))
     return name, axes
 
@@ -182,7 +191,7 @@ def apply_dynamic(
 def with_batch(specs: Sequence[InputSpec], batch: int) -> list[InputSpec]:
     """Set dim 0 of every input whose batch axis is dynamic to ``batch``."""
     if batch < 1:
-        raise UsageError(f"batch size must be at least 1, got {batch}")
+        raise UsageError(f"batch size must be at least 1, got {batch}", "Pass a batch size of 1 or more")
     return [s.with_dim(0, batch) if 0 in s.dynamic else s for s in specs]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -76,6 +77,7 @@ class OnnxRuntimeRunner(Runner):
     def _activate(self) -> None:
         import onnxruntime as ort
 
+        ort.set_default_logger_severity(3)  # ORT's own warnings (and sessions made by libraries) stay off stderr
         options = ort.SessionOptions()
         options.log_severity_level = 3
         if self.threads:
@@ -85,6 +87,13 @@ class OnnxRuntimeRunner(Runner):
             self.session = ort.InferenceSession(source, options, providers=resolve_providers(self.providers))
         except Exception as exc:  # ORT raises Fail/InvalidGraph/NotImplemented for models it cannot take
             text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            ir = re.search(r"Unsupported model IR version: (\d+), max supported IR version: (\d+)", text)
+            if ir:
+                raise Pt2trtError(
+                    f"the model has ONNX IR version {ir[1]}; ONNX Runtime {ort.__version__} reads IR {ir[2]} or older",
+                    f"Save it with ir_version = {ir[2]} (onnx.load, set model.ir_version, onnx.save; the ops stay the "
+                    "same), or upgrade onnxruntime",
+                ) from exc
             raise Pt2trtError(
                 f"ONNX Runtime {ort.__version__} cannot load the model: {text}",
                 "Run `pt2trt check` and `pt2trt inspect` on it to see what it needs",
@@ -97,7 +106,10 @@ class OnnxRuntimeRunner(Runner):
             values = self.session.run(self._outputs, dict(feed))
         except Exception as exc:
             if type(exc).__module__.startswith("onnxruntime"):
-                raise Pt2trtError(f"ONNX Runtime inference failed: {str(exc).strip().splitlines()[0]}") from exc
+                raise Pt2trtError(
+                    f"ONNX Runtime inference failed: {str(exc).strip().splitlines()[0]}",
+                    "Check the input shapes and dtypes (`pt2trt inspect MODEL.onnx`) and the model (`pt2trt check`)",
+                ) from exc
             raise
         return dict(zip(self._outputs, values))
 

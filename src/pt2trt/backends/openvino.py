@@ -77,7 +77,10 @@ class OpenVinoRunner(Runner):
             results = self.request.infer({k: np.ascontiguousarray(v) for k, v in feed.items()})
         except Exception as exc:
             text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise Pt2trtError(f"OpenVINO inference failed: {text}") from exc
+            raise Pt2trtError(
+                f"OpenVINO inference failed: {text}",
+                "Check the input shapes and dtypes against `pt2trt inspect MODEL.onnx`, or try --backend onnxruntime",
+            ) from exc
         values = list(results.values())
         return {name: np.array(value, copy=True) for name, value in zip(self._outputs, values)}
 

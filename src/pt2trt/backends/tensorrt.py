@@ -58,7 +58,10 @@ def dtype_name(trt_dtype: Any) -> str:
     """A TensorRT DataType as a numpy/torch dtype name; FP8/INT4/FP4 I/O is not supported by this runner."""
     name = getattr(trt_dtype, "name", str(trt_dtype).rpartition(".")[2])
     if name not in TRT_DTYPES:
-        raise Pt2trtError(f"engine I/O of TensorRT type {name} is not supported by the pt2trt runner")
+        raise Pt2trtError(
+            f"engine I/O of TensorRT type {name} is not supported by the pt2trt runner",
+            "Rebuild the engine with FP32/FP16/INT8/INT32/BOOL I/O, or run the ONNX with --backend onnxruntime",
+        )
     return TRT_DTYPES[name]
 
 
@@ -72,14 +75,16 @@ def check_shape(tensor: EngineTensor, shape: Sequence[int], profile_index: int =
     if len(shape) != len(tensor.shape):
         raise Pt2trtError(
             f"input '{tensor.name}' has shape {_dims(shape)} but the engine takes rank {len(tensor.shape)} "
-            f"({_dims(tensor.shape)})"
+            f"({_dims(tensor.shape)})",
+            "Pass an input of the engine's rank (see `pt2trt inspect ENGINE`)",
         )
     fixed = [(i, d) for i, d in enumerate(tensor.shape) if d >= 0 and shape[i] != d]
     if fixed:
         axis, size = fixed[0]
         raise Pt2trtError(
             f"input '{tensor.name}' has shape {_dims(shape)} but the engine fixes dim {axis} at {size} "
-            f"({_dims(tensor.shape)})"
+            f"({_dims(tensor.shape)})",
+            "Pass that size, or rebuild the engine with a dynamic dim (--min-shapes/--opt-shapes/--max-shapes)",
         )
     if tensor.profile is not None:
         low, _, high = tensor.profile
@@ -155,7 +160,10 @@ class OutputBuffers:
     def result(self, tensor_name: str) -> tuple[Any, tuple[int, ...]]:
         """(buffer, shape) of an output after execution; a user error when TensorRT never reported it."""
         if tensor_name not in self.shapes or tensor_name not in self.buffers:
-            raise Pt2trtError(f"TensorRT reported no shape or memory for output '{tensor_name}'")
+            raise Pt2trtError(
+                f"TensorRT reported no shape or memory for output '{tensor_name}'",
+                "Rebuild the engine with this TensorRT version, or run the ONNX with --backend onnxruntime",
+            )
         return self.buffers[tensor_name], self.shapes[tensor_name]
 
 
@@ -181,7 +189,10 @@ def view_output(buffer: torch.Tensor, shape: Sequence[int], dtype: str) -> torch
     wanted = getattr(torch, dtype)
     nbytes = int(np.prod(shape, dtype=np.int64)) * torch.empty((), dtype=wanted).element_size()
     if nbytes > buffer.numel():
-        raise Pt2trtError(f"TensorRT reported shape {_dims(shape)} for a {buffer.numel()}-byte output buffer")
+        raise Pt2trtError(
+            f"TensorRT reported shape {_dims(shape)} for a {buffer.numel()}-byte output buffer",
+            "Rebuild the engine with this TensorRT version, or run the ONNX with --backend onnxruntime",
+        )
     return buffer[:nbytes].view(wanted).reshape(tuple(shape))
 
 
@@ -208,7 +219,7 @@ class TensorRTRunner(Runner):
         if not isinstance(engine, bytes):
             engine = existing_file(engine, "engine file")
         if profile < 0:
-            raise UsageError(f"profile index must be >= 0, got {profile}")
+            raise UsageError(f"profile index must be >= 0, got {profile}", "Pass a profile index of 0 or more")
         self.engine_source = engine
         self.profile = profile
         self.device = device
@@ -244,12 +255,16 @@ class TensorRTRunner(Runner):
             self._engine = deserialize(self._runtime, data, label)
             self._context = self._engine.create_execution_context()
             if self._context is None:
-                raise Pt2trtError("TensorRT could not create an execution context (out of GPU memory?)")
+                raise Pt2trtError(
+                    "TensorRT could not create an execution context (out of GPU memory?)",
+                    "Free GPU memory (close other GPU processes) or rebuild with a smaller --max-shapes",
+                )
             self._stream = torch.cuda.Stream(self.device)
             profiles = self._engine.num_optimization_profiles
             if self.profile >= profiles:
                 raise UsageError(
-                    f"the engine has {profiles} optimization profile(s); profile {self.profile} does not exist"
+                    f"the engine has {profiles} optimization profile(s); profile {self.profile} does not exist",
+                    f"Pick a profile between 0 and {profiles - 1}",
                 )
             if self.profile:
                 self._context.set_optimization_profile_async(self.profile, self._stream.cuda_stream)
@@ -267,7 +282,10 @@ class TensorRTRunner(Runner):
         )
         for name in dynamic:
             if not self._context.set_output_allocator(name, self.allocator):
-                raise Pt2trtError(f"TensorRT refused an output allocator for '{name}'")
+                raise Pt2trtError(
+                    f"TensorRT refused an output allocator for '{name}'",
+                    "Rebuild the engine with this TensorRT version, or run the ONNX with --backend onnxruntime",
+                )
 
     def _read_io(self) -> list[EngineTensor]:
         trt, engine = self._trt, self._engine
@@ -328,7 +346,10 @@ class TensorRTRunner(Runner):
                 value = feed[t.name]
                 wanted = getattr(torch, t.dtype)
                 if value.dtype != wanted:
-                    raise Pt2trtError(f"input '{t.name}' is {value.dtype}, the engine takes torch.{t.dtype}")
+                    raise Pt2trtError(
+                        f"input '{t.name}' is {value.dtype}, the engine takes torch.{t.dtype}",
+                        "Feed that dtype (an --input .npy of that type), or rebuild from an ONNX with float32 inputs",
+                    )
                 in_place = value.device == device and value.is_contiguous()
                 tensors[t.name] = value if in_place else value.to(device).contiguous()
         self._stream.wait_stream(torch.cuda.current_stream(device))  # inputs computed on the default stream
@@ -356,9 +377,15 @@ class TensorRTRunner(Runner):
             self.allocator.error = None
         ok = context.execute_async_v3(self._stream.cuda_stream)
         if self.allocator is not None and self.allocator.error is not None:
-            raise Pt2trtError(f"allocating a TensorRT output failed: {self.allocator.error}") from self.allocator.error
+            raise Pt2trtError(
+                f"allocating a TensorRT output failed: {self.allocator.error}",
+                "Free GPU memory or use smaller input shapes",
+            ) from self.allocator.error
         if not ok:
-            raise Pt2trtError("TensorRT execution failed (execute_async_v3 returned False)")
+            raise Pt2trtError(
+                "TensorRT execution failed (execute_async_v3 returned False)",
+                "Run with --verbose for TensorRT's log, and check the input shapes against the engine's profile",
+            )
         self._stream.synchronize()
         if self.allocator is not None:
             for t in self.tensors:

@@ -69,7 +69,10 @@ class TorchRunner(Runner):
                 result = self.module(*args)
         except Exception as exc:
             shapes = ", ".join(f"{s.name}:{'x'.join(map(str, feed[str(s.name)].shape))}" for s in self.inputs)
-            raise Pt2trtError(f"PyTorch forward failed on {shapes}: {type(exc).__name__}: {exc}") from exc
+            raise Pt2trtError(
+                f"PyTorch forward failed on {shapes}: {type(exc).__name__}: {exc}",
+                "Check the input shapes (--shapes) and that the model runs in PyTorch on such inputs",
+            ) from exc
         flat = [(p, t) for p, t in flatten_outputs(result) if isinstance(t, torch.Tensor)]
         names = self.names if self.names and len(self.names) == len(flat) else output_names([p for p, _ in flat])
         self._outputs = names

@@ -110,7 +110,10 @@ class TritonRunner(Runner):
         try:
             result = self.client.infer(self.model_name, inputs, model_version=self.model_version, outputs=outputs)
         except InferenceServerException as exc:
-            raise Pt2trtError(f"Triton inference on '{self.model_name}' failed: {_first_line(exc)}") from exc
+            raise Pt2trtError(
+                f"Triton inference on '{self.model_name}' failed: {_first_line(exc)}",
+                "Check the server log and the inputs against the model's config.pbtxt (`pt2trt triton --check`)",
+            ) from exc
         return {n: result.as_numpy(n) for n in self._outputs}
 
     def _deactivate(self) -> None:

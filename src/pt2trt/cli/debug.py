@@ -116,7 +116,10 @@ def layers(
     if report.skipped is not None:
         if as_json:
             raise SystemExit(1)
-        raise Pt2trtError(f"ONNX Runtime vs TensorRT skipped: {report.skipped}")
+        raise Pt2trtError(
+            f"ONNX Runtime vs TensorRT skipped: {report.skipped}",
+            "Install TensorRT on a GPU machine to compare against it, or leave out the TensorRT side",
+        )
     if report.diverged:
         raise SystemExit(1)
 

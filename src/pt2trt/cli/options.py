@@ -93,8 +93,8 @@ def run_input_options(
 
             kwargs["run_inputs"] = RunInputs.of(
                 kwargs.pop("inputs"),
-                data=kwargs.pop("data", None),
-                batch=kwargs.pop("batch", None),
+                data=kwargs.pop("data", None) if data_and_batch else None,
+                batch=kwargs.pop("batch", None) if data_and_batch else None,  # edit's own --batch N is an edit
                 seed=kwargs.pop("seed"),
                 providers=kwargs.pop("providers"),
             )

@@ -182,5 +182,8 @@ def _triple(name: str, text: str) -> tuple[float, float, float]:
     except ValueError:
         raise UsageError(f"--{name} '{text}' is not three numbers", f"e.g. --{name} 0.5,0.5,0.5") from None
     if len(values) != 3:
-        raise UsageError(f"--{name} needs three values (R,G,B), got {len(values)}")
+        raise UsageError(
+            f"--{name} needs three values (R,G,B), got {len(values)}",
+            f"Give three comma-separated numbers, e.g. --{name} 0.485,0.456,0.406",
+        )
     return values  # type: ignore[return-value]

@@ -17,7 +17,9 @@ def _sizes(text: str | None) -> tuple[int, ...]:
     except ValueError:
         raise UsageError(f"--preferred '{text}' is not a list of batch sizes", "e.g. --preferred 4,8") from None
     if any(v < 1 for v in values):
-        raise UsageError(f"--preferred '{text}' has a batch size below 1")
+        raise UsageError(
+            f"--preferred '{text}' has a batch size below 1", "Give batch sizes of 1 or more, e.g. --preferred 4,8"
+        )
     return values
 
 

@@ -95,7 +95,10 @@ def compare_results(
     from pt2trt.tasks import make_task
 
     if len(a) != len(b):
-        raise Pt2trtError(f"cannot compare {len(a)} results with {len(b)}: the runs saw different images")
+        raise Pt2trtError(
+            f"cannot compare {len(a)} results with {len(b)}: the runs saw different images",
+            "Run both models on the same images",
+        )
     decoder = make_task(task)
     a, b = _typed(a, decoder.result_type), _typed(b, decoder.result_type)
     return decoder.compare(a, b, min_agreement=min_agreement, iou_threshold=iou_threshold)
@@ -112,7 +115,8 @@ def compare_classifications(
     for ra, rb in zip(a, b):
         if ra.probabilities.shape != rb.probabilities.shape:
             raise Pt2trtError(
-                f"the models predict {ra.probabilities.size} and {rb.probabilities.size} classes: not comparable"
+                f"the models predict {ra.probabilities.size} and {rb.probabilities.size} classes: not comparable",
+                "Compare models trained for the same classes, or drop --task to compare raw outputs",
             )
         same1 = ra.top[0][0] == rb.top[0][0]
         k = min(5, ra.probabilities.size)
@@ -236,7 +240,10 @@ def compare_detections(
 def mask_agreement(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     """Pixel agreement and mean IoU over the classes present in either mask."""
     if a.shape != b.shape:
-        raise Pt2trtError(f"masks of shapes {a.shape} and {b.shape} cannot be compared")
+        raise Pt2trtError(
+            f"masks of shapes {a.shape} and {b.shape} cannot be compared",
+            "Compare models with the same mask size, or drop --task to compare raw outputs",
+        )
     if a.size == 0:
         return 1.0, 1.0
     agreement = float(np.mean(a == b))
@@ -285,7 +292,7 @@ def compare_segmentations(
 def _typed(results: Sequence[Result], cls: type) -> list[Any]:
     wrong = [type(r).__name__ for r in results if not isinstance(r, cls)]
     if wrong:
-        raise Pt2trtError(f"expected {cls.__name__} results, got {wrong[0]}")
+        raise Pt2trtError(f"expected {cls.__name__} results, got {wrong[0]}", "Run both models with the same --task")
     return list(results)
 
 
@@ -308,7 +315,10 @@ def compare_task_outputs(
     from pt2trt.tasks import make_task
 
     if len(input_shape) != 4:
-        raise Pt2trtError(f"--task needs an image input [N, C, H, W]; the first input has shape {list(input_shape)}")
+        raise Pt2trtError(
+            f"--task needs an image input [N, C, H, W]; the first input has shape {list(input_shape)}",
+            "Drop --task to compare raw outputs, or pass the image input first",
+        )
     n, d1, d2, d3 = (int(d) for d in input_shape)
     height, width = (d2, d3) if d1 in (1, 3) or d3 not in (1, 3) else (d1, d2)
     transforms = [Transform.identity(width, height)] * n

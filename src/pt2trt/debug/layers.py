@@ -81,14 +81,17 @@ def debug_layers(
     if backend not in CANDIDATE_BACKENDS:
         raise UsageError(f"unknown backend '{backend}'", f"Use one of: {', '.join(CANDIDATE_BACKENDS)}")
     if max_memory <= 0:
-        raise UsageError(f"max_memory must be positive, got {max_memory}")
+        raise UsageError(f"max_memory must be positive, got {max_memory}", "Pass a positive memory budget")
     run = RunInputs.of(inputs)
     tol = Tolerance.of(tolerance, rtol, atol)
     if is_onnx_file(reference):
         from pt2trt.debug.onnx_pair import debug_onnx_layers
 
         if weights is not None:
-            raise UsageError("--weights applies to a PyTorch MODEL, not to an ONNX file")
+            raise UsageError(
+                "--weights applies to a PyTorch MODEL, not to an ONNX file",
+                "Leave out --weights for an ONNX reference, or pass the PyTorch MODEL instead",
+            )
         return debug_onnx_layers(
             reference,  # type: ignore[arg-type]
             candidate,

@@ -164,7 +164,7 @@ def _bisect_marked(
     from pt2trt.debug.marked import MarkedBisection, fused_away
 
     if max_marked < 1:
-        raise UsageError(f"max_marked must be at least 1, got {max_marked}")
+        raise UsageError(f"max_marked must be at least 1, got {max_marked}", "Pass --max-marked 1 or more")
     engines: list[set[str] | None] = []
     factory = candidate_factory or tensorrt_factory(engines.append)
     index = GraphIndex.build(model)  # type: ignore[arg-type]
@@ -290,7 +290,10 @@ def tensorrt_factory(on_engine: Callable[[set[str] | None], None] | None = None)
             from pt2trt.backends.tensorrt import TensorRTRunner
             from pt2trt.tensorrt.build import build
         except ImportError as exc:
-            raise Pt2trtError(f"pt2trt's TensorRT backend cannot be imported ({exc})") from exc
+            raise Pt2trtError(
+                f"pt2trt's TensorRT backend cannot be imported ({exc})",
+                'Install TensorRT (pip install "pt2trt[tensorrt]") on a GPU machine, or use --backend onnxruntime',
+            ) from exc
         with tempfile.TemporaryDirectory(prefix="pt2trt-debug-trt-") as tmp:
             source = Path(tmp) / "exposed.onnx"
             if isinstance(model, bytes):

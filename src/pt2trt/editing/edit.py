@@ -148,11 +148,17 @@ def finish(model: onnx.ModelProto, key: str) -> onnx.ModelProto:
     try:
         onnx.checker.check_model(model)
     except onnx.checker.ValidationError as exc:
-        raise Pt2trtError(f"after {key} the model fails the ONNX checker: {_one_line(exc)}") from exc
+        raise Pt2trtError(
+            f"after {key} the model fails the ONNX checker: {_one_line(exc)}",
+            "Check the edit's parameters (tensor names, shapes), or apply the edits one at a time to find the culprit",
+        ) from exc
     try:
         return onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
     except Exception as exc:
-        raise Pt2trtError(f"after {key} shape inference fails: {_one_line(exc)}") from exc
+        raise Pt2trtError(
+            f"after {key} shape inference fails: {_one_line(exc)}",
+            "Check the edit's parameters (tensor names, shapes), or apply the edits one at a time to find the culprit",
+        ) from exc
 
 
 def apply_edit(model: onnx.ModelProto, key: str, value: Any) -> onnx.ModelProto:
@@ -291,7 +297,10 @@ def _smoke(after: onnx.ModelProto, s: _Settings) -> tuple[None, str, Feed | None
         try:
             outputs = quiet_infer(runner, case.candidate_feed)
         except Pt2trtError as exc:
-            raise Pt2trtError(f"the edited model does not run in ONNX Runtime: {exc.message}") from exc
+            raise Pt2trtError(
+                f"the edited model does not run in ONNX Runtime: {exc.message}",
+                "Check the edit's parameters, or pass --no-verify to write it anyway and run `pt2trt check` on it",
+            ) from exc
     shapes = ", ".join(f"{k} {'x'.join(map(str, v.shape)) or 'scalar'}" for k, v in outputs.items())
     return None, f"changes the model on purpose (not compared); runs in ONNX Runtime: {shapes}", case.candidate_feed
 

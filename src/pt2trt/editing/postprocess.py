@@ -78,10 +78,12 @@ def parse_append(value: Any) -> AppendSpec:
             else:
                 typed[key] = str(val)
         except ValueError:
-            raise UsageError(f"{kind} option {key} must be a number, got '{val}'") from None
+            raise UsageError(
+                f"{kind} option {key} must be a number, got '{val}'", f"Give a number, e.g. {key}=0.5"
+            ) from None
     spec = AppendSpec(kind=kind, **typed)
     if spec.k < 1 or spec.max < 1:
-        raise UsageError("k and max must be at least 1")
+        raise UsageError("k and max must be at least 1", "Pass k/max as a whole number of 1 or more")
     return spec
 
 
@@ -148,7 +150,10 @@ def _topk(graph: gs.Graph, spec: AppendSpec) -> tuple[Verification, str]:
 
     src = find_output(graph, spec.output)
     if src.shape and isinstance(src.shape[spec.axis], int) and src.shape[spec.axis] < spec.k:
-        raise Pt2trtError(f"output '{src.name}' has only {src.shape[spec.axis]} values on axis {spec.axis}, k={spec.k}")
+        raise Pt2trtError(
+            f"output '{src.name}' has only {src.shape[spec.axis]} values on axis {spec.axis}, k={spec.k}",
+            "Pass a smaller k, or the axis that holds the values",
+        )
     shape = None
     if src.shape:
         shape = list(src.shape)
@@ -189,9 +194,15 @@ def _boxes_scores(graph: gs.Graph, spec: AppendSpec) -> tuple[gs.Tensor, gs.Tens
     boxes, scores = find_output(graph, boxes_name), find_output(graph, scores_name)
     for t, rank, layout in ((boxes, 3, "[N, boxes, 4]"), (scores, 3, "[N, boxes, classes]")):
         if t.shape is not None and len(t.shape) != rank:
-            raise Pt2trtError(f"{spec.kind}: output '{t.name}' has shape {t.shape}, expected {layout}")
+            raise Pt2trtError(
+                f"{spec.kind}: output '{t.name}' has shape {t.shape}, expected {layout}",
+                "Pick the right output with --output-name NAME (see `pt2trt inspect MODEL.onnx`), or another layout",
+            )
     if boxes.shape and isinstance(boxes.shape[-1], int) and boxes.shape[-1] != 4:
-        raise Pt2trtError(f"{spec.kind}: boxes output '{boxes.name}' has {boxes.shape[-1]} values per box, not 4")
+        raise Pt2trtError(
+            f"{spec.kind}: boxes output '{boxes.name}' has {boxes.shape[-1]} values per box, not 4",
+            "Pick the boxes output with --output-name NAME (see `pt2trt inspect MODEL.onnx`)",
+        )
     return boxes, scores
 
 

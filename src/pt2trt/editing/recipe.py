@@ -59,5 +59,8 @@ def load_recipe(path: str | Path) -> list[tuple[str, Any]]:
     try:
         data = yaml.safe_load(p.read_text())
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise Pt2trtError(f"{p} is not valid YAML: {' '.join(str(exc).split())}") from exc
+        raise Pt2trtError(
+            f"{p} is not valid YAML: {' '.join(str(exc).split())}",
+            "Fix the YAML syntax (indentation, colons); `pt2trt edit --help` lists the edits and their parameters",
+        ) from exc
     return parse_recipe(data, str(p))

@@ -59,20 +59,20 @@ def _resolve(ref: str) -> Any:
 def _flag(value: Any) -> bool:
     if isinstance(value, bool):
         return value
-    raise UsageError(f"expected true or false, got '{value}'")
+    raise UsageError(f"expected true or false, got '{value}'", "Write true or false")
 
 
 def _int(value: Any) -> int:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise UsageError(f"expected a whole number, got '{value}'") from None
+        raise UsageError(f"expected a whole number, got '{value}'", "Write a whole number, e.g. 1") from None
 
 
 def _batch(value: Any) -> int:
     batch = _int(value)
     if batch < 1:
-        raise UsageError(f"batch size must be at least 1, got {batch}")
+        raise UsageError(f"batch size must be at least 1, got {batch}", "Pass a batch size of 1 or more")
     return batch
 
 

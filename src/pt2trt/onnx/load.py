@@ -28,12 +28,20 @@ def load_onnx(path: str | Path, *, load_external_data: bool = True) -> onnx.Mode
             f"{p} is not a valid ONNX file (protobuf parse failed: {exc})",
             "The file may be truncated or of another format; export it again",
         ) from exc
+    except PermissionError as exc:
+        raise Pt2trtError(
+            f"cannot read {exc.filename or p}: permission denied",
+            "The file is not readable: check its permissions (ls -l; chmod u+r)",
+        ) from exc
     except (FileNotFoundError, OSError) as exc:  # missing external data file
         raise Pt2trtError(
             f"cannot load {p}: {exc}", "Keep the .onnx file beside its external data file (.onnx.data)"
         ) from exc
     except Exception as exc:  # onnx raises assorted errors on garbage input
-        raise Pt2trtError(f"{p} is not a valid ONNX file: {type(exc).__name__}: {exc}") from exc
+        raise Pt2trtError(
+            f"{p} is not a valid ONNX file: {type(exc).__name__}: {exc}",
+            "The file may be truncated or of another format; export it again",
+        ) from exc
     if model.ir_version == 0 or not model.HasField("graph"):
         raise Pt2trtError(
             f"{p} is not an ONNX model (no IR version or graph)",

@@ -96,7 +96,7 @@ def load_samples(
 ) -> Samples:
     """Samples from ``source`` (at most ``limit``), or ``count`` seeded random ones when ``source`` is None."""
     if limit is not None and limit < 1:
-        raise UsageError(f"--limit must be at least 1, got {limit}")
+        raise UsageError(f"--limit must be at least 1, got {limit}", "Pass --limit 1 or more")
     specs = _graph_specs(proto)
     if source is None:
         return _random_samples(specs, limit or count, seed)
@@ -112,7 +112,10 @@ def _graph_specs(proto: onnx.ModelProto) -> list:
 
     specs = onnx_input_specs(proto)
     if not specs:
-        raise Pt2trtError("the model has no inputs to calibrate")
+        raise Pt2trtError(
+            "the model has no inputs to calibrate",
+            "Check the model with `pt2trt inspect MODEL.onnx`: a model without inputs needs no calibration",
+        )
     return specs
 
 

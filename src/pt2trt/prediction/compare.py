@@ -107,7 +107,10 @@ def _same_size(a: Predictor, b: Predictor) -> None:
         return
     static_a, static_b = a.model.static_size, b.model.static_size
     if static_a and static_b:
-        raise Pt2trtError(f"the models take different input sizes ({static_a} and {static_b}): not comparable")
+        raise Pt2trtError(
+            f"the models take different input sizes ({static_a} and {static_b}): not comparable",
+            "Compare models that take the same image size, or pass --size to resize for both",
+        )
     if static_a:
         b.model.adopt_size(static_a)
     elif static_b:

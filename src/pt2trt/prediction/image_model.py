@@ -83,7 +83,10 @@ def choose_preprocess(
     try:
         return replace(base, **values)
     except TypeError as exc:
-        raise UsageError(f"unknown preprocessing setting: {exc}") from exc
+        raise UsageError(
+            f"unknown preprocessing setting: {exc}",
+            "Check the setting names against `pt2trt predict --help` (the preprocessing options)",
+        ) from exc
 
 
 class ImageModel:
@@ -105,7 +108,7 @@ class ImageModel:
         runner_options: dict[str, Any] | None = None,
     ) -> None:
         if batch < 1:
-            raise UsageError(f"--batch must be at least 1, got {batch}")
+            raise UsageError(f"--batch must be at least 1, got {batch}", "Pass --batch 1 or more")
         self.model = model
         self.name = model if isinstance(model, str | Path) else type(model).__name__
         self.backend = resolve_backend(self.name, backend) if isinstance(model, str | Path) else FALLBACK
@@ -170,7 +173,10 @@ class ImageModel:
     def adopt_size(self, size: tuple[int, int]) -> None:
         """Feed another input size (compare: match the other model's static size); only for dynamic inputs."""
         if self.static_size is not None and self.static_size != tuple(size):
-            raise Pt2trtError(f"{self.name} has a static input size {self.static_size}, not {tuple(size)}")
+            raise Pt2trtError(
+                f"{self.name} has a static input size {self.static_size}, not {tuple(size)}",
+                f"Leave out --size, or pass --size {self.static_size[0]}x{self.static_size[1]}",
+            )
         self.preprocess = self.preprocess.with_size(*size)
 
     def describe(self) -> str:
@@ -232,11 +238,17 @@ class ImageModel:
         inputs = self.runner.input_metadata()
         if len(inputs) != 1:
             names = ", ".join(i.name for i in inputs)
-            raise Pt2trtError(f"{self.name} has {len(inputs)} inputs ({names}); predict needs one image input")
+            raise Pt2trtError(
+                f"{self.name} has {len(inputs)} inputs ({names}); predict needs one image input",
+                "Use a model with a single image input, or feed it with `pt2trt verify --input`",
+            )
         meta = inputs[0]
         shape = tuple(meta.shape)
         if len(shape) != 4:
-            raise Pt2trtError(f"{self.name}'s input '{meta.name}' has rank {len(shape)}, not an image batch")
+            raise Pt2trtError(
+                f"{self.name}'s input '{meta.name}' has rank {len(shape)}, not an image batch",
+                "predict feeds [N, C, H, W] or [N, H, W, C] images; run other models with `pt2trt verify --input`",
+            )
         layout = self.preprocess.layout
         channels = shape[1] if layout == "NCHW" else shape[3]
         other = shape[3] if layout == "NCHW" else shape[1]

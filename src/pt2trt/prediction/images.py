@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,7 +58,10 @@ def collect_sources(sources: Sequence[str | Path]) -> list[Path]:
             matches = sorted(Path(p) for p in glob.glob(text, recursive=True))
             files = [p for p in matches if p.is_file() and _is_media(p)]
             if not files:
-                raise Pt2trtError(f"no images match '{text}'")
+                raise Pt2trtError(
+                    f"no images match '{text}'",
+                    "Check the pattern (quote it so your shell does not expand it) and the file suffixes",
+                )
             found.extend(files)
         else:
             raise Pt2trtError(f"image not found: {path}", "Check the path, or quote a glob like 'photos/*.jpg'")
@@ -120,7 +124,15 @@ def is_video(path: Path) -> bool:
     return path.suffix.lower() in VIDEO_SUFFIXES
 
 
+def quiet_opencv() -> None:
+    """Keep OpenCV's and FFmpeg's own log lines ("moov atom not found") off stderr: pt2trt reports the failure itself.
+    Set before ``cv2`` is imported; a user's own ``OPENCV_*`` settings win."""
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "OFF")
+
+
 def require_opencv(video: Path) -> None:
+    quiet_opencv()
     try:
         import cv2  # noqa: F401
     except ImportError as exc:
@@ -152,12 +164,16 @@ def _pixel_limit(limit: int | None) -> Iterator[None]:
 
 
 def _video_frames(path: Path) -> Iterator[Frame]:
+    quiet_opencv()
     import cv2
     from PIL import Image
 
     capture = cv2.VideoCapture(str(path))
     if not capture.isOpened():
-        raise Pt2trtError(f"OpenCV cannot open video {path}")
+        raise Pt2trtError(
+            f"OpenCV cannot open video {path}",
+            "Check that the file is a complete video (re-encode it with ffmpeg), or extract frames as images",
+        )
     try:
         index = 0
         while True:
@@ -170,7 +186,10 @@ def _video_frames(path: Path) -> Iterator[Frame]:
     finally:
         capture.release()
     if index == 0:
-        raise Pt2trtError(f"no frames could be read from video {path}")
+        raise Pt2trtError(
+            f"no frames could be read from video {path}",
+            "Check that the file is a complete video (re-encode it with ffmpeg), or extract frames as images",
+        )
 
 
 def _is_media(path: Path) -> bool:

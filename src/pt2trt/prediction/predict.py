@@ -246,11 +246,13 @@ def _chunks(items: Iterable[_Prepared], size: int) -> Iterator[list[_Prepared]]:
 def _save_dir(save: str | Path) -> Path:
     path = Path(save)
     if path.exists() and not path.is_dir():
-        raise Pt2trtError(f"--save {path} is a file, not a folder")
+        raise Pt2trtError(f"--save {path} is a file, not a folder", "Pass a folder path to --save")
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise Pt2trtError(f"cannot create folder {path}: {exc.strerror or exc}") from exc
+        raise Pt2trtError(
+            f"cannot create folder {path}: {exc.strerror or exc}", "Pass a --save folder you can write to"
+        ) from exc
     return path
 
 

@@ -212,7 +212,10 @@ def export(
         )
     names = list(output_names) if output_names else names_from_structure(paths)
     if len(names) != len(paths):
-        raise UsageError(f"{len(names)} output names given but the model has {len(paths)} outputs")
+        raise UsageError(
+            f"{len(names)} output names given but the model has {len(paths)} outputs",
+            f"Pass --output-name {len(paths)} times, or not at all",
+        )
 
     start = time.perf_counter()
     failures: list[str] = []

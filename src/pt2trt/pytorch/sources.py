@@ -117,7 +117,7 @@ def _check_files_exist(spec: str, weights: str | Path | None) -> None:
     if path is not None and not path.is_file():
         raise Pt2trtError(f"model file not found: {path}", "Check the path, or use file.py:Name / torchvision:NAME")
     if weights is not None and not Path(weights).is_file():
-        raise Pt2trtError(f"weights file not found: {weights}")
+        raise Pt2trtError(f"weights file not found: {weights}", "Check the path of --weights")
 
 
 def _load_from_spec(spec: str, *, allow_pickle: bool) -> LoadedModel:
@@ -167,7 +167,7 @@ def _import_file(path: Path) -> Any:
     mod_name = f"_pt2trt_user_{abs(hash(path.resolve()))}"
     spec = importlib.util.spec_from_file_location(mod_name, path)
     if spec is None or spec.loader is None:
-        raise Pt2trtError(f"cannot import {path} as a Python file")
+        raise Pt2trtError(f"cannot import {path} as a Python file", "Give a .py file, as path/to/model.py:ClassName")
     module = importlib.util.module_from_spec(spec)
     sys.modules[mod_name] = module
     sys.path.insert(0, str(path.parent.resolve()))  # let the file import its neighbours
@@ -178,7 +178,10 @@ def _import_file(path: Path) -> Any:
         if isinstance(exc, Pt2trtError):
             raise
         sys.modules.pop(mod_name, None)
-        raise Pt2trtError(f"importing {path} failed: {type(exc).__name__}: {exc}") from exc
+        raise Pt2trtError(
+            f"importing {path} failed: {type(exc).__name__}: {exc}",
+            "Fix the error in that file (run it with python to see the traceback)",
+        ) from exc
     finally:
         sys.path.remove(str(path.parent.resolve()))
     return module
@@ -203,7 +206,10 @@ def _build(obj: Any, spec: str) -> torch.nn.Module:
     if isinstance(obj, torch.nn.Module):
         return obj
     if not callable(obj):
-        raise Pt2trtError(f"{spec} is a {type(obj).__name__}, not an nn.Module, class or function")
+        raise Pt2trtError(
+            f"{spec} is a {type(obj).__name__}, not an nn.Module, class or function",
+            "Name an nn.Module, its class or a function returning one, as path/to/model.py:NAME",
+        )
     try:
         with no_exit(f"building {spec}"):
             result = obj()
@@ -216,7 +222,9 @@ def _build(obj: Any, spec: str) -> torch.nn.Module:
             "Point MODEL at a function that builds the model with its arguments filled in",
         ) from exc
     if not isinstance(result, torch.nn.Module):
-        raise Pt2trtError(f"{spec} returned a {type(result).__name__}, not an nn.Module")
+        raise Pt2trtError(
+            f"{spec} returned a {type(result).__name__}, not an nn.Module", "Name a function that returns an nn.Module"
+        )
     return result
 
 
@@ -249,14 +257,16 @@ def _timm_model(name: str) -> torch.nn.Module:
     try:
         return timm.create_model(name, pretrained=False)
     except RuntimeError as exc:
-        raise Pt2trtError(f"timm cannot build '{name}': {exc}") from exc
+        raise Pt2trtError(
+            f"timm cannot build '{name}': {exc}", "Check the name with timm.list_models(), and that timm is up to date"
+        ) from exc
 
 
 def _exported_program(path: Path) -> torch.nn.Module:
     import torch
 
     if not path.is_file():
-        raise Pt2trtError(f"model file not found: {path}")
+        raise Pt2trtError(f"model file not found: {path}", "Check the path of the model file")
     try:
         program = torch.export.load(str(path))
     except Exception as exc:
@@ -273,14 +283,20 @@ def _saved_module(path: Path, *, allow_pickle: bool) -> torch.nn.Module:
     import torch
 
     if not path.is_file():
-        raise Pt2trtError(f"model file not found: {path}")
+        raise Pt2trtError(f"model file not found: {path}", "Check the path of the model file")
     if _is_torchscript(path):
         try:
             return torch.jit.load(str(path), map_location="cpu")
         except Exception as exc:
-            raise Pt2trtError(f"cannot load TorchScript file {path}: {exc}") from exc
+            raise Pt2trtError(
+                f"cannot load TorchScript file {path}: {exc}",
+                "Check that the file was saved with torch.jit.save, and by a torch no newer than the installed one",
+            ) from exc
     if not zipfile.is_zipfile(path) and not allow_pickle:
-        raise Pt2trtError(f"{path} is neither a TorchScript archive nor a torch.save file")
+        raise Pt2trtError(
+            f"{path} is neither a TorchScript archive nor a torch.save file",
+            "Save the model with torch.jit.save or torch.save, or pass a .py file as path/to/model.py:ClassName",
+        )
     obj = _torch_load(path, allow_pickle=allow_pickle)
     if isinstance(obj, torch.nn.Module):
         return obj
@@ -289,7 +305,10 @@ def _saved_module(path: Path, *, allow_pickle: bool) -> torch.nn.Module:
             f"{path} holds a state_dict, not a model",
             "Name the architecture as MODEL (file.py:Name, torchvision:NAME) and pass this file with --weights",
         )
-    raise Pt2trtError(f"{path} holds a {type(obj).__name__}, not an nn.Module")
+    raise Pt2trtError(
+        f"{path} holds a {type(obj).__name__}, not an nn.Module",
+        "Save the nn.Module itself, or pass the class as path/to/model.py:ClassName with --weights FILE",
+    )
 
 
 def _is_torchscript(path: Path) -> bool:
@@ -313,10 +332,16 @@ def _torch_load(path: Path, *, allow_pickle: bool) -> Any:
         return torch.load(str(path), map_location="cpu", weights_only=not allow_pickle)
     except pickle.UnpicklingError as exc:
         if allow_pickle:
-            raise Pt2trtError(f"cannot unpickle {path}: {exc}") from exc
+            raise Pt2trtError(
+                f"cannot unpickle {path}: {exc}",
+                "The file may be truncated or saved by another library; save it again with torch.save",
+            ) from exc
         raise Pt2trtError(f"{path} contains Python objects beyond plain tensors", PICKLE_HINT) from exc
     except (RuntimeError, EOFError, OSError, ValueError) as exc:
-        raise Pt2trtError(f"cannot read {path} with torch.load: {str(exc).splitlines()[0]}") from exc
+        raise Pt2trtError(
+            f"cannot read {path} with torch.load: {str(exc).splitlines()[0]}",
+            "The file may be truncated or saved by another library; save it again with torch.save",
+        ) from exc
 
 
 def load_weights(module: torch.nn.Module, weights: str | Path, *, allow_pickle: bool, strict: bool) -> None:
@@ -325,7 +350,7 @@ def load_weights(module: torch.nn.Module, weights: str | Path, *, allow_pickle: 
 
     path = Path(weights)
     if not path.is_file():
-        raise Pt2trtError(f"weights file not found: {path}")
+        raise Pt2trtError(f"weights file not found: {path}", "Check the path of --weights")
     obj = _torch_load(path, allow_pickle=allow_pickle)
     if isinstance(obj, torch.nn.Module):
         obj = obj.state_dict()
@@ -338,7 +363,10 @@ def load_weights(module: torch.nn.Module, weights: str | Path, *, allow_pickle: 
                 obj = obj[key].state_dict()
                 break
     if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
-        raise Pt2trtError(f"{path} does not hold a state_dict of tensors")
+        raise Pt2trtError(
+            f"{path} does not hold a state_dict of tensors",
+            "Save model.state_dict() with torch.save and pass it with --weights",
+        )
     state = {k.removeprefix("module."): v for k, v in obj.items()}
     expected = module.state_dict()
     missing = [k for k in expected if k not in state]

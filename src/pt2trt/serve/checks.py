@@ -122,7 +122,7 @@ def check_repository(repo: str | Path, *, release: str | None = None, server_ten
     """Check every model of a repository: schema, model cross-checks, ensemble steps. Returns the model count."""
     root = Path(repo)
     if not root.is_dir():
-        raise Pt2trtError(f"Triton model repository {root} is not a directory")
+        raise Pt2trtError(f"Triton model repository {root} is not a directory", "Pass the folder `pt2trt triton` wrote")
     configs = sorted(root.glob("*/config.pbtxt"))
     if not configs:
         raise Pt2trtError(f"{root} holds no model (no */config.pbtxt)", "Write one with: pt2trt triton MODEL -o REPO")

@@ -81,7 +81,9 @@ def max_batch_size(io: ModelIO, options: ServeOptions) -> int:
         return 0
     wanted = options.max_batch if options.max_batch is not None else DEFAULT_MAX_BATCH
     if wanted < 1:
-        raise UsageError(f"--max-batch must be at least 1, got {wanted}")
+        raise UsageError(
+            f"--max-batch must be at least 1, got {wanted}", "Pass --max-batch 1 or more (or 0 for no batching)"
+        )
     if io.profile_max_batch is not None:
         if options.max_batch is None:
             return min(wanted, io.profile_max_batch)
@@ -127,9 +129,9 @@ def core_config(io: ModelIO, options: ServeOptions, *, parameters: dict[str, str
     elif options.preferred or options.max_queue_delay_us:
         raise UsageError("--preferred and --max-queue-delay-us set up dynamic batching", "Add --dynamic-batching")
     if options.kind not in ("gpu", "cpu"):
-        raise UsageError(f"--kind must be gpu or cpu, got {options.kind}")
+        raise UsageError(f"--kind must be gpu or cpu, got {options.kind}", "Pass --kind gpu or --kind cpu")
     if options.instances < 1:
-        raise UsageError(f"--instances must be at least 1, got {options.instances}")
+        raise UsageError(f"--instances must be at least 1, got {options.instances}", "Pass --instances 1 or more")
     group = config.instance_group.add()
     group.count = options.instances
     group.kind = pb.ModelInstanceGroup.Kind.Value("KIND_GPU" if options.kind == "gpu" else "KIND_CPU")
@@ -157,7 +159,10 @@ def parse_config(text: str, where: str = "config.pbtxt") -> Any:
     try:
         text_format.Parse(text, config)
     except text_format.ParseError as exc:
-        raise Pt2trtError(f"{where} does not follow Triton's model config schema: {exc}") from exc
+        raise Pt2trtError(
+            f"{where} does not follow Triton's model config schema: {exc}",
+            "Fix the field named above (see Triton's model_config.proto), or regenerate it with `pt2trt triton`",
+        ) from exc
     return config
 
 

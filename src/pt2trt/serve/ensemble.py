@@ -39,7 +39,8 @@ def adopt_preprocess(io: ModelIO, options: EnsembleOptions, default_preset: str)
     if len(io.inputs) != 1 or len(io.inputs[0].dims) != 4:
         raise Pt2trtError(
             f"--ensemble needs one image input [N, C, H, W] or [N, H, W, C]; {io.path.name} has "
-            + ", ".join(f"{t.name} {list(t.dims)}" for t in io.inputs)
+            + ", ".join(f"{t.name} {list(t.dims)}" for t in io.inputs),
+            "Leave out --ensemble for this model, or export one with a single image input",
         )
     dims = io.inputs[0].dims
     if dims[1] != 3 and dims[3] == 3:
@@ -53,7 +54,10 @@ def adopt_preprocess(io: ModelIO, options: EnsembleOptions, default_preset: str)
         raise UsageError(f"{io.path.name} has a dynamic input size", "Pass --size HxW (or a --preprocess with a size)")
     dtype = io.inputs[0].dtype
     if dtype not in ("float32", "float16", "uint8"):
-        raise Pt2trtError(f"{io.path.name}'s input is {dtype}; the preprocessing model feeds float32, float16 or uint8")
+        raise Pt2trtError(
+            f"{io.path.name}'s input is {dtype}; the preprocessing model feeds float32, float16 or uint8",
+            "Leave out --ensemble, or export the model with a float32 input",
+        )
     if dims[0] not in (None, 1):
         raise UsageError(f"{io.path.name} has a static batch of {dims[0]}", "Export with --dynamic-batch (or batch 1)")
     return replace(pre, dtype=dtype)

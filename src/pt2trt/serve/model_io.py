@@ -130,7 +130,10 @@ def _openvino_io(path: Path) -> ModelIO:
 
     ov = import_openvino()
     if not path.with_suffix(".bin").is_file():
-        raise Pt2trtError(f"OpenVINO IR {path} has no weights file {path.with_suffix('.bin').name} beside it")
+        raise Pt2trtError(
+            f"OpenVINO IR {path} has no weights file {path.with_suffix('.bin').name} beside it",
+            "Keep the .bin beside the .xml (export both with `pt2trt export-openvino`)",
+        )
     model = ov.Core().read_model(str(path))
 
     def tensor(port: object, index: int, kind: str) -> Tensor:

@@ -70,7 +70,10 @@ def export_openvino(
         model = ov.convert_model(str(source))
     except Exception as exc:  # OpenVINO's frontends raise their own error types
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise Pt2trtError(f"OpenVINO {ov.__version__} cannot convert {source}: {text}") from exc
+        raise Pt2trtError(
+            f"OpenVINO {ov.__version__} cannot convert {source}: {text}",
+            "Check the model with `pt2trt check`, or simplify it first (`pt2trt simplify`)",
+        ) from exc
     _carry_metadata(source, model)
     result = OpenVinoExport(xml, xml.with_suffix(".bin"), weights, 0.0)
     with staging_dir(xml) as tmp:

@@ -67,7 +67,9 @@ def write_repository(
     io = read_model_io(model)
     repo = Path(repo)
     if repo.exists() and not repo.is_dir():
-        raise Pt2trtError(f"{repo} is a file, not a model repository folder")
+        raise Pt2trtError(
+            f"{repo} is a file, not a model repository folder", "Pass a folder path (it is created if missing)"
+        )
     if not options.name or "/" in options.name or options.name.startswith("."):
         raise Pt2trtError(f"'{options.name}' is not a model name", "Use --name with letters, digits, _ or -")
     refuse(tensorrt_problems(io, options.triton_release, options.tensorrt_version), f"{io.path.name}")

@@ -80,7 +80,10 @@ class LocalTritonServer:
         version = f"{sys.version_info.major}.{sys.version_info.minor}"
         stub = root / "python_backend_stubs" / version / "triton_python_backend_stub"
         if not stub.is_file():
-            raise Pt2trtError(f"nvidia-pytriton has no Python backend stub for Python {version}")
+            raise Pt2trtError(
+                f"nvidia-pytriton has no Python backend stub for Python {version}",
+                "Use a Python that nvidia-pytriton ships a stub for (3.8-3.12), or a real Triton server",
+            )
         (python / stub.name).symlink_to(stub)  # a link keeps the stub's RPATH ($ORIGIN/../nvidia_pytriton.libs)
         return where / "backends"
 
@@ -130,7 +133,10 @@ class LocalTritonServer:
             assert self.process is not None
             if self.process.poll() is not None:
                 tail = " | ".join(self.log_text().strip().splitlines()[-3:])
-                raise Pt2trtError(f"tritonserver exited with code {self.process.returncode}: {tail}")
+                raise Pt2trtError(
+                    f"tritonserver exited with code {self.process.returncode}: {tail}",
+                    "Read the log above; check the repository with `pt2trt triton --check`",
+                )
             try:
                 with urllib.request.urlopen(url, timeout=1) as response:
                     if response.status == 200:
@@ -139,7 +145,10 @@ class LocalTritonServer:
                 pass
             time.sleep(0.2)
         tail = " | ".join(self.log_text().strip().splitlines()[-3:])
-        raise Pt2trtError(f"tritonserver was not ready after {self.timeout:.0f} s: {tail}")
+        raise Pt2trtError(
+            f"tritonserver was not ready after {self.timeout:.0f} s: {tail}",
+            "Read the log above; a large model may need a longer timeout",
+        )
 
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after 10 s) and remove its private files."""

@@ -93,15 +93,24 @@ class Labels:
 
                     data = yaml.safe_load(text)
             except Exception as exc:
-                raise Pt2trtError(f"cannot parse labels file {p}: {str(exc).splitlines()[0]}") from exc
+                raise Pt2trtError(
+                    f"cannot parse labels file {p}: {str(exc).splitlines()[0]}",
+                    "Give a text file with one class name per line, or a JSON/YAML list or {id: name} mapping",
+                ) from exc
             if isinstance(data, dict) and "names" in data:
                 data = data["names"]
             if not isinstance(data, list | dict):
-                raise Pt2trtError(f"labels file {p} holds no list or mapping of class names")
+                raise Pt2trtError(
+                    f"labels file {p} holds no list or mapping of class names",
+                    "Give a text file with one class name per line, or a JSON/YAML list or {id: name} mapping",
+                )
             try:
                 return cls(data, source=str(p))
             except ValueError as exc:
-                raise Pt2trtError(f"labels file {p}: class ids must be integers ({exc})") from exc
+                raise Pt2trtError(
+                    f"labels file {p}: class ids must be integers ({exc})",
+                    "Use whole-number class ids as keys, e.g. {0: cat, 1: dog}",
+                ) from exc
         return cls([line.strip() for line in text.splitlines() if line.strip()], source=str(p))
 
 
@@ -211,7 +220,10 @@ def batch_of(array: np.ndarray, count: int, what: str) -> np.ndarray:
         return array
     if count == 1:
         return array[None]
-    raise Pt2trtError(f"output {what} has shape {list(array.shape)}, expected a batch of {count} first")
+    raise Pt2trtError(
+        f"output {what} has shape {list(array.shape)}, expected a batch of {count} first",
+        "Pick the right output with --output-name NAME (see `pt2trt inspect MODEL.onnx`), or the right --layout",
+    )
 
 
 def describe_outputs(outputs: Outputs) -> str:

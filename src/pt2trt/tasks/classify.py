@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pt2trt.errors import Pt2trtError
+from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.preprocess import Transform
 from pt2trt.tasks.base import Labels, Outputs, Result, Task, describe_outputs, pick_output, value_range
 from pt2trt.tasks.draw import color, text_panel
@@ -63,7 +63,7 @@ class ClassifyTask(Task):
     def __init__(self, top_k: int = 5, layout: str = "auto", output: str | None = None) -> None:
         super().__init__(layout)
         if top_k < 1:
-            raise Pt2trtError(f"top-k must be at least 1, got {top_k}")
+            raise UsageError(f"--top-k must be at least 1, got {top_k}", "Pass --top-k 1 or more")
         self.top_k = top_k
         self.output = output
 
@@ -105,7 +105,10 @@ class ClassifyTask(Task):
         name = pick_output(outputs, self.output, candidates, "class scores [N, classes]", "")
         matrix = _as_matrix(np.asarray(outputs[name]), count)
         if matrix is None:
-            raise Pt2trtError(f"output '{name}' {list(np.shape(outputs[name]))} is not [N, classes]")
+            raise Pt2trtError(
+                f"output '{name}' {list(np.shape(outputs[name]))} is not [N, classes]",
+                "Pick the class-scores output with --output-name NAME (`pt2trt inspect MODEL.onnx` lists them)",
+            )
         return matrix
 
     def draw(self, image: Image.Image, result: Result, labels: Labels) -> Image.Image:

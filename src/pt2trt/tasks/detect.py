@@ -100,7 +100,7 @@ class DetectTask(Task):
         if not 0 <= conf <= 1 or not 0 <= iou <= 1:
             raise UsageError(f"--conf {conf} and --iou {iou} must be between 0 and 1", "e.g. --conf 0.25 --iou 0.45")
         if max_det < 1:
-            raise Pt2trtError(f"--max-det must be at least 1, got {max_det}")
+            raise UsageError(f"--max-det must be at least 1, got {max_det}", "Pass --max-det 1 or more")
         self.conf, self.iou, self.max_det = conf, iou, max_det
 
     def decode(self, outputs: Outputs, transforms: Sequence[Transform]) -> list[Result]:
@@ -241,9 +241,15 @@ def extract_candidates(
     if layout == "torchvision":
         groups = torchvision_groups(outputs)
         if not groups:
-            raise Pt2trtError(f"no boxes/scores/labels outputs among {describe_outputs(outputs)}")
+            raise Pt2trtError(
+                f"no boxes/scores/labels outputs among {describe_outputs(outputs)}",
+                "Pass --layout for this model's outputs (see `pt2trt predict --help`)",
+            )
         if len(groups) != count:
-            raise Pt2trtError(f"torchvision-style outputs hold {len(groups)} image(s) for a batch of {count}")
+            raise Pt2trtError(
+                f"torchvision-style outputs hold {len(groups)} image(s) for a batch of {count}",
+                "Run with --batch 1, or pass another --layout",
+            )
         return [
             Candidates(
                 np.asarray(outputs[b], dtype=np.float64).reshape(-1, 4),
@@ -255,7 +261,7 @@ def extract_candidates(
         ]
     if layout == "nms":
         return nms_candidates(outputs, count)
-    raise Pt2trtError(f"unknown detection layout '{layout}'")
+    raise Pt2trtError(f"unknown detection layout '{layout}'", "Pass one of the layouts `pt2trt predict --help` lists")
 
 
 def yolo_candidates(pred: np.ndarray, layout: str, mask_channels: int = 0) -> Candidates:
@@ -285,7 +291,8 @@ def nms_candidates(outputs: Outputs, count: int) -> list[Candidates]:
     classes_name = _find(outputs, r"class|label", exclude={boxes_name})
     if None in (num_name, boxes_name, scores_name, classes_name):
         raise Pt2trtError(
-            f"end-to-end NMS outputs need num_dets, boxes, scores and classes; got {describe_outputs(outputs)}"
+            f"end-to-end NMS outputs need num_dets, boxes, scores and classes; got {describe_outputs(outputs)}",
+            "Pass the --layout that matches the outputs (see `pt2trt inspect MODEL.onnx`)",
         )
     num = batch_of(np.asarray(outputs[num_name]), count, str(num_name)).reshape(count, -1)[:, 0]
     boxes = batch_of(np.asarray(outputs[boxes_name]), count, str(boxes_name))

@@ -164,7 +164,8 @@ class SegmentTask(Task):
         pred_name = next((n for n, a in outputs.items() if np.ndim(a) == 3), None)
         if protos_name is None or pred_name is None:
             raise Pt2trtError(
-                f"yolo-seg needs a [N, 4+nc+nm, A] and a [N, nm, mh, mw] output: {describe_outputs(outputs)}"
+                f"yolo-seg needs a [N, 4+nc+nm, A] and a [N, nm, mh, mw] output: {describe_outputs(outputs)}",
+                "Pass the --layout that matches the outputs (see `pt2trt inspect MODEL.onnx`)",
             )
         count = len(transforms)
         protos = batch_of(np.asarray(outputs[protos_name], dtype=np.float32), count, protos_name)
@@ -261,7 +262,10 @@ def class_map(scores: np.ndarray, threshold: float = 0.0) -> np.ndarray:
     if scores.ndim == 2:
         return scores.astype(np.int64)
     if scores.ndim != 3:
-        raise Pt2trtError(f"segmentation scores have shape {list(scores.shape)}, expected [classes, H, W]")
+        raise Pt2trtError(
+            f"segmentation scores have shape {list(scores.shape)}, expected [classes, H, W]",
+            "Pick the scores output with --output-name NAME (see `pt2trt inspect MODEL.onnx`), or another --task",
+        )
     if scores.shape[0] == 1:
         return (scores[0] > threshold).astype(np.int64)
     return scores.argmax(axis=0).astype(np.int64)

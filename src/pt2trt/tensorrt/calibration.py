@@ -97,10 +97,16 @@ class CalibrationData:
                 with np.load(path, allow_pickle=False) as data:
                     feed = {k: data[k] for k in data.files}
         except (OSError, ValueError) as exc:
-            raise Pt2trtError(f"cannot read calibration batch {path}: {exc}") from exc
+            raise Pt2trtError(
+                f"cannot read calibration batch {path}: {exc}",
+                "Save calibration batches with numpy.save/savez, or pass a folder of images",
+            ) from exc
         for name, expected in self.shapes.items():
             if name not in feed:
-                raise Pt2trtError(f"calibration batch {path.name} has no array for input '{name}'")
+                raise Pt2trtError(
+                    f"calibration batch {path.name} has no array for input '{name}'",
+                    f"Save each .npz with one array per input name, e.g. numpy.savez(path, {name}=batch)",
+                )
             if tuple(feed[name].shape) != expected:
                 raise Pt2trtError(
                     f"calibration batch {path.name}: '{name}' has shape {_dims(feed[name].shape)}, the calibration "
@@ -129,7 +135,10 @@ def load_image(path: Path, shape: tuple[int, ...], preprocessing: dict[str, Any]
         with Image.open(path) as img:
             rgb = img.convert("RGB").resize((width, height), Image.BILINEAR)
     except OSError as exc:
-        raise Pt2trtError(f"cannot read calibration image {path}: {exc}") from exc
+        raise Pt2trtError(
+            f"cannot read calibration image {path}: {exc}",
+            "Remove or replace the broken image in the --calib-data folder",
+        ) from exc
     array = np.asarray(rgb, dtype=np.float32) * np.float32(preprocessing["scale"])
     array = (array - np.asarray(preprocessing["mean"], np.float32)) / np.asarray(preprocessing["std"], np.float32)
     return np.ascontiguousarray(array.transpose(2, 0, 1) if channels_first else array)
@@ -143,7 +152,10 @@ def _preprocessing(metadata: dict[str, str]) -> dict[str, Any]:
         recorded = json.loads(text)
         return {"mean": list(recorded["mean"]), "std": list(recorded["std"]), "scale": recorded.get("scale", 1 / 255)}
     except (ValueError, KeyError, TypeError) as exc:
-        raise Pt2trtError(f"the ONNX metadata {PREPROCESSING_KEY} is malformed: {text[:100]}") from exc
+        raise Pt2trtError(
+            f"the ONNX metadata {PREPROCESSING_KEY} is malformed: {text[:100]}",
+            "Re-export the model, or pass --preprocess PRESET|FILE.yaml",
+        ) from exc
 
 
 def make_calibrator(plan: BuildPlan, trt: ModuleType) -> Any:

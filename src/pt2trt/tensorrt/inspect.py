@@ -314,7 +314,10 @@ def engine_report(engine: str | Path, *, requested: str | None = None, device: i
 
         raw = inspector_json(import_tensorrt(), path.read_bytes())
         if raw is None:
-            raise Pt2trtError(f"TensorRT cannot load {path} here (built for another TensorRT version or GPU?)")
+            raise Pt2trtError(
+                f"TensorRT cannot load {path} here (built for another TensorRT version or GPU?)",
+                "Build the engine again on this machine from its ONNX (`pt2trt build`)",
+            )
         return parse_engine_information(json.loads(raw), requested), "IEngineInspector (live)"
     recorded = (metadata.inspection or {}).get("engine_information") if metadata else None
     if recorded:

@@ -282,7 +282,9 @@ def _resolve_options(
     version_compatible: bool,
 ) -> None:
     if workspace_mib is not None and workspace_mib < 1:
-        raise UsageError(f"--workspace must be at least 1 MiB, got {workspace_mib}")
+        raise UsageError(
+            f"--workspace must be at least 1 MiB, got {workspace_mib}", "Pass --workspace 1 or more (in MiB)"
+        )
     if level is not None and level not in OPTIMIZATION_LEVELS:
         raise UsageError(
             f"--builder-optimization-level must be 0 to 5, got {level}",
@@ -309,10 +311,14 @@ def _resolve_hardware_level(plan: BuildPlan, level: str) -> None:
         raise UsageError(f"unknown hardware compatibility level '{level}'", f"Use one of: {', '.join(HARDWARE_LEVELS)}")
     since = HARDWARE_LEVELS[key][1]
     if plan.target.name == "8.6" and since != "8.6":
-        raise UsageError(f"--hardware-compatibility-level {key} needs TensorRT {since} or newer, the target is 8.6")
+        raise UsageError(
+            f"--hardware-compatibility-level {key} needs TensorRT {since} or newer, the target is 8.6",
+            "Target TensorRT 10 or newer (--target), or leave out --hardware-compatibility-level",
+        )
     if plan.installed and not at_least(plan.installed, since):
         raise UsageError(
-            f"--hardware-compatibility-level {key} needs TensorRT {since} or newer, {plan.installed} is installed"
+            f"--hardware-compatibility-level {key} needs TensorRT {since} or newer, {plan.installed} is installed",
+            "Upgrade TensorRT, or leave out --hardware-compatibility-level",
         )
     if not plan.installed and not at_least(plan.target.name, since):
         plan.notes.append(f"--hardware-compatibility-level {key} needs TensorRT {since} or newer")

@@ -100,7 +100,7 @@ def _parse_shape_list(flag: str, text: str, inputs: dict[str, InputInfo]) -> dic
                 f"{flag} names '{name}', which is not an input of the model", f"Inputs are: {', '.join(inputs)}"
             )
         if name in result:
-            raise UsageError(f"{flag} gives input '{name}' twice in one profile")
+            raise UsageError(f"{flag} gives input '{name}' twice in one profile", "Give each input once per profile")
         result[name] = spec.shape
     return result
 
@@ -165,7 +165,8 @@ def _complete_profile(
             if len(shape) != len(info.dims):
                 raise UsageError(
                     f"profile {k}: {label} shape {shape_text(shape)} of '{info.name}' has {len(shape)} dims, "
-                    f"the model's input has {len(info.dims)} ({info.dims_text})"
+                    f"the model's input has {len(info.dims)} ({info.dims_text})",
+                    "Give a shape of the input's rank (see `pt2trt inspect MODEL.onnx`)",
                 )
             for axis, (size, dim) in enumerate(zip(shape, info.dims)):
                 if isinstance(dim, int) and size != dim:
@@ -177,7 +178,8 @@ def _complete_profile(
         if not all(a <= b <= c for a, b, c in zip(low, opt, high)):
             raise UsageError(
                 f"profile {k}: '{info.name}' needs min <= opt <= max in every dim, got min {shape_text(low)}, "
-                f"opt {shape_text(opt)}, max {shape_text(high)}"
+                f"opt {shape_text(opt)}, max {shape_text(high)}",
+                "Give shapes with min <= opt <= max in every dim",
             )
         complete[info.name] = (low, opt, high)
     return Profile(complete)

@@ -55,7 +55,8 @@ def resolve_verify_inputs(
         if len(inputs) != len(graph_specs):
             raise UsageError(
                 f"{len(inputs)} --input given but the ONNX model has {len(graph_specs)} inputs "
-                f"({', '.join(graph_names)})"
+                f"({', '.join(graph_names)})",
+                "Pass one --input per model input, as NAME=FILE.npy",
             )
         specs = [s if s.name else s.with_name(g) for s, g in zip(inputs, graph_names)]
         unknown = [str(s.name) for s in specs if s.name not in graph_names]

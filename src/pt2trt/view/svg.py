@@ -302,7 +302,7 @@ def write_svg(
     if out.suffix.lower() != ".svg":
         raise UsageError(f"output {out} does not end in .svg", "Name the picture like model.svg")
     if max_boxes is not None and max_boxes < 3:
-        raise UsageError(f"--max-boxes must be at least 3, got {max_boxes}")
+        raise UsageError(f"--max-boxes must be at least 3, got {max_boxes}", "Pass --max-boxes 3 or more")
     proto = load_onnx(model, load_external_data=False)
     summary = summarize_graph(proto, max_boxes)
     text = render(summary, title=f"{Path(model).name}: {summary.total_nodes} nodes")

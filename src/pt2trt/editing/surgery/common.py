@@ -99,7 +99,7 @@ def _find(tensors: Sequence[gs.Variable], name: str | None, kind: str) -> gs.Var
     """The graph ``kind`` (input/output) called ``name``, the first one when None."""
     if name is None:
         if not tensors:
-            raise Pt2trtError(f"the model has no {kind}s")
+            raise Pt2trtError(f"the model has no {kind}s", "Check the model with `pt2trt inspect MODEL.onnx`")
         return tensors[0]
     for t in tensors:
         if t.name == name:
@@ -191,9 +191,13 @@ def mapping_value(value: Any, what: str) -> dict[str, Any]:
         try:
             value = yaml.safe_load(value)
         except yaml.YAMLError as exc:
-            raise UsageError(f"malformed {what} '{value}': {exc}") from None
+            raise UsageError(
+                f"malformed {what} '{value}': {exc}", "Check its syntax against `pt2trt edit --help`"
+            ) from None
     if not isinstance(value, Mapping):
-        raise UsageError(f"{what} expects a mapping, e.g. {{op: Relu, after: TENSOR}}")
+        raise UsageError(
+            f"{what} expects a mapping, e.g. {{op: Relu, after: TENSOR}}", "Write it as a YAML mapping of key: value"
+        )
     return dict(value)
 
 

@@ -57,7 +57,10 @@ def _rename(graph: gs.Graph, names: dict[str, str], tensors: Sequence[gs.Tensor]
         if old not in by_name:
             raise Pt2trtError(f"the model has no {kind} '{old}'", f"{kind.capitalize()}s are: {names_text(tensors)}")
         if new in existing and new != old:
-            raise Pt2trtError(f"cannot rename {kind} '{old}' to '{new}': a tensor of that name exists")
+            raise Pt2trtError(
+                f"cannot rename {kind} '{old}' to '{new}': a tensor of that name exists",
+                "Pick a name no tensor uses (see `pt2trt inspect MODEL.onnx`)",
+            )
         by_name[old].name = new
 
 
@@ -123,7 +126,7 @@ def dynamic_axes(graph: gs.Graph, specs: list[tuple[str, int, str | None]]) -> t
 def fix_batch(graph: gs.Graph, batch: int) -> tuple[Verification, str]:
     """Set dim 0 of every input (and output) to ``batch``: fixes a dynamic batch axis, or changes a static one."""
     if batch < 1:
-        raise UsageError(f"batch size must be at least 1, got {batch}")
+        raise UsageError(f"batch size must be at least 1, got {batch}", "Pass a batch size of 1 or more")
     old = {t.shape[0] for t in graph.inputs if t.shape}
     static = {b for b in old if isinstance(b, int)}
     for t in graph.inputs:

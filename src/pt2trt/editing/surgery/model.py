@@ -17,7 +17,7 @@ def convert_opset(model: onnx.ModelProto, opset: int) -> tuple[onnx.ModelProto, 
 
     current = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
     if current == opset:
-        raise Pt2trtError(f"the model already uses opset {opset}")
+        raise Pt2trtError(f"the model already uses opset {opset}", "Pass another --opset, or leave this edit out")
     try:
         converted = version_converter.convert_version(model, int(opset))
     except Exception as exc:

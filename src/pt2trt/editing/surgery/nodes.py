@@ -33,7 +33,10 @@ def remove_nodes(graph: gs.Graph, names: list[str]) -> tuple[None, str]:
         node = find_node(graph, name)
         data = [t for t in node.inputs if isinstance(t, gs.Variable)]
         if not data:
-            raise Pt2trtError(f"node '{name}' ({node.op}) reads no tensor to reconnect its readers to")
+            raise Pt2trtError(
+                f"node '{name}' ({node.op}) reads no tensor to reconnect its readers to",
+                "Remove it with a replace_subgraph edit instead, or pick another node",
+            )
         if len(node.outputs) != 1:
             raise Pt2trtError(
                 f"node '{name}' ({node.op}) has {len(node.outputs)} outputs; only single-output nodes can be removed",
@@ -73,7 +76,7 @@ class NodeSpec:
                 f"{what}: unknown key(s) {', '.join(sorted(unknown))}", f"Use {', '.join(sorted(allowed))}"
             )
         if not data.get("op"):
-            raise UsageError(f"{what} needs an 'op'")
+            raise UsageError(f"{what} needs an 'op'", "Add op: OPTYPE (e.g. op: Relu)")
         return cls(
             op=str(data["op"]),
             name=data.get("name"),
@@ -91,7 +94,10 @@ class NodeSpec:
         for i, item in enumerate(self.inputs):
             if isinstance(item, Mapping):
                 if "value" not in item:
-                    raise UsageError(f"input {i} of node {node_name} needs a 'value' for its initializer")
+                    raise UsageError(
+                        f"input {i} of node {node_name} needs a 'value' for its initializer",
+                        "Add value: [numbers] for that input",
+                    )
                 out.append(
                     constant(
                         graph,
@@ -149,5 +155,8 @@ def parse_insert(value: Any) -> InsertSpec:
     data = mapping_value(value, "insert_node")
     base = NodeSpec.parse(data, "insert_node", extra=("after",))
     if not data.get("after"):
-        raise UsageError("insert_node needs 'after': the tensor the new node reads")
+        raise UsageError(
+            "insert_node needs 'after': the tensor the new node reads",
+            "Add after: TENSOR (a tensor name from `pt2trt inspect MODEL.onnx`)",
+        )
     return InsertSpec(**vars(base), after=str(data["after"]))

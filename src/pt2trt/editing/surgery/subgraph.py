@@ -25,7 +25,10 @@ def parse_replace(value: Any) -> ReplaceSpec:
     base = NodeSpec.parse(data, "replace_subgraph", extra=("from", "to", "equivalent"))
     sources, targets = name_list(data.get("from")), name_list(data.get("to"))
     if not sources or not targets:
-        raise UsageError("replace_subgraph needs 'from' (input tensors) and 'to' (output tensors)")
+        raise UsageError(
+            "replace_subgraph needs 'from' (input tensors) and 'to' (output tensors)",
+            "Add from: [TENSOR, ...] and to: [TENSOR, ...]",
+        )
     return ReplaceSpec(**vars(base), between=(sources, targets), equivalent=bool(data.get("equivalent", False)))
 
 
@@ -83,7 +86,10 @@ def subgraph_nodes(graph: gs.Graph, sources: Sequence[gs.Tensor], targets: Seque
         found[id(node)] = node
         stack.extend(node.inputs)
     if not found:
-        raise Pt2trtError("no node lies between the given tensors")
+        raise Pt2trtError(
+            "no node lies between the given tensors",
+            "Check the tensor names with `pt2trt inspect MODEL.onnx`: the inputs must come before the outputs",
+        )
     return list(found.values())
 
 
@@ -98,9 +104,15 @@ def extract(graph: gs.Graph, boundary: tuple[list[str], list[str]]) -> tuple[Ver
         find_tensor(graph, name)
     untyped = [n for n in [*names_in, *names_out] if tensors[n].dtype is None]
     if untyped:
-        raise Pt2trtError(f"the type of tensor(s) {', '.join(untyped)} is unknown (shape inference could not tell)")
+        raise Pt2trtError(
+            f"the type of tensor(s) {', '.join(untyped)} is unknown (shape inference could not tell)",
+            "Run `pt2trt simplify` first so shapes are known, or cut at other tensors",
+        )
     if any(isinstance(tensors[n], gs.Constant) for n in names_in):
-        raise Pt2trtError("extract inputs must be computed tensors, not initializers")
+        raise Pt2trtError(
+            "extract inputs must be computed tensors, not initializers",
+            "Cut at a tensor a node computes, not at a weight",
+        )
     new_inputs = [tensors[n] for n in names_in]
     for t in new_inputs:
         t.inputs.clear()  # cut the producer: the tensor is now fed from outside
@@ -134,7 +146,9 @@ def parse_extract(value: Any) -> tuple[list[str], list[str]]:
         a, b = text.split(":")
         ins, outs = name_list(a), name_list(b)
     if not ins or not outs:
-        raise UsageError("extract needs input and output tensor names")
+        raise UsageError(
+            "extract needs input and output tensor names", "Give inputs: [TENSOR, ...] and outputs: [TENSOR, ...]"
+        )
     return ins, outs
 
 
@@ -145,7 +159,10 @@ def expose(graph: gs.Graph, names: list[str]) -> tuple[Verification, str]:
     for name in names:
         t = find_tensor(graph, name)
         if t.dtype is None:
-            raise Pt2trtError(f"the type of tensor '{name}' is unknown (shape inference could not tell)")
+            raise Pt2trtError(
+                f"the type of tensor '{name}' is unknown (shape inference could not tell)",
+                "Run `pt2trt simplify` first so shapes are known, or cut at other tensors",
+            )
         if name not in current:
             graph.outputs.append(t)
     return Verification(only_reference_outputs=True), f"exposed {', '.join(names)} as output(s)"

@@ -56,9 +56,12 @@ def parse_uint8(value: Any) -> Uint8Input:
         scale=float(data.get("scale", 255.0)),
     )
     if len(spec.mean) != len(spec.std):
-        raise UsageError(f"mean has {len(spec.mean)} values but std has {len(spec.std)}")
+        raise UsageError(
+            f"mean has {len(spec.mean)} values but std has {len(spec.std)}",
+            "Give one mean and one std value per channel",
+        )
     if any(s == 0 for s in spec.std) or spec.scale == 0:
-        raise UsageError("std and scale must not be 0")
+        raise UsageError("std and scale must not be 0", "Give non-zero std/scale values")
     return spec
 
 
@@ -76,7 +79,10 @@ def uint8_nhwc(graph: gs.Graph, spec: Uint8Input) -> tuple[Verification, str]:
         )
     channels = old.shape[1]
     if len(spec.mean) not in (1, channels):
-        raise Pt2trtError(f"input '{old.name}' has {channels} channels but {len(spec.mean)} mean/std values")
+        raise Pt2trtError(
+            f"input '{old.name}' has {channels} channels but {len(spec.mean)} mean/std values",
+            f"Give {channels} mean and std values, one per channel",
+        )
     name = old.name
     n, c, h, w = old.shape
     new = gs.Variable(name, dtype=np.uint8, shape=[n, h, w, c])
@@ -116,4 +122,6 @@ def _floats(value: Any, what: str) -> tuple[float, ...]:
     try:
         return tuple(float(v) for v in items if v != "")
     except ValueError:
-        raise UsageError(f"{what} must be numbers, got '{value}'") from None
+        raise UsageError(
+            f"{what} must be numbers, got '{value}'", "Give comma-separated numbers, e.g. 0.485,0.456,0.406"
+        ) from None
