@@ -29,7 +29,7 @@ class GraphFacts:
     """What the checks need: constants and their values, inferred types, consumers, the opset."""
 
     def __init__(self, model: onnx.ModelProto) -> None:
-        from onnx import numpy_helper, shape_inference
+        from onnx import shape_inference
 
         self.model = model
         self.opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 1)
@@ -46,8 +46,9 @@ class GraphFacts:
             if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
                 self.constants.update(node.output)
                 value = next((a.t for a in node.attribute if a.name == "value"), None)
-                if value is not None:
-                    self.values[node.output[0]] = numpy_helper.to_array(value)
+                array = _array(value) if value is not None else None
+                if array is not None:
+                    self.values[node.output[0]] = array
             elif self._foldable(node):
                 self.constants.update(node.output)
         self.consumed = {i for n in self.walk() for i in n.input} | {o.name for o in model.graph.output}
@@ -90,14 +91,13 @@ class GraphFacts:
                         stack.extend(reversed(sub.node))
 
     def value(self, name: str) -> np.ndarray | None:
-        from onnx import numpy_helper
 
         if name in self.values:
             return self.values[name]
         tensor = self.initializers.get(name)
         if tensor is None or tensor.data_location == 1:  # external data is not read
             return None
-        return numpy_helper.to_array(tensor)
+        return _array(tensor)
 
     def rank(self, name: str) -> int | None:
         t = self.types.get(name)
@@ -391,3 +391,14 @@ def dynamic_input_findings(model: onnx.ModelProto) -> list[Finding]:
             )
         )  # fmt: skip
     return findings
+
+
+def _array(tensor: onnx.TensorProto) -> np.ndarray | None:
+    """A constant's values, or None when the tensor cannot be read (an undefined or unknown element type, dims that
+    do not match its data): the lint then judges the node without the value, and ``check`` reports the tensor."""
+    from onnx import numpy_helper
+
+    try:
+        return numpy_helper.to_array(tensor)
+    except (ValueError, TypeError, KeyError, MemoryError, OverflowError):
+        return None
