@@ -194,6 +194,7 @@ def test_statistics_and_ranges_on_a_tiny_graph(tmp_path):
 def test_converted_models_lint_clean_and_debug_layers_map_through_casts_and_qdq(digits_model, precision):
     from pt2trt.debug.onnx_pair import debug_onnx_layers
     from pt2trt.precision import quantize
+    from pt2trt.settings import RunInputs, Tolerance
     from pt2trt.tensorrt.lint import trt_compatibility
 
     folder, fp32, x_test, _ = digits_model
@@ -204,9 +205,8 @@ def test_converted_models_lint_clean_and_debug_layers_map_through_casts_and_qdq(
         assert report.passed, [f.line() for f in report.errors]
         assert not [f for f in report.findings if f.code.startswith("qdq")]
     report = debug_onnx_layers(
-        fp32, out, None, data=None, feed={"input": x_test[:4]}, batch=None, rtol=0.1, atol=0.1, seed=0,
-        providers=None, backend="onnxruntime",
-    )  # fmt: skip
+        fp32, out, RunInputs(feed={"input": x_test[:4]}), Tolerance(rtol=0.1, atol=0.1), backend="onnxruntime"
+    )
     compute = [n for n in onnx.load(str(fp32)).graph.node if n.op_type != "Constant"]
     assert len(report.layers) == len(compute)  # every FP32 node found its counterpart behind the Casts / Q/DQ pairs
     modules = {layer.cls: layer.module for layer in report.layers}
