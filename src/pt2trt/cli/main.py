@@ -27,6 +27,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "edit": ("pt2trt.cli.edit", "Edit an ONNX graph: rename, batch, uint8 input, nodes, extract, post-processing."),
     "view": ("pt2trt.cli.view", "Open an ONNX model in Netron (127.0.0.1 only), or draw it as an SVG picture."),
+    "bench": ("pt2trt.cli.bench", "Time a model on torch, ONNX Runtime, OpenVINO and TensorRT side by side."),
+    "convert": (
+        "pt2trt.cli.convert",
+        "The whole job: export, check, simplify, verify, lint, precision, engine plan, bench, report.",
+    ),
 }
 
 
