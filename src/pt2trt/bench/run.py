@@ -43,6 +43,7 @@ class BackendResult:
     rss_growth_mib: float | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     samples_ms: list[float] = field(default_factory=list, repr=False)
+    outputs: list[Any] = field(default_factory=list, repr=False)  # first call's outputs (numpy), not timed
     speedup: float | None = None
 
     @property
@@ -276,6 +277,7 @@ def _run_one(session: Session, label: str, loop: Loop, batch: int, notify: _Noti
         session.open()
         result.setup_seconds = time.perf_counter() - start
         result.settings = session.settings()
+        result.outputs = session.first_outputs()
         timings = session.run(loop, lambda done: notify(label, done))
     except Pt2trtError as exc:
         result.status, result.reason = "failed", str(exc)

@@ -29,6 +29,14 @@ class Session(ABC):
     def __init__(self, feed: Mapping[str, np.ndarray], threads: int) -> None:
         self.feed = dict(feed)
         self.threads = threads
+        self.first: object = None  # the first call's outputs (outside the clock), for accuracy checks
+
+    def first_outputs(self) -> list[np.ndarray]:
+        """The first call's outputs as numpy arrays, in the model's output order."""
+        value = self.first
+        if isinstance(value, Mapping):
+            value = list(value.values())
+        return [np.asarray(v) for v in value] if isinstance(value, list | tuple) else [np.asarray(value)]
 
     @property
     def label(self) -> str:
@@ -73,11 +81,16 @@ class TorchSession(Session):
         self._saved_threads = torch.get_num_threads()
         torch.set_num_threads(self.threads)
         self._mode = torch.inference_mode
-        self.call()  # first call outside the clock: a model that cannot run fails here, as a setup error
+        self.first = self.call()  # outside the clock: a model that cannot run fails here, as a setup error
 
     def call(self) -> object:
         with self._mode():
             return self.module(*self.args)
+
+    def first_outputs(self) -> list[np.ndarray]:
+        from pt2trt.pytorch.outputs import flatten_outputs
+
+        return [t.detach().numpy() for _, t in flatten_outputs(self.first) if hasattr(t, "detach")]
 
     def close(self) -> None:
         import torch
@@ -116,7 +129,7 @@ class OnnxRuntimeSession(Session):
             self.session = ort.InferenceSession(str(self.path), options, providers=self.resolved)
         except Exception as exc:  # ORT raises its own types for models it cannot take
             raise Pt2trtError(f"ONNX Runtime cannot load {self.path}: {_first_line(exc)}") from exc
-        self.call()
+        self.first = self.call()
 
     def call(self) -> object:
         return self.session.run(None, self.feed)
@@ -163,7 +176,7 @@ class OpenVinoSession(Session):
         self.request = self.compiled.create_infer_request()
         if self.mode == "throughput":
             self.requests = int(self.compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
-        self.call()
+        self.first = {k: np.array(v, copy=True) for k, v in self.call().items()}
 
     def call(self) -> object:
         return self.request.infer(self.feed, share_inputs=True)

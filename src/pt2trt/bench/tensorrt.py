@@ -73,6 +73,7 @@ class TensorRTSession(Session):
             with torch.cuda.graph(self.graph, stream=self.stream):
                 self._enqueue()
         self.enqueue_seconds: list[float] = []
+        self.first = {k: v.numpy().copy() for k, v in self.call().items()}
 
     def _enqueue(self) -> None:
         if not self.context.execute_async_v3(self.stream.cuda_stream):
