@@ -69,9 +69,7 @@ def test_convert_refuses_to_overwrite_and_checks_flags(tmp_path: Path) -> None:
 
 def test_convert_stops_at_verify_and_names_the_module(tmp_path: Path) -> None:
     out = tmp_path / "drift"
-    result = run_cli(
-        "convert", "tests.convert_models:DriftNet", "--input", "x:1x3x16x16", "-o", str(out), cwd=ROOT
-    )
+    result = run_cli("convert", "tests.convert_models:DriftNet", "--input", "x:1x3x16x16", "-o", str(out), cwd=ROOT)
     assert result.returncode == 1, result.stderr[-3000:]
     errors = [line for line in result.stderr.splitlines() if line.startswith("pt2trt: error:")]
     assert len(errors) == 1 and "does not reproduce PyTorch" in errors[0]
