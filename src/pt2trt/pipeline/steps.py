@@ -124,7 +124,7 @@ def debug_step(state: State) -> Outcome:
     from pt2trt.debug.layers import debug_layers
 
     o = state.options
-    report = debug_layers(state.loaded, state.exported, o.inputs, rtol=o.rtol, atol=o.atol)
+    report = debug_layers(state.loaded, state.exported, state.results["export"].inputs, rtol=o.rtol, atol=o.atol)
     state.results["debug"] = report
     origin = report.origin_name
     line = f"divergence starts at {origin} ({report.origin.cls})" if report.origin else "no layer diverged"
@@ -210,7 +210,7 @@ def engine_step(state: State) -> Outcome:
 
 def _profile_shapes(state: State) -> dict[str, list[str]]:
     """min/opt/max shapes for dynamic axes: 1, the given size, and ``max_batch`` (at least the given size)."""
-    specs = state.options.inputs
+    specs = state.results["export"].inputs  # named by export (forward()'s parameter names when not given)
     if not any(s.dynamic for s in specs):
         return {}
     low, opt, high = [], [], []
