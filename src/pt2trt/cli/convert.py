@@ -41,7 +41,10 @@ from pt2trt.cli.options import force_option, input_option, json_option, print_js
     "--backend", "backends", default="torch,onnxruntime,openvino", show_default=True, metavar="LIST",
     help="Backends to bench (and to predict with, where they can).",
 )  # fmt: skip
-@click.option("--bench-duration", type=float, default=0.5, show_default=True, metavar="S", help="Seconds per backend.")
+@click.option(
+    "--bench-duration", type=float, default=0.3, show_default=True, metavar="S",
+    help="Seconds per backend (at least 5 inferences); pt2trt bench measures longer.",
+)  # fmt: skip
 @click.option("-q", "--quiet", is_flag=True, help="No progress display; only the final line.")
 @force_option
 @json_option

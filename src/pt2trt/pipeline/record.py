@@ -31,7 +31,7 @@ class ConvertOptions:
     atol: float = 1e-5
     max_batch: int = 8
     backends: tuple[str, ...] = ("torch", "onnxruntime", "openvino")
-    bench_duration: float = 0.5
+    bench_duration: float = 0.3
     max_images: int = 6
     force: bool = False
 

@@ -229,7 +229,7 @@ def bench_step(state: State) -> Outcome:
 
     o = state.options
     assert state.final is not None
-    loop = Loop(warmup_ms=100, iterations=10, duration=o.bench_duration)
+    loop = Loop(warmup_ms=100, iterations=5, duration=o.bench_duration)  # a look at the speed; `pt2trt bench` for more
     engine = o.outdir / "model.engine"
     names = list(o.backends) + (["tensorrt"] if engine.exists() and "tensorrt" not in o.backends else [])
     note = lambda label, done: state.progress(f"{label} {done:.0%}")  # noqa: E731
