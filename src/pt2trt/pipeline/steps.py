@@ -246,7 +246,8 @@ def bench_step(state: State) -> Outcome:
 
 
 def predict_step(state: State) -> Outcome:
-    """Sample predictions on ``--images`` with each backend that ran in bench, pictures under predictions/."""
+    """Sample predictions on ``--images`` with ONNX Runtime, OpenVINO and the engine when built, pictures under
+    predictions/BACKEND/ (PyTorch is left out: its input size would have to be passed to predict separately)."""
     from pt2trt.prediction.images import collect_sources
     from pt2trt.prediction.predict import predict
 
@@ -255,12 +256,14 @@ def predict_step(state: State) -> Outcome:
     images = collect_sources([o.images])[: o.max_images]
     task = o.task or "classify"
     per_backend: dict[str, Any] = {}
-    for backend in ("onnxruntime", "openvino"):
-        if backend not in o.backends:
-            continue
+    engine = o.outdir / "model.engine"
+    models = {b: state.final for b in ("onnxruntime", "openvino") if b in o.backends}
+    if engine.exists():  # built in this run: TensorRT and a GPU are here
+        models["tensorrt"] = engine
+    for backend, model in models.items():
         state.progress(backend)
         save = o.outdir / "predictions" / backend
-        per_backend[backend] = predict(state.final, images, task, backend=backend, save=save, force=True)
+        per_backend[backend] = predict(model, images, task, backend=backend, save=save, force=True)
     state.results["predict"] = per_backend
     count = sum(len(v) for v in per_backend.values())
     line = f"predicted {len(images)} image(s) with {', '.join(per_backend)} ({task}): {count} pictures in predictions/"
