@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pt2trt.errors import Pt2trtError
+from pt2trt.files import publish, staging_dir
 from pt2trt.pipeline.record import FAILED, PASSED, SKIPPED, WARNING, ConvertOptions
 
 Outcome = tuple[str, str, str, dict[str, Any]]  # status, closing line, command, data
@@ -202,7 +203,9 @@ def engine_step(state: State) -> Outcome:
     plan = make_plan(source, engine, trt_version=o.trt_version, force=True, **shapes, **precision)
     state.results["plan"] = plan
     path = o.outdir / "build-plan.json"
-    path.write_text(json.dumps(plan.to_dict(), indent=2) + "\n")
+    with staging_dir(path) as tmp:  # atomically, like every artifact
+        (tmp / path.name).write_text(json.dumps(plan.to_dict(), indent=2) + "\n")
+        publish(tmp / path.name, path)
     why = "TensorRT is not installed here" if installed_version() is None else "no CUDA GPU here"
     line = f"{why}: wrote {path.name}; build on the GPU machine with: {plan.command(force=False)}"
     return PASSED, line, plan.command(force=False), plan.to_dict()
