@@ -146,8 +146,8 @@ class OnnxRuntimeSession(Session):
 class OpenVinoSession(Session):
     """OpenVINO on CPU in float32. ``latency``: one synchronous infer request with ``PERFORMANCE_HINT=LATENCY``.
 
-    ``throughput``: ``PERFORMANCE_HINT=THROUGHPUT`` and an ``AsyncInferQueue`` of the device's optimal number of
-    requests kept full; each latency is one request's start-to-callback time, throughput is requests / wall time.
+    ``throughput``: ``PERFORMANCE_HINT=THROUGHPUT`` and the device's optimal number of asynchronous infer requests
+    kept busy; each latency is OpenVINO's measurement of one inference, throughput is inferences / wall time.
     """
 
     backend = "openvino"
@@ -187,18 +187,27 @@ class OpenVinoSession(Session):
         return self._run_async(loop, progress)
 
     def _run_async(self, loop: Loop, progress: Progress | None) -> Timings:
+        """Keep ``requests`` asynchronous infer requests busy, round robin; each latency is OpenVINO's own
+        measurement of that inference (``InferRequest.latency``). No Python callback runs on OpenVINO's threads:
+        callbacks that need the GIL while a request is destroyed can deadlock (openvinotoolkit/openvino#37073).
+        """
         from pt2trt.bench.timing import warm_up
 
         clock = time.perf_counter
-        latencies: list[float] = []
-        queue = self.ov.AsyncInferQueue(self.compiled, self.requests)
-        queue.set_callback(lambda request, started: latencies.append(clock() - started))
+        requests = [self.compiled.create_infer_request() for _ in range(self.requests)]
         warmup_calls = warm_up(self.call, loop.warmup_ms)
+        latencies: list[float] = []
+        busy = [False] * len(requests)
         begin = clock()
         end = begin + loop.duration
         started = 0
         while True:
-            queue.start_async(self.feed, clock(), share_inputs=True)  # blocks while every request is busy
+            slot = started % len(requests)
+            if busy[slot]:
+                requests[slot].wait()
+                latencies.append(requests[slot].latency / 1e3)
+            requests[slot].start_async(self.feed, share_inputs=True)
+            busy[slot] = True
             started += 1
             now = clock()
             if started >= loop.iterations and now >= end:
@@ -207,7 +216,10 @@ class OpenVinoSession(Session):
                 progress(
                     min(1.0, max(started / loop.iterations, (now - begin) / loop.duration if loop.duration else 1))
                 )
-        queue.wait_all()
+        for slot, request in enumerate(requests):
+            if busy[slot]:
+                request.wait()
+                latencies.append(request.latency / 1e3)
         wall = clock() - begin
         if progress is not None:
             progress(1.0)
