@@ -225,7 +225,9 @@ def test_static_batches_are_padded_or_refused(tmp_path: Path) -> None:
     images = [picture(tmp_path / f"{i}.png", 64, 64) for i in range(3)]
     logits = {"logits": np.array([[0.0, 1.0]], np.float32)}
     two = save(constant_outputs_model(logits, (2, 3, 64, 64)), tmp_path / "two.onnx")
-    assert len(pt2trt.predict(two, images, task="classify", batch=2)) == 3  # last batch padded, extra result dropped
+    assert (
+        len(pt2trt.predict(two, images, task="classify", batch=2)) == 3
+    )  # last batch padded, extra result dropped
     one = save(constant_outputs_model(logits, (1, 3, 64, 64)), tmp_path / "one.onnx")
     with pytest.raises(UsageError, match="static batch size of 1"):
         pt2trt.predict(one, images, task="classify", batch=2)
