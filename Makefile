@@ -24,15 +24,9 @@ $(STAMP): pyproject.toml requirements/lock.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
-	@mkdir -p $(DEMO)
-	$(PT2TRT) export pt2trt.models:SeedNet --input input:1x3x28x28 --dynamic-batch -o $(DEMO)/seednet.onnx --force
-	$(PT2TRT) check $(DEMO)/seednet.onnx
-	$(PT2TRT) inspect $(DEMO)/seednet.onnx
-	$(PT2TRT) verify pt2trt.models:SeedNet $(DEMO)/seednet.onnx --batch 4
-	$(PT2TRT) export pt2trt.models:TwoInputNet --input x:1x3x28x28 --input mask:1x1x28x28 --exporter legacy -o $(DEMO)/two_input.onnx --force
-	$(PT2TRT) verify pt2trt.models:TwoInputNet $(DEMO)/two_input.onnx
+	$(PT2TRT) convert pt2trt.models:SeedNet --input input:1x3x28x28 --dynamic-batch -o $(DEMO) --force
 
-# Debian's Chromium for the Netron browser test (tests/test_view.py skips with a reason without it).
+# Debian's Chromium for the browser tests (Netron, report.html); they skip with a reason without it.
 browser:
 	@if command -v chromium >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
@@ -63,6 +57,8 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_simplify.py
 	$(PY) benchmarks/bench_predict.py
 	$(PY) benchmarks/bench_debug_layers.py
+	$(PY) benchmarks/bench_bench.py
+	$(PY) benchmarks/bench_convert.py
 
 # On a machine with an NVIDIA GPU and TensorRT: GPU tests, resnet18 FP32/FP16 engines verified against ONNX Runtime, a
 # detector engine through predict, inspect, bench; out/gpu-check/summary.{json,txt}. Fails (never skips) without them.

@@ -440,9 +440,9 @@ def test_help_lists_every_command(cli: Cli) -> None:
 
 
 def test_unknown_command(cli: Cli) -> None:
-    result = cli("convert", "x.onnx")
+    result = cli("frobnicate", "x.onnx")
     assert result.returncode == 2
-    assert "No such command 'convert'" in result.stderr
+    assert "No such command 'frobnicate'" in result.stderr
 
 
 def test_json_error_output_is_not_json(cli: Cli, bad_onnx: dict[str, Path]) -> None:

@@ -1,0 +1,330 @@
+"""``bench``: the same model, the same input and the same settings on every backend, side by side."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pt2trt.bench.sessions import OnnxRuntimeSession, OpenVinoSession, Session, TorchSession
+from pt2trt.bench.stats import LatencyStats
+from pt2trt.bench.timing import Loop, peak_rss_mib, reset_peak_rss, rss_mib
+from pt2trt.errors import Pt2trtError, UsageError
+from pt2trt.files import existing_file
+from pt2trt.shapes import InputSpec
+
+#: every backend bench knows, in the order ``all`` runs them
+BACKENDS = ("torch", "onnxruntime", "openvino", "tensorrt")
+DEFAULT_BACKENDS = ("torch", "onnxruntime", "openvino")
+OPENVINO_MODES = ("latency", "throughput", "both")
+SAMPLES_KEPT = 2000  # latencies kept per backend for the report's distribution plots
+
+ProgressFn = Callable[[str, float], None]
+
+
+@dataclass
+class BackendResult:
+    """One backend's run: statistics in milliseconds, throughput, set-up time and costs beyond compute."""
+
+    backend: str
+    label: str
+    status: str  # "ok" | "skipped" | "failed"
+    reason: str = ""
+    setup_seconds: float | None = None
+    latency: LatencyStats | None = None
+    wall_seconds: float | None = None
+    batch: int = 1
+    costs: dict[str, LatencyStats] = field(default_factory=dict)
+    peak_rss_mib: float | None = None
+    rss_growth_mib: float | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    samples_ms: list[float] = field(default_factory=list, repr=False)
+    outputs: list[Any] = field(default_factory=list, repr=False)  # first call's outputs (numpy), not timed
+    speedup: float | None = None
+
+    @property
+    def inferences_per_second(self) -> float | None:
+        if self.latency is None or not self.wall_seconds:
+            return None
+        return self.latency.n / self.wall_seconds
+
+    @property
+    def images_per_second(self) -> float | None:
+        ips = self.inferences_per_second
+        return ips * self.batch if ips is not None else None
+
+    def to_dict(self) -> dict[str, Any]:
+        ips = self.inferences_per_second
+        return {
+            "backend": self.backend,
+            "label": self.label,
+            "status": self.status,
+            "reason": self.reason,
+            "setup_seconds": round(self.setup_seconds, 4) if self.setup_seconds is not None else None,
+            "latency_ms": self.latency.to_dict() if self.latency else None,
+            "wall_seconds": round(self.wall_seconds, 4) if self.wall_seconds is not None else None,
+            "inferences_per_second": round(ips, 3) if ips is not None else None,
+            "images_per_second": round(ips * self.batch, 3) if ips is not None else None,
+            "speedup_vs_first": round(self.speedup, 4) if self.speedup is not None else None,
+            "costs_ms": {k: v.to_dict() for k, v in self.costs.items()},
+            "peak_rss_mib": round(self.peak_rss_mib, 1) if self.peak_rss_mib is not None else None,
+            "rss_growth_mib": round(self.rss_growth_mib, 1) if self.rss_growth_mib is not None else None,
+            "settings": self.settings,
+        }
+
+
+@dataclass
+class BenchReport:
+    """Every backend's result for one model and input."""
+
+    model: Path
+    inputs: list[InputSpec]
+    batch: int
+    threads: int
+    loop: Loop
+    results: list[BackendResult]
+    seconds: float = 0.0
+
+    @property
+    def ran(self) -> list[BackendResult]:
+        return [r for r in self.results if r.status == "ok"]
+
+    @property
+    def warnings(self) -> list[str]:
+        notes = [w for r in self.ran if r.latency and (w := r.latency.stability_warning(r.label))]
+        return notes + [f"{r.label}: {r.status}: {r.reason}" for r in self.results if r.status != "ok"]
+
+    def result(self, label: str) -> BackendResult:
+        return next(r for r in self.results if r.label == label)
+
+    def fairness(self) -> str:
+        shapes = ", ".join(str(s) for s in self.inputs)
+        return (
+            f"same input on every backend ({shapes}; one seeded random batch prepared before timing), "
+            f"{self.threads} intra-op thread(s), float32, warm-up {self.loop.warmup_ms:g} ms, then at least "
+            f"{self.loop.iterations} iterations and {self.loop.duration:g} s per backend"
+        )
+
+    def closing_line(self) -> str:
+        best = min(self.ran, key=lambda r: r.latency.median if r.latency else float("inf"), default=None)
+        fastest = f", fastest {best.label} {best.latency.median:.3f} ms median" if best and best.latency else ""
+        ran = f"{len(self.ran)}/{len(self.results)}"
+        return f"benchmarked {ran} backend(s) on {self.model.name}{fastest}, {self.seconds:.1f} s"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": str(self.model),
+            "inputs": [s.to_dict() for s in self.inputs],
+            "batch": self.batch,
+            "threads": self.threads,
+            "loop": self.loop.to_dict(),
+            "fairness": self.fairness(),
+            "results": [r.to_dict() for r in self.results],
+            "warnings": self.warnings,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def parse_backends(text: str | Sequence[str]) -> list[str]:
+    """``torch,onnxruntime`` or ``all`` -> backend names, checked."""
+    items = [p.strip() for p in (text.split(",") if isinstance(text, str) else text) if p.strip()]
+    if items == ["all"]:
+        return list(BACKENDS)
+    unknown = [b for b in items if b not in BACKENDS]
+    if unknown or not items:
+        raise UsageError(
+            f"unknown backend '{', '.join(unknown) or text}'", f"Use any of: {', '.join(BACKENDS)}, or all"
+        )
+    return list(dict.fromkeys(items))
+
+
+def default_threads() -> int:
+    """The cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def unavailable(backend: str, engine: Path | None, pytorch: Any) -> str | None:
+    """Why ``backend`` cannot run here (None when it can)."""
+    if backend == "torch" and pytorch is None:
+        return "no PyTorch model: the ONNX file records none (export it with pt2trt) and none was given (--pytorch)"
+    if backend == "openvino" and importlib.util.find_spec("openvino") is None:
+        return 'openvino is not installed (pip install "pt2trt[openvino]")'
+    if backend == "tensorrt":
+        if importlib.util.find_spec("tensorrt") is None:
+            return 'TensorRT is not installed here (pip install "pt2trt[tensorrt]" on a GPU machine)'
+        from pt2trt.tensorrt.versions import cuda_gpus
+
+        if not cuda_gpus():
+            return "no CUDA GPU here"
+        if engine is None:
+            return "no engine: build one with `pt2trt build MODEL.onnx` and pass it with --engine"
+    return None
+
+
+def bench(
+    model: str | Path,
+    backends: Sequence[str] = DEFAULT_BACKENDS,
+    *,
+    inputs: Sequence[InputSpec] | None = None,
+    batch: int | None = None,
+    threads: int | None = None,
+    loop: Loop | None = None,
+    openvino_mode: str = "latency",
+    pytorch: Any = None,
+    engine: str | Path | None = None,
+    cuda_graph: bool = False,
+    providers: Sequence[str] | None = None,
+    seed: int = 0,
+    progress: bool | ProgressFn = False,
+) -> BenchReport:
+    """Time the ONNX file ``model`` on ``backends`` with one loop and one input; the first backend is the baseline.
+
+    ``pytorch`` (a model spec or module) is what the torch backend runs; by default the spec recorded in the ONNX
+    metadata at export. ``engine`` is the TensorRT engine built from ``model``. Backends that cannot run here are
+    reported as skipped with the reason; a backend that fails to load is reported as failed.
+    """
+    from pt2trt.feeds import random_feed
+    from pt2trt.onnx import metadata as meta
+    from pt2trt.onnx.load import load_onnx
+    from pt2trt.verification.pytorch import resolve_verify_inputs
+
+    path = existing_file(model, "ONNX file")
+    if openvino_mode not in OPENVINO_MODES:
+        raise UsageError(f"unknown OpenVINO mode '{openvino_mode}'", f"Use one of: {', '.join(OPENVINO_MODES)}")
+    if batch is not None and batch < 1:
+        raise UsageError(f"--batch must be at least 1, got {batch}")
+    loop = loop or Loop()
+    if loop.iterations < 1 or loop.duration < 0 or loop.warmup_ms < 0:
+        raise UsageError("--iterations must be >= 1, --duration and --warmup >= 0")
+    threads = threads or default_threads()
+    proto = load_onnx(path, load_external_data=False)
+    specs = resolve_verify_inputs(proto, inputs, batch)
+    if pytorch is None:
+        pytorch = meta.read_metadata(proto).get(meta.MODEL)
+    del proto
+    feed = random_feed(specs, seed)
+    first_batch = specs[0].shape[0] if specs and specs[0].shape else 1
+    engine_path = existing_file(engine, "engine file") if engine is not None else None
+
+    sessions: list[tuple[str, Session | None, str | None]] = []
+    for name in parse_backends(backends):
+        why = unavailable(name, engine_path, pytorch)
+        modes = ["latency", "throughput"] if name == "openvino" and openvino_mode == "both" else [openvino_mode]
+        for mode in modes if name == "openvino" else ["latency"]:
+            session = (
+                None
+                if why
+                else _session(name, mode, path, specs, feed, threads, pytorch, engine_path, cuda_graph, providers)
+            )
+            label = session.label if session else (name if mode == "latency" else f"{name} ({mode})")
+            sessions.append((label, session, why))
+
+    start = time.perf_counter()
+    report = BenchReport(path, specs, first_batch, threads, loop, [], 0.0)
+    notify = _progress(progress)
+    try:
+        for label, session, why in sessions:
+            name = label.split(" ")[0]
+            if session is None:
+                report.results.append(BackendResult(name, label, "skipped", why or "", batch=first_batch))
+                continue
+            report.results.append(_run_one(session, label, loop, first_batch, notify))
+    finally:
+        notify.close()
+    baseline = report.results[0] if report.results and report.results[0].latency else None
+    for r in report.ran:
+        if baseline is not None and baseline.latency and r.latency:
+            r.speedup = baseline.latency.median / r.latency.median
+    report.seconds = time.perf_counter() - start
+    if not report.ran:
+        raise Pt2trtError(
+            "no backend could run: " + "; ".join(f"{r.label}: {r.reason}" for r in report.results),
+            "Install a backend (onnxruntime is a dependency) or fix the model",
+        )
+    return report
+
+
+def _session(
+    name: str, mode: str, path: Path, specs: list[InputSpec], feed: dict, threads: int, pytorch: Any,
+    engine: Path | None, cuda_graph: bool, providers: Sequence[str] | None,
+) -> Session:  # fmt: skip
+    if name == "torch":
+        return TorchSession(pytorch, specs, feed, threads)
+    if name == "onnxruntime":
+        return OnnxRuntimeSession(path, feed, threads, list(providers) if providers else None)
+    if name == "openvino":
+        return OpenVinoSession(path, feed, threads, mode)
+    from pt2trt.bench.tensorrt import TensorRTSession
+
+    assert engine is not None
+    return TensorRTSession(engine, feed, threads, cuda_graph=cuda_graph)
+
+
+def _run_one(session: Session, label: str, loop: Loop, batch: int, notify: _Notifier) -> BackendResult:
+    result = BackendResult(session.backend, label, "ok", batch=batch)
+    peak_resettable = reset_peak_rss()
+    before = rss_mib()
+    notify(label, 0.0)
+    start = time.perf_counter()
+    try:
+        session.open()
+        result.setup_seconds = time.perf_counter() - start
+        result.settings = session.settings()
+        result.outputs = session.first_outputs()
+        timings = session.run(loop, lambda done: notify(label, done))
+    except Pt2trtError as exc:
+        result.status, result.reason = "failed", str(exc)
+        return result
+    finally:
+        after = rss_mib()
+        session.close()
+    result.latency = LatencyStats.from_seconds(timings.seconds)
+    result.wall_seconds = timings.wall
+    result.costs = {k: LatencyStats.from_seconds(v) for k, v in timings.extra.items() if v}
+    step = max(1, len(timings.seconds) // SAMPLES_KEPT)
+    result.samples_ms = [round(s * 1e3, 4) for s in timings.seconds[::step]]
+    result.peak_rss_mib = peak_rss_mib() if peak_resettable else None
+    result.rss_growth_mib = after - before if after is not None and before is not None else None
+    result.settings["warmup_calls"] = timings.warmup_calls
+    return result
+
+
+class _Notifier:
+    """Progress: a caller's function, a rich bar per backend on stderr, or nothing."""
+
+    def __init__(self, target: bool | ProgressFn) -> None:
+        self.fn: ProgressFn | None = target if callable(target) else None
+        self.bar: Any = None
+        self.tasks: dict[str, Any] = {}
+        if target is True:
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(
+                TextColumn("bench {task.description:<24}"), BarColumn(), TimeElapsedColumn(),
+                console=Console(stderr=True), transient=True,
+            )  # fmt: skip
+            self.bar.start()
+
+    def __call__(self, label: str, done: float) -> None:
+        if self.fn is not None:
+            self.fn(label, done)
+        if self.bar is not None:
+            if label not in self.tasks:
+                self.tasks[label] = self.bar.add_task(label, total=1.0)
+            self.bar.update(self.tasks[label], completed=done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _progress(target: bool | ProgressFn) -> _Notifier:
+    return _Notifier(target)

@@ -1,0 +1,287 @@
+"""One small adapter per ``convert`` step: a plain call of the step's own public API, then what to record.
+
+Each adapter takes the run's :class:`State`, calls one API with keyword arguments, stores the returned object in
+``state.results`` and returns ``(status, closing line, command to reproduce, data for report.json)``. A failure is
+the API's own :class:`~pt2trt.errors.Pt2trtError` (or one raised here for a failed check, with a hint).
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pt2trt.errors import Pt2trtError
+from pt2trt.files import publish, staging_dir
+from pt2trt.pipeline.record import FAILED, PASSED, SKIPPED, WARNING, ConvertOptions
+
+Outcome = tuple[str, str, str, dict[str, Any]]  # status, closing line, command, data
+
+
+@dataclass
+class State:
+    """What the steps hand on: the loaded PyTorch model, the ONNX files so far, and every step's result object."""
+
+    options: ConvertOptions
+    progress: Callable[[str], None] = lambda text: None  # a sub-step note for the progress display
+    loaded: Any = None
+    exported: Path | None = None
+    final: Path | None = None  # the FP32 model every later step uses (simplified when proven equivalent)
+    reduced: Path | None = None  # the reduced-precision ONNX, when asked
+    results: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def out(self) -> Path:
+        return self.options.outdir
+
+    def shapes_text(self) -> list[str]:
+        args = []
+        for s in self.options.inputs:
+            args += ["--input", f"{s.name + ':' if s.name else ''}{'x'.join(map(str, s.shape))}:{s.dtype}"]
+        return args
+
+
+def _cmd(*args: object) -> str:
+    return shlex.join(["pt2trt", *(str(a) for a in args)])
+
+
+def export_step(state: State) -> Outcome:
+    from pt2trt.pytorch.export import export
+    from pt2trt.pytorch.sources import load_model
+
+    o = state.options
+    state.loaded = load_model(o.model)
+    result = export(state.loaded, o.inputs, o.outdir / "model.onnx", exporter=o.exporter, opset=o.opset, force=True)
+    state.exported = state.final = result.path
+    state.results["export"] = result
+    dynamic = ["--dynamic-batch"] if any(s.dynamic for s in o.inputs) else []
+    cmd = _cmd("export", o.model, *state.shapes_text(), *dynamic, "-o", result.path, "--exporter", o.exporter)
+    return PASSED, result.closing_line(), cmd, result.to_dict()
+
+
+def check_step(state: State) -> Outcome:
+    from pt2trt.onnx.check import check
+
+    assert state.exported is not None
+    report = check(state.exported)
+    state.results["check"] = report
+    line = f"checked {report.path}: checker {'ok' if report.checker_ok else 'FAILED'}, shape inference " + (
+        "ok" if report.shape_inference_ok else "FAILED"
+    )
+    if not report.passed:
+        raise Pt2trtError(f"{report.path} is not valid ONNX: {'; '.join(report.errors)[:300]}", "Export it again")
+    return PASSED, line, _cmd("check", report.path), report.to_dict()
+
+
+def simplify_step(state: State) -> Outcome:
+    from pt2trt.editing.simplify import simplify
+
+    assert state.exported is not None
+    o = state.options
+    output = o.outdir / "model-sim.onnx"
+    cmd = _cmd("simplify", state.exported, "-o", output, "--engine", o.simplify_engine)
+    try:
+        result = simplify(state.exported, output, engine=o.simplify_engine, inputs=o.inputs, force=True)
+    except Pt2trtError as exc:  # not proven equivalent: keep the exported model and say why
+        return SKIPPED, f"kept {state.exported.name}: {exc.message}", cmd, {"error": str(exc)}
+    state.results["simplify"] = result
+    if result.nodes_after < result.nodes_before:
+        state.final = result.output_path
+    else:
+        result.output_path.unlink(missing_ok=True)
+        line = f"{state.exported.name} is already simple ({result.nodes_before} nodes): kept, nothing written"
+        return PASSED, line, cmd, result.to_dict()
+    return PASSED, result.closing_line(), cmd, result.to_dict()
+
+
+def verify_step(state: State) -> Outcome:
+    from pt2trt.verification.pytorch import verify
+
+    assert state.final is not None
+    o = state.options
+    result = verify(state.loaded, state.final, task=o.task, rtol=o.rtol, atol=o.atol)
+    state.results["verify"] = result
+    c = result.comparison
+    worst = max((t.max_abs_error or 0.0 for t in c.tensors), default=0.0)
+    task = f", {o.task} results compared" if o.task else ""
+    line = (
+        f"verified {state.final.name} against PyTorch: {len(c.tensors) - len(c.failed)}/{len(c.tensors)} outputs "
+        f"within rtol={c.rtol:g} atol={c.atol:g}, max abs error {worst:.3g}{task}"
+    )
+    cmd = _cmd("verify", o.model, state.final, *(["--task", o.task] if o.task else []))
+    if not result.passed:
+        failed = ", ".join(t.name for t in c.failed) or "task results"
+        raise Pt2trtError(
+            f"ONNX Runtime does not reproduce PyTorch on {state.final.name} ({failed}; max abs error {worst:.3g})",
+            f"See the layer where they part ways: pt2trt debug layers {o.model} {state.exported}",
+        )
+    return PASSED, line, cmd, result.to_dict()
+
+
+def debug_step(state: State) -> Outcome:
+    """After a verify failure: ``debug layers`` on the exported model names the PyTorch module at fault."""
+    from pt2trt.debug.layers import debug_layers
+
+    o = state.options
+    report = debug_layers(state.loaded, state.exported, state.results["export"].inputs, rtol=o.rtol, atol=o.atol)
+    state.results["debug"] = report
+    origin = report.origin_name
+    line = f"divergence starts at {origin} ({report.origin.cls})" if report.origin else "no layer diverged"
+    return PASSED, line, _cmd("debug", "layers", o.model, state.exported), report.to_dict()
+
+
+def lint_step(state: State) -> Outcome:
+    from pt2trt.tensorrt.lint.compat import trt_compatibility
+
+    assert state.final is not None
+    report = trt_compatibility(state.final, state.options.trt_version)
+    state.results["lint"] = report
+    cmd = _cmd("check", state.final, "--target", f"trt-{state.options.trt_version}")
+    if not report.passed:
+        first = report.errors[0]
+        raise Pt2trtError(f"{report.summary()}: {first.node} ({first.op}) {first.why}", first.fix)
+    return (WARNING if report.findings and any(f.severity == "warning" for f in report.findings) else PASSED,
+            report.summary(), cmd, report.to_dict())  # fmt: skip
+
+
+def precision_step(state: State) -> Outcome:
+    """``pt2trt.precision.quantize`` (another package, imported only when reduced precision is asked)."""
+    o = state.options
+    assert state.final is not None
+    try:
+        from pt2trt.precision import quantize
+    except ImportError as exc:
+        raise Pt2trtError(
+            f"--precision {o.precision} needs pt2trt.precision, which this installation does not have",
+            "Use --precision fp32, or update pt2trt",
+        ) from exc
+    output = o.outdir / f"model-{o.precision}.onnx"
+    result = quantize(
+        state.final, output, o.precision, calib=o.calib, task=o.task, preprocess=None, force=True, progress=False
+    )
+    state.reduced = Path(result.output)
+    state.results["precision"] = result
+    accuracy = result.accuracy.to_dict() if result.accuracy is not None else None
+    data = {
+        "output": str(result.output),
+        "precision": result.precision,
+        "kept_fp32": list(result.kept_fp32),
+        "excluded": list(result.excluded),
+        "accuracy": accuracy,
+    }
+    call = f"quantize({str(state.final)!r}, {str(output)!r}, {o.precision!r}, calib={o.calib!r}, task={o.task!r})"
+    cmd = shlex.join(["python", "-c", f"from pt2trt.precision import quantize; {call}"])
+    line = f"wrote {output.name} ({o.precision}): {len(data['kept_fp32'])} layer(s) kept in FP32"
+    if result.accuracy is not None and not result.accuracy.passed:
+        raise Pt2trtError(
+            f"{o.precision} model {output.name} does not keep the FP32 model's answers", "Keep more layers in FP32"
+        )
+    return PASSED, line, cmd, data
+
+
+def engine_step(state: State) -> Outcome:
+    """A TensorRT engine when TensorRT and a GPU are here; otherwise the build plan and the command to run there."""
+    import json
+
+    from pt2trt.tensorrt.plan import make_plan
+    from pt2trt.tensorrt.versions import cuda_gpus, installed_version
+
+    o = state.options
+    source = state.reduced or state.final
+    assert source is not None
+    engine = o.outdir / "model.engine"
+    shapes = _profile_shapes(state)
+    precision = {"int8": o.precision == "int8", "fp16": o.precision == "fp16" and state.reduced is None}
+    if installed_version() is not None and cuda_gpus():
+        from pt2trt.tensorrt.build import build
+
+        result = build(source, engine, trt_version=o.trt_version, force=True, **shapes, **precision)
+        state.results["engine"] = result
+        return PASSED, result.closing_line(), _cmd("build", source, "-o", engine), {"engine": str(engine)}
+    plan = make_plan(source, engine, trt_version=o.trt_version, force=True, **shapes, **precision)
+    state.results["plan"] = plan
+    path = o.outdir / "build-plan.json"
+    with staging_dir(path) as tmp:  # atomically, like every artifact
+        (tmp / path.name).write_text(json.dumps(plan.to_dict(), indent=2) + "\n")
+        publish(tmp / path.name, path)
+    why = "TensorRT is not installed here" if installed_version() is None else "no CUDA GPU here"
+    line = f"{why}: wrote {path.name}; build on the GPU machine with: {plan.command(force=False)}"
+    return PASSED, line, plan.command(force=False), plan.to_dict()
+
+
+def _profile_shapes(state: State) -> dict[str, list[str]]:
+    """min/opt/max shapes for dynamic axes: 1, the given size, and ``max_batch`` (at least the given size)."""
+    specs = state.results["export"].inputs  # named by export (forward()'s parameter names when not given)
+    if not any(s.dynamic for s in specs):
+        return {}
+    low, opt, high = [], [], []
+    for s in specs:
+        dims = list(s.shape)
+        lo, hi = list(dims), list(dims)
+        for axis in s.dynamic:
+            lo[axis], hi[axis] = 1, max(state.options.max_batch, dims[axis])
+        for part, d in ((low, lo), (opt, dims), (high, hi)):
+            part.append(f"{s.name}:{'x'.join(map(str, d))}")
+    return {"min_shapes": [",".join(low)], "opt_shapes": [",".join(opt)], "max_shapes": [",".join(high)]}
+
+
+def bench_step(state: State) -> Outcome:
+    from pt2trt.bench import Loop, bench
+
+    o = state.options
+    assert state.final is not None
+    loop = Loop(warmup_ms=100, iterations=5, duration=o.bench_duration)  # a look at the speed; `pt2trt bench` for more
+    engine = o.outdir / "model.engine"
+    names = list(o.backends) + (["tensorrt"] if engine.exists() and "tensorrt" not in o.backends else [])
+    note = lambda label, done: state.progress(f"{label} {done:.0%}")  # noqa: E731
+    report = bench(
+        state.final, names, pytorch=state.loaded, loop=loop, engine=engine if engine.exists() else None, progress=note
+    )
+    state.results["bench"] = report
+    if state.reduced is not None:
+        reduced = bench(state.reduced, ["onnxruntime", "openvino"], loop=loop, progress=note)
+        state.results["bench_reduced"] = reduced
+    cmd = _cmd("bench", state.final, "--backend", ",".join(names), "--duration", o.bench_duration)
+    status = WARNING if any(r.status != "ok" for r in report.results) else PASSED
+    return status, report.closing_line(), cmd, report.to_dict()
+
+
+def predict_step(state: State) -> Outcome:
+    """Sample predictions on ``--images`` with ONNX Runtime, OpenVINO and the engine when built, pictures under
+    predictions/BACKEND/ (PyTorch is left out: its input size would have to be passed to predict separately)."""
+    from pt2trt.prediction.images import collect_sources
+    from pt2trt.prediction.predict import predict
+
+    o = state.options
+    assert o.images is not None and state.final is not None
+    images = collect_sources([o.images])[: o.max_images]
+    task = o.task or "classify"
+    per_backend: dict[str, Any] = {}
+    engine = o.outdir / "model.engine"
+    models = {b: state.final for b in ("onnxruntime", "openvino") if b in o.backends}
+    if engine.exists():  # built in this run: TensorRT and a GPU are here
+        models["tensorrt"] = engine
+    for backend, model in models.items():
+        state.progress(backend)
+        save = o.outdir / "predictions" / backend
+        per_backend[backend] = predict(model, images, task, backend=backend, save=save, force=True)
+    state.results["predict"] = per_backend
+    count = sum(len(v) for v in per_backend.values())
+    line = f"predicted {len(images)} image(s) with {', '.join(per_backend)} ({task}): {count} pictures in predictions/"
+    cmd = _cmd("predict", state.final, o.images, "--task", task, "--save", o.outdir / "predictions")
+    data = {b: [p.to_dict() for p in preds] for b, preds in per_backend.items()}
+    return PASSED, line, cmd, data
+
+
+def graph_step(state: State) -> Outcome:
+    from pt2trt.view.svg import write_svg
+
+    assert state.final is not None
+    result = write_svg(state.final, state.options.outdir / "model.svg", force=True)
+    state.results["graph"] = result
+    return PASSED, result.closing_line(), _cmd("view", state.final, "--svg", result.path), {"path": str(result.path)}
+
+
+__all__ = ["FAILED", "State"]
