@@ -122,6 +122,22 @@ CASES: list[tuple[str, list[str], int, str]] = [
         "",
     ),
     ("quantize-precision", ["quantize", "{in}/model.onnx", "--precision", "int4"], 2, "--precision"),
+    ("bench-backend", ["bench", "{in}/model.onnx", "--backend", "cuda9"], 2, "cuda9"),
+    ("bench-iterations", ["bench", "{in}/model.onnx", "--iterations", "0"], 2, "--iterations"),
+    ("bench-missing", ["bench", "{in}/missing.onnx", "--backend", "onnxruntime"], 1, "not found"),
+    ("convert-no-input", ["convert", "pt2trt.models:SeedNet", "-o", "c"], 2, "--input"),
+    (
+        "convert-precision",
+        ["convert", "pt2trt.models:SeedNet", "-i", "1x3x28x28", "-o", "c", "--precision", "int4"],
+        2,
+        "",
+    ),
+    (
+        "convert-output-file",
+        ["convert", "pt2trt.models:SeedNet", "-i", "1x3x28x28", "-o", "{in}/model.onnx"],
+        2,
+        "file",
+    ),
     (
         "compare-agreement",
         ["compare", "{in}/model.onnx", "{in}/model.onnx", "{in}/img.png", "--task", "classify", "--min-agreement", "2"],

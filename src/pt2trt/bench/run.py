@@ -5,12 +5,12 @@ from __future__ import annotations
 import importlib.util
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pt2trt.bench.sessions import OnnxRuntimeSession, OpenVinoSession, Session, TorchSession
+from pt2trt.bench.sessions import OnnxRuntimeSession, OpenVinoSession, RunnerSession, Session, TorchSession
 from pt2trt.bench.stats import LatencyStats
 from pt2trt.bench.timing import Loop, peak_rss_mib, reset_peak_rss, rss_mib
 from pt2trt.errors import Pt2trtError, UsageError
@@ -130,15 +130,16 @@ class BenchReport:
 
 
 def parse_backends(text: str | Sequence[str]) -> list[str]:
-    """``torch,onnxruntime`` or ``all`` -> backend names, checked."""
+    """``torch,onnxruntime`` or ``all`` (the local ones) -> backend names, checked against the backend registry."""
+    from pt2trt.backends import backend_names
+
+    known = list(dict.fromkeys([*BACKENDS, *backend_names()]))
     items = [p.strip() for p in (text.split(",") if isinstance(text, str) else text) if p.strip()]
     if items == ["all"]:
         return list(BACKENDS)
-    unknown = [b for b in items if b not in BACKENDS]
+    unknown = [b for b in items if b not in known]
     if unknown or not items:
-        raise UsageError(
-            f"unknown backend '{', '.join(unknown) or text}'", f"Use any of: {', '.join(BACKENDS)}, or all"
-        )
+        raise UsageError(f"unknown backend '{', '.join(unknown) or text}'", f"Use any of: {', '.join(known)}, or all")
     return list(dict.fromkeys(items))
 
 
@@ -183,26 +184,31 @@ def bench(
     providers: Sequence[str] | None = None,
     seed: int = 0,
     progress: bool | ProgressFn = False,
+    runner_options: Mapping[str, Any] | None = None,
 ) -> BenchReport:
     """Time the ONNX file ``model`` on ``backends`` with one loop and one input; the first backend is the baseline.
 
     ``pytorch`` (a model spec or module) is what the torch backend runs; by default the spec recorded in the ONNX
     metadata at export. ``engine`` is the TensorRT engine built from ``model``. Backends that cannot run here are
-    reported as skipped with the reason; a backend that fails to load is reported as failed.
+    reported as skipped with the reason; a backend that fails to load is reported as failed. Any other registered
+    backend (``triton``) runs through its runner, given ``runner_options`` (Triton: ``url``, ``model_name``).
     """
     from pt2trt.feeds import random_feed
     from pt2trt.onnx import metadata as meta
     from pt2trt.onnx.load import load_onnx
-    from pt2trt.verification.pytorch import resolve_verify_inputs
+    from pt2trt.verification.inputs import resolve_verify_inputs
 
     path = existing_file(model, "ONNX file")
     if openvino_mode not in OPENVINO_MODES:
         raise UsageError(f"unknown OpenVINO mode '{openvino_mode}'", f"Use one of: {', '.join(OPENVINO_MODES)}")
     if batch is not None and batch < 1:
-        raise UsageError(f"--batch must be at least 1, got {batch}")
+        raise UsageError(f"--batch must be at least 1, got {batch}", "Pass --batch 1 or more")
     loop = loop or Loop()
     if loop.iterations < 1 or loop.duration < 0 or loop.warmup_ms < 0:
-        raise UsageError("--iterations must be >= 1, --duration and --warmup >= 0")
+        raise UsageError(
+            "--iterations must be at least 1, --duration and --warmup not negative",
+            "e.g. --iterations 100 --duration 3 --warmup 200",
+        )
     threads = threads or default_threads()
     proto = load_onnx(path, load_external_data=False)
     specs = resolve_verify_inputs(proto, inputs, batch)
@@ -221,7 +227,9 @@ def bench(
             session = (
                 None
                 if why
-                else _session(name, mode, path, specs, feed, threads, pytorch, engine_path, cuda_graph, providers)
+                else _session(
+                    name, mode, path, specs, feed, threads, pytorch, engine_path, cuda_graph, providers, runner_options
+                )
             )
             label = session.label if session else (name if mode == "latency" else f"{name} ({mode})")
             sessions.append((label, session, why))
@@ -254,6 +262,7 @@ def bench(
 def _session(
     name: str, mode: str, path: Path, specs: list[InputSpec], feed: dict, threads: int, pytorch: Any,
     engine: Path | None, cuda_graph: bool, providers: Sequence[str] | None,
+    runner_options: Mapping[str, Any] | None = None,
 ) -> Session:  # fmt: skip
     if name == "torch":
         return TorchSession(pytorch, specs, feed, threads)
@@ -261,6 +270,8 @@ def _session(
         return OnnxRuntimeSession(path, feed, threads, list(providers) if providers else None)
     if name == "openvino":
         return OpenVinoSession(path, feed, threads, mode)
+    if name != "tensorrt":
+        return RunnerSession(name, path, feed, threads, runner_options or {})
     from pt2trt.bench.tensorrt import TensorRTSession
 
     assert engine is not None

@@ -128,7 +128,10 @@ class OnnxRuntimeSession(Session):
         try:
             self.session = ort.InferenceSession(str(self.path), options, providers=self.resolved)
         except Exception as exc:  # ORT raises its own types for models it cannot take
-            raise Pt2trtError(f"ONNX Runtime cannot load {self.path}: {_first_line(exc)}") from exc
+            raise Pt2trtError(
+                f"ONNX Runtime cannot load {self.path}: {_first_line(exc)}",
+                "Check it with `pt2trt check MODEL.onnx`, or leave onnxruntime out of --backend",
+            ) from exc
         self.first = self.call()
 
     def call(self) -> object:
@@ -172,7 +175,10 @@ class OpenVinoSession(Session):
         try:
             self.compiled = core.compile_model(core.read_model(str(self.path)), "CPU", config)
         except Exception as exc:  # OpenVINO raises RuntimeError subclasses
-            raise Pt2trtError(f"OpenVINO {ov.__version__} cannot load {self.path}: {_first_line(exc)}") from exc
+            raise Pt2trtError(
+                f"OpenVINO {ov.__version__} cannot load {self.path}: {_first_line(exc)}",
+                "Leave openvino out of --backend (its ONNX frontend lacks an op of this model)",
+            ) from exc
         self.request = self.compiled.create_infer_request()
         if self.mode == "throughput":
             self.requests = int(self.compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
@@ -242,3 +248,38 @@ class OpenVinoSession(Session):
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0][:300] if text else type(exc).__name__
+
+
+class RunnerSession(Session):
+    """Any other registered backend (Triton...) through its runner: ``activate()`` is the setup, ``infer`` the call.
+
+    The runner gets the same feed and, where its constructor takes them, the thread count and ``options``
+    (``url``/``model_name`` for Triton). What a remote backend's call costs includes the round trip: that is what a
+    client pays.
+    """
+
+    def __init__(
+        self, backend: str, path: Path, feed: Mapping[str, np.ndarray], threads: int, options: Mapping[str, Any]
+    ) -> None:
+        super().__init__(feed, threads)
+        self.backend = backend
+        self.path = path
+        self.options = dict(options)
+        self.runner: Any = None
+
+    def open(self) -> None:
+        from pt2trt.backends import runner_class
+
+        self.runner = runner_class(self.backend).from_path(self.path, threads=self.threads, **self.options)
+        self.runner.activate()
+        self.first = self.runner.infer(self.feed)  # checked once; the timed calls skip the name check
+
+    def call(self) -> object:
+        return self.runner.infer(self.feed, check=False)
+
+    def close(self) -> None:
+        if self.runner is not None and self.runner.is_active:
+            self.runner.deactivate()
+
+    def settings(self) -> dict[str, Any]:
+        return {**super().settings(), **{k: str(v) for k, v in self.options.items()}}

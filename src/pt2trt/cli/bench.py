@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from pt2trt.cli.options import input_option, json_option, print_json
+from pt2trt.cli.task_options import triton_options, triton_runner_options
 
 
 @click.command("bench")
@@ -39,6 +40,7 @@ from pt2trt.cli.options import input_option, json_option, print_json
 @click.option("--cuda-graph", is_flag=True, help="TensorRT: capture the enqueue in a CUDA graph and replay it.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random input.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
+@triton_options
 @json_option
 def command(
     model: str,
@@ -55,6 +57,8 @@ def command(
     cuda_graph: bool,
     seed: int,
     quiet: bool,
+    url: str | None,
+    served_model: str | None,
     as_json: bool,
 ) -> None:
     """Time MODEL.onnx (or a PyTorch MODEL, exported first) on several backends side by side.
@@ -78,6 +82,7 @@ def command(
         "cuda_graph": cuda_graph,
         "seed": seed,
         "progress": not quiet and not as_json,
+        "runner_options": triton_runner_options(url, served_model),
     }
     if model.lower().endswith(".onnx"):
         report = bench(model, names, inputs=inputs or None, pytorch=pytorch, **options)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from pt2trt.cli.choices import task_choice
 from pt2trt.cli.options import force_option, input_option, json_option, print_json
 
 
@@ -20,7 +21,7 @@ from pt2trt.cli.options import force_option, input_option, json_option, print_js
     help="Also write a reduced-precision ONNX (pt2trt.precision) and build the engine from it.",
 )  # fmt: skip
 @click.option("--calib", metavar="DATA", help="Calibration data for --precision int8 (folder of images or .npz).")
-@click.option("--task", type=click.Choice(["classify", "detect", "segment"]), help="Task-aware verify and predictions.")
+@click.option("--task", type=task_choice(), help="Task-aware verify and predictions.")
 @click.option(
     "--trt-version", type=click.Choice(["8.6", "10", "11"]), default="10", show_default=True,
     help="TensorRT version to lint and plan the engine for.",

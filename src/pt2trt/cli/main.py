@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "quantize": (
         "pt2trt.cli.quantize",
         "Convert ONNX to mixed FP16 or INT8 Q/DQ, calibrated on real data, and measure the accuracy cost.",
+    ),
     "bench": ("pt2trt.cli.bench", "Time a model on torch, ONNX Runtime, OpenVINO and TensorRT side by side."),
     "convert": (
         "pt2trt.cli.convert",

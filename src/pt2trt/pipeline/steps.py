@@ -133,7 +133,7 @@ def debug_step(state: State) -> Outcome:
 
 
 def lint_step(state: State) -> Outcome:
-    from pt2trt.tensorrt.lint.compat import trt_compatibility
+    from pt2trt.tensorrt.lint import trt_compatibility
 
     assert state.final is not None
     report = trt_compatibility(state.final, state.options.trt_version)
@@ -141,7 +141,10 @@ def lint_step(state: State) -> Outcome:
     cmd = _cmd("check", state.final, "--target", f"trt-{state.options.trt_version}")
     if not report.passed:
         first = report.errors[0]
-        raise Pt2trtError(f"{report.summary()}: {first.node} ({first.op}) {first.why}", first.fix)
+        raise Pt2trtError(
+            f"{report.summary()}: {first.node} ({first.op}) {first.why}",
+            first.fix or f"See every finding with: {cmd}",
+        )
     return (WARNING if report.findings and any(f.severity == "warning" for f in report.findings) else PASSED,
             report.summary(), cmd, report.to_dict())  # fmt: skip
 
@@ -167,16 +170,20 @@ def precision_step(state: State) -> Outcome:
     data = {
         "output": str(result.output),
         "precision": result.precision,
-        "kept_fp32": list(result.kept_fp32),
-        "excluded": list(result.excluded),
+        "kept_fp32": [layer.to_dict() for layer in result.kept_fp32],
+        "excluded": [layer.to_dict() for layer in result.excluded],
         "accuracy": accuracy,
     }
-    call = f"quantize({str(state.final)!r}, {str(output)!r}, {o.precision!r}, calib={o.calib!r}, task={o.task!r})"
-    cmd = shlex.join(["python", "-c", f"from pt2trt.precision import quantize; {call}"])
+    calib = ["--calib", o.calib] if o.calib else []
+    cmd = _cmd(
+        "quantize", state.final, "-o", output, "--precision", o.precision, *calib, *(["--task", o.task] * bool(o.task))
+    )
     line = f"wrote {output.name} ({o.precision}): {len(data['kept_fp32'])} layer(s) kept in FP32"
-    if result.accuracy is not None and not result.accuracy.passed:
+    if not result.passed:
         raise Pt2trtError(
-            f"{o.precision} model {output.name} does not keep the FP32 model's answers", "Keep more layers in FP32"
+            f"{o.precision} model {output.name} does not keep the FP32 model's answers "
+            f"({'; '.join(result.accuracy.reasons) or 'below the target'})",
+            f"Keep layers in FP32: {cmd} --auto-exclude (or --exclude NODE)",
         )
     return PASSED, line, cmd, data
 

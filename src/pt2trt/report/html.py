@@ -104,12 +104,8 @@ def _agreement_pct(result: Any) -> float | None:
     accuracy = getattr(result, "accuracy", None)
     if accuracy is None:
         return None
-    data = accuracy.to_dict()
-    for key in ("agreement_pct", "agreement", "top1_agreement", "score"):
-        value = data.get(key)
-        if isinstance(value, int | float):
-            return float(value) * (100.0 if value <= 1.0 else 1.0)
-    return None
+    value = accuracy.agreement  # the task's primary agreement (top-1 for classify), a fraction
+    return None if value is None else 100.0 * float(value)
 
 
 def _precision(results: dict[str, Any]) -> dict[str, Any] | None:
