@@ -157,6 +157,19 @@ def test_triton_runner_matches_the_onnxruntime_runner(server, classifier: Path, 
     np.testing.assert_allclose(got["output"], expected["output"], rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("protocol", ["http", "grpc"])
+def test_bench_backend_triton_beside_the_local_runner(server, classifier: Path, protocol: str) -> None:
+    url = server.http_url if protocol == "http" else server.grpc_url
+    args = ["bench", str(classifier), "--backend", "onnxruntime,triton", "--url", url, "--model", "classifier"]
+    result = run_cli(*args, "--iterations", "5", "--duration", "0.2", "--warmup", "20", "--batch", "1", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    rows = {r["backend"]: r for r in report["results"]}
+    assert rows["triton"]["status"] == "ok" and rows["onnxruntime"]["status"] == "ok", rows
+    assert rows["triton"]["latency_ms"]["median"] > 0 and rows["triton"]["settings"]["url"] == url
+    assert rows["triton"]["speedup_vs_first"] is not None  # against the first backend listed, the local runner
+
+
 #: 127.0.0.1 as /proc/net/tcp spells it, plus its IPv4-mapped IPv6 form (gRPC binds that way)
 LOOPBACK = {"0100007F", "0000000000000000FFFF00000100007F"}
 
