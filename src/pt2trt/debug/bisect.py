@@ -67,17 +67,7 @@ def bisect_origin(comparer: CallComparer, evaluate: Evaluate, max_bytes: int) ->
         cuts.pop()
     if not cuts or not fails(cuts[-1]):
         return None, "", runs
-    lo, hi = 0, len(cuts) - 1  # invariant: cuts[hi] fails; cuts before lo pass
-    while lo < hi:
-        mid = (lo + hi) // 2
-        verdict = fails(cuts[mid])
-        if verdict is None:  # nothing comparable there: drop it and search the same range
-            cuts.pop(mid)
-            hi -= 1
-        elif verdict:
-            hi = mid
-        else:
-            lo = mid + 1
+    lo = first_failing(cuts, fails)
     start = cuts[lo - 1] if lo > 0 else -1
     segment = [i for i in comparer.order if start < i <= cuts[lo]]
 
@@ -107,3 +97,20 @@ def _window(comparer: CallComparer, candidates: list[int], start: int, max_bytes
         window.append(i)
         total += size
     return window
+
+
+def first_failing(cuts: list[int], fails: Callable[[int], bool | None]) -> int:
+    """Index of the first cut point that fails, by bisection, given that the last one fails. ``fails`` returns None
+    where nothing is comparable: that cut point is dropped from ``cuts`` (in place) and the same range searched."""
+    lo, hi = 0, len(cuts) - 1  # invariant: cuts[hi] fails; cuts before lo pass
+    while lo < hi:
+        mid = (lo + hi) // 2
+        verdict = fails(cuts[mid])
+        if verdict is None:
+            cuts.pop(mid)
+            hi -= 1
+        elif verdict:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo

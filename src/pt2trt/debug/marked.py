@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pt2trt.compare.tensors import TensorComparison
+from pt2trt.debug.bisect import first_failing
 from pt2trt.debug.graph import GraphIndex
 from pt2trt.debug.report import DIVERGED, OK, LayerResult
 from pt2trt.debug.tolerance import compare_layer
@@ -81,17 +82,7 @@ class MarkedBisection:
         while cuts and self.failed(cuts[-1]) is None:
             cuts.pop()
         if cuts and self.failed(cuts[-1]):
-            lo, hi = 0, len(cuts) - 1  # cuts[hi] fails; cuts before lo pass
-            while lo < hi:
-                mid = (lo + hi) // 2
-                verdict = self.failed(cuts[mid])
-                if verdict is None:
-                    cuts.pop(mid)
-                    hi -= 1
-                elif verdict:
-                    hi = mid
-                else:
-                    lo = mid + 1
+            lo = first_failing(cuts, self.failed)
             start, end = (cuts[lo - 1] if lo > 0 else -1), cuts[lo]
         else:  # the last comparable cut point is within tolerance: the error is after it
             start, end = (cuts[-1] if cuts else -1), computing[-1]
