@@ -246,3 +246,26 @@ def test_auto_export_remembers_that_dynamo_failed_on_an_architecture(tmp_path: P
     meta = {p.key: p.value for p in onnx.load(str(tmp_path / "ssd1.onnx"), load_external_data=False).metadata_props}
     assert "remembered" in meta["pt2trt.exporter_fallback_reason"] and meta["pt2trt.exporter"] == "legacy"
     assert times[1] < times[0] / 2, times
+
+
+def test_model_code_that_exits_or_returns_nothing_is_a_one_line_error(tmp_path: Path, cli) -> None:
+    (tmp_path / "exits_at_import.py").write_text("import sys\nsys.exit(3)\n")
+    (tmp_path / "exits_in_init.py").write_text(
+        "import sys, torch\nclass Net(torch.nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        sys.exit(0)\n"
+    )
+    (tmp_path / "returns_none.py").write_text(
+        "import torch\nclass Net(torch.nn.Module):\n    def forward(self, x):\n        x = x * 2\n"
+    )
+    cases = [
+        ("exits_at_import.py:Net", "called sys.exit(3)"),
+        ("exits_in_init.py:Net", "called sys.exit(0)"),
+        ("returns_none.py:Net", "nothing to export"),
+    ]
+    for spec, fragment in cases:
+        out = tmp_path / "m.onnx"
+        result = cli("export", str(tmp_path / spec), "--input", "x:1x3x8x8", "-o", str(out))
+        assert result.returncode == 1, (spec, result.stdout, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in result.stderr, (spec, result.stderr)
+        assert not out.exists()
