@@ -53,3 +53,11 @@ def test_verify_inputs_treat_minus_one_as_dynamic(tmp_path: Path) -> None:
     specs, feed = resolve_run_inputs(proto, RunInputs(specs=(parse_input("x:2x3x16x16"),)))
     assert [s.shape for s in specs] == [(2, 3, 16, 16)]
     assert feed["x"].shape == (2, 3, 16, 16)
+
+
+def test_exporter_generated_dim_names_read_as_question_marks() -> None:
+    from pt2trt.onnx.dims import readable_dim
+
+    generated = ["s56 - 5", "unk__42", "Conv_123_dim_2", "DynamicDimension.1", "ConvTranspose_459_o0__d2", ""]
+    assert [readable_dim(name) for name in generated] == ["?"] * len(generated)
+    assert [readable_dim(name) for name in ("batch", "height", "num_boxes")] == ["batch", "height", "num_boxes"]

@@ -124,7 +124,12 @@ def _print(result: object) -> None:
     for line in r.accuracy.lines():  # type: ignore[attr-defined]
         click.echo(f"  {line}")
     acc = r.accuracy  # type: ignore[attr-defined]
-    verdict = "passed" if acc.passed else "FAILED: " + "; ".join(acc.reasons)
+    if not acc.passed:
+        verdict = "FAILED: " + "; ".join(acc.reasons)
+    elif acc.target is None:  # nothing to pass: say so rather than "passed" beside a low agreement
+        verdict = "no new NaN/Inf; no target set (--target-agreement 0.99 makes it a check)"
+    else:
+        verdict = "passed"
     target = f" (target {acc.target:g})" if acc.target is not None else ""
     click.echo(
         f"wrote {r.output} ({r.precision}, {format_size(r.size_bytes)}) in {r.seconds:.1f} s: "  # type: ignore[attr-defined]

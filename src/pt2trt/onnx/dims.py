@@ -1,7 +1,8 @@
 """Symbolic dims as a user would write them.
 
 Exporters name the dims they could not keep static after their own symbols: the dynamo exporter writes ``s56`` and
-expressions such as ``s56 - 5`` or ``2*s3``, the legacy exporter ``unk__42`` or ``Conv_123_dim_2``. Names a user chose
+expressions such as ``s56 - 5`` or ``2*s3``, the legacy exporter ``unk__42`` or ``Conv_123_dim_2``, paddle2onnx
+``DynamicDimension.0`` or ``ConvTranspose_459_o0__d2``. Names a user chose
 (``batch``, ``height``) stay; anything built from a generated symbol is shown as ``?``.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-_GENERATED = re.compile(r"\bunk__\d+\b|_dim_\d+\b|\b[su]\d+\b")
+_GENERATED = re.compile(r"\bunk__\d+\b|_dim_\d+\b|\b[su]\d+\b|\bDynamicDimension\.\d+\b|_o\d+__d\d+\b")
 
 
 def readable_dim(param: str | None) -> str:

@@ -88,6 +88,64 @@ def residual_adds(model: onnx.ModelProto) -> tuple[set[str], set[str]]:
     return residual, other
 
 
+#: Per-channel Q/DQ (the ``axis`` attribute of QuantizeLinear/DequantizeLinear) exists from opset 13 on.
+QDQ_MIN_OPSET = 13
+
+
+def without_initializer_inputs(model: onnx.ModelProto) -> onnx.ModelProto:
+    """``model`` without the graph inputs that are initializers (older exporters list weights as inputs too): ONNX
+    Runtime's quantizer would take them for activations and ask for their calibration ranges."""
+    weights = {t.name for t in model.graph.initializer}
+    kept = [value for value in model.graph.input if value.name not in weights]
+    if len(kept) != len(model.graph.input):
+        del model.graph.input[:]
+        model.graph.input.extend(kept)
+    return model
+
+
+def constants_as_initializers(model: onnx.ModelProto) -> onnx.ModelProto:
+    """``model`` with its top-level tensor ``Constant`` nodes turned into initializers. PaddlePaddle's exporter writes
+    every weight as a Constant node; ONNX Runtime's quantizer finds weights among the initializers only."""
+    graph = model.graph
+    outputs = {o.name for o in graph.output}
+    kept = []
+    for node in graph.node:
+        value = next((a.t for a in node.attribute if a.name == "value"), None)
+        constant = node.op_type == "Constant" and node.domain in ("", "ai.onnx") and value is not None
+        if constant and node.output[0] not in outputs:
+            tensor = graph.initializer.add()
+            tensor.CopyFrom(value)
+            tensor.name = node.output[0]
+            continue
+        kept.append(node)
+    if len(kept) != len(graph.node):
+        del graph.node[:]
+        graph.node.extend(kept)
+    return model
+
+
+def at_least_opset(model: onnx.ModelProto, opset: int) -> onnx.ModelProto:
+    """``model`` converted to ``opset`` when its default-domain opset is lower (PaddlePaddle's exporter writes 11),
+    with onnx's version converter; a model it cannot convert is a user error naming the opset."""
+    current = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), opset)
+    if current >= opset:
+        return model
+    from onnx import version_converter
+
+    from pt2trt.errors import Pt2trtError
+
+    try:
+        converted = version_converter.convert_version(model, opset)
+    except Exception as exc:  # the converter raises its own C++ errors for ops it cannot adapt
+        raise Pt2trtError(
+            f"the model's opset {current} is below {opset}, which per-channel INT8 Q/DQ needs, and onnx cannot "
+            f"convert it: {str(exc).splitlines()[0][:160]}",
+            f"Export the model again with --opset {opset} or newer",
+        ) from None
+    converted.metadata_props.extend(m for m in model.metadata_props if m not in converted.metadata_props)
+    return converted
+
+
 def quantize_int8(
     model: onnx.ModelProto,
     stats: Statistics,
@@ -113,7 +171,7 @@ def quantize_int8(
         "entropy": CalibrationMethod.Entropy,
         "percentile": CalibrationMethod.Percentile,
     }[method]
-    named = named_copy(model)
+    named = at_least_opset(constants_as_initializers(without_initializer_inputs(named_copy(model))), QDQ_MIN_OPSET)
     _, bias_adds = residual_adds(named)
     data = {
         name: TensorData(lowest=np.array(lo, np.float32), highest=np.array(hi, np.float32))
@@ -145,6 +203,13 @@ def quantize_int8(
             extra_options=extra,
             calibration_cache_path=str(cache),
         )
+    except (ValueError, KeyError, RuntimeError, TypeError) as exc:  # ORT's quantizer on a graph it does not expect
+        from pt2trt.errors import Pt2trtError
+
+        raise Pt2trtError(
+            f"ONNX Runtime's quantizer cannot quantize this model: {str(exc).splitlines()[0][:200]}",
+            "Leave the node it names in float with --exclude NODE, or simplify the model first (pt2trt simplify)",
+        ) from exc
     finally:
         root.setLevel(level)
         cache.unlink(missing_ok=True)

@@ -103,13 +103,16 @@ class Statistics:
 
 
 def float_tensors(model: onnx.ModelProto) -> list[str]:
-    """Non-constant tensors produced by nodes, plus the graph's float inputs, in graph order."""
+    """Tensors produced by nodes, plus the graph's inputs, in graph order. Tensors computed from constants only are
+    included: a weight written as ``Constant`` + ``Reshape`` (PaddlePaddle's exporter) is an input of the op the
+    quantizer sees, and it needs a range like any activation. ``Constant`` nodes' own outputs are values already."""
     from pt2trt.debug.graph import GraphIndex
 
     index = GraphIndex.build(model)
     names = list(index.inputs)
     for node in model.graph.node:
-        names.extend(t for t in node.output if t and t not in index.constants)
+        if node.op_type != "Constant":
+            names.extend(t for t in node.output if t)
     return list(dict.fromkeys(names))
 
 
