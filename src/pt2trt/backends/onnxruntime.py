@@ -77,9 +77,9 @@ class OnnxRuntimeRunner(Runner):
     def _activate(self) -> None:
         import onnxruntime as ort
 
-        ort.set_default_logger_severity(3)  # ORT's own warnings (and sessions made by libraries) stay off stderr
+        ort.set_default_logger_severity(4)  # ORT logs (even errors, which the exception repeats) stay off stderr
         options = ort.SessionOptions()
-        options.log_severity_level = 3
+        options.log_severity_level = 4
         if self.threads:
             options.intra_op_num_threads = self.threads
         source = self.model if isinstance(self.model, bytes) else str(self.model)

@@ -122,7 +122,7 @@ class OnnxRuntimeSession(Session):
         from pt2trt.backends.onnxruntime import resolve_providers
 
         options = ort.SessionOptions()
-        options.log_severity_level = 3
+        options.log_severity_level = 4
         options.intra_op_num_threads = self.threads
         self.resolved = resolve_providers(self.providers)
         try:

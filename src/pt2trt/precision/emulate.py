@@ -77,8 +77,8 @@ def session_options() -> object:
     """ONNX Runtime options that keep the rounding Casts (no graph optimisation)."""
     import onnxruntime as ort
 
-    ort.set_default_logger_severity(3)
+    ort.set_default_logger_severity(4)
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    options.log_severity_level = 3
+    options.log_severity_level = 4
     return options

@@ -160,7 +160,7 @@ def quantize_int8(
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.calibrate import TensorData, TensorsData, save_tensors_data
 
-    onnxruntime.set_default_logger_severity(3)  # the calibration sessions ORT makes would log warnings on stderr
+    onnxruntime.set_default_logger_severity(4)  # the calibration sessions ORT makes would log warnings on stderr
 
     from pt2trt.onnx.load import load_onnx
     from pt2trt.precision.fp16 import named_copy
