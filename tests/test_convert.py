@@ -85,24 +85,25 @@ def test_convert_stops_at_verify_and_names_the_module(tmp_path: Path) -> None:
     assert 'id="figure-debug"' in html
 
 
-def test_convert_int8_with_the_precision_package(tmp_path: Path) -> None:
-    pytest.importorskip("pt2trt.precision", reason="pt2trt.precision (quantize) has not landed in this tree")
-    from pt2trt.precision import quantize  # noqa: F401 - the contract convert calls
-
+def test_convert_fp16_and_int8_side_by_side(tmp_path: Path) -> None:
     images = tmp_path / "calib"
     photos(images)
-    out = tmp_path / "int8"
+    out = tmp_path / "reduced"
     result = run_cli(
-        "convert", *SEEDNET, "-o", str(out), "--precision", "int8", "--calib", str(images), "--bench-duration",
+        "convert", *SEEDNET, "-o", str(out), "--precision", "fp16,int8", "--calib", str(images), "--bench-duration",
         "0.2", cwd=ROOT,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     report = _report(out)
-    precision = next(s for s in report["steps"] if s["name"] == "precision")
-    assert precision["status"] == "passed" and (out / "model-int8.onnx").is_file()
-    assert "--int8" in next(s for s in report["steps"] if s["name"] == "engine")["command"]
+    for precision in ("fp16", "int8"):
+        step = next(s for s in report["steps"] if s["name"] == f"precision-{precision}")
+        assert step["status"] == "passed" and (out / f"model-{precision}.onnx").is_file()
+        assert "pt2trt quantize" in step["command"] and precision in step["command"]
+    assert "--int8" in next(s for s in report["steps"] if s["name"] == "engine")["command"]  # from the last one
     html = (out / "report.html").read_text()
-    assert "model-int8.onnx" in html and "Kept in FP32" in html
+    assert "model-fp16.onnx" in html and "model-int8.onnx" in html and "kept in FP32" in html
+    speed_rows = html[html.index('id="speed"') :]
+    assert "onnxruntime fp16" in speed_rows and "onnxruntime int8" in speed_rows  # every precision benched
 
 
 @pytest.mark.slow

@@ -17,8 +17,9 @@ from pt2trt.cli.options import force_option, input_option, json_option, print_js
 @click.option("--dynamic-batch", is_flag=True, help="Make dim 0 of every input dynamic (the engine gets a profile).")
 @click.option("--max-batch", type=int, default=8, show_default=True, help="Largest batch of the engine's profile.")
 @click.option(
-    "--precision", type=click.Choice(["fp32", "fp16", "int8"]), default="fp32", show_default=True,
-    help="Also write a reduced-precision ONNX (pt2trt.precision) and build the engine from it.",
+    "--precision", default="fp32", show_default=True, metavar="fp32|fp16|int8[,...]",
+    help="Also write reduced-precision ONNX (pt2trt.precision), one or several (fp16,int8: the report compares all); "
+    "the engine is built from the last one.",
 )  # fmt: skip
 @click.option("--calib", metavar="DATA", help="Calibration data for --precision int8 (folder of images or .npz).")
 @click.option("--task", type=task_choice(), help="Task-aware verify and predictions.")

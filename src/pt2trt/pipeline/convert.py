@@ -35,8 +35,8 @@ def plan_steps(options: ConvertOptions) -> list[Step]:
         ("verify", "verify vs PyTorch", steps.verify_step),
         ("lint", f"TensorRT {options.trt_version} lint", steps.lint_step),
     ]
-    if options.precision != "fp32":
-        chosen.append(("precision", f"precision {options.precision}", steps.precision_step))
+    for precision in options.precisions:  # one step each: the report compares FP32 with every one of them
+        chosen.append((f"precision-{precision}", f"precision {precision}", steps.precision_step(precision)))
     chosen += [("engine", "TensorRT engine or plan", steps.engine_step), ("bench", "bench", steps.bench_step)]
     if options.images is not None:
         chosen.append(("predict", "predictions", steps.predict_step))
@@ -48,9 +48,13 @@ def validate(options: ConvertOptions) -> None:
     """Usage errors before any work: flags, paths, no silent overwrite."""
     if not options.inputs:
         raise UsageError("no input shapes given", "Pass one --input NAME:SHAPE per forward() argument")
-    if options.precision not in PRECISIONS:
-        raise UsageError(f"unknown precision '{options.precision}'", f"Use one of: {', '.join(PRECISIONS)}")
-    if options.precision == "int8" and options.calib is None:
+    unknown = [p for p in options.precision.split(",") if p.strip() not in PRECISIONS]
+    if unknown or not options.precision.strip():
+        raise UsageError(
+            f"unknown precision '{','.join(unknown) or options.precision}'",
+            f"Use one of {', '.join(PRECISIONS)}, or several: --precision fp16,int8",
+        )
+    if "int8" in options.precisions and options.calib is None:
         raise UsageError("--precision int8 needs calibration data", "Pass --calib DIR (images) or FILE.npz")
     if options.trt_version not in TRT_TARGETS:
         raise UsageError(f"unknown TensorRT version '{options.trt_version}'", f"Use one of: {', '.join(TRT_TARGETS)}")

@@ -35,6 +35,11 @@ class ConvertOptions:
     max_images: int = 6
     force: bool = False
 
+    @property
+    def precisions(self) -> list[str]:
+        """The reduced precisions asked for (``fp16,int8`` -> both; ``fp32`` -> none), in the order given."""
+        return [p for p in dict.fromkeys(s.strip() for s in self.precision.split(",")) if p and p != "fp32"]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "model": self.model,

@@ -29,7 +29,7 @@ class State:
     loaded: Any = None
     exported: Path | None = None
     final: Path | None = None  # the FP32 model every later step uses (simplified when proven equivalent)
-    reduced: Path | None = None  # the reduced-precision ONNX, when asked
+    reduced: dict[str, Path] = field(default_factory=dict)  # precision -> reduced ONNX, in the order asked
     results: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -149,7 +149,16 @@ def lint_step(state: State) -> Outcome:
             report.summary(), cmd, report.to_dict())  # fmt: skip
 
 
-def precision_step(state: State) -> Outcome:
+def precision_step(precision: str) -> Callable[[State], Outcome]:
+    """The step that writes ``model-PRECISION.onnx`` with ``pt2trt.precision.quantize`` and records its accuracy."""
+
+    def step(state: State) -> Outcome:
+        return _quantize(state, precision)
+
+    return step
+
+
+def _quantize(state: State, precision: str) -> Outcome:
     """``pt2trt.precision.quantize`` (another package, imported only when reduced precision is asked)."""
     o = state.options
     assert state.final is not None
@@ -157,31 +166,32 @@ def precision_step(state: State) -> Outcome:
         from pt2trt.precision import quantize
     except ImportError as exc:
         raise Pt2trtError(
-            f"--precision {o.precision} needs pt2trt.precision, which this installation does not have",
+            f"--precision {precision} needs pt2trt.precision, which this installation does not have",
             "Use --precision fp32, or update pt2trt",
         ) from exc
-    output = o.outdir / f"model-{o.precision}.onnx"
+    output = o.outdir / f"model-{precision}.onnx"
     result = quantize(
-        state.final, output, o.precision, calib=o.calib, task=o.task, preprocess=None, force=True, progress=False
+        state.final, output, precision, calib=o.calib, task=o.task, preprocess=None, force=True, progress=False
     )
-    state.reduced = Path(result.output)
-    state.results["precision"] = result
-    accuracy = result.accuracy.to_dict() if result.accuracy is not None else None
+    state.reduced[precision] = Path(result.output)
+    state.results.setdefault("precision", {})[precision] = result
     data = {
         "output": str(result.output),
         "precision": result.precision,
         "kept_fp32": [layer.to_dict() for layer in result.kept_fp32],
         "excluded": [layer.to_dict() for layer in result.excluded],
-        "accuracy": accuracy,
+        "accuracy": result.accuracy.to_dict() if result.accuracy is not None else None,
     }
-    calib = ["--calib", o.calib] if o.calib else []
+    task = ["--task", o.task] if o.task else []
     cmd = _cmd(
-        "quantize", state.final, "-o", output, "--precision", o.precision, *calib, *(["--task", o.task] * bool(o.task))
+        "quantize", state.final, "-o", output, "--precision", precision, *(["--calib", o.calib] * bool(o.calib)), *task
     )
-    line = f"wrote {output.name} ({o.precision}): {len(data['kept_fp32'])} layer(s) kept in FP32"
+    line = f"wrote {output.name} ({precision}): {len(data['kept_fp32'])} layer(s) kept in FP32"
+    if result.accuracy is not None and result.accuracy.agreement is not None:
+        line += f", agreement with FP32 {100 * result.accuracy.agreement:.2f}%"
     if not result.passed:
         raise Pt2trtError(
-            f"{o.precision} model {output.name} does not keep the FP32 model's answers "
+            f"{precision} model {output.name} does not keep the FP32 model's answers "
             f"({'; '.join(result.accuracy.reasons) or 'below the target'})",
             f"Keep layers in FP32: {cmd} --auto-exclude (or --exclude NODE)",
         )
@@ -196,11 +206,13 @@ def engine_step(state: State) -> Outcome:
     from pt2trt.tensorrt.versions import cuda_gpus, installed_version
 
     o = state.options
-    source = state.reduced or state.final
+    # the engine is built from the last reduced precision asked for (fp16,int8: the INT8 Q/DQ model)
+    source = next(reversed(state.reduced.values()), None) or state.final
     assert source is not None
     engine = o.outdir / "model.engine"
     shapes = _profile_shapes(state)
-    precision = {"int8": o.precision == "int8", "fp16": o.precision == "fp16" and state.reduced is None}
+    last = next(reversed(state.reduced), "fp32")
+    precision = {"int8": last == "int8", "fp16": last == "fp16"}
     if installed_version() is not None and cuda_gpus():
         from pt2trt.tensorrt.build import build
 
@@ -212,7 +224,7 @@ def engine_step(state: State) -> Outcome:
     path = o.outdir / "build-plan.json"
     with staging_dir(path) as tmp:  # atomically, like every artifact
         (tmp / path.name).write_text(json.dumps(plan.to_dict(), indent=2) + "\n")
-        publish(tmp / path.name, path)
+        publish(tmp / path.name, path, replace=o.force)
     why = "TensorRT is not installed here" if installed_version() is None else "no CUDA GPU here"
     line = f"{why}: wrote {path.name}; build on the GPU machine with: {plan.command(force=False)}"
     return PASSED, line, plan.command(force=False), plan.to_dict()
@@ -247,9 +259,9 @@ def bench_step(state: State) -> Outcome:
         state.final, names, pytorch=state.loaded, loop=loop, engine=engine if engine.exists() else None, progress=note
     )
     state.results["bench"] = report
-    if state.reduced is not None:
-        reduced = bench(state.reduced, ["onnxruntime", "openvino"], loop=loop, progress=note)
-        state.results["bench_reduced"] = reduced
+    for precision, path in state.reduced.items():
+        reduced = bench(path, ["onnxruntime", "openvino"], loop=loop, progress=note)
+        state.results.setdefault("bench_reduced", {})[precision] = reduced
     cmd = _cmd("bench", state.final, "--backend", ",".join(names), "--duration", o.bench_duration)
     status = WARNING if any(r.status != "ok" for r in report.results) else PASSED
     return status, report.closing_line(), cmd, report.to_dict()

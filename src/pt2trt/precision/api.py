@@ -159,8 +159,8 @@ def quantize(
             size = staged.stat().st_size
             data = staged.with_name(staged.name + ".data")  # external weights of a model over 2 GB
             if data.exists():
-                publish(data, out.with_name(out.name + ".data"))
-            publish(staged, out)
+                publish(data, out.with_name(out.name + ".data"), replace=force)
+            publish(staged, out, replace=force)
     return QuantizeResult(
         out,
         precision,

@@ -76,26 +76,30 @@ def _errors_vs_torch(bench: Any) -> dict[str, np.ndarray]:
     return errors
 
 
-def _speed(results: dict[str, Any], precision: str) -> dict[str, Any] | None:
+def _speed(results: dict[str, Any]) -> dict[str, Any] | None:
+    """Every backend's latency at FP32 and at each reduced precision, and agreement against latency across them."""
     bench = results.get("bench")
     if bench is None:
         return None
-    reduced = results.get("bench_reduced")
+    reduced: dict[str, Any] = results.get("bench_reduced") or {}
     rows = [(f"{r.label} fp32", r) for r in bench.results]
-    rows += [(f"{r.label} {precision}", r) for r in reduced.results] if reduced else []
-    table = [{"label": label, **r.to_dict()} for label, r in rows]
-    dist = plots.latency_distributions([(label, r.samples_ms) for label, r in rows if r.status == "ok"])
     points = [(f"{r.label} fp32", r.latency.median, 100.0) for r in bench.ran if r.backend != "torch"]
-    agreement = _agreement_pct(results.get("precision"))
-    if reduced and agreement is not None:
-        points += [(f"{r.label} {precision}", r.latency.median, agreement) for r in reduced.ran]
+    unknown = False
+    for precision, report in reduced.items():
+        rows += [(f"{r.label} {precision}", r) for r in report.results]
+        agreement = _agreement_pct((results.get("precision") or {}).get(precision))
+        unknown |= agreement is None
+        if agreement is not None:
+            points += [(f"{r.label} {precision}", r.latency.median, agreement) for r in report.ran]
+    table = [{**r.to_dict(), "label": label} for label, r in rows]
+    dist = plots.latency_distributions([(label, r.samples_ms) for label, r in rows if r.status == "ok"])
     return {
         "fairness": bench.fairness(),
         "rows": table,
-        "warnings": bench.warnings + (reduced.warnings if reduced else []),
+        "warnings": bench.warnings + [w for report in reduced.values() for w in report.warnings],
         "distribution": svg_uri(dist),
         "accuracy_latency": svg_uri(plots.accuracy_vs_latency(points)),
-        "agreement_known": agreement is not None or not reduced,
+        "agreement_known": not unknown,
     }
 
 
@@ -108,19 +112,31 @@ def _agreement_pct(result: Any) -> float | None:
     return None if value is None else 100.0 * float(value)
 
 
-def _precision(results: dict[str, Any]) -> dict[str, Any] | None:
-    result = results.get("precision")
-    if result is None:
+def _precision(results: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """One row per reduced precision asked for: its file, its agreement with FP32, what stayed in float."""
+    by_precision = results.get("precision")
+    if not by_precision:
         return None
-    accuracy = result.accuracy.to_dict() if result.accuracy is not None else {}
-    return {
-        "precision": result.precision,
-        "output": Path(result.output).name,
-        "kept_fp32": list(result.kept_fp32),
-        "excluded": list(result.excluded),
-        "accuracy": accuracy,
-        "passed": getattr(result.accuracy, "passed", None),
-    }
+    rows = []
+    for result in by_precision.values():
+        accuracy = result.accuracy
+        task = accuracy.task.metrics if accuracy is not None and accuracy.task is not None else {}
+        outputs = accuracy.outputs if accuracy is not None else []
+        rows.append(
+            {
+                "precision": result.precision,
+                "output": Path(result.output).name,
+                "agreement": _agreement_pct(result),
+                "metrics": {k: v for k, v in task.items() if isinstance(v, int | float)},
+                "cosine": min((o.comparison.cosine_similarity or 0.0 for o in outputs), default=None),
+                "max_abs": max((o.comparison.max_abs_error or 0.0 for o in outputs), default=None),
+                "nonfinite": accuracy.new_nonfinite if accuracy is not None else None,
+                "kept_fp32": [layer.label() if hasattr(layer, "label") else str(layer) for layer in result.kept_fp32],
+                "excluded": [layer.label() if hasattr(layer, "label") else str(layer) for layer in result.excluded],
+                "passed": getattr(accuracy, "passed", None),
+            }
+        )
+    return rows
 
 
 def _predictions(results: dict[str, Any]) -> dict[str, Any] | None:
@@ -189,7 +205,7 @@ def context(result: Any, outdir: Path) -> dict[str, Any]:
         "error_histogram": svg_uri(plots.error_histogram(errors)),
         "debug": _debug(results),
         "precision": _precision(results),
-        "speed": _speed(results, result.options.precision),
+        "speed": _speed(results),
         "graph": data_uri(graph.read_bytes(), "image/svg+xml") if graph.is_file() else None,
         "predictions": _predictions(results),
         "commands": [(s.title, s.command) for s in result.steps if s.command],
@@ -220,8 +236,9 @@ def write_report(result: Any, outdir: str | Path) -> tuple[Path, Path]:
     with staging_dir(html_path) as tmp:
         (tmp / "report.html").write_text(text, encoding="utf-8")
         (tmp / "report.json").write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
-        publish(tmp / "report.json", json_path)
-        publish(tmp / "report.html", html_path)
+        replace = bool(getattr(getattr(result, "options", None), "force", False))  # convert --force
+        publish(tmp / "report.json", json_path, replace=replace)
+        publish(tmp / "report.html", html_path, replace=replace)
     _write_figures(ctx, out)
     return html_path, json_path
 

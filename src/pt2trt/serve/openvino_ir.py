@@ -91,8 +91,8 @@ def export_openvino(
                     f"{worst.max_abs_error:.3g}, rtol {rtol}, atol {atol}); nothing written",
                     "Loosen --rtol/--atol if this is the expected cost of the weight format, or inspect the ONNX",
                 )
-        publish(staged.with_suffix(".bin"), result.bin)
-        publish(staged, xml)
+        publish(staged.with_suffix(".bin"), result.bin, replace=force)
+        publish(staged, xml, replace=force)
     result.seconds = time.perf_counter() - start
     return result
 
