@@ -135,3 +135,20 @@ def write_result(name: str, data: dict[str, Any]) -> Path:
     tmp.write_text(json.dumps(data, indent=2) + "\n")
     tmp.replace(path)
     return path
+
+
+def interleaved_rounds(jobs: dict[str, Any], repeats: int, width: int = 40) -> dict[str, list[dict[str, Any]]]:
+    """Run every job once per round, in a seeded random order per round (so that drift in the machine's load falls
+    on all of them alike); each job returns a dict with at least ``wall`` seconds. Results by job name."""
+    import random
+
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in jobs}
+    order = random.Random(0)
+    for rep in range(repeats):
+        names = list(jobs)
+        order.shuffle(names)
+        for name in names:
+            result = jobs[name]()
+            runs[name].append(result)
+            print(f"  rep {rep + 1}/{repeats}  {name:{width}s} {result['wall']:6.2f} s", flush=True)
+    return runs

@@ -14,13 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import statistics
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from _common import machine_info, print_table, pt2trt_command, write_result
+from _common import interleaved_rounds, machine_info, print_table, pt2trt_command, write_result
 from bench_pipeline import INPUT, MODEL, plain_run, run
 
 NAME = "bench_convert"
@@ -48,7 +47,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     repeats = args.repeats or (1 if args.quick else 3)
     info = machine_info()
-    runs: dict[str, list[dict[str, Any]]] = {CONVERT: [], PLAIN: []}
     with tempfile.TemporaryDirectory(prefix="pt2trt-bench-") as tmp:
         workdir = Path(tmp)
         print("warm-up ...", flush=True)
@@ -57,14 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"convert used the {exporter} exporter, opset {opset}; the script uses the same", flush=True)
         plain_run(workdir, exporter, opset)
         jobs = {CONVERT: lambda: convert_run(workdir), PLAIN: lambda: plain_run(workdir, exporter, opset)}
-        order = random.Random(0)
-        for rep in range(repeats):
-            names = list(jobs)
-            order.shuffle(names)
-            for name in names:
-                result = jobs[name]()
-                runs[name].append(result)
-                print(f"  rep {rep + 1}/{repeats}  {name:52s} {result['wall']:6.2f} s", flush=True)
+        runs = interleaved_rounds(jobs, repeats, width=52)
 
     medians = {n: statistics.median(r["wall"] for r in rs) for n, rs in runs.items()}
     cpu = {n: statistics.median(r["cpu"] for r in rs) for n, rs in runs.items()}

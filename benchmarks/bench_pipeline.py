@@ -21,7 +21,6 @@ import argparse
 import itertools
 import json
 import os
-import random
 import resource
 import statistics
 import subprocess
@@ -31,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import BENCH_DIR, machine_info, print_table, pt2trt_command, write_result
+from _common import BENCH_DIR, interleaved_rounds, machine_info, print_table, pt2trt_command, write_result
 
 NAME = "bench_pipeline"
 MODEL = "torchvision:resnet18"
@@ -138,7 +137,6 @@ def main(argv: list[str] | None = None) -> int:
     repeats = args.repeats or (2 if args.quick else 5)
     info = machine_info()
 
-    runs: dict[str, list[dict[str, Any]]] = {API: [], CLI: [], PLAIN: []}
     with tempfile.TemporaryDirectory(prefix="pt2trt-bench-") as tmp:
         workdir = Path(tmp)
         print("warm-up ...", flush=True)
@@ -152,14 +150,7 @@ def main(argv: list[str] | None = None) -> int:
             CLI: lambda: cli_run(workdir),
             PLAIN: lambda: plain_run(workdir, exporter, opset),
         }
-        order = random.Random(0)
-        for rep in range(repeats):
-            names = list(jobs)
-            order.shuffle(names)
-            for name in names:
-                result = jobs[name]()
-                runs[name].append(result)
-                print(f"  rep {rep + 1}/{repeats}  {name:26s} {result['wall']:6.2f} s", flush=True)
+        runs = interleaved_rounds(jobs, repeats, width=26)
 
     medians = {name: statistics.median(r["wall"] for r in rs) for name, rs in runs.items()}
     cpu_medians = {name: statistics.median(r["cpu"] for r in rs) for name, rs in runs.items()}

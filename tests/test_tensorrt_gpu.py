@@ -15,23 +15,9 @@ from pt2trt.compare.tensors import compare_outputs
 from pt2trt.errors import Pt2trtError
 from pt2trt.shapes import apply_dynamic, parse_input
 from pt2trt.tensorrt.versions import cuda_gpus
+from tests.tensorrt_models import gpu_skip_reason
 
-
-def _skip_reason() -> str | None:
-    try:
-        import tensorrt  # noqa: F401
-    except ImportError as exc:
-        return f"tensorrt does not import here ({exc}); install pt2trt[tensorrt] on a GPU machine"
-    try:
-        import torch
-    except ImportError:
-        return "torch is missing"
-    if not cuda_gpus() or not torch.cuda.is_available():
-        return "no CUDA device (the NVIDIA driver reports none, or torch has no CUDA)"
-    return None
-
-
-pytestmark = [pytest.mark.gpu, pytest.mark.skipif(_skip_reason() is not None, reason=str(_skip_reason()))]
+pytestmark = [pytest.mark.gpu, pytest.mark.skipif(gpu_skip_reason() is not None, reason=str(gpu_skip_reason()))]
 
 PROFILE = {
     "min_shapes": ["input:1x3x224x224"],
