@@ -10,9 +10,9 @@ import pytest
 
 import pt2trt
 from pt2trt.bench import Loop, bench
-from tests.test_tensorrt_gpu import _skip_reason
+from tests.tensorrt_models import gpu_skip_reason
 
-pytestmark = [pytest.mark.gpu, pytest.mark.skipif(_skip_reason() is not None, reason=str(_skip_reason()))]
+pytestmark = [pytest.mark.gpu, pytest.mark.skipif(gpu_skip_reason() is not None, reason=str(gpu_skip_reason()))]
 
 
 @pytest.mark.parametrize("cuda_graph", [False, True])

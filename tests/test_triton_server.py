@@ -5,6 +5,7 @@ and gRPC. The server is always stopped (fixture with finally)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import socket
 from collections.abc import Iterator
@@ -22,7 +23,8 @@ from tests.models import bright_box_detector
 pytestmark = pytest.mark.slow
 pytest.importorskip("tritonclient.http")
 pytest.importorskip("tritonclient.grpc")
-pytest.importorskip("pytriton", reason="the local tritonserver comes from the nvidia-pytriton wheel")
+if importlib.util.find_spec("pytriton") is None:  # only its tritonserver binary is used: its Python API is not imported
+    pytest.skip("the local tritonserver comes from the nvidia-pytriton wheel", allow_module_level=True)
 
 SERVER_TIMEOUT = 180.0
 
