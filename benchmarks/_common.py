@@ -17,6 +17,8 @@ from typing import Any
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 RESULTS_DIR = BENCH_DIR / "results"
+if str(ROOT) not in sys.path:  # the benchmarks build their models and data with the tests' own builders
+    sys.path.insert(0, str(ROOT))
 VENV_BIN = Path(sys.executable).parent
 
 

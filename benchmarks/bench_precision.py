@@ -22,52 +22,27 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import shutil
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from _common import machine_info, print_table, summarize, write_result
+from tests.precision_models import photos
 
 NAME = "bench_precision"
 GOAL = 5.0
-PHOTOS = ("astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png", "retina.jpg", "color.png")
-
-
-def photo_folder(folder: Path, crops: int = 5) -> Path:
-    from PIL import Image
-
-    for name in PHOTOS:
-        source = Path(str(metadata.distribution("scikit-image").locate_file(f"skimage/data/{name}")))
-        shutil.copy(source, folder / name)
-        with Image.open(source) as image:
-            rgb = image.convert("RGB")
-        w, h = rgb.size
-        side = min(w, h) // 2
-        rng = np.random.default_rng(len(name))
-        for k in range(crops):
-            left, top = int(rng.integers(0, w - side + 1)), int(rng.integers(0, h - side + 1))
-            rgb.crop((left, top, left + side, top + side)).save(folder / f"{Path(name).stem}_crop{k}.png")
-    return folder
 
 
 def resnet18() -> Any:
-    import torch
+    """torchvision resnet18, random weights with He-initialised convolutions (the tests' builder)."""
     import torchvision
+    from tests.task_models import he_init
 
-    model = torchvision.models.resnet18(weights=None).eval()
-    generator = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, torch.nn.Conv2d):
-                fan_in = module.weight[0].numel()
-                module.weight.copy_(torch.randn(module.weight.shape, generator=generator) * (2 / fan_in) ** 0.5)
-    return model
+    return he_init(torchvision.models.resnet18(weights=None).eval())
 
 
 def variants(model: Any, fp32: Path, int8: Path, threads: int) -> dict[str, Callable[[np.ndarray], Any]]:
@@ -138,7 +113,7 @@ def main() -> None:
 
     threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="bench-precision-") as tmp:
-        folder = photo_folder(Path(tmp))
+        folder = photos(Path(tmp), crops=5)
         work = Path(tmp) / "models"
         work.mkdir()
         model = resnet18()

@@ -248,14 +248,19 @@ def _nms(graph: gs.Graph, spec: AppendSpec) -> tuple[None, str]:
         ),
     ]
     outputs = [selected, det_boxes, det_scores, det_classes]
-    if spec.keep:
-        graph.outputs = [*graph.outputs, *outputs]
-    else:
-        graph.outputs = [t for t in graph.outputs if t is not boxes and t is not scores] + outputs
+    _expose(graph, spec, boxes, scores, outputs)
     return None, (
         f"appended NonMaxSuppression to '{boxes.name}'/'{scores.name}' (iou {spec.iou:g}, score {spec.score:g}, "
         f"max {spec.max} per class)"
     )
+
+
+def _expose(graph: gs.Graph, spec: AppendSpec, boxes: Any, scores: Any, outputs: list) -> None:
+    """Make the NMS outputs graph outputs: beside the raw boxes/scores with ``keep``, else in their place."""
+    if spec.keep:
+        graph.outputs = [*graph.outputs, *outputs]
+    else:
+        graph.outputs = [t for t in graph.outputs if t is not boxes and t is not scores] + outputs
 
 
 def _efficient_nms(graph: gs.Graph, spec: AppendSpec) -> tuple[None, str]:
@@ -282,10 +287,7 @@ def _efficient_nms(graph: gs.Graph, spec: AppendSpec) -> tuple[None, str]:
     }
     name = unused_name(graph, "efficient_nms")
     graph.nodes.append(gs.Node("EfficientNMS_TRT", name, attrs, [boxes, scores], outputs, domain="TRT"))
-    if spec.keep:
-        graph.outputs = [*graph.outputs, *outputs]
-    else:
-        graph.outputs = [t for t in graph.outputs if t is not boxes and t is not scores] + outputs
+    _expose(graph, spec, boxes, scores, outputs)
     return None, (
         f"appended TensorRT EfficientNMS_TRT to '{boxes.name}'/'{scores.name}' (iou {spec.iou:g}, score "
         f"{spec.score:g}, max {spec.max}); runs in TensorRT only"
