@@ -55,8 +55,8 @@ def measure(
     """Per variant: the median of each round (ms) and every latency (ms)."""
     # bench's own input: seeded random values for the recorded shape; the plain loop gets the very same array
     from pt2trt.feeds import random_feed
+    from pt2trt.onnx.inputs import resolve_verify_inputs
     from pt2trt.onnx.load import load_onnx
-    from pt2trt.verification.inputs import resolve_verify_inputs
 
     feed = random_feed(resolve_verify_inputs(load_onnx(path, load_external_data=False), None, None), 0)
     plain, plain_aa = plain_session(path, threads), plain_session(path, threads)

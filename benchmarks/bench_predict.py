@@ -39,9 +39,9 @@ from _common import machine_info, print_table, pt2trt_command, summarize, write_
 from PIL import Image, ImageDraw
 
 from pt2trt.backends.onnxruntime import OnnxRuntimeRunner
-from pt2trt.prediction.images import load_image
+from pt2trt.imaging.preprocess import PRESETS
+from pt2trt.imaging.sources import load_image
 from pt2trt.prediction.predict import Predictor
-from pt2trt.preprocess import PRESETS
 
 NAME = "bench_predict"
 MODEL = "torchvision:resnet18"
@@ -179,7 +179,7 @@ def fast_decode_error(paths: list[Path]) -> dict[str, float]:
     (the ImageNet crop before normalisation): mean and max over all files, and the worst file's mean."""
     from dataclasses import replace
 
-    from pt2trt.preprocess import PRESETS
+    from pt2trt.imaging.preprocess import PRESETS
 
     recipe = replace(PRESETS[PRESET], dtype="uint8", layout="NHWC")
     draft = lambda size: recipe.geometry(*size)[0]  # noqa: E731 - the size predict asks the decoder for

@@ -27,7 +27,7 @@ fail_loudly() {
 [ -x "$PY" ] || command -v "$PY" >/dev/null 2>&1 || fail_loudly "no Python at $PY (make venv, or set PYTHON=...)"
 TRT_VERSION="$("$PY" -c 'import tensorrt; print(tensorrt.__version__)' 2>/dev/null)" \
   || fail_loudly "tensorrt does not import in $PY (pip install \"pt2trt[tensorrt]\" or NVIDIA's tensorrt wheel)"
-GPU="$("$PY" -c 'from pt2trt.tensorrt.versions import cuda_gpus; g = cuda_gpus(); print(g[0].name if g else "")')"
+GPU="$("$PY" -c 'from pt2trt.backends.tensorrt.versions import cuda_gpus; g = cuda_gpus(); print(g[0].name if g else "")')"
 [ -n "$GPU" ] || fail_loudly "no CUDA GPU: the NVIDIA driver reports none"
 "$PY" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' \
   || fail_loudly "torch here has no CUDA (the TensorRT runner moves data with torch): install a CUDA build"
@@ -77,8 +77,8 @@ import sys
 import numpy as np
 
 from pt2trt.backends.onnxruntime import OnnxRuntimeRunner
-from pt2trt.backends.tensorrt import TensorRTRunner
-from pt2trt.compare.tensors import compare_outputs
+from pt2trt.backends.tensorrt.runner import TensorRTRunner
+from pt2trt.comparators.tensors import compare_outputs
 
 onnx_path, engine = sys.argv[1], sys.argv[2]
 fp16 = "fp16" in engine

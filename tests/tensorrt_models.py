@@ -205,7 +205,7 @@ def gpu_skip_reason() -> str | None:
         import torch
     except ImportError:
         return "torch is missing"
-    from pt2trt.tensorrt.versions import cuda_gpus
+    from pt2trt.backends.tensorrt.versions import cuda_gpus
 
     if not cuda_gpus() or not torch.cuda.is_available():
         return "no CUDA device (the NVIDIA driver reports none, or torch has no CUDA)"

@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.gpu, pytest.mark.skipif(gpu_skip_reason() is not None,
 def test_bench_tensorrt_engine_phases(tmp_path: Path, cuda_graph: bool) -> None:
     onnx_path = tmp_path / "r18.onnx"
     pt2trt.export("torchvision:resnet18", [pt2trt.parse_input("input:1x3x224x224")], onnx_path)
-    from pt2trt.tensorrt.build import build
+    from pt2trt.backends.tensorrt.build import build
 
     engine = build(onnx_path, tmp_path / "r18.engine").engine
     report = bench(

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import pt2trt
-from pt2trt.compare.tasks import (
+from pt2trt.comparators.tasks import (
     compare_classifications,
     compare_detections,
     compare_results,

@@ -17,7 +17,7 @@ import torch
 from onnx import helper, numpy_helper
 
 import pt2trt
-from pt2trt.compare.tensors import compare_tensors
+from pt2trt.comparators.tensors import compare_tensors
 from pt2trt.debug.graph import GraphIndex
 from pt2trt.debug.onnx_pair import tensorrt_skip_reason
 from pt2trt.debug.tolerance import compare_layer

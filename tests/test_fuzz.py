@@ -157,8 +157,8 @@ def _mutants(count: int) -> list[tuple[str, bytes]]:
 
 def _operations(path: Path, tmp: Path, image: Path, index: int) -> list[tuple[str, Any]]:
     import pt2trt
+    from pt2trt.backends.tensorrt.lint import trt_compatibility
     from pt2trt.cli.options import print_json
-    from pt2trt.tensorrt.lint import trt_compatibility
 
     def inspect_json() -> None:
         with redirect_stdout(io.StringIO()):

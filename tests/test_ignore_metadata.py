@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pt2trt.backends.tensorrt import TensorRTRunner
+from pt2trt.backends.tensorrt.runner import TensorRTRunner
 from pt2trt.cli.main import cli as pt2trt_cli
 
 

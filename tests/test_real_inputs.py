@@ -17,7 +17,7 @@ from PIL import Image
 
 import pt2trt
 from pt2trt.errors import Pt2trtError, UsageError
-from pt2trt.preprocess import PRESETS
+from pt2trt.imaging.preprocess import PRESETS
 
 PHOTOS = ("astronaut", "chelsea", "coffee", "rocket")
 

@@ -22,8 +22,8 @@ from PIL import Image
 from pt2trt.backends import RUNNERS, register_backend, resolve_backend, runner_class
 from pt2trt.backends.base import Runner, TensorMeta
 from pt2trt.cli.main import cli
-from pt2trt.compare.tasks import TaskComparison
-from pt2trt.preprocess import Transform
+from pt2trt.comparators.tasks import TaskComparison
+from pt2trt.imaging.preprocess import Transform
 from pt2trt.tasks import TASKS, register_task, task_class
 from pt2trt.tasks.base import Labels, Result, Task
 

@@ -14,11 +14,11 @@ import onnxruntime as ort
 import pytest
 from polygraphy.backend.trt import CreateConfig, EngineBytesFromNetwork, NetworkFromOnnxPath
 
+from pt2trt.backends.tensorrt import plan as plan_module
+from pt2trt.backends.tensorrt.build import convert_to_fp16, engine_loader
+from pt2trt.backends.tensorrt.calibration import CalibrationData, make_calibrator
+from pt2trt.backends.tensorrt.plan import make_plan
 from pt2trt.errors import Pt2trtError
-from pt2trt.tensorrt import plan as plan_module
-from pt2trt.tensorrt.build import convert_to_fp16, engine_loader
-from pt2trt.tensorrt.calibration import CalibrationData, make_calibrator
-from pt2trt.tensorrt.plan import make_plan
 from tests.tensorrt_models import conv_relu, save, trt_enums
 
 HAVE_TENSORRT = importlib.util.find_spec("tensorrt") is not None

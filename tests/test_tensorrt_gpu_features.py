@@ -25,8 +25,8 @@ TASK_MODELS = str(Path(__file__).with_name("task_models.py"))
 
 # -- 1. data-dependent outputs (IOutputAllocator) -----------------------------------------------------------------
 def test_nonzero_output_allocated_after_execution(tmp_path) -> None:
-    from pt2trt.backends.tensorrt import TensorRTRunner
-    from pt2trt.tensorrt.build import build
+    from pt2trt.backends.tensorrt.build import build
+    from pt2trt.backends.tensorrt.runner import TensorRTRunner
 
     onnx_path = save(nonzero_model(), tmp_path / "nonzero.onnx")
     result = build(onnx_path, tmp_path / "nonzero.engine", progress=False)
@@ -47,7 +47,7 @@ def test_nonzero_output_allocated_after_execution(tmp_path) -> None:
 
 @pytest.mark.slow
 def test_torchvision_detector_engine_through_predict(tmp_path) -> None:
-    from pt2trt.tensorrt.build import build
+    from pt2trt.backends.tensorrt.build import build
 
     onnx_path = pt2trt.export(
         f"{TASK_MODELS}:ssdlite", [parse_input("images:1x3x320x320")], tmp_path / "ssdlite.onnx",
@@ -63,9 +63,9 @@ def test_torchvision_detector_engine_through_predict(tmp_path) -> None:
 
 # -- 2. build progress and cancellation (IProgressMonitor, TensorRT >= 10) ----------------------------------------
 def test_build_reports_phases(tmp_path) -> None:
-    from pt2trt.tensorrt.build import build_engine
-    from pt2trt.tensorrt.plan import make_plan
-    from pt2trt.tensorrt.progress import BuildPhases
+    from pt2trt.backends.tensorrt.build import build_engine
+    from pt2trt.backends.tensorrt.plan import make_plan
+    from pt2trt.backends.tensorrt.progress import BuildPhases
 
     phases = BuildPhases()
     onnx_path = save(conv_relu(batch=2), tmp_path / "m.onnx")
@@ -75,9 +75,9 @@ def test_build_reports_phases(tmp_path) -> None:
 
 
 def test_cancelled_build_writes_nothing(tmp_path) -> None:
-    from pt2trt.tensorrt.build import build_engine
-    from pt2trt.tensorrt.plan import make_plan
-    from pt2trt.tensorrt.progress import BuildPhases
+    from pt2trt.backends.tensorrt.build import build_engine
+    from pt2trt.backends.tensorrt.plan import make_plan
+    from pt2trt.backends.tensorrt.progress import BuildPhases
 
     phases = BuildPhases(cancel_requested=True)  # as if Ctrl-C came before the first step
     onnx_path = save(conv_relu(batch=2), tmp_path / "m.onnx")
@@ -90,8 +90,8 @@ def test_cancelled_build_writes_nothing(tmp_path) -> None:
 # -- 3. engine inspection (IEngineInspector) ----------------------------------------------------------------------
 @pytest.mark.parametrize("fp16", [False, True])
 def test_inspection_of_a_real_engine(tmp_path, fp16) -> None:
-    from pt2trt.tensorrt.build import build
-    from pt2trt.tensorrt.inspect import engine_report
+    from pt2trt.backends.tensorrt.build import build
+    from pt2trt.backends.tensorrt.inspect import engine_report
 
     onnx_path = save(conv_relu(batch=2), tmp_path / "m.onnx")
     result = build(onnx_path, tmp_path / "m.engine", fp16=fp16, progress=False)

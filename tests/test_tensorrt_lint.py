@@ -7,7 +7,7 @@ import json
 import pytest
 from onnx import TensorProto, helper
 
-from pt2trt.tensorrt.lint import lint_model, operator_data, trt_compatibility
+from pt2trt.backends.tensorrt.lint import lint_model, operator_data, trt_compatibility
 from tests.conftest import assert_one_line_error
 from tests.tensorrt_models import conv_relu, rejected_ops, restricted_ops, save
 

@@ -9,10 +9,9 @@ import warnings
 import pytest
 
 from pt2trt import _version
-from pt2trt.errors import Pt2trtError
-from pt2trt.tensorrt import plan as plan_module
-from pt2trt.tensorrt.build import engine_metadata
-from pt2trt.tensorrt.metadata import (
+from pt2trt.backends.tensorrt import plan as plan_module
+from pt2trt.backends.tensorrt.build import engine_metadata
+from pt2trt.backends.tensorrt.metadata import (
     EngineMetadata,
     EngineMetadataWarning,
     check_engine,
@@ -21,8 +20,9 @@ from pt2trt.tensorrt.metadata import (
     sidecar_path,
     write_metadata,
 )
-from pt2trt.tensorrt.plan import make_plan
-from pt2trt.tensorrt.versions import Gpu
+from pt2trt.backends.tensorrt.plan import make_plan
+from pt2trt.backends.tensorrt.versions import Gpu
+from pt2trt.errors import Pt2trtError
 from tests.tensorrt_models import conv_relu, save
 
 A100 = Gpu(0, "NVIDIA A100-SXM4-40GB", "8.0")

@@ -7,10 +7,10 @@ import re
 import numpy as np
 import pytest
 
+from pt2trt.backends.tensorrt import plan as plan_module
+from pt2trt.backends.tensorrt.plan import make_plan
+from pt2trt.backends.tensorrt.versions import parse_target, target_of
 from pt2trt.errors import Pt2trtError, UsageError
-from pt2trt.tensorrt import plan as plan_module
-from pt2trt.tensorrt.plan import make_plan
-from pt2trt.tensorrt.versions import parse_target, target_of
 from tests.tensorrt_models import conv_relu, save, two_inputs
 
 DYN = {"min_shapes": ["input:1x3x16x16"], "opt_shapes": ["input:4x3x16x16"], "max_shapes": ["input:8x3x16x16"]}

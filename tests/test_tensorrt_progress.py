@@ -18,13 +18,13 @@ from types import SimpleNamespace
 import pytest
 from polygraphy.backend.trt import CreateConfig
 
+from pt2trt.backends.tensorrt import build as build_module
+from pt2trt.backends.tensorrt import plan as plan_module
+from pt2trt.backends.tensorrt.build import create_config
+from pt2trt.backends.tensorrt.plan import make_plan
+from pt2trt.backends.tensorrt.progress import BuildPhases, make_progress_monitor
+from pt2trt.backends.tensorrt.versions import Gpu
 from pt2trt.errors import Pt2trtError
-from pt2trt.tensorrt import build as build_module
-from pt2trt.tensorrt import plan as plan_module
-from pt2trt.tensorrt.build import create_config
-from pt2trt.tensorrt.plan import make_plan
-from pt2trt.tensorrt.progress import BuildPhases, make_progress_monitor
-from pt2trt.tensorrt.versions import Gpu
 from tests.tensorrt_models import conv_relu, save, trt_enums
 
 DATA = Path(__file__).parent / "data" / "tensorrt_inspector"
@@ -86,7 +86,7 @@ def test_cancel_request_stops_at_the_next_step() -> None:
 
 _REAL_CTRL_C = """
 import os, signal
-from pt2trt.tensorrt.progress import BuildPhases, cancel_on_sigint
+from pt2trt.backends.tensorrt.progress import BuildPhases, cancel_on_sigint
 phases = BuildPhases()
 before = signal.getsignal(signal.SIGINT)
 with cancel_on_sigint(phases):

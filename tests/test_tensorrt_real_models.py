@@ -7,10 +7,10 @@ import json
 import pytest
 
 import pt2trt
+from pt2trt.backends.tensorrt import plan as plan_module
+from pt2trt.backends.tensorrt.lint import trt_compatibility
+from pt2trt.backends.tensorrt.plan import make_plan
 from pt2trt.shapes import apply_dynamic, parse_input
-from pt2trt.tensorrt import plan as plan_module
-from pt2trt.tensorrt.lint import trt_compatibility
-from pt2trt.tensorrt.plan import make_plan
 
 pytestmark = pytest.mark.slow
 

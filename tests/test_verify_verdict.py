@@ -10,7 +10,7 @@ import onnx
 import pytest
 
 import pt2trt
-from pt2trt.compare.tensors import compare_outputs, diagnose
+from pt2trt.comparators.tensors import compare_outputs, diagnose
 from pt2trt.settings import Tolerance
 from pt2trt.shapes import parse_input
 from pt2trt.verification.pytorch import task_of_outputs
@@ -82,7 +82,7 @@ def test_random_weight_detector_is_judged_as_detections(tmp_path: Path) -> None:
 
 
 def test_flat_boxes_clipped_to_the_border_match_when_they_agree() -> None:
-    from pt2trt.compare.tasks import match_boxes
+    from pt2trt.comparators.tasks import match_boxes
     from pt2trt.tasks.detect import Detections
 
     boxes = np.array([[320, 224.09, 320, 234.69], [0, 0, 320, 0], [10, 10, 50, 50]], np.float32)

@@ -33,9 +33,9 @@ class Backend(str):
 
 #: backend name -> runner and suffixes; drives --backend choices, choosing by file type and error messages.
 RUNNERS: dict[str, Backend] = {
-    "tensorrt": Backend("pt2trt.backends.tensorrt:TensorRTRunner", (".engine", ".plan", ".trt")),
+    "tensorrt": Backend("pt2trt.backends.tensorrt.runner:TensorRTRunner", (".engine", ".plan", ".trt")),
     "onnxruntime": Backend("pt2trt.backends.onnxruntime:OnnxRuntimeRunner", (".onnx",)),
-    "openvino": Backend("pt2trt.backends.openvino:OpenVinoRunner", (".xml",)),
+    "openvino": Backend("pt2trt.backends.openvino.runner:OpenVinoRunner", (".xml",)),
     "torch": Backend("pt2trt.backends.torch:TorchRunner"),
     "triton": Backend("pt2trt.backends.triton:TritonRunner"),  # a server: chosen with --backend triton, no suffix
 }

@@ -160,7 +160,7 @@ def unavailable(backend: str, engine: Path | None, pytorch: Any) -> str | None:
     if backend == "tensorrt":
         if importlib.util.find_spec("tensorrt") is None:
             return 'TensorRT is not installed here (pip install "pt2trt[tensorrt]" on a GPU machine)'
-        from pt2trt.tensorrt.versions import cuda_gpus
+        from pt2trt.backends.tensorrt.versions import cuda_gpus
 
         if not cuda_gpus():
             return "no CUDA GPU here"
@@ -195,8 +195,8 @@ def bench(
     """
     from pt2trt.feeds import random_feed
     from pt2trt.onnx import metadata as meta
+    from pt2trt.onnx.inputs import resolve_verify_inputs
     from pt2trt.onnx.load import load_onnx
-    from pt2trt.verification.inputs import resolve_verify_inputs
 
     path = existing_file(model, "ONNX file")
     if openvino_mode not in OPENVINO_MODES:

@@ -162,7 +162,7 @@ class OpenVinoSession(Session):
         self.requests = 1
 
     def open(self) -> None:
-        from pt2trt.backends.openvino import import_openvino
+        from pt2trt.backends.openvino.runner import import_openvino
 
         ov = import_openvino()
         self.ov = ov

@@ -38,7 +38,7 @@ class TensorRTSession(Session):
     def open(self) -> None:
         import torch
 
-        from pt2trt.backends.tensorrt import TensorRTRunner, check_shape
+        from pt2trt.backends.tensorrt.runner import TensorRTRunner, check_shape
 
         self.torch = torch
         self.runner = TensorRTRunner(self.engine).activate()

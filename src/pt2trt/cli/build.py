@@ -88,7 +88,7 @@ def command(
     Check the plan on any machine, without TensorRT or a GPU:
       pt2trt build r18.onnx --shapes input:8x3x224x224 --trt-version 11 --fp16 --dry-run
     """
-    from pt2trt.tensorrt.plan import make_plan
+    from pt2trt.backends.tensorrt.plan import make_plan
 
     options = dict(
         shapes=shapes,
@@ -117,8 +117,8 @@ def command(
         click.echo(f"dry run: nothing built. To build: {plan.command(force=force)}")
         return
 
+    from pt2trt.backends.tensorrt.build import build
     from pt2trt.precision import for_build
-    from pt2trt.tensorrt.build import build
 
     result = build(onnx_file, output, device=device, convert=for_build, **options)
     if verbose and result.log.strip():

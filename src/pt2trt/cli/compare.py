@@ -79,7 +79,7 @@ def command(
       pt2trt compare ssd.onnx ssd.onnx photos/ --task detect --backend-b openvino
       pt2trt compare r18.onnx r18.onnx photos/ --task classify --backend-b triton --url http://127.0.0.1:8000
     """
-    from pt2trt.prediction.compare import compare_models
+    from pt2trt.prediction.agreement import compare_models
 
     result = compare_models(
         model_a,

@@ -150,7 +150,7 @@ def preprocess_overrides(
     channels: str | None = None,
 ) -> dict[str, Any]:
     """The preprocessing settings the flags override (only those given)."""
-    from pt2trt.preprocess import parse_number, parse_size
+    from pt2trt.imaging.preprocess import parse_number, parse_size
 
     out: dict[str, Any] = {}
     if resize:

@@ -127,7 +127,7 @@ def command(
             raise UsageError("--ensemble needs --task", "e.g. --task classify")
         from dataclasses import replace
 
-        from pt2trt.preprocess import PRESETS, load_preprocess, parse_size
+        from pt2trt.imaging.preprocess import PRESETS, load_preprocess, parse_size
         from pt2trt.tasks import task_class
 
         recipe = load_preprocess(preprocess) if preprocess else None

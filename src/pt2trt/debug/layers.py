@@ -140,8 +140,8 @@ class _OnnxSide:
     def load(cls, onnx_path: Path, inputs: RunInputs) -> _OnnxSide:
         from pt2trt.debug.expose import load_model_file, onnxruntime_factory
         from pt2trt.debug.graph import GraphIndex
+        from pt2trt.onnx.inputs import resolve_run_inputs
         from pt2trt.onnx.scopes import exporter_of
-        from pt2trt.verification.inputs import resolve_run_inputs
 
         start = time.perf_counter()
         proto, source = load_model_file(onnx_path)
@@ -171,8 +171,8 @@ class _TorchSession:
         strategy: str,
         max_memory: int,
     ) -> None:
-        from pt2trt.debug.comparer import CallComparer
         from pt2trt.debug.mapping import map_calls
+        from pt2trt.debug.module_matching import CallComparer
         from pt2trt.onnx.scopes import node_scopes
 
         assert runner.module is not None

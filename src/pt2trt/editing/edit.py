@@ -21,13 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pt2trt.compare.tensors import compare_outputs
+from pt2trt.comparators.tensors import compare_outputs
 from pt2trt.editing.registry import EDITS, parse_edit
 from pt2trt.editing.simplify import op_counts
 from pt2trt.editing.surgery.common import Verification
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.files import check_writable, format_size
 from pt2trt.onnx import metadata as meta
+from pt2trt.onnx.inputs import example_specs, onnx_input_specs
 from pt2trt.settings import EQUIVALENCE, RunInputs, Tolerance
 from pt2trt.shapes import InputSpec
 from pt2trt.verification.equivalence import (
@@ -41,7 +42,6 @@ from pt2trt.verification.equivalence import (
     varied_specs,
     with_outputs,
 )
-from pt2trt.verification.inputs import example_specs, onnx_input_specs
 
 if TYPE_CHECKING:
     import onnx

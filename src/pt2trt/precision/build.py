@@ -1,7 +1,8 @@
 """The precision step of a TensorRT 11 build: the ONNX TensorRT parses, written by :func:`quantize`.
 
 TensorRT 11 builds strongly typed networks: FP16 must be Cast nodes in the ONNX and INT8 must be Q/DQ nodes.
-``pt2trt build`` passes :func:`for_build` to :func:`pt2trt.tensorrt.build.build` (which cannot import this layer).
+``pt2trt build`` passes :func:`for_build` to :func:`pt2trt.backends.tensorrt.build.build` (which cannot import
+this layer).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pt2trt.errors import Pt2trtError
 from pt2trt.precision.api import quantize
 
 if TYPE_CHECKING:
-    from pt2trt.tensorrt.plan import BuildPlan
+    from pt2trt.backends.tensorrt.plan import BuildPlan
 
 
 def for_build(plan: BuildPlan, folder: Path) -> Path:

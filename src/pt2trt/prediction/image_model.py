@@ -17,7 +17,7 @@ import numpy as np
 
 from pt2trt.backends import FALLBACK, Runner, is_engine_file, resolve_backend, runner_class
 from pt2trt.errors import Pt2trtError, UsageError
-from pt2trt.preprocess import PRESETS, Preprocess, load_preprocess
+from pt2trt.imaging.preprocess import PRESETS, Preprocess, load_preprocess
 from pt2trt.shapes import InputSpec
 
 
@@ -30,7 +30,7 @@ def recorded_metadata(model: str | Path) -> dict[str, str]:
 
         return read_metadata(load_onnx(path, load_external_data=False))
     if is_engine_file(path) and path.is_file():
-        from pt2trt.tensorrt.metadata import read_metadata as read_engine_metadata
+        from pt2trt.backends.tensorrt.metadata import read_metadata as read_engine_metadata
 
         engine = read_engine_metadata(path)
         return dict(engine.onnx_metadata) if engine else {}

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pt2trt.errors import Pt2trtError
+from pt2trt.imaging.preprocess import Preprocess, Transform
+from pt2trt.imaging.sources import Frame, collect_sources, iter_frames
 from pt2trt.prediction.image_model import ImageModel, output_ops
-from pt2trt.prediction.images import Frame, collect_sources, iter_frames
 from pt2trt.prediction.prefetch import ordered_map
-from pt2trt.preprocess import Preprocess, Transform
 from pt2trt.tasks import Labels, Result, Task, make_task
 
 if TYPE_CHECKING:
@@ -275,7 +275,7 @@ class _SaveNames:
         """Refuse before any work when an image's annotated picture already exists (videos are checked per frame)."""
         if self.force:
             return
-        from pt2trt.prediction.images import is_video
+        from pt2trt.imaging.sources import is_video
 
         probe = _SaveNames(self.folder, True)
         for path in paths:

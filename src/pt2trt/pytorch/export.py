@@ -18,9 +18,9 @@ from pt2trt import _version
 from pt2trt.capture import capture_output
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.files import check_writable, format_size
+from pt2trt.imaging.preprocess import Preprocess, load_preprocess
 from pt2trt.onnx import metadata as meta
 from pt2trt.onnx.load import EXTERNAL_DATA_THRESHOLD, check_data_file, save_onnx
-from pt2trt.preprocess import Preprocess, load_preprocess
 from pt2trt.pytorch.outputs import flatten_outputs
 from pt2trt.pytorch.outputs import output_names as names_from_structure
 from pt2trt.pytorch.sources import LoadedModel, load_model, no_exit
@@ -166,7 +166,7 @@ def export(
     ``output_names`` name the outputs in order (default: from the output structure).
     ``exporter="auto"`` tries the dynamo exporter and falls back to the legacy one, recording why.
     ``external_data=None`` stores weights in ``OUT.onnx.data`` only when the model is too big for one protobuf.
-    ``preprocess`` (a :class:`~pt2trt.preprocess.Preprocess`, a preset name or a YAML file) is recorded in the
+    ``preprocess`` (a :class:`~pt2trt.imaging.preprocess.Preprocess`, a preset name or a YAML file) is recorded in the
     ONNX metadata, so that ``predict`` on the exported model needs no preprocessing flags.
     ``custom_translation_table`` (dynamo exporter only) maps torch ops to your own ONNX translations, as in
     ``torch.onnx.export``; for the legacy exporter register symbolics with ``torch.onnx.register_custom_op_symbolic``.

@@ -15,7 +15,7 @@ from typing import Any
 
 from pt2trt._version import __version__
 from pt2trt.errors import Pt2trtError, UsageError
-from pt2trt.preprocess import Preprocess
+from pt2trt.imaging.preprocess import Preprocess
 from pt2trt.serve import python_models as pm
 from pt2trt.serve.config import model_config_pb2, tensor_config
 from pt2trt.serve.model_io import ModelIO, Tensor

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from pt2trt.errors import Pt2trtError, UsageError
-from pt2trt.preprocess import Transform
+from pt2trt.imaging.preprocess import Transform
 
 if TYPE_CHECKING:
     from PIL import Image

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pt2trt.errors import Pt2trtError, UsageError
-from pt2trt.preprocess import Transform
+from pt2trt.imaging.preprocess import Transform
 from pt2trt.tasks.base import Labels, Outputs, Result, Task, describe_outputs, pick_output, value_range
 from pt2trt.tasks.draw import color, text_panel
 
@@ -58,7 +58,7 @@ class ClassifyTask(Task):
     default_preset = "imagenet-classification"
     layouts = ("logits", "probabilities")
     result_type = Classification
-    comparator = "pt2trt.compare.tasks:compare_classifications"
+    comparator = "pt2trt.comparators.tasks:compare_classifications"
 
     def __init__(self, top_k: int = 5, layout: str = "auto", output: str | None = None) -> None:
         super().__init__(layout)

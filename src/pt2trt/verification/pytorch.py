@@ -9,19 +9,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pt2trt.backends.base import Runner
-from pt2trt.backends.tensorrt import is_engine_file
-from pt2trt.compare.tensors import Comparison, compare_outputs
+from pt2trt.backends.tensorrt.runner import is_engine_file
+from pt2trt.comparators.tensors import Comparison, compare_outputs
 from pt2trt.errors import Pt2trtError
 from pt2trt.feeds import Feed
+from pt2trt.onnx.inputs import resolve_run_inputs
 from pt2trt.onnx.load import load_onnx
 from pt2trt.settings import RunInputs, Tolerance
 from pt2trt.shapes import InputSpec
-from pt2trt.verification.inputs import resolve_run_inputs
 
 if TYPE_CHECKING:
     import torch
 
-    from pt2trt.compare.tasks import TaskComparison
+    from pt2trt.comparators.tasks import TaskComparison
     from pt2trt.pytorch.sources import LoadedModel
 
 
@@ -47,7 +47,7 @@ class VerifyResult:
         """For a failed verification: which kind of difference it is and what to try next (None when passed)."""
         if self.passed:
             return None
-        from pt2trt.compare.tensors import diagnose
+        from pt2trt.comparators.tensors import diagnose
 
         kinds = {t.name: diagnose(t) for t in self.comparison.failed}
         if self.task_comparison is not None and not self.task_comparison.passed:
@@ -86,8 +86,8 @@ def _source_onnx(path: Path) -> Path:
     """The ONNX describing the model under test: ``path`` itself, or for an engine the ONNX it was built from."""
     if not is_engine_file(path):
         return path
+    from pt2trt.backends.tensorrt.metadata import read_metadata, sidecar_path
     from pt2trt.files import existing_file
-    from pt2trt.tensorrt.metadata import read_metadata, sidecar_path
 
     metadata = read_metadata(existing_file(path, "engine file"))
     recorded = Path(metadata.onnx_path) if metadata else None
@@ -128,7 +128,7 @@ def verify(
     ``batch`` (re-sizes dynamic batch axes), ``seed`` and ``providers`` are put over it, and ``rtol``/``atol`` over
     ``tolerance`` (default :class:`~pt2trt.settings.Tolerance`).
     ``task`` (classify, detect, segment) also compares the decoded results (top-k, matched boxes, masks) with
-    :mod:`pt2trt.compare.tasks`, and that comparison decides ``passed``. ``ignore_metadata`` loads an engine without
+    :mod:`pt2trt.comparators.tasks`, and that comparison decides ``passed``. ``ignore_metadata`` loads an engine without
     checking its ``.json`` metadata (TensorRT version, GPU, hash). Without ``task``, outputs that say what they
     are (``boxes``/``scores``/``labels``: detections, which are sets whose order ties may change) are judged as that
     task automatically, unless ``tolerance.scaled`` is False (the plain element-wise rule of ``--elementwise``).
@@ -155,7 +155,7 @@ def verify(
         seconds["torch"] = torch_runner.last_inference_seconds or 0.0
     start = time.perf_counter()
     if is_engine_file(path):  # an engine is the model under test: run it with TensorRT instead of ONNX Runtime
-        from pt2trt.backends.tensorrt import TensorRTRunner
+        from pt2trt.backends.tensorrt.runner import TensorRTRunner
 
         candidate_runner: Runner = TensorRTRunner(path, check_metadata=not ignore_metadata)
     else:
@@ -173,7 +173,7 @@ def verify(
     if task is None and tol.scaled:
         task, task_reason = task_of_outputs(reference)
     if task is not None:
-        from pt2trt.compare.tasks import compare_task_outputs
+        from pt2trt.comparators.tasks import compare_task_outputs
 
         task_comparison = compare_task_outputs(task, reference, candidate, specs[0].shape)
     return VerifyResult(str(spec_text), path, specs, comparison, seconds, task_comparison, backend, task_reason)

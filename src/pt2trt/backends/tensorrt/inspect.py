@@ -302,15 +302,15 @@ def engine_report(engine: str | Path, *, requested: str | None = None, device: i
     With TensorRT and a GPU here the engine is inspected live; otherwise the JSON recorded in its metadata file at
     build time (``inspection.engine_information``) is used. ``requested`` defaults to the metadata's precision.
     """
+    from pt2trt.backends.tensorrt.metadata import read_metadata, sidecar_path
     from pt2trt.files import existing_file
-    from pt2trt.tensorrt.metadata import read_metadata, sidecar_path
 
     path = existing_file(engine, "engine file")
     metadata = read_metadata(path)
     requested = requested or (metadata.precision if metadata else None)
     live_problem = _live_problem(device)
     if live_problem is None:
-        from pt2trt.tensorrt.versions import import_tensorrt
+        from pt2trt.backends.tensorrt.versions import import_tensorrt
 
         raw = inspector_json(import_tensorrt(), path.read_bytes())
         if raw is None:
@@ -329,7 +329,7 @@ def engine_report(engine: str | Path, *, requested: str | None = None, device: i
 
 
 def _live_problem(device: int) -> str | None:
-    from pt2trt.tensorrt.versions import cuda_gpus, installed_version
+    from pt2trt.backends.tensorrt.versions import cuda_gpus, installed_version
 
     if installed_version() is None:
         return "TensorRT is not installed here"

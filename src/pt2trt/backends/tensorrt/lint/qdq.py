@@ -1,7 +1,7 @@
 """Q/DQ rules of the lint: what TensorRT's explicit quantization accepts.
 
 TensorRT quantizes symmetrically: every QuantizeLinear/DequantizeLinear zero point must be 0 (the operator table's
-restriction, checked in :mod:`~pt2trt.tensorrt.lint.rules`), of a signed type
+restriction, checked in :mod:`~pt2trt.backends.tensorrt.lint.rules`), of a signed type
 (INT8; FP8 and INT4 weights from TensorRT 10), scales constant, activations per-tensor (one scale), weights per
 tensor or per output channel. A Dequantize of INT32 (ONNX Runtime's quantized biases) is rejected: biases stay float.
 A Q/DQ pair in front of an op without an INT8 kernel is accepted but the op runs in float after the DequantizeLinear:
@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pt2trt.tensorrt.lint.report import Finding, node_label
-from pt2trt.tensorrt.versions import Target
+from pt2trt.backends.tensorrt.lint.report import Finding, node_label
+from pt2trt.backends.tensorrt.versions import Target
 
 if TYPE_CHECKING:
     import onnx
 
-    from pt2trt.tensorrt.lint.rules import GraphFacts
+    from pt2trt.backends.tensorrt.lint.rules import GraphFacts
 
 QDQ_OPS = ("QuantizeLinear", "DequantizeLinear")
 #: ops TensorRT fuses with Q/DQ or runs in INT8 (compute, pooling, element-wise in fusions, data movement)

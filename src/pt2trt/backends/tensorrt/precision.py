@@ -16,9 +16,9 @@ from pt2trt.errors import Pt2trtError, UsageError
 if TYPE_CHECKING:
     import onnx
 
-    from pt2trt.tensorrt.versions import Target
+    from pt2trt.backends.tensorrt.versions import Target
 
-#: the calibration data files the INT8 calibrator reads (:mod:`pt2trt.tensorrt.calibration`)
+#: the calibration data files the INT8 calibrator reads (:mod:`pt2trt.backends.tensorrt.calibration`)
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 ARRAY_SUFFIXES = (".npy", ".npz")
 QDQ_OPS = ("QuantizeLinear", "DequantizeLinear")

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pt2trt.compare.tasks import DEFAULT_MATCH_IOU, DEFAULT_MIN_AGREEMENT, TaskComparison, compare_results
+from pt2trt.comparators.tasks import DEFAULT_MATCH_IOU, DEFAULT_MIN_AGREEMENT, TaskComparison, compare_results
 from pt2trt.errors import Pt2trtError
+from pt2trt.imaging.preprocess import Preprocess
 from pt2trt.prediction.image_model import choose_preprocess
 from pt2trt.prediction.predict import Predictor
-from pt2trt.preprocess import Preprocess
 from pt2trt.tasks import Result
 
 

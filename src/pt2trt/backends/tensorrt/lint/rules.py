@@ -2,19 +2,19 @@
 types TensorRT changes (DOUBLE, INT64) and dynamic inputs that need an optimization profile.
 
 The restrictions each op has are data (the ``checks`` of its entry in the operator table, see
-:mod:`pt2trt.tensorrt.lint.facts`); each check ``kind`` is a function here.
+:mod:`pt2trt.backends.tensorrt.lint.facts`); each check ``kind`` is a function here.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pt2trt.backends.tensorrt.lint.facts import GENERIC_FIX, op_findings
+from pt2trt.backends.tensorrt.lint.graph_facts import GraphFacts as GraphFacts
+from pt2trt.backends.tensorrt.lint.report import Finding, node_label
+from pt2trt.backends.tensorrt.versions import Target
 from pt2trt.onnx.dims import readable_dim
 from pt2trt.onnx.graph import has_shape, input_dims, real_inputs
-from pt2trt.tensorrt.lint.facts import GENERIC_FIX, op_findings
-from pt2trt.tensorrt.lint.graph_facts import GraphFacts as GraphFacts
-from pt2trt.tensorrt.lint.report import Finding, node_label
-from pt2trt.tensorrt.versions import Target
 
 if TYPE_CHECKING:
     import onnx

@@ -311,7 +311,7 @@ def compare_task_outputs(
     ``input_shape`` is the image input's ``[N, C, H, W]`` (or ``[N, H, W, C]``) shape; this is what
     ``verify --task`` uses on its (random or given) inputs.
     """
-    from pt2trt.preprocess import Transform
+    from pt2trt.imaging.preprocess import Transform
     from pt2trt.tasks import make_task
 
     if len(input_shape) != 4:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pt2trt.compare.tensors import TensorComparison
+from pt2trt.comparators.tensors import TensorComparison
 from pt2trt.debug.graph import GraphIndex
 from pt2trt.debug.hooks import ModuleCall, Trace
 from pt2trt.debug.mapping import Mapping as CallMap

@@ -10,9 +10,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from pt2trt.conversion import steps
+from pt2trt.conversion.record import FAILED, SKIPPED, ConvertOptions, ConvertResult, StepRecord
 from pt2trt.errors import Pt2trtError, UsageError
-from pt2trt.pipeline import steps
-from pt2trt.pipeline.record import FAILED, SKIPPED, ConvertOptions, ConvertResult, StepRecord
 from pt2trt.shapes import InputSpec
 
 PRECISIONS = ("fp32", "fp16", "int8")

@@ -1,9 +1,10 @@
 """TensorRT compatibility lint of an ONNX model (``pt2trt check --target``), run on CPU: what the target's ONNX
 parser will reject or change.
 
-:mod:`~pt2trt.tensorrt.lint.facts` reads the parser's operator tables, :mod:`~pt2trt.tensorrt.lint.rules` checks each
-node against them and :mod:`~pt2trt.tensorrt.lint.report` holds the findings. Each :class:`Finding` names the node,
-its op, why it is a problem for TensorRT and what to do about it.
+:mod:`~pt2trt.backends.tensorrt.lint.facts` reads the parser's operator tables,
+:mod:`~pt2trt.backends.tensorrt.lint.rules` checks each node against them and
+:mod:`~pt2trt.backends.tensorrt.lint.report` holds the findings. Each :class:`Finding` names the node, its op, why it
+is a problem for TensorRT and what to do about it.
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pt2trt.backends.tensorrt.lint.facts import operator_data, opset_findings
+from pt2trt.backends.tensorrt.lint.qdq import qdq_findings
+from pt2trt.backends.tensorrt.lint.report import SEVERITIES, Finding, FindingGroup, TrtCompatReport
+from pt2trt.backends.tensorrt.lint.rules import GraphFacts, dynamic_input_findings, node_findings, type_findings
+from pt2trt.backends.tensorrt.versions import Target, parse_target
 from pt2trt.onnx.load import load_onnx
-from pt2trt.tensorrt.lint.facts import operator_data, opset_findings
-from pt2trt.tensorrt.lint.qdq import qdq_findings
-from pt2trt.tensorrt.lint.report import SEVERITIES, Finding, FindingGroup, TrtCompatReport
-from pt2trt.tensorrt.lint.rules import GraphFacts, dynamic_input_findings, node_findings, type_findings
-from pt2trt.tensorrt.versions import Target, parse_target
 
 if TYPE_CHECKING:
     import onnx

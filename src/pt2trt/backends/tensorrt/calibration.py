@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from pt2trt.backends.tensorrt.plan import BuildPlan
+from pt2trt.backends.tensorrt.precision import ARRAY_SUFFIXES, IMAGE_SUFFIXES
 from pt2trt.errors import Pt2trtError
-from pt2trt.preprocess import IMAGENET_MEAN, IMAGENET_STD
-from pt2trt.tensorrt.plan import BuildPlan
-from pt2trt.tensorrt.precision import ARRAY_SUFFIXES, IMAGE_SUFFIXES
+from pt2trt.imaging.preprocess import IMAGENET_MEAN, IMAGENET_STD
 
 if TYPE_CHECKING:
-    from pt2trt.tensorrt.profiles import InputInfo
+    from pt2trt.backends.tensorrt.profiles import InputInfo
 
 PREPROCESSING_KEY = "pt2trt.preprocessing"
 IMAGENET = {"mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD), "scale": 1 / 255}

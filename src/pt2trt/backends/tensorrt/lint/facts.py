@@ -11,8 +11,8 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from pt2trt.tensorrt.lint.report import Finding, node_label
-from pt2trt.tensorrt.versions import Target
+from pt2trt.backends.tensorrt.lint.report import Finding, node_label
+from pt2trt.backends.tensorrt.versions import Target
 
 if TYPE_CHECKING:
     import onnx

@@ -1,15 +1,15 @@
-"""Build a TensorRT engine from a :class:`~pt2trt.tensorrt.plan.BuildPlan` with Polygraphy's TensorRT loaders.
+"""Build a TensorRT engine from a :class:`~pt2trt.backends.tensorrt.plan.BuildPlan` with Polygraphy's TensorRT loaders.
 
 Polygraphy (``polygraphy.backend.trt``) is NVIDIA's tested path across TensorRT versions: ``NetworkFromOnnxPath``
 parses, ``CreateConfig`` holds profiles, precision flags, pool limits, timing cache, optimization level and
 compatibility settings, ``EngineBytesFromNetwork`` builds. The loader objects are plain Python until called, so
 :func:`engine_loader` can be built and inspected on a machine without a GPU; :func:`build_engine` runs it.
 
-While TensorRT builds, an ``IProgressMonitor`` (TensorRT >= 10, :mod:`pt2trt.tensorrt.progress`) drives a
+While TensorRT builds, an ``IProgressMonitor`` (TensorRT >= 10, :mod:`pt2trt.backends.tensorrt.progress`) drives a
 progress display of the build phases, and Ctrl-C cancels the build cleanly: the monitor returns False, TensorRT
 returns no engine, the staging directory is removed, nothing is written. After a build, the engine's layers as
 ``IEngineInspector`` reports them (detailed profiling verbosity) go into the metadata file's ``inspection``
-section (:mod:`pt2trt.tensorrt.inspect`).
+section (:mod:`pt2trt.backends.tensorrt.inspect`).
 
 The functions that need TensorRT enums take the ``tensorrt`` module as ``trt``.
 """
@@ -27,14 +27,14 @@ from types import ModuleType
 from typing import Any
 
 from pt2trt import _version
+from pt2trt.backends.tensorrt.metadata import EngineMetadata, sha256_file, write_metadata
+from pt2trt.backends.tensorrt.plan import HARDWARE_LEVELS, BuildPlan
+from pt2trt.backends.tensorrt.profiles import onnx_inputs
+from pt2trt.backends.tensorrt.progress import BuildPhases, RichPhaseDisplay, cancel_on_sigint, make_progress_monitor
+from pt2trt.backends.tensorrt.versions import Gpu, import_tensorrt, require_gpu, target_of
 from pt2trt.capture import capture_output
 from pt2trt.errors import Pt2trtError
 from pt2trt.files import format_size, publish, staging_dir
-from pt2trt.tensorrt.metadata import EngineMetadata, sha256_file, write_metadata
-from pt2trt.tensorrt.plan import HARDWARE_LEVELS, BuildPlan
-from pt2trt.tensorrt.profiles import onnx_inputs
-from pt2trt.tensorrt.progress import BuildPhases, RichPhaseDisplay, cancel_on_sigint, make_progress_monitor
-from pt2trt.tensorrt.versions import Gpu, import_tensorrt, require_gpu, target_of
 
 
 @dataclass
@@ -202,7 +202,7 @@ def build_engine(
             parsed = convert_to_fp16(plan.onnx, tmp / "model_fp16.onnx", keep_io_types=plan.keep_io_types)
         calibrator = None
         if plan.int8_mode == "calibration":
-            from pt2trt.tensorrt.calibration import make_calibrator
+            from pt2trt.backends.tensorrt.calibration import make_calibrator
 
             calibrator = make_calibrator(plan, trt)
         monitor = make_progress_monitor(trt, phases)
@@ -265,7 +265,7 @@ def _build_with_progress(
 
 def inspection_section(trt: Any, engine_bytes: bytes, requested: str) -> dict[str, Any]:
     """The engine's ``IEngineInspector`` JSON and its summary, for the metadata file (empty if it cannot load)."""
-    from pt2trt.tensorrt.inspect import inspector_json, parse_engine_information
+    from pt2trt.backends.tensorrt.inspect import inspector_json, parse_engine_information
 
     raw = inspector_json(trt, engine_bytes)
     if raw is None:
@@ -347,7 +347,7 @@ def build(
 
     TensorRT is checked first, so that a machine without it gets the install advice rather than a planning error.
     """
-    from pt2trt.tensorrt.plan import make_plan
+    from pt2trt.backends.tensorrt.plan import make_plan
 
     import_tensorrt()
     return build_engine(

@@ -16,8 +16,8 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from pt2trt.backends.tensorrt.versions import Gpu, at_least, version_key
 from pt2trt.errors import Pt2trtError
-from pt2trt.tensorrt.versions import Gpu, at_least, version_key
 
 FORMAT = "pt2trt-engine-metadata/1"
 

@@ -1,10 +1,4 @@
-"""ONNX -> OpenVINO IR (``.xml`` + ``.bin``) for CPU deployment, verified against ONNX Runtime before it is published.
-
-``ov.convert_model`` reads the ONNX file and ``ov.save_model`` writes the IR; ``fp16=True`` stores the weights in
-FP16 (OpenVINO decompresses them at load, so the tolerance is wider). A Q/DQ ONNX (``pt2trt`` INT8, or
-``onnxruntime.quantization`` in QDQ format) becomes an INT8 IR: OpenVINO folds the Q/DQ pairs into INT8 ops.
-The ``pt2trt.*`` metadata (preprocessing, export record) is carried into the IR's ``rt_info`` under ``pt2trt``.
-"""
+"""A verified OpenVINO IR: ONNX -> IR, then the IR against ONNX Runtime on the same inputs, before it is published."""
 
 from __future__ import annotations
 
@@ -13,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pt2trt.backends.openvino.ir import convert_to_ir, save_ir, weight_format
 from pt2trt.errors import Pt2trtError
 from pt2trt.files import check_writable, existing_file, format_size, publish, staging_dir
 
@@ -28,19 +23,12 @@ class OpenVinoExport:
     bin: Path
     weights: str  # fp32, fp16 or int8 (from Q/DQ)
     seconds: float
-    comparison: Any = None  # pt2trt.compare.tensors.Comparison
+    comparison: Any = None  # pt2trt.comparators.tensors.Comparison
     cases: list[str] = field(default_factory=list)
 
     @property
     def size(self) -> str:
         return format_size(self.xml.stat().st_size + self.bin.stat().st_size)
-
-
-def has_qdq(path: Path) -> bool:
-    from pt2trt.onnx.load import load_onnx
-
-    model = load_onnx(path, load_external_data=False)
-    return any(n.op_type in ("QuantizeLinear", "DequantizeLinear") for n in model.graph.node)
 
 
 def export_openvino(
@@ -55,8 +43,6 @@ def export_openvino(
     seed: int = 0,
 ) -> OpenVinoExport:
     """Convert ``onnx_path`` to ``output`` (``model.xml``; its ``.bin`` beside it), checked against ONNX Runtime."""
-    from pt2trt.backends.openvino import import_openvino
-
     start = time.perf_counter()
     source = existing_file(onnx_path, "ONNX file")
     xml = Path(output)
@@ -64,21 +50,12 @@ def export_openvino(
         xml = xml / f"{source.stem}.xml" if not xml.suffix else xml.with_suffix(".xml")
     check_writable(xml, force=force)
     check_writable(xml.with_suffix(".bin"), force=force)
-    weights = "int8" if has_qdq(source) else ("fp16" if fp16 else "fp32")
-    ov = import_openvino()
-    try:
-        model = ov.convert_model(str(source))
-    except Exception as exc:  # OpenVINO's frontends raise their own error types
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise Pt2trtError(
-            f"OpenVINO {ov.__version__} cannot convert {source}: {text}",
-            "Check the model with `pt2trt check`, or simplify it first (`pt2trt simplify`)",
-        ) from exc
-    _carry_metadata(source, model)
+    weights = weight_format(source, fp16)
+    model = convert_to_ir(source)
     result = OpenVinoExport(xml, xml.with_suffix(".bin"), weights, 0.0)
     with staging_dir(xml) as tmp:
         staged = tmp / xml.name
-        ov.save_model(model, str(staged), compress_to_fp16=fp16)
+        save_ir(model, staged, fp16=fp16)
         if verify:
             default_rtol, default_atol = TOLERANCES[weights]
             rtol = default_rtol if rtol is None else rtol
@@ -100,11 +77,11 @@ def export_openvino(
 def verify_ir(source: Path, xml: Path, *, rtol: float, atol: float, seed: int = 0) -> tuple[Any, list[str]]:
     """Run the ONNX file (ONNX Runtime) and the IR (OpenVINO, f32 inference) on the same seeded random inputs."""
     from pt2trt.backends.onnxruntime import OnnxRuntimeRunner
-    from pt2trt.backends.openvino import OpenVinoRunner
-    from pt2trt.compare.tensors import compare_outputs
+    from pt2trt.backends.openvino.runner import OpenVinoRunner
+    from pt2trt.comparators.tensors import compare_outputs
     from pt2trt.feeds import random_feed
+    from pt2trt.onnx.inputs import example_specs
     from pt2trt.onnx.load import load_onnx
-    from pt2trt.verification.equivalence import example_specs
 
     specs = example_specs(load_onnx(source, load_external_data=False))
     feed = random_feed(specs, seed=seed)
@@ -117,11 +94,3 @@ def verify_ir(source: Path, xml: Path, *, rtol: float, atol: float, seed: int = 
     got = {ref: got[name] for ref, name in zip(expected, names)} if len(names) == len(expected) else got
     case = ", ".join(f"{s.name} {list(s.shape)}" for s in specs)
     return compare_outputs(expected, got, rtol=rtol, atol=atol), [case]
-
-
-def _carry_metadata(source: Path, model: Any) -> None:
-    from pt2trt.onnx.load import load_onnx
-    from pt2trt.onnx.metadata import PREFIX, read_metadata
-
-    for key, value in read_metadata(load_onnx(source, load_external_data=False)).items():
-        model.set_rt_info(value, ["pt2trt", key.removeprefix(PREFIX)])

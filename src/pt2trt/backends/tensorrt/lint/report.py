@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pt2trt.tensorrt.versions import Target
+from pt2trt.backends.tensorrt.versions import Target
 
 if TYPE_CHECKING:
     import onnx

@@ -12,7 +12,7 @@ asks it for memory once it knows the size and tells it the shape; buffers are ke
 are large enough. Every output whose engine shape has a dynamic dimension goes through it.
 
 Before TensorRT sees the engine, its metadata file (``MODEL.engine.json``) is checked against the installed
-TensorRT and the GPU (:func:`pt2trt.tensorrt.metadata.check_engine`).
+TensorRT and the GPU (:func:`pt2trt.backends.tensorrt.metadata.check_engine`).
 """
 
 from __future__ import annotations
@@ -28,17 +28,17 @@ from pt2trt.backends import ENGINE_SUFFIXES as ENGINE_SUFFIXES  # re-exported: d
 from pt2trt.backends import is_engine_file as is_engine_file
 from pt2trt.backends import suffixes_of
 from pt2trt.backends.base import Runner, TensorMeta
-from pt2trt.backends.tensorrt_outputs import OutputBuffers as OutputBuffers
-from pt2trt.backends.tensorrt_outputs import has_dynamic_dims as has_dynamic_dims
-from pt2trt.backends.tensorrt_outputs import make_output_allocator as make_output_allocator
-from pt2trt.backends.tensorrt_outputs import view_output as view_output
+from pt2trt.backends.tensorrt.outputs import OutputBuffers as OutputBuffers
+from pt2trt.backends.tensorrt.outputs import has_dynamic_dims as has_dynamic_dims
+from pt2trt.backends.tensorrt.outputs import make_output_allocator as make_output_allocator
+from pt2trt.backends.tensorrt.outputs import view_output as view_output
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.files import existing_file
 
 if TYPE_CHECKING:
     import torch
 
-    from pt2trt.tensorrt.metadata import EngineMetadata
+    from pt2trt.backends.tensorrt.metadata import EngineMetadata
 
 #: TensorRT DataType member name -> numpy/torch dtype name
 TRT_DTYPES = {
@@ -151,8 +151,8 @@ class TensorRTRunner(Runner):
 
     # -- lifecycle ----------------------------------------------------------------------------------------------
     def _activate(self) -> None:
-        from pt2trt.tensorrt.metadata import check_engine
-        from pt2trt.tensorrt.versions import import_tensorrt, require_gpu
+        from pt2trt.backends.tensorrt.metadata import check_engine
+        from pt2trt.backends.tensorrt.versions import import_tensorrt, require_gpu
 
         trt = import_tensorrt()
         gpu = require_gpu(self.device)

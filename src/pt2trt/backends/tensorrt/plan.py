@@ -1,9 +1,9 @@
 """The build plan: everything about an engine build that can be resolved and checked without a GPU.
 
 :func:`make_plan` reads the ONNX inputs, turns trtexec-style shape flags into optimization profiles
-(:mod:`~pt2trt.tensorrt.profiles`), decides how precision is set on the target TensorRT version
-(:mod:`~pt2trt.tensorrt.precision`) and validates the output paths. ``pt2trt build --dry-run`` prints the plan; a real
-build executes it (:mod:`pt2trt.tensorrt.build`).
+(:mod:`~pt2trt.backends.tensorrt.profiles`), decides how precision is set on the target TensorRT version
+(:mod:`~pt2trt.backends.tensorrt.precision`) and validates the output paths. ``pt2trt build --dry-run`` prints the
+plan; a real build executes it (:mod:`pt2trt.backends.tensorrt.build`).
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pt2trt.backends.tensorrt import precision as prec
+from pt2trt.backends.tensorrt.profiles import InputInfo, Profile, onnx_inputs, resolve_profiles, shape_text
+from pt2trt.backends.tensorrt.versions import TARGETS, Target, at_least, installed_version, parse_target, target_of
 from pt2trt.errors import UsageError
 from pt2trt.files import check_writable, existing_file
 from pt2trt.onnx import metadata as meta
 from pt2trt.onnx.load import load_onnx
-from pt2trt.tensorrt import precision as prec
-from pt2trt.tensorrt.profiles import InputInfo, Profile, onnx_inputs, resolve_profiles, shape_text
-from pt2trt.tensorrt.versions import TARGETS, Target, at_least, installed_version, parse_target, target_of
 
 #: --hardware-compatibility-level value -> (TensorRT enum member, oldest TensorRT that has it)
 HARDWARE_LEVELS: dict[str, tuple[str, str]] = {
@@ -60,7 +60,7 @@ class BuildPlan:
 
     @property
     def metadata_path(self) -> Path:
-        from pt2trt.tensorrt.metadata import sidecar_path
+        from pt2trt.backends.tensorrt.metadata import sidecar_path
 
         return sidecar_path(self.output)
 
@@ -215,7 +215,7 @@ def make_plan(
     if out.resolve() == src.resolve():
         raise UsageError(f"output {out} is the ONNX file itself", "Name the engine file like model.engine")
     check_writable(out, force=force)
-    from pt2trt.tensorrt.metadata import sidecar_path
+    from pt2trt.backends.tensorrt.metadata import sidecar_path
 
     check_writable(sidecar_path(out), force=force)
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pt2trt.conversion.record import FAILED, PASSED, SKIPPED, WARNING, ConvertOptions
 from pt2trt.errors import Pt2trtError
 from pt2trt.files import publish, staging_dir
-from pt2trt.pipeline.record import FAILED, PASSED, SKIPPED, WARNING, ConvertOptions
 
 Outcome = tuple[str, str, str, dict[str, Any]]  # status, closing line, command, data
 
@@ -133,7 +133,7 @@ def debug_step(state: State) -> Outcome:
 
 
 def lint_step(state: State) -> Outcome:
-    from pt2trt.tensorrt.lint import trt_compatibility
+    from pt2trt.backends.tensorrt.lint import trt_compatibility
 
     assert state.final is not None
     report = trt_compatibility(state.final, state.options.trt_version)
@@ -202,8 +202,8 @@ def engine_step(state: State) -> Outcome:
     """A TensorRT engine when TensorRT and a GPU are here; otherwise the build plan and the command to run there."""
     import json
 
-    from pt2trt.tensorrt.plan import make_plan
-    from pt2trt.tensorrt.versions import cuda_gpus, installed_version
+    from pt2trt.backends.tensorrt.plan import make_plan
+    from pt2trt.backends.tensorrt.versions import cuda_gpus, installed_version
 
     o = state.options
     # the engine is built from the last reduced precision asked for (fp16,int8: the INT8 Q/DQ model)
@@ -214,7 +214,7 @@ def engine_step(state: State) -> Outcome:
     last = next(reversed(state.reduced), "fp32")
     precision = {"int8": last == "int8", "fp16": last == "fp16"}
     if installed_version() is not None and cuda_gpus():
-        from pt2trt.tensorrt.build import build
+        from pt2trt.backends.tensorrt.build import build
 
         result = build(source, engine, trt_version=o.trt_version, force=True, **shapes, **precision)
         state.results["engine"] = result
@@ -270,7 +270,7 @@ def bench_step(state: State) -> Outcome:
 def predict_step(state: State) -> Outcome:
     """Sample predictions on ``--images`` with ONNX Runtime, OpenVINO and the engine when built, pictures under
     predictions/BACKEND/ (PyTorch is left out: its input size would have to be passed to predict separately)."""
-    from pt2trt.prediction.images import collect_sources
+    from pt2trt.imaging.sources import collect_sources
     from pt2trt.prediction.predict import predict
 
     o = state.options
