@@ -491,4 +491,4 @@ def test_help_imports_nothing_heavy(command: str) -> None:
     proc = subprocess.run([sys.executable, "-c", PROBE, command, "--help"], capture_output=True, text=True, timeout=120)
     assert proc.stderr.strip().endswith("EXIT=0 HEAVY="), proc.stderr
     if command == "edit":  # every edit of the table is a flag
-        assert all(e.flag in proc.stdout for e in EDITS.values())
+        assert all(e.info.flag in proc.stdout for e in EDITS.values())

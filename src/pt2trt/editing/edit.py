@@ -164,7 +164,7 @@ def finish(model: onnx.ModelProto, key: str) -> onnx.ModelProto:
 def apply_edit(model: onnx.ModelProto, key: str, value: Any) -> onnx.ModelProto:
     """Apply one edit (value as on the command line or in a recipe) and check the result; no ONNX Runtime run."""
     key, params = parse_edit(key, value)
-    edited, _, _ = EDITS[key].apply(model, params)
+    edited, _, _ = EDITS[key].load()(model, params)
     return finish(edited, key)
 
 
@@ -187,7 +187,7 @@ def edit_model(
     current = model
     for i, (key, params) in enumerate(edits):
         start = time.perf_counter()
-        edited, verification, description = EDITS[key].apply(current, params)
+        edited, verification, description = EDITS[key].load()(current, params)
         edited = finish(edited, key)
         step = EditStep(key, description, 0.0)
         if verify:
