@@ -27,6 +27,7 @@ from _common import machine_info, print_table, summarize, write_result
 from bench_ort_runner import export_resnet18, plain_session, tiny_model
 
 from pt2trt.bench import Loop, bench
+from pt2trt.settings import RunnerSettings
 
 NAME = "bench_bench"
 TARGET = 0.02  # |paired ratio - 1| <= 2 %
@@ -69,7 +70,9 @@ def measure(
         order.shuffle(names)
         for name in names:
             if name == BENCH:
-                result = bench(path, ["onnxruntime"], threads=threads, loop=loop).result("onnxruntime")
+                result = bench(path, ["onnxruntime"], runner=RunnerSettings(threads=threads), loop=loop).result(
+                    "onnxruntime"
+                )
                 ms = list(result.samples_ms)
                 assert result.latency is not None
                 medians[name].append(result.latency.median)  # exact, not from the rounded samples

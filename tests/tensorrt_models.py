@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import onnx
@@ -210,3 +212,23 @@ def gpu_skip_reason() -> str | None:
     if not cuda_gpus() or not torch.cuda.is_available():
         return "no CUDA device (the NVIDIA driver reports none, or torch has no CUDA)"
     return None
+
+
+def plan_from_flags(
+    onnx_path: Any,
+    output: Any = None,
+    *,
+    force: bool = False,
+    shapes: Sequence[str] = (),
+    min_shapes: Sequence[str] = (),
+    opt_shapes: Sequence[str] = (),
+    max_shapes: Sequence[str] = (),
+    **options: Any,
+) -> Any:
+    """``make_plan`` with trtexec's shape flags, as the CLI (and these tests) spell them."""
+    from pt2trt.backends.tensorrt.plan import make_plan
+    from pt2trt.settings import BuildSettings
+    from pt2trt.settings.tensorrt import parse_profile_flags
+
+    profiles = parse_profile_flags(shapes, min_shapes, opt_shapes, max_shapes)
+    return make_plan(onnx_path, output, BuildSettings(profiles=profiles, **options), force=force)

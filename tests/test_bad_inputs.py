@@ -388,7 +388,7 @@ def test_unreadable_onnx_says_check_permissions(root: Path, monkeypatch: pytest.
     def denied(path: str, *args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied", path)
 
-    monkeypatch.setattr(onnx, "load", denied)
+    monkeypatch.setattr(Path, "read_bytes", denied)  # the one read of an ONNX file (pt2trt.onnx.load)
     with pytest.raises(Pt2trtError, match=r"permission denied\. The file is not readable: check its permissions") as e:
         load_onnx(model)
     assert ".onnx.data" not in str(e.value)

@@ -15,6 +15,7 @@ import pt2trt
 from pt2trt.editing.edit import EDITS, apply_edit, edit_model, parse_edit
 from pt2trt.editing.surgery import IMAGENET_MEAN, IMAGENET_STD
 from pt2trt.errors import Pt2trtError, UsageError
+from pt2trt.settings import ExportSettings
 from tests.conftest import CliResult, assert_one_line_error
 from tests.models import (
     batch_folding_model,
@@ -429,7 +430,7 @@ def ssdlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("edit-ssd") / "ssdlite.onnx"
     # the dynamo exporter fails on SSDlite after a minute; the fallback itself is tested in test_real_models.py
     spec = [pt2trt.parse_input("images:1x3x320x320")]
-    pt2trt.export("torchvision:ssdlite320_mobilenet_v3_large", spec, path, exporter="legacy")
+    pt2trt.export("torchvision:ssdlite320_mobilenet_v3_large", spec, path, ExportSettings(exporter="legacy"))
     return path
 
 

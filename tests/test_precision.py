@@ -231,15 +231,15 @@ def test_build_int8_on_tensorrt_11_plans_the_quantize_step(digits_model, cli):
 
 def test_build_step_writes_what_tensorrt_11_parses(digits_model, tmp_path):
     """What `build` runs before parsing on TensorRT 11 (the parse itself needs a GPU): mixed FP16 and Q/DQ INT8."""
-    from pt2trt.backends.tensorrt.plan import make_plan
     from pt2trt.precision import for_build
+    from tests.tensorrt_models import plan_from_flags
 
     folder, fp32, *_ = digits_model
     shapes = {"shapes": ["input:4x1x8x8"], "trt_version": "11"}
-    plan = make_plan(fp32, tmp_path / "a.engine", int8=True, calibration_data=folder / "calib.npy", **shapes)
+    plan = plan_from_flags(fp32, tmp_path / "a.engine", int8=True, calibration_data=folder / "calib.npy", **shapes)
     int8 = onnx.load(str(for_build(plan, tmp_path)))
     assert {"QuantizeLinear", "DequantizeLinear"} <= {n.op_type for n in int8.graph.node}
-    plan = make_plan(fp32, tmp_path / "b.engine", fp16=True, **shapes)
+    plan = plan_from_flags(fp32, tmp_path / "b.engine", fp16=True, **shapes)
     fp16 = onnx.load(str(for_build(plan, tmp_path)))
     assert {p.key: p.value for p in fp16.metadata_props}["pt2trt.precision"] == "fp16"
 

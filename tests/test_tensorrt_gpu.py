@@ -14,6 +14,7 @@ from pt2trt.backends.onnxruntime import OnnxRuntimeRunner
 from pt2trt.backends.tensorrt.versions import cuda_gpus
 from pt2trt.comparators.tensors import compare_outputs
 from pt2trt.errors import Pt2trtError
+from pt2trt.settings import RunInputs, Tolerance
 from pt2trt.shapes import apply_dynamic, parse_input
 from tests.tensorrt_models import gpu_skip_reason
 
@@ -36,14 +37,14 @@ def resnet18(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def engines(resnet18):
-    from pt2trt.backends.tensorrt.build import build
+    from pt2trt.precision.build import build
+    from pt2trt.settings import BuildSettings
+    from pt2trt.settings.tensorrt import parse_profile_flags
 
     out = {}
     for precision in ("fp32", "fp16"):
-        result = build(
-            resnet18, resnet18.with_name(f"r18-{precision}.engine"), fp16=precision == "fp16",
-            **PROFILE,
-        )  # fmt: skip
+        settings = BuildSettings(fp16=precision == "fp16", profiles=parse_profile_flags(**PROFILE))
+        result = build(resnet18, resnet18.with_name(f"r18-{precision}.engine"), settings)
         assert result.engine.is_file() and result.metadata_path.is_file()
         out[precision] = result
     return out
@@ -91,7 +92,9 @@ def test_torch_cuda_tensors_without_copies(engines) -> None:
 
 
 def test_verify_accepts_the_engine(resnet18, engines) -> None:
-    result = pt2trt.verify("torchvision:resnet18", engines["fp32"].engine, batch=3, rtol=1e-2, atol=1e-2)
+    result = pt2trt.verify(
+        "torchvision:resnet18", engines["fp32"].engine, RunInputs(batch=3), tolerance=Tolerance(rtol=1e-2, atol=1e-2)
+    )
     assert result.passed and "tensorrt" in result.seconds
 
 

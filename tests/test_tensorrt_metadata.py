@@ -20,10 +20,9 @@ from pt2trt.backends.tensorrt.metadata import (
     sidecar_path,
     write_metadata,
 )
-from pt2trt.backends.tensorrt.plan import make_plan
 from pt2trt.backends.tensorrt.versions import Gpu
 from pt2trt.errors import Pt2trtError
-from tests.tensorrt_models import conv_relu, save
+from tests.tensorrt_models import conv_relu, plan_from_flags, save
 
 A100 = Gpu(0, "NVIDIA A100-SXM4-40GB", "8.0")
 L4 = Gpu(0, "NVIDIA L4", "8.9")
@@ -37,7 +36,7 @@ def built(tmp_path, monkeypatch):
     src = conv_relu()
     src.metadata_props.add(key="pt2trt.model", value="torchvision:resnet18")
     onnx_path = save(src, tmp_path / "model.onnx")
-    plan = make_plan(
+    plan = plan_from_flags(
         onnx_path, trt_version="10", fp16=True, min_shapes=["input:1x3x16x16"], max_shapes=["input:8x3x16x16"],
         workspace_mib=512,
     )  # fmt: skip

@@ -62,10 +62,12 @@ class LazyGroup(click.Group):
             formatter.write_dl([(name, entry.info) for name, entry in COMMANDS.items()])
 
     def invoke(self, ctx: click.Context) -> object:
-        from pt2trt.errors import Pt2trtError
+        from pt2trt.errors import CheckFailed, Pt2trtError
 
         try:
             return super().invoke(ctx)
+        except CheckFailed as exc:  # the command printed its report, verdict included: only the exit status is left
+            ctx.exit(exc.exit_code)
         except Pt2trtError as exc:
             click.echo(f"pt2trt: error: {exc}", err=True)
             ctx.exit(exc.exit_code)

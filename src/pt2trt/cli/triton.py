@@ -133,8 +133,10 @@ def command(
         recipe = load_preprocess(preprocess) if preprocess else None
         if size:
             recipe = replace(recipe or PRESETS[task_class(task).default_preset], size=parse_size(size))
-        task_options = {"layout": layout, "top_k": top_k, "conf": conf, "iou": iou, "max_det": max_det}
-        pipeline = EnsembleOptions(task=task, task_options=task_options, preprocess=recipe, labels=labels)
+        from pt2trt.settings import TaskSettings
+
+        decoding = TaskSettings(task=task, layout=layout, top_k=top_k, conf=conf, iou=iou, max_det=max_det)
+        pipeline = EnsembleOptions(task=decoding, preprocess=recipe, labels=labels)
     elif task or labels or preprocess or size:
         raise UsageError("--task, --labels, --preprocess and --size describe the ensemble", "Add --ensemble")
     result = write_repository(model, repo, options, ensemble=pipeline, force=force)

@@ -132,13 +132,13 @@ def _run_step(
 
 def _facts(state: steps.State) -> dict[str, Any]:
     """``inspect`` of the model every later step used (I/O, opsets, ops, parameters, ONNX Runtime support)."""
-    path = state.final or state.exported
-    if path is None or not path.exists():
+    model = state.final or state.exported
+    if model is None or model.path is None or not model.path.exists():
         return {}
     from pt2trt.onnx.inspect import inspect_model
 
     try:
-        info = inspect_model(path)
+        info = inspect_model(model)
     except Pt2trtError as exc:
         return {"error": str(exc)}
     facts = info.to_dict()

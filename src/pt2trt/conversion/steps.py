@@ -16,6 +16,8 @@ from typing import Any
 from pt2trt.conversion.record import FAILED, PASSED, SKIPPED, WARNING, ConvertOptions
 from pt2trt.errors import Pt2trtError
 from pt2trt.files import publish, staging_dir
+from pt2trt.onnx.model import OnnxModel
+from pt2trt.settings import Profile
 
 Outcome = tuple[str, str, str, dict[str, Any]]  # status, closing line, command, data
 
@@ -27,9 +29,9 @@ class State:
     options: ConvertOptions
     progress: Callable[[str], None] = lambda text: None  # a sub-step note for the progress display
     loaded: Any = None
-    exported: Path | None = None
-    final: Path | None = None  # the FP32 model every later step uses (simplified when proven equivalent)
-    reduced: dict[str, Path] = field(default_factory=dict)  # precision -> reduced ONNX, in the order asked
+    exported: OnnxModel | None = None
+    final: OnnxModel | None = None  # the FP32 model every later step uses (simplified when proven equivalent)
+    reduced: dict[str, OnnxModel] = field(default_factory=dict)  # precision -> reduced ONNX, in the order asked
     results: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -50,11 +52,14 @@ def _cmd(*args: object) -> str:
 def export_step(state: State) -> Outcome:
     from pt2trt.pytorch.export import export
     from pt2trt.pytorch.sources import load_model
+    from pt2trt.settings import ExportSettings
 
     o = state.options
     state.loaded = load_model(o.model)
-    result = export(state.loaded, o.inputs, o.outdir / "model.onnx", exporter=o.exporter, opset=o.opset, force=True)
-    state.exported = state.final = result.path
+    settings = ExportSettings(exporter=o.exporter, opset=o.opset)
+    result = export(state.loaded, o.inputs, o.outdir / "model.onnx", settings, force=True)
+    # read back from disk once: the check (and every later step) judges the file that was written, not the proto
+    state.exported = state.final = OnnxModel(result.path)
     state.results["export"] = result
     dynamic = ["--dynamic-batch"] if any(s.dynamic for s in o.inputs) else []
     cmd = _cmd("export", o.model, *state.shapes_text(), *dynamic, "-o", result.path, "--exporter", o.exporter)
@@ -81,14 +86,14 @@ def simplify_step(state: State) -> Outcome:
     assert state.exported is not None
     o = state.options
     output = o.outdir / "model-sim.onnx"
-    cmd = _cmd("simplify", state.exported, "-o", output, "--engine", o.simplify_engine)
+    cmd = _cmd("simplify", state.exported.path, "-o", output, "--engine", o.simplify_engine)
     try:
         result = simplify(state.exported, output, engine=o.simplify_engine, inputs=o.inputs, force=True)
     except Pt2trtError as exc:  # not proven equivalent: keep the exported model and say why
         return SKIPPED, f"kept {state.exported.name}: {exc.message}", cmd, {"error": str(exc)}
     state.results["simplify"] = result
     if result.nodes_after < result.nodes_before:
-        state.final = result.output_path
+        state.final = result.model
     else:
         result.output_path.unlink(missing_ok=True)
         line = f"{state.exported.name} is already simple ({result.nodes_before} nodes): kept, nothing written"
@@ -97,11 +102,12 @@ def simplify_step(state: State) -> Outcome:
 
 
 def verify_step(state: State) -> Outcome:
+    from pt2trt.settings import Tolerance
     from pt2trt.verification.pytorch import verify
 
     assert state.final is not None
     o = state.options
-    result = verify(state.loaded, state.final, task=o.task, rtol=o.rtol, atol=o.atol)
+    result = verify(state.loaded, state.final, task=o.task, tolerance=Tolerance(o.rtol, o.atol))
     state.results["verify"] = result
     c = result.comparison
     worst = max((t.max_abs_error or 0.0 for t in c.tensors), default=0.0)
@@ -110,12 +116,12 @@ def verify_step(state: State) -> Outcome:
         f"verified {state.final.name} against PyTorch: {len(c.tensors) - len(c.failed)}/{len(c.tensors)} outputs "
         f"within rtol={c.rtol:g} atol={c.atol:g}, max abs error {worst:.3g}{task}"
     )
-    cmd = _cmd("verify", o.model, state.final, *(["--task", o.task] if o.task else []))
+    cmd = _cmd("verify", o.model, state.final.path, *(["--task", o.task] if o.task else []))
     if not result.passed:
         failed = ", ".join(t.name for t in c.failed) or "task results"
         raise Pt2trtError(
             f"ONNX Runtime does not reproduce PyTorch on {state.final.name} ({failed}; max abs error {worst:.3g})",
-            f"See the layer where they part ways: pt2trt debug layers {o.model} {state.exported}",
+            f"See the layer where they part ways: pt2trt debug layers {o.model} {state.exported.path}",
         )
     return PASSED, line, cmd, result.to_dict()
 
@@ -123,13 +129,16 @@ def verify_step(state: State) -> Outcome:
 def debug_step(state: State) -> Outcome:
     """After a verify failure: ``debug layers`` on the exported model names the PyTorch module at fault."""
     from pt2trt.debug.layers import debug_layers
+    from pt2trt.settings import Tolerance
 
     o = state.options
-    report = debug_layers(state.loaded, state.exported, state.results["export"].inputs, rtol=o.rtol, atol=o.atol)
+    assert state.exported is not None
+    inputs = state.results["export"].inputs
+    report = debug_layers(state.loaded, state.exported.path, inputs, tolerance=Tolerance(o.rtol, o.atol))
     state.results["debug"] = report
     origin = report.origin_name
     line = f"divergence starts at {origin} ({report.origin.cls})" if report.origin else "no layer diverged"
-    return PASSED, line, _cmd("debug", "layers", o.model, state.exported), report.to_dict()
+    return PASSED, line, _cmd("debug", "layers", o.model, state.exported.path), report.to_dict()
 
 
 def lint_step(state: State) -> Outcome:
@@ -138,7 +147,7 @@ def lint_step(state: State) -> Outcome:
     assert state.final is not None
     report = trt_compatibility(state.final, state.options.trt_version)
     state.results["lint"] = report
-    cmd = _cmd("check", state.final, "--target", f"trt-{state.options.trt_version}")
+    cmd = _cmd("check", state.final.path, "--target", f"trt-{state.options.trt_version}")
     if not report.passed:
         first = report.errors[0]
         raise Pt2trtError(
@@ -170,10 +179,11 @@ def _quantize(state: State, precision: str) -> Outcome:
             "Use --precision fp32, or update pt2trt",
         ) from exc
     output = o.outdir / f"model-{precision}.onnx"
+    assert state.final.path is not None
     result = quantize(
-        state.final, output, precision, calib=o.calib, task=o.task, preprocess=None, force=True, progress=False
+        state.final.path, output, precision, calib=o.calib, task=o.task, preprocess=None, force=True, progress=False
     )
-    state.reduced[precision] = Path(result.output)
+    state.reduced[precision] = OnnxModel(result.output)
     state.results.setdefault("precision", {})[precision] = result
     data = {
         "output": str(result.output),
@@ -184,8 +194,9 @@ def _quantize(state: State, precision: str) -> Outcome:
     }
     task = ["--task", o.task] if o.task else []
     cmd = _cmd(
-        "quantize", state.final, "-o", output, "--precision", precision, *(["--calib", o.calib] * bool(o.calib)), *task
-    )
+        "quantize", state.final.path, "-o", output, "--precision", precision, *(["--calib", o.calib] * bool(o.calib)),
+        *task,
+    )  # fmt: skip
     line = f"wrote {output.name} ({precision}): {len(data['kept_fp32'])} layer(s) kept in FP32"
     if result.accuracy is not None and result.accuracy.agreement is not None:
         line += f", agreement with FP32 {100 * result.accuracy.agreement:.2f}%"
@@ -204,22 +215,24 @@ def engine_step(state: State) -> Outcome:
 
     from pt2trt.backends.tensorrt.plan import make_plan
     from pt2trt.backends.tensorrt.versions import cuda_gpus, installed_version
+    from pt2trt.settings import BuildSettings
 
     o = state.options
     # the engine is built from the last reduced precision asked for (fp16,int8: the INT8 Q/DQ model)
     source = next(reversed(state.reduced.values()), None) or state.final
     assert source is not None
     engine = o.outdir / "model.engine"
-    shapes = _profile_shapes(state)
     last = next(reversed(state.reduced), "fp32")
-    precision = {"int8": last == "int8", "fp16": last == "fp16"}
+    settings = BuildSettings(
+        trt_version=o.trt_version, profiles=_profiles(state), int8=last == "int8", fp16=last == "fp16"
+    )
     if installed_version() is not None and cuda_gpus():
-        from pt2trt.backends.tensorrt.build import build
+        from pt2trt.precision.build import build
 
-        result = build(source, engine, trt_version=o.trt_version, force=True, **shapes, **precision)
+        result = build(source, engine, settings, force=True)
         state.results["engine"] = result
-        return PASSED, result.closing_line(), _cmd("build", source, "-o", engine), {"engine": str(engine)}
-    plan = make_plan(source, engine, trt_version=o.trt_version, force=True, **shapes, **precision)
+        return PASSED, result.closing_line(), _cmd("build", source.path, "-o", engine), {"engine": str(engine)}
+    plan = make_plan(source, engine, settings, force=True)
     state.results["plan"] = plan
     path = o.outdir / "build-plan.json"
     with staging_dir(path) as tmp:  # atomically, like every artifact
@@ -230,20 +243,19 @@ def engine_step(state: State) -> Outcome:
     return PASSED, line, plan.command(force=False), plan.to_dict()
 
 
-def _profile_shapes(state: State) -> dict[str, list[str]]:
-    """min/opt/max shapes for dynamic axes: 1, the given size, and ``max_batch`` (at least the given size)."""
+def _profiles(state: State) -> tuple[Profile, ...]:
+    """One optimization profile for the dynamic axes: 1, the given size, and ``max_batch`` (at least the given size);
+    none when every input is static."""
     specs = state.results["export"].inputs  # named by export (forward()'s parameter names when not given)
     if not any(s.dynamic for s in specs):
-        return {}
-    low, opt, high = [], [], []
+        return ()
+    shapes = {}
     for s in specs:
-        dims = list(s.shape)
-        lo, hi = list(dims), list(dims)
+        low, high = list(s.shape), list(s.shape)
         for axis in s.dynamic:
-            lo[axis], hi[axis] = 1, max(state.options.max_batch, dims[axis])
-        for part, d in ((low, lo), (opt, dims), (high, hi)):
-            part.append(f"{s.name}:{'x'.join(map(str, d))}")
-    return {"min_shapes": [",".join(low)], "opt_shapes": [",".join(opt)], "max_shapes": [",".join(high)]}
+            low[axis], high[axis] = 1, max(state.options.max_batch, s.shape[axis])
+        shapes[str(s.name)] = (tuple(low), tuple(s.shape), tuple(high))
+    return (Profile(shapes),)
 
 
 def bench_step(state: State) -> Outcome:
@@ -255,23 +267,25 @@ def bench_step(state: State) -> Outcome:
     engine = o.outdir / "model.engine"
     names = list(o.backends) + (["tensorrt"] if engine.exists() and "tensorrt" not in o.backends else [])
     note = lambda label, done: state.progress(f"{label} {done:.0%}")  # noqa: E731
-    report = bench(
-        state.final, names, pytorch=state.loaded, loop=loop, engine=engine if engine.exists() else None, progress=note
-    )
+    sources = {"pytorch": state.loaded, "engine": engine if engine.exists() else None}
+    report = bench(state.final, names, sources=sources, loop=loop, progress=note)
     state.results["bench"] = report
-    for precision, path in state.reduced.items():
-        reduced = bench(path, ["onnxruntime", "openvino"], loop=loop, progress=note)
+    for precision, model in state.reduced.items():
+        reduced = bench(model, ["onnxruntime", "openvino"], loop=loop, progress=note)
         state.results.setdefault("bench_reduced", {})[precision] = reduced
-    cmd = _cmd("bench", state.final, "--backend", ",".join(names), "--duration", o.bench_duration)
+    cmd = _cmd("bench", state.final.path, "--backend", ",".join(names), "--duration", o.bench_duration)
     status = WARNING if any(r.status != "ok" for r in report.results) else PASSED
     return status, report.closing_line(), cmd, report.to_dict()
 
 
 def predict_step(state: State) -> Outcome:
-    """Sample predictions on ``--images`` with ONNX Runtime, OpenVINO and the engine when built, pictures under
-    predictions/BACKEND/ (PyTorch is left out: its input size would have to be passed to predict separately)."""
+    """Sample predictions on ``--images`` with every chosen backend that runs the ONNX model (ONNX Runtime,
+    OpenVINO, any registered one) and the engine when built, pictures under predictions/BACKEND/ (PyTorch is left out:
+    its input size would have to be passed to predict separately)."""
+    from pt2trt.backends import runner_class
     from pt2trt.imaging.sources import collect_sources
     from pt2trt.prediction.predict import predict
+    from pt2trt.settings import PredictSettings, RunnerSettings, TaskSettings
 
     o = state.options
     assert o.images is not None and state.final is not None
@@ -279,17 +293,18 @@ def predict_step(state: State) -> Outcome:
     task = o.task or "classify"
     per_backend: dict[str, Any] = {}
     engine = o.outdir / "model.engine"
-    models = {b: state.final for b in ("onnxruntime", "openvino") if b in o.backends}
+    models: dict[str, Any] = {b: state.final for b in o.backends if runner_class(b).source == "onnx"}
     if engine.exists():  # built in this run: TensorRT and a GPU are here
         models["tensorrt"] = engine
     for backend, model in models.items():
         state.progress(backend)
         save = o.outdir / "predictions" / backend
-        per_backend[backend] = predict(model, images, task, backend=backend, save=save, force=True)
+        settings = PredictSettings(TaskSettings(task=task), runner=RunnerSettings(backend=backend))
+        per_backend[backend] = predict(model, images, settings, save=save, force=True)
     state.results["predict"] = per_backend
     count = sum(len(v) for v in per_backend.values())
     line = f"predicted {len(images)} image(s) with {', '.join(per_backend)} ({task}): {count} pictures in predictions/"
-    cmd = _cmd("predict", state.final, o.images, "--task", task, "--save", o.outdir / "predictions")
+    cmd = _cmd("predict", state.final.path, o.images, "--task", task, "--save", o.outdir / "predictions")
     data = {b: [p.to_dict() for p in preds] for b, preds in per_backend.items()}
     return PASSED, line, cmd, data
 
@@ -300,7 +315,8 @@ def graph_step(state: State) -> Outcome:
     assert state.final is not None
     result = write_svg(state.final, state.options.outdir / "model.svg", force=True)
     state.results["graph"] = result
-    return PASSED, result.closing_line(), _cmd("view", state.final, "--svg", result.path), {"path": str(result.path)}
+    return (PASSED, result.closing_line(), _cmd("view", state.final.path, "--svg", result.path),
+            {"path": str(result.path)})  # fmt: skip
 
 
 __all__ = ["FAILED", "State"]

@@ -28,7 +28,8 @@ from pt2trt.editing.surgery.common import Verification
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.files import check_writable, format_size
 from pt2trt.onnx import metadata as meta
-from pt2trt.onnx.inputs import example_specs, onnx_input_specs
+from pt2trt.onnx.graph import onnx_input_specs
+from pt2trt.onnx.inputs import example_specs
 from pt2trt.settings import EQUIVALENCE, RunInputs, Tolerance
 from pt2trt.shapes import InputSpec
 from pt2trt.verification.equivalence import (

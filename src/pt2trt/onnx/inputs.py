@@ -16,26 +16,12 @@ from typing import TYPE_CHECKING
 
 from pt2trt.errors import UsageError
 from pt2trt.feeds import Feed, load_feed, random_feed, specs_from_feed
-from pt2trt.onnx import metadata as meta
-from pt2trt.onnx.dtypes import dtype_name
-from pt2trt.onnx.graph import input_dims, real_inputs
+from pt2trt.onnx.model import OnnxModel
 from pt2trt.settings import RunInputs
 from pt2trt.shapes import InputSpec, with_batch
 
 if TYPE_CHECKING:
     import onnx
-
-
-def onnx_input_specs(model: onnx.ModelProto) -> list[InputSpec]:
-    """Specs for the graph's real inputs (initializers excluded); dynamic dims recorded by name with size 0."""
-    specs = []
-    for value in real_inputs(model):
-        elem_type = value.type.tensor_type.elem_type
-        dims = input_dims(value)
-        dynamic = {axis: d or f"dim{axis}" for axis, d in enumerate(dims) if not isinstance(d, int)}
-        shape = tuple(d if isinstance(d, int) else 0 for d in dims)
-        specs.append(InputSpec(value.name, shape, dtype_name(elem_type) if elem_type else "float32", dynamic))
-    return specs
 
 
 def _unresolved(spec: InputSpec) -> UsageError:
@@ -46,10 +32,11 @@ def _unresolved(spec: InputSpec) -> UsageError:
 
 
 def resolve_verify_inputs(
-    model: onnx.ModelProto, inputs: Sequence[InputSpec] | None, batch: int | None
+    model: OnnxModel | onnx.ModelProto, inputs: Sequence[InputSpec] | None, batch: int | None
 ) -> list[InputSpec]:
     """The input specs to verify with: the user's, else those recorded at export, else the graph's static shapes."""
-    graph_specs = onnx_input_specs(model)
+    handle = OnnxModel.of(model)
+    graph_specs = handle.input_specs
     graph_names = [str(s.name) for s in graph_specs]
     if inputs:
         if len(inputs) != len(graph_specs):
@@ -66,7 +53,7 @@ def resolve_verify_inputs(
             )
         specs = [s if s.dynamic else _dynamic_from_graph(s, graph_specs) for s in specs]
     else:
-        specs = meta.recorded_inputs(meta.read_metadata(model)) or graph_specs
+        specs = handle.recorded_inputs or graph_specs
         unresolved = [s for s in specs if 0 in s.shape]
         if unresolved and batch is not None:
             specs = [s.with_dim(0, batch) if s.shape and s.shape[0] == 0 else s for s in specs]
@@ -81,17 +68,18 @@ def _dynamic_from_graph(spec: InputSpec, graph_specs: Sequence[InputSpec]) -> In
     return InputSpec(spec.name, spec.shape, spec.dtype, graph.dynamic)
 
 
-def example_specs(model: onnx.ModelProto, inputs: Sequence[InputSpec] | None = None) -> list[InputSpec]:
+def example_specs(model: OnnxModel | onnx.ModelProto, inputs: Sequence[InputSpec] | None = None) -> list[InputSpec]:
     """Concrete input specs for ``model``: ``inputs`` if given, else the recorded ones where they fit, else the graph's.
 
     Dynamic axes keep their names in ``InputSpec.dynamic``; a dynamic batch axis without an example size becomes 1.
     Other dynamic axes need an example (``--input NAME:SHAPE``).
     """
+    handle = OnnxModel.of(model)
     if inputs:
-        return resolve_verify_inputs(model, inputs, None)
-    recorded = {s.name: s for s in meta.recorded_inputs(meta.read_metadata(model)) or []}
+        return resolve_verify_inputs(handle, inputs, None)
+    recorded = {s.name: s for s in handle.recorded_inputs or []}
     specs = []
-    for g in onnx_input_specs(model):
+    for g in handle.input_specs:
         r = recorded.get(g.name)
         fits = (
             r is not None
@@ -109,9 +97,10 @@ def example_specs(model: onnx.ModelProto, inputs: Sequence[InputSpec] | None = N
     return specs
 
 
-def resolve_run_inputs(model: onnx.ModelProto, inputs: RunInputs) -> tuple[list[InputSpec], Feed]:
+def resolve_run_inputs(model: OnnxModel | onnx.ModelProto, inputs: RunInputs) -> tuple[list[InputSpec], Feed]:
     """Input specs and arrays, as ``verify`` chooses them: given arrays, data files, or seeded random values."""
-    graph_names = [str(s.name) for s in onnx_input_specs(model)]
+    handle = OnnxModel.of(model)
+    graph_names = [str(s.name) for s in handle.input_specs]
     feed = dict(inputs.feed) if inputs.feed is not None else None
     if feed is None and inputs.data:
         feed = load_feed(inputs.data, graph_names)
@@ -119,5 +108,5 @@ def resolve_run_inputs(model: onnx.ModelProto, inputs: RunInputs) -> tuple[list[
         specs = specs_from_feed(feed)
         specs.sort(key=lambda s: graph_names.index(str(s.name)) if s.name in graph_names else len(graph_names))
         return specs, feed
-    specs = resolve_verify_inputs(model, inputs.spec_list, inputs.batch)
+    specs = resolve_verify_inputs(handle, inputs.spec_list, inputs.batch)
     return specs, random_feed(specs, inputs.seed)

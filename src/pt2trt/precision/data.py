@@ -108,7 +108,7 @@ def load_samples(
 
 
 def _graph_specs(proto: onnx.ModelProto) -> list:
-    from pt2trt.onnx.inputs import onnx_input_specs
+    from pt2trt.onnx.graph import onnx_input_specs
 
     specs = onnx_input_specs(proto)
     if not specs:
@@ -174,10 +174,14 @@ def _image_samples(
 ) -> Samples:
     from pt2trt.imaging.sources import iter_frames
     from pt2trt.prediction.image_model import ImageModel
+    from pt2trt.settings import PreprocessSettings, RunnerSettings
     from pt2trt.tasks import task_class
 
     preset = task_class(task).default_preset if task else "imagenet-classification"
-    model = ImageModel(model_path, backend="onnxruntime", preprocess=preprocess, default_preset=preset)
+    model = ImageModel(
+        model_path, runner=RunnerSettings(backend="onnxruntime"), preprocess=PreprocessSettings(preprocess),
+        default_preset=preset,
+    )  # fmt: skip
     with model:  # opening reads the model's one image input: its name, layout, dtype and static size
         recipe, name, dtype = model.preprocess, model.input_name, model.input_dtype
     feeds: list[Feed] = []

@@ -7,7 +7,7 @@ task's preset; a side with a dynamic input size takes the other side's static si
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from pt2trt.errors import Pt2trtError
 from pt2trt.imaging.preprocess import Preprocess
 from pt2trt.prediction.image_model import choose_preprocess
 from pt2trt.prediction.predict import Predictor
+from pt2trt.settings import PredictSettings, RunnerSettings, TaskSettings
 from pt2trt.tasks import Result
 
 
@@ -52,30 +53,24 @@ def compare_models(
     model_a: Any,
     model_b: Any,
     images: Sequence[str | Path],
-    task: str,
+    settings: PredictSettings | TaskSettings | str,
     *,
-    backend_a: str = "auto",
-    backend_b: str = "auto",
-    preprocess: Preprocess | str | Path | None = None,
-    overrides: dict[str, Any] | None = None,
-    batch: int = 1,
-    workers: int = 2,
+    runner_b: RunnerSettings | None = None,
     min_agreement: float = DEFAULT_MIN_AGREEMENT,
     iou_threshold: float = DEFAULT_MATCH_IOU,
-    weights: str | Path | None = None,
-    providers: list[str] | None = None,
-    runner_options: dict[str, Any] | None = None,
-    **task_options: Any,
 ) -> ModelComparison:
-    """Predict with both models on ``images`` and compare the results with ``task``'s comparator."""
-    common = {"batch": batch, "workers": workers, "providers": providers, "overrides": overrides, **task_options}
-    common["runner_options"] = runner_options  # backend-specific (triton: url, model_name); only that backend uses it
-    side_a = Predictor(model_a, task, backend=backend_a, preprocess=preprocess, weights=weights, **common)
-    side_b = Predictor(model_b, task, backend=backend_b, preprocess=preprocess, weights=weights, **common)
-    if preprocess is None:
+    """Predict with both models on ``images`` and compare the results with the task's comparator.
+
+    Both sides take ``settings`` (:class:`~pt2trt.settings.PredictSettings`); side B runs with ``runner_b`` when
+    given (another backend, server or providers).
+    """
+    s = PredictSettings.of(settings)
+    side_a = Predictor(model_a, s)
+    side_b = Predictor(model_b, replace(s, runner=runner_b) if runner_b is not None else s)
+    if s.preprocess.preprocess is None:
         recorded = side_a.model.recorded or side_b.model.recorded
         if recorded is not None:
-            shared = choose_preprocess(recorded, None, side_a.task.default_preset, overrides)
+            shared = choose_preprocess(replace(s.preprocess, preprocess=recorded), None, side_a.task.default_preset)
             side_a.model.preprocess = side_b.model.preprocess = shared
     results_a: list[Result] = []
     results_b: list[Result] = []

@@ -130,7 +130,9 @@ class PostprocessModel:
         from pt2trt.tasks.base import Labels
 
         _, params = _parameters(args)
-        self.task = make_task(params[TASK], **json.loads(params.get(TASK_OPTIONS) or "{}"))
+        from pt2trt.settings import TaskSettings
+
+        self.task = make_task(TaskSettings(task=params[TASK], **json.loads(params.get(TASK_OPTIONS) or "{}")))
         self.labels = Labels({int(k): v for k, v in json.loads(params.get(LABELS) or "{}").items()})
         self.outputs = json.loads(params[OUTPUTS])
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from pt2trt.registry import Registry
 
 if TYPE_CHECKING:
+    from pt2trt.settings.tasks import TaskSettings
     from pt2trt.tasks.base import Labels, Result, Task
 
 #: task name -> "module:Class" (or the class itself); drives --task choices, drawing, comparison and errors.
@@ -49,17 +50,17 @@ def task_layouts() -> list[str]:
     return layouts
 
 
-def make_task(task: str | Task, **options: Any) -> Task:
-    """A task object from its name and options (options a task does not take are ignored)."""
+def make_task(task: str | Task | TaskSettings, settings: TaskSettings | None = None) -> Task:
+    """A task object: ``task`` itself, or the task named ``task`` (or ``settings.task``) made from ``settings``
+    (:meth:`Task.from_settings`: each task reads the options it has)."""
+    from pt2trt.settings.tasks import TaskSettings
     from pt2trt.tasks.base import Task
 
     if isinstance(task, Task):
         return task
-    import inspect
-
-    cls = task_class(task)
-    accepted = inspect.signature(cls.__init__).parameters
-    return cls(**{k: v for k, v in options.items() if k in accepted and v is not None})
+    if isinstance(task, TaskSettings):
+        settings, task = task, task.task or "classify"
+    return task_class(task).from_settings(settings or TaskSettings(task=task))
 
 
 def task_for_result(result: Result) -> Task:

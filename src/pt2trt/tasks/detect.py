@@ -32,6 +32,7 @@ import numpy as np
 
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.imaging.preprocess import Transform
+from pt2trt.settings.tasks import TaskSettings
 from pt2trt.tasks.base import Labels, Outputs, Result, Task, batch_of, describe_outputs, pick_output, value_range
 from pt2trt.tasks.boxes import cxcywh_to_xyxy, nms
 from pt2trt.tasks.draw import color, font, tag
@@ -102,6 +103,10 @@ class DetectTask(Task):
         if max_det < 1:
             raise UsageError(f"--max-det must be at least 1, got {max_det}", "Pass --max-det 1 or more")
         self.conf, self.iou, self.max_det = conf, iou, max_det
+
+    @classmethod
+    def from_settings(cls, settings: TaskSettings) -> DetectTask:
+        return cls(settings.conf, settings.iou, settings.max_det, settings.layout, settings.output_name)
 
     def decode(self, outputs: Outputs, transforms: Sequence[Transform]) -> list[Result]:
         layout = self.layout if self.layout != "auto" else detect_layout(outputs, self.output)

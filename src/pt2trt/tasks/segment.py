@@ -28,6 +28,7 @@ import numpy as np
 
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.imaging.preprocess import Transform
+from pt2trt.settings.tasks import TaskSettings
 from pt2trt.tasks.base import Labels, Outputs, Result, Task, batch_of, describe_outputs, pick_output, value_range
 from pt2trt.tasks.detect import Detections, DetectTask, check_boxes, draw_detections, yolo_candidates
 from pt2trt.tasks.draw import LEGEND_ROWS, color, text_panel
@@ -98,6 +99,11 @@ class SegmentTask(Task):
         self.instances = DetectTask(conf=conf, iou=iou, max_det=max_det)
         self.output = output
         self.mask_threshold = mask_threshold
+
+    @classmethod
+    def from_settings(cls, settings: TaskSettings) -> SegmentTask:
+        s = settings
+        return cls(s.layout, s.conf, s.iou, s.max_det, s.output_name, s.mask_threshold)
 
     def decode(self, outputs: Outputs, transforms: Sequence[Transform]) -> list[Result]:
         layout = self.layout if self.layout != "auto" else segment_layout(outputs)

@@ -7,8 +7,11 @@ support OpenVINO would otherwise silently compute in bfloat16, which is a precis
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +19,12 @@ import numpy as np
 
 from pt2trt.backends import suffixes_of
 from pt2trt.backends.base import Runner, TensorMeta
+from pt2trt.backends.timing import Loop, Progress, Timings, warm_up
 from pt2trt.errors import Pt2trtError
 from pt2trt.files import existing_file
+from pt2trt.onnx.model import OnnxModel
+from pt2trt.settings.runner import RunnerSettings
+from pt2trt.shapes import InputSpec
 
 _OV_TYPES = {
     "f32": "float32", "f16": "float16", "bf16": "bfloat16", "f64": "float64", "i64": "int64", "i32": "int32",
@@ -36,21 +43,55 @@ def import_openvino() -> Any:
 
 
 class OpenVinoRunner(Runner):
-    """Compiles the model for ``device`` (``CPU`` by default) and runs it with an infer request."""
+    """Compiles the model for ``device`` (``CPU`` by default) and runs it with an infer request.
+
+    ``mode`` is OpenVINO's performance hint: ``latency`` (one synchronous request) or ``throughput`` (timed with the
+    device's optimal number of asynchronous requests in flight, see :meth:`time`); ``threads`` caps its inference
+    threads.
+    """
 
     backend = "openvino"
     suffixes = suffixes_of("openvino")
+    modes = ("latency", "throughput")
 
     def __init__(
-        self, model: str | Path, *, device: str = "CPU", precision: str | None = "f32", name: str | None = None
+        self,
+        model: OnnxModel | str | Path,
+        *,
+        device: str = "CPU",
+        precision: str | None = "f32",
+        threads: int | None = None,
+        mode: str = "latency",
+        name: str | None = None,
     ) -> None:
         super().__init__(name)
-        self.model = existing_file(model, "model file")
+        self.handle = model if isinstance(model, OnnxModel) else None
+        path = model.path if isinstance(model, OnnxModel) else model
+        if path is None:
+            raise Pt2trtError("OpenVINO runs models from files", "Save the model first, then run the file")
+        self.model = existing_file(path, "model file")
         self.device = device
         self.precision = precision
+        self.threads = threads
+        if mode not in self.modes:
+            raise Pt2trtError(f"unknown OpenVINO mode '{mode}'", f"Use one of: {', '.join(self.modes)}")
+        self.mode = mode
+        self.requests = 1
         self.compiled: Any = None
         self.request: Any = None
         self._outputs: list[str] = []
+
+    @classmethod
+    def from_settings(
+        cls, model: Any, settings: RunnerSettings, inputs: Sequence[InputSpec] | None = None
+    ) -> OpenVinoRunner:
+        return cls(model, threads=settings.threads, mode=settings.mode)
+
+    @classmethod
+    def unavailable(cls) -> str | None:
+        if importlib.util.find_spec("openvino") is None:
+            return 'openvino is not installed (pip install "pt2trt[openvino]")'
+        return None
 
     def _activate(self) -> None:
         ov = import_openvino()
@@ -60,8 +101,12 @@ class OpenVinoRunner(Runner):
                 f"OpenVINO {ov.__version__} has no device {self.device}",
                 f"Available: {', '.join(core.available_devices)}",
             )
+        config: dict[str, Any] = {"INFERENCE_PRECISION_HINT": self.precision} if self.precision else {}
+        if self.mode != "latency" or self.threads:
+            config["PERFORMANCE_HINT"] = self.mode.upper()
+        if self.threads:
+            config["INFERENCE_NUM_THREADS"] = self.threads
         try:
-            config = {"INFERENCE_PRECISION_HINT": self.precision} if self.precision else {}
             self.compiled = core.compile_model(core.read_model(str(self.model)), self.device, config)
         except Exception as exc:  # OpenVINO raises RuntimeError subclasses for models it cannot take
             raise Pt2trtError(
@@ -69,7 +114,9 @@ class OpenVinoRunner(Runner):
                 "Run it with another backend (--backend onnxruntime), or change the failing node in the model",
             ) from exc
         self.request = self.compiled.create_infer_request()
-        onnx_names = _onnx_output_names(self.model)
+        if self.mode == "throughput":
+            self.requests = int(self.compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
+        onnx_names = self.handle.output_names if self.handle is not None else _onnx_output_names(self.model)
         self._outputs = [_name(port, i, preferred=onnx_names) for i, port in enumerate(self.compiled.outputs)]
 
     def _infer(self, feed: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -87,6 +134,29 @@ class OpenVinoRunner(Runner):
     def _deactivate(self) -> None:
         self.request = None
         self.compiled = None
+
+    def prepared_call(self, feed: Mapping[str, np.ndarray]) -> Callable[[], object]:
+        return functools.partial(self.request.infer, dict(feed), share_inputs=True)
+
+    def time(self, feed: Mapping[str, np.ndarray], loop: Loop, progress: Progress | None = None) -> Timings:
+        """``latency``: synchronous calls. ``throughput``: the device's optimal number of asynchronous requests kept
+        busy, round robin; each latency is OpenVINO's own measurement of that inference (``InferRequest.latency``).
+        No Python callback runs on OpenVINO's threads: callbacks that need the GIL while a request is destroyed can
+        deadlock (openvinotoolkit/openvino#37073)."""
+        if self.mode == "latency":
+            return super().time(feed, loop, progress)
+        return time_async_requests(self.compiled, self.prepared_call(feed), dict(feed), self.requests, loop, progress)
+
+    def timing_settings(self) -> dict[str, Any]:
+        return {
+            "threads": self.threads,
+            "mode": self.mode,
+            "openvino": import_openvino().__version__,
+            "device": self.device,
+            "precision": self.precision or "openvino's choice",
+            "performance_hint": self.mode.upper(),
+            "infer_requests": self.requests,
+        }
 
     def input_metadata(self) -> list[TensorMeta]:
         assert self.compiled is not None, "activate() first"
@@ -189,3 +259,40 @@ def _onnx_output_names(path: Path) -> list[str]:
     from pt2trt.onnx.load import load_onnx
 
     return [o.name for o in load_onnx(path, load_external_data=False).graph.output]
+
+
+def time_async_requests(
+    compiled: Any, call: Callable[[], object], feed: dict[str, np.ndarray], count: int, loop: Loop,
+    progress: Progress | None,
+) -> Timings:  # fmt: skip
+    """Keep ``count`` asynchronous infer requests of ``compiled`` busy, round robin, for ``loop``; each latency is
+    OpenVINO's measurement of one inference, the wall time covers them all (throughput = inferences / wall)."""
+    clock = time.perf_counter
+    requests = [compiled.create_infer_request() for _ in range(count)]
+    warmup_calls = warm_up(call, loop.warmup_ms)
+    latencies: list[float] = []
+    busy = [False] * len(requests)
+    begin = clock()
+    end = begin + loop.duration
+    started = 0
+    while True:
+        slot = started % len(requests)
+        if busy[slot]:
+            requests[slot].wait()
+            latencies.append(requests[slot].latency / 1e3)
+        requests[slot].start_async(feed, share_inputs=True)
+        busy[slot] = True
+        started += 1
+        now = clock()
+        if started >= loop.iterations and now >= end:
+            break
+        if progress is not None and started % 8 == 0:
+            progress(min(1.0, max(started / loop.iterations, (now - begin) / loop.duration if loop.duration else 1)))
+    for slot, request in enumerate(requests):
+        if busy[slot]:
+            request.wait()
+            latencies.append(request.latency / 1e3)
+    wall = clock() - begin
+    if progress is not None:
+        progress(1.0)
+    return Timings(latencies, wall, warmup_calls)

@@ -171,15 +171,16 @@ def build_engine(
     progress: bool = True,
     inspect: bool = True,
     phases: BuildPhases | None = None,
-    convert: Converter | None = None,
+    onnx_file: Path | None = None,
 ) -> BuildResult:
     """Build ``plan.output`` and its metadata file, atomically; needs TensorRT and a CUDA GPU.
 
     ``progress``: show the build phases on stderr (TensorRT >= 10); Ctrl-C cancels either way. ``inspect``: build
     with detailed profiling verbosity and record the engine's layers in the metadata file. ``phases``: the phase
     accounting to use (a fresh one by default); after the build it holds every phase TensorRT reported.
-    ``convert``: how to write the reduced-precision ONNX a TensorRT 11 plan parses (without it, FP16 is a
-    whole-graph cast and INT8 quantization is refused).
+    ``onnx_file``: the ONNX to parse when it is not ``plan.onnx``: the reduced-precision model a TensorRT 11 plan
+    needs, written beforehand by ``pt2trt.precision`` (:func:`pt2trt.precision.build.build` does both). Without
+    it, FP16 on TensorRT 11 is a whole-graph cast and a plan that quantizes is refused.
     """
     import onnx
 
@@ -193,12 +194,12 @@ def build_engine(
     gpu = require_gpu(device)
     phases = phases if phases is not None else BuildPhases()
     with staging_dir(plan.output) as tmp:
-        parsed = plan.onnx
-        if convert is not None and (plan.convert_to_fp16 or plan.int8_mode == "quantize"):
-            parsed = convert(plan, tmp)
-        elif plan.int8_mode == "quantize":
-            raise Pt2trtError("this build plan quantizes to Q/DQ first", "Pass convert=pt2trt.precision.for_build")
-        elif plan.convert_to_fp16:
+        parsed = onnx_file or plan.onnx
+        if onnx_file is None and plan.int8_mode == "quantize":
+            raise Pt2trtError(
+                "this build plan quantizes to Q/DQ first", "Build it with pt2trt.precision.build.build (pt2trt build)"
+            )
+        if onnx_file is None and plan.convert_to_fp16:
             parsed = convert_to_fp16(plan.onnx, tmp / "model_fp16.onnx", keep_io_types=plan.keep_io_types)
         calibrator = None
         if plan.int8_mode == "calibration":
@@ -330,26 +331,4 @@ def engine_metadata(
         built_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         build_seconds=round(seconds, 3),
         rebuild_command=plan.command(),
-    )
-
-
-def build(
-    onnx_path: str | Path,
-    output: str | Path | None = None,
-    *,
-    device: int = 0,
-    progress: bool = True,
-    inspect: bool = True,
-    convert: Converter | None = None,
-    **options: Any,
-) -> BuildResult:
-    """Plan and build in one call (the Python form of ``pt2trt build``); ``options`` are :func:`make_plan`'s.
-
-    TensorRT is checked first, so that a machine without it gets the install advice rather than a planning error.
-    """
-    from pt2trt.backends.tensorrt.plan import make_plan
-
-    import_tensorrt()
-    return build_engine(
-        make_plan(onnx_path, output, **options), device=device, progress=progress, inspect=inspect, convert=convert
     )

@@ -9,7 +9,6 @@ plan; a real build executes it (:mod:`pt2trt.backends.tensorrt.build`).
 from __future__ import annotations
 
 import shlex
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,8 @@ from pt2trt.backends.tensorrt.versions import TARGETS, Target, at_least, install
 from pt2trt.errors import UsageError
 from pt2trt.files import check_writable, existing_file
 from pt2trt.onnx import metadata as meta
-from pt2trt.onnx.load import load_onnx
+from pt2trt.onnx.model import ModelLike, OnnxModel
+from pt2trt.settings.tensorrt import BuildSettings
 
 #: --hardware-compatibility-level value -> (TensorRT enum member, oldest TensorRT that has it)
 HARDWARE_LEVELS: dict[str, tuple[str, str]] = {
@@ -183,34 +183,25 @@ def default_output(onnx_path: str | Path) -> Path:
 
 
 def make_plan(
-    onnx_path: str | Path,
+    onnx_path: ModelLike,
     output: str | Path | None = None,
+    settings: BuildSettings | None = None,
     *,
-    shapes: Sequence[str] = (),
-    min_shapes: Sequence[str] = (),
-    opt_shapes: Sequence[str] = (),
-    max_shapes: Sequence[str] = (),
-    fp16: bool = False,
-    int8: bool = False,
-    calibration_data: str | Path | None = None,
-    calibration_cache: str | Path | None = None,
-    keep_io_types: bool = True,
-    workspace_mib: int | None = None,
-    timing_cache: str | Path | None = None,
-    builder_optimization_level: int | None = None,
-    version_compatible: bool = False,
-    hardware_compatibility_level: str = "none",
-    trt_version: str | None = None,
     force: bool = False,
 ) -> BuildPlan:
-    """Resolve and validate a build; raises :class:`Pt2trtError` / :class:`UsageError` for anything wrong.
+    """Resolve and validate a build of ``onnx_path`` (a handle or a path) into ``output``; raises
+    :class:`Pt2trtError` / :class:`UsageError` for anything wrong.
 
-    Shape flags use trtexec's spelling, ``NAME:DIMS[,NAME:DIMS...]``. The k-th ``--min/--opt/--max-shapes`` values
-    form profile k (``opt`` defaults to ``max``); each ``--shapes`` value is a profile with one fixed shape.
-    ``trt_version`` (``8.6``, ``10``, ``11``) chooses the target; by default the installed TensorRT decides.
+    ``settings`` (:class:`~pt2trt.settings.BuildSettings`) holds the target (``trt_version`` ``8.6``, ``10``,
+    ``11``; by default the installed TensorRT decides), the optimization profiles (trtexec's shape flags parse into
+    them with :func:`~pt2trt.settings.tensorrt.parse_profile_flags`), precision and builder options.
     """
-    src = existing_file(onnx_path, "ONNX file")
-    model = load_onnx(src, load_external_data=False)
+    s = settings or BuildSettings()
+    handle = OnnxModel.of(onnx_path)
+    if handle.path is None:
+        raise UsageError("a build plan needs the ONNX model as a file", "Save the model and pass its path")
+    src = existing_file(handle.path, "ONNX file")
+    model = handle.proto
     out = Path(output) if output is not None else default_output(src)
     if out.resolve() == src.resolve():
         raise UsageError(f"output {out} is the ONNX file itself", "Name the engine file like model.engine")
@@ -220,7 +211,7 @@ def make_plan(
     check_writable(sidecar_path(out), force=force)
 
     installed = installed_version()
-    target, notes = _resolve_target(trt_version, installed)
+    target, notes = _resolve_target(s.trt_version, installed)
     inputs = onnx_inputs(model)
     plan = BuildPlan(
         onnx=src,
@@ -229,24 +220,24 @@ def make_plan(
         installed=installed,
         inputs=inputs,
         outputs=[o.name for o in model.graph.output],
-        profiles=resolve_profiles(inputs, shapes, min_shapes, opt_shapes, max_shapes, meta.read_metadata(model)),
-        fp16=fp16,
-        int8=int8,
-        keep_io_types=keep_io_types,
-        onnx_metadata={k: v for k, v in meta.read_metadata(model).items() if k.startswith(meta.PREFIX)},
+        profiles=resolve_profiles(inputs, s.profiles, handle.metadata),
+        fp16=s.fp16,
+        int8=s.int8,
+        keep_io_types=s.keep_io_types,
+        onnx_metadata={k: v for k, v in handle.metadata.items() if k.startswith(meta.PREFIX)},
         notes=notes,
         force=force,
     )
-    _resolve_options(plan, workspace_mib, timing_cache, builder_optimization_level, version_compatible)
-    _resolve_hardware_level(plan, hardware_compatibility_level)
+    _resolve_options(plan, s.workspace_mib, s.timing_cache, s.builder_optimization_level, s.version_compatible)
+    _resolve_hardware_level(plan, s.hardware_compatibility_level)
     choice = prec.resolve_precision(
         model,
         target,
-        fp16=fp16,
-        int8=int8,
-        keep_io_types=keep_io_types,
-        data=calibration_data,
-        cache=calibration_cache,
+        fp16=s.fp16,
+        int8=s.int8,
+        keep_io_types=s.keep_io_types,
+        data=s.calibration_data,
+        cache=s.calibration_cache,
         has_profiles=bool(plan.profiles),
     )
     plan.int8_mode = choice.int8_mode

@@ -1,7 +1,8 @@
-"""Optimization profiles: the ONNX inputs and the min/opt/max shapes a build gives each of them.
+"""Optimization profiles checked against a model: the ONNX inputs and the min/opt/max shapes a build gives each.
 
-Shape flags use trtexec's spelling (``--shapes``, ``--min-shapes``/``--opt-shapes``/``--max-shapes``,
-``NAME:DIMS[,NAME:DIMS...]``); every dynamic input needs a range in every profile.
+Profiles arrive as :class:`~pt2trt.settings.Profile` objects (the CLI parses trtexec's ``--shapes``,
+``--min-shapes``/``--opt-shapes``/``--max-shapes`` with :func:`pt2trt.settings.tensorrt.parse_profile_flags`);
+every dynamic input needs a range in every profile.
 """
 
 from __future__ import annotations
@@ -13,12 +14,10 @@ from typing import TYPE_CHECKING, Any
 from pt2trt.errors import UsageError
 from pt2trt.onnx import metadata as meta
 from pt2trt.onnx.graph import input_dims, real_inputs
-from pt2trt.shapes import parse_input
+from pt2trt.settings.tensorrt import Profile, Shape, shape_text
 
 if TYPE_CHECKING:
     import onnx
-
-Shape = tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -41,34 +40,6 @@ class InputInfo:
         return {"name": self.name, "dtype": self.dtype, "shape": list(self.dims)}
 
 
-@dataclass(frozen=True)
-class Profile:
-    """One optimization profile: input name -> (min, opt, max) shapes."""
-
-    shapes: dict[str, tuple[Shape, Shape, Shape]]
-
-    def to_dict(self) -> dict[str, dict[str, list[int]]]:
-        return {n: {"min": list(a), "opt": list(b), "max": list(c)} for n, (a, b, c) in self.shapes.items()}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, dict[str, list[int]]]) -> Profile:
-        return cls({n: (tuple(v["min"]), tuple(v["opt"]), tuple(v["max"])) for n, v in data.items()})
-
-    def text(self) -> str:
-        parts = []
-        for name, (low, opt, high) in self.shapes.items():
-            if low == opt == high:
-                parts.append(f"{name} {shape_text(opt)}")
-            else:
-                parts.append(f"{name} min {shape_text(low)} opt {shape_text(opt)} max {shape_text(high)}")
-        return "; ".join(parts)
-
-
-def shape_text(shape: Sequence[int]) -> str:
-    """``(1, 3, 224, 224)`` -> ``1x3x224x224`` (``scalar`` for rank 0)."""
-    return "x".join(map(str, shape)) or "scalar"
-
-
 def onnx_inputs(model: onnx.ModelProto) -> list[InputInfo]:
     """The graph's real inputs (initializers excluded) with their dims."""
     from onnx import helper
@@ -81,71 +52,25 @@ def onnx_inputs(model: onnx.ModelProto) -> list[InputInfo]:
     return inputs
 
 
-def _parse_shape_list(flag: str, text: str, inputs: dict[str, InputInfo]) -> dict[str, Shape]:
-    """``input:1x3x224x224,mask:1x1x224x224`` -> {name: shape}, checked against the ONNX inputs."""
-    result: dict[str, Shape] = {}
-    items = [t.strip() for t in text.split(",")]
-    if not all(items):
-        raise UsageError(f"malformed {flag} '{text}': an empty entry", "Separate NAME:DIMS entries with single commas")
-    for item in items:
-        if ":" not in item:
-            raise UsageError(f"malformed {flag} entry '{item}'", f"Write NAME:DIMS, e.g. {flag} input:1x3x224x224")
-        try:
-            spec = parse_input(item)
-        except UsageError as exc:
-            raise UsageError(f"malformed {flag} entry '{item}': {exc.message}", exc.hint) from None
-        name = str(spec.name)
-        if name not in inputs:
-            raise UsageError(
-                f"{flag} names '{name}', which is not an input of the model", f"Inputs are: {', '.join(inputs)}"
-            )
-        if name in result:
-            raise UsageError(f"{flag} gives input '{name}' twice in one profile", "Give each input once per profile")
-        result[name] = spec.shape
-    return result
-
-
 def resolve_profiles(
-    inputs: Sequence[InputInfo],
-    shapes: Sequence[str],
-    min_shapes: Sequence[str],
-    opt_shapes: Sequence[str],
-    max_shapes: Sequence[str],
-    metadata: dict[str, str] | None = None,
+    inputs: Sequence[InputInfo], profiles: Sequence[Profile], metadata: dict[str, str] | None = None
 ) -> list[Profile]:
-    """Optimization profiles from trtexec-style flags; every dynamic input needs a range in every profile."""
-    by_name = {i.name: i for i in inputs}
-    if shapes and (min_shapes or opt_shapes or max_shapes):
-        raise UsageError(
-            "--shapes cannot be combined with --min-shapes/--opt-shapes/--max-shapes",
-            "Use --shapes for fixed-shape profiles, or the min/opt/max flags for ranges",
-        )
-    if len(min_shapes) != len(max_shapes) or len(opt_shapes) > len(max_shapes):
-        raise UsageError(
-            f"{len(min_shapes)} --min-shapes, {len(opt_shapes)} --opt-shapes and {len(max_shapes)} --max-shapes given",
-            "Give one --min-shapes and one --max-shapes per profile (--opt-shapes defaults to the max shapes)",
-        )
-    raw: list[dict[str, tuple[Shape, Shape, Shape]]] = []
-    for text in shapes:
-        fixed = _parse_shape_list("--shapes", text, by_name)
-        raw.append({n: (s, s, s) for n, s in fixed.items()})
-    for k, (low_text, high_text) in enumerate(zip(min_shapes, max_shapes)):
-        low = _parse_shape_list("--min-shapes", low_text, by_name)
-        high = _parse_shape_list("--max-shapes", high_text, by_name)
-        opt = _parse_shape_list("--opt-shapes", opt_shapes[k], by_name) if k < len(opt_shapes) else dict(high)
-        if not set(low) == set(opt) == set(high):
+    """``profiles`` checked against the model's inputs and completed with its static ones; every dynamic input needs
+    a range in every profile."""
+    names = {i.name for i in inputs}
+    for k, profile in enumerate(profiles):
+        unknown = [n for n in profile.shapes if n not in names]
+        if unknown:
             raise UsageError(
-                f"profile {k} names different inputs in --min-shapes ({', '.join(low)}), --opt-shapes "
-                f"({', '.join(opt)}) and --max-shapes ({', '.join(high)})",
-                "Give every input of a profile in all three flags",
+                f"profile {k} names '{unknown[0]}', which is not an input of the model",
+                f"Inputs are: {', '.join(i.name for i in inputs)}",
             )
-        raw.append({n: (low[n], opt[n], high[n]) for n in high})
-    profiles = [_complete_profile(k, p, inputs, metadata or {}) for k, p in enumerate(raw)]
-    if not profiles:
+    complete = [_complete_profile(k, dict(p.shapes), inputs, metadata or {}) for k, p in enumerate(profiles)]
+    if not complete:
         dynamic = [i for i in inputs if i.dynamic_axes]
         if dynamic:
             raise _missing_range(dynamic[0], metadata or {})
-    return profiles
+    return complete
 
 
 def _complete_profile(

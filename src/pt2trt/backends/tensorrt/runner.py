@@ -18,7 +18,6 @@ TensorRT and the GPU (:func:`pt2trt.backends.tensorrt.metadata.check_engine`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,72 +31,20 @@ from pt2trt.backends.tensorrt.outputs import OutputBuffers as OutputBuffers
 from pt2trt.backends.tensorrt.outputs import has_dynamic_dims as has_dynamic_dims
 from pt2trt.backends.tensorrt.outputs import make_output_allocator as make_output_allocator
 from pt2trt.backends.tensorrt.outputs import view_output as view_output
+from pt2trt.backends.tensorrt.tensors import TRT_DTYPES as TRT_DTYPES
+from pt2trt.backends.tensorrt.tensors import EngineTensor as EngineTensor
+from pt2trt.backends.tensorrt.tensors import check_shape as check_shape
+from pt2trt.backends.tensorrt.tensors import dtype_name as dtype_name
+from pt2trt.backends.timing import Loop, Progress, Timings
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.files import existing_file
+from pt2trt.settings.runner import RunnerSettings
+from pt2trt.shapes import InputSpec
 
 if TYPE_CHECKING:
     import torch
 
     from pt2trt.backends.tensorrt.metadata import EngineMetadata
-
-#: TensorRT DataType member name -> numpy/torch dtype name
-TRT_DTYPES = {
-    "FLOAT": "float32", "HALF": "float16", "BF16": "bfloat16", "INT8": "int8", "INT32": "int32",
-    "INT64": "int64", "BOOL": "bool", "UINT8": "uint8",
-}  # fmt: skip
-
-
-@dataclass(frozen=True)
-class EngineTensor:
-    """One engine I/O tensor: its engine shape has -1 for dynamic dims; inputs carry the profile's range."""
-
-    name: str
-    is_input: bool
-    dtype: str
-    shape: tuple[int, ...]
-    profile: tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]] | None = None
-
-
-def dtype_name(trt_dtype: Any) -> str:
-    """A TensorRT DataType as a numpy/torch dtype name; FP8/INT4/FP4 I/O is not supported by this runner."""
-    name = getattr(trt_dtype, "name", str(trt_dtype).rpartition(".")[2])
-    if name not in TRT_DTYPES:
-        raise Pt2trtError(
-            f"engine I/O of TensorRT type {name} is not supported by the pt2trt runner",
-            "Rebuild the engine with FP32/FP16/INT8/INT32/BOOL I/O, or run the ONNX with --backend onnxruntime",
-        )
-    return TRT_DTYPES[name]
-
-
-def _dims(shape: Sequence[int]) -> str:
-    return "x".join(map(str, shape)) or "scalar"
-
-
-def check_shape(tensor: EngineTensor, shape: Sequence[int], profile_index: int = 0) -> None:
-    """Raise a user error unless ``shape`` fits the input's engine shape and optimization profile."""
-    shape = tuple(int(d) for d in shape)
-    if len(shape) != len(tensor.shape):
-        raise Pt2trtError(
-            f"input '{tensor.name}' has shape {_dims(shape)} but the engine takes rank {len(tensor.shape)} "
-            f"({_dims(tensor.shape)})",
-            "Pass an input of the engine's rank (see `pt2trt inspect ENGINE`)",
-        )
-    fixed = [(i, d) for i, d in enumerate(tensor.shape) if d >= 0 and shape[i] != d]
-    if fixed:
-        axis, size = fixed[0]
-        raise Pt2trtError(
-            f"input '{tensor.name}' has shape {_dims(shape)} but the engine fixes dim {axis} at {size} "
-            f"({_dims(tensor.shape)})",
-            "Pass that size, or rebuild the engine with a dynamic dim (--min-shapes/--opt-shapes/--max-shapes)",
-        )
-    if tensor.profile is not None:
-        low, _, high = tensor.profile
-        if not all(a <= s <= b for a, s, b in zip(low, shape, high)):
-            raise Pt2trtError(
-                f"input '{tensor.name}' shape {_dims(shape)} is outside the engine's optimization profile "
-                f"{profile_index} (min {_dims(low)}, max {_dims(high)})",
-                "Feed shapes within the profile, or rebuild the engine with a wider --min-shapes/--max-shapes",
-            )
 
 
 def deserialize(runtime: Any, data: bytes, path: str | Path) -> Any:
@@ -121,6 +68,7 @@ class TensorRTRunner(Runner):
 
     backend = "tensorrt"
     suffixes = suffixes_of("tensorrt")
+    source = "engine"
 
     def __init__(
         self,
@@ -129,6 +77,7 @@ class TensorRTRunner(Runner):
         profile: int = 0,
         device: int = 0,
         check_metadata: bool = True,
+        cuda_graph: bool = False,
         name: str | None = None,
     ) -> None:
         super().__init__(name)
@@ -140,6 +89,9 @@ class TensorRTRunner(Runner):
         self.profile = profile
         self.device = device
         self.check_metadata = check_metadata
+        self.cuda_graph = cuda_graph
+        self.mode = "cuda graph" if cuda_graph else "latency"
+        self._timer: Any = None
         self.metadata: EngineMetadata | None = None
         self.tensors: list[EngineTensor] = []
         self._trt: Any = None
@@ -148,6 +100,38 @@ class TensorRTRunner(Runner):
         self._context: Any = None
         self._stream: Any = None
         self.allocator: Any = None
+
+    @classmethod
+    def from_settings(
+        cls, model: Any, settings: RunnerSettings, inputs: Sequence[InputSpec] | None = None
+    ) -> TensorRTRunner:
+        return cls(
+            model, profile=settings.profile, check_metadata=settings.check_metadata, cuda_graph=settings.cuda_graph
+        )
+
+    @classmethod
+    def unavailable(cls) -> str | None:
+        from pt2trt.backends.tensorrt.versions import cuda_gpus, installed_version
+
+        if installed_version() is None:
+            return 'TensorRT is not installed here (pip install "pt2trt[tensorrt]" on a GPU machine)'
+        if not cuda_gpus():
+            return "no CUDA GPU here"
+        return None
+
+    def time(self, feed: Mapping[str, np.ndarray], loop: Loop, progress: Progress | None = None) -> Timings:
+        """Latency = H2D + compute + D2H from CUDA events (GPU time), as trtexec's "Latency"; phases kept apart
+        (:class:`~pt2trt.backends.tensorrt.timing.CudaEventTimer`)."""
+        from pt2trt.backends.tensorrt.timing import CudaEventTimer
+
+        self._timer = CudaEventTimer(self, feed, cuda_graph=self.cuda_graph)
+        try:
+            return self._timer.run(loop, progress)
+        finally:
+            self._timer.close()
+
+    def timing_settings(self) -> dict[str, Any]:
+        return self._timer.settings() if self._timer is not None else {"cuda_graph": self.cuda_graph}
 
     # -- lifecycle ----------------------------------------------------------------------------------------------
     def _activate(self) -> None:

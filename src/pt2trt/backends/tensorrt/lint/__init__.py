@@ -17,7 +17,7 @@ from pt2trt.backends.tensorrt.lint.qdq import qdq_findings
 from pt2trt.backends.tensorrt.lint.report import SEVERITIES, Finding, FindingGroup, TrtCompatReport
 from pt2trt.backends.tensorrt.lint.rules import GraphFacts, dynamic_input_findings, node_findings, type_findings
 from pt2trt.backends.tensorrt.versions import Target, parse_target
-from pt2trt.onnx.load import load_onnx
+from pt2trt.onnx.model import ModelLike, OnnxModel
 
 if TYPE_CHECKING:
     import onnx
@@ -25,11 +25,11 @@ if TYPE_CHECKING:
 __all__ = ["Finding", "FindingGroup", "TrtCompatReport", "lint_model", "operator_data", "trt_compatibility"]
 
 
-def trt_compatibility(path: str | Path, target: str | Target) -> TrtCompatReport:
-    """Lint the ONNX file at ``path`` for a TensorRT target (``8.6``, ``10``, ``11`` or ``trt-10``...)."""
-    model = load_onnx(path, load_external_data=False)
-    report = lint_model(model, target)
-    report.path = Path(path)
+def trt_compatibility(model: ModelLike, target: str | Target) -> TrtCompatReport:
+    """Lint ``model`` (a handle or a path) for a TensorRT target (``8.6``, ``10``, ``11`` or ``trt-10``...)."""
+    handle = OnnxModel.of(model)
+    report = lint_model(handle.proto, target)
+    report.path = handle.path or Path(handle.name)
     return report
 
 

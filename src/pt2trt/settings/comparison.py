@@ -8,7 +8,7 @@ defaults.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -108,3 +108,21 @@ class RunInputs:
     def provider_list(self) -> list[str] | None:
         """The providers as the runners take them: a list, or None for the default."""
         return list(self.providers) or None
+
+
+@dataclass(frozen=True)
+class LayerSearch:
+    """How ``debug layers`` searches for the first layer that parts ways.
+
+    ``backend``: the candidate's runtime (``onnxruntime``; ``tensorrt`` compares one ONNX file on ONNX Runtime and
+    TensorRT). ``strategy``: ``all`` exposes every mapped tensor in one run, ``bisect`` bisects over the layer order
+    with bounded memory, ``auto`` starts with ``all`` and switches to ``bisect`` past ``max_memory`` bytes of values.
+    ``max_marked``: with TensorRT, tensors marked as outputs per engine while bisecting. ``candidate_factory``: with
+    TensorRT, runs the candidate side instead of building engines (tests).
+    """
+
+    backend: str = "onnxruntime"
+    strategy: str = "auto"
+    max_memory: int = 2_000_000_000
+    max_marked: int = 8
+    candidate_factory: Any = field(default=None, compare=False)

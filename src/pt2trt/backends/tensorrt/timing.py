@@ -14,35 +14,27 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from pt2trt.bench.sessions import Session
-from pt2trt.bench.timing import Loop, Progress, Timings, warm_up
+from pt2trt.backends.timing import Loop, Progress, Timings, warm_up
 
 
-class TensorRTSession(Session):
-    """A TensorRT engine on GPU 0, timed with CUDA events (see the module docstring)."""
+class CudaEventTimer:
+    """An active :class:`~pt2trt.backends.tensorrt.runner.TensorRTRunner` timed with CUDA events on its stream
+    (see the module docstring); the feed is copied to pinned host memory once, before timing."""
 
-    backend = "tensorrt"
-
-    def __init__(self, engine: Path, feed: Mapping[str, np.ndarray], threads: int, *, cuda_graph: bool = False) -> None:
-        super().__init__(feed, threads)
-        self.engine = engine
-        self.cuda_graph = cuda_graph
-        if cuda_graph:
-            self.mode = "cuda graph"
-
-    def open(self) -> None:
+    def __init__(self, runner: Any, feed: Mapping[str, np.ndarray], *, cuda_graph: bool = False) -> None:
         import torch
 
-        from pt2trt.backends.tensorrt.runner import TensorRTRunner, check_shape
+        from pt2trt.backends.tensorrt.tensors import check_shape
 
+        self.feed = dict(feed)
+        self.cuda_graph = cuda_graph
         self.torch = torch
-        self.runner = TensorRTRunner(self.engine).activate()
-        context = self.runner._context  # the runner owns engine, context and stream; the bench drives them
+        self.runner = runner
+        context = self.runner._context  # the runner owns engine, context and stream; the timer drives them
         self.stream = self.runner._stream
         device = f"cuda:{self.runner.device}"
         self.host_in: dict[str, Any] = {}
@@ -73,7 +65,6 @@ class TensorRTSession(Session):
             with torch.cuda.graph(self.graph, stream=self.stream):
                 self._enqueue()
         self.enqueue_seconds: list[float] = []
-        self.first = {k: v.numpy().copy() for k, v in self.call().items()}
 
     def _enqueue(self) -> None:
         if not self.context.execute_async_v3(self.stream.cuda_stream):
@@ -126,13 +117,11 @@ class TensorRTSession(Session):
 
     def close(self) -> None:
         self.graph = None
-        self.runner.deactivate()
 
     def settings(self) -> dict[str, Any]:
         import tensorrt
 
         return {
-            **super().settings(),
             "tensorrt": tensorrt.__version__,
             "device": self.torch.cuda.get_device_name(self.runner.device),
             "cuda_graph": self.cuda_graph,

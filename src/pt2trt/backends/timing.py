@@ -1,4 +1,5 @@
-"""The timing loop (warm-up, then at least N iterations and at least D seconds) and peak-memory probes."""
+"""The timing loop every runner uses (warm-up, then at least N iterations and at least D seconds) and peak-memory
+probes."""
 
 from __future__ import annotations
 
@@ -6,21 +7,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+
+from pt2trt.settings.runner import Loop as Loop  # re-exported: the timing loop's settings
 
 Progress = Callable[[float], None]  # called with the fraction done, 0..1
-
-
-@dataclass
-class Loop:
-    """How long to run: warm-up in milliseconds, then ``iterations`` and ``duration`` seconds, both minimums."""
-
-    warmup_ms: float = 200.0
-    iterations: int = 10
-    duration: float = 3.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"warmup_ms": self.warmup_ms, "iterations": self.iterations, "duration_s": self.duration}
 
 
 @dataclass
