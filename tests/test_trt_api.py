@@ -124,6 +124,10 @@ def test_trampolines_override_what_this_release_calls(report: dict[str, Any]) ->
         "progress monitor": "absent" if major < 10 else "ok",
         "INT8 calibrator": "absent" if major == 11 else "ok",
     }
+    # where the release binds the base's C++ methods, calling them goes C++ -> pybind11 trampoline -> our override
+    through = {t["name"].split(" (")[0]: t.get("through_cpp") for t in report["trampolines"] if t["status"] == "ok"}
+    assert (through["output allocator"] is not None) == (major < 10)  # 10 and 11 bind none of IOutputAllocator's
+    assert all(through[name] for name in through if name != "output allocator")
     allocator = next(s for s in report["subclasses"] if s["base"] == "trt.IOutputAllocator")
     expected = {"reallocate_output", "notify_shape"} | ({"reallocate_output_async"} if major >= 10 else set())
     assert set(allocator["called"]) == expected

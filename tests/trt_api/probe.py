@@ -112,6 +112,7 @@ def _overrides_of(cls: type, base: type) -> dict[str, tuple[int, int, bool]]:
 
 
 def trampolines(trt: Any, scratch: Path, extension: Path) -> list[dict[str, Any]]:
+    from tests.trt_api.pybind import member_kind
     from tests.trt_api.resolve import check_overrides, pure_virtuals
 
     virtuals = pure_virtuals(extension)
@@ -125,11 +126,13 @@ def trampolines(trt: Any, scratch: Path, extension: Path) -> list[dict[str, Any]
             return
         own = {n for n, v in vars(type(instance)).items() if inspect.isfunction(v) and not n.startswith("_")}
         problems = check_overrides(_overrides_of(type(instance), base), own if ours else set(), base, virtuals)
-        detail = guarded(exercise, instance)
-        if isinstance(detail, dict):
-            problems.append(detail["detail"])
-            detail = ""
-        results.append({**entry, "status": "fail" if problems else "ok", "detail": "; ".join(problems) or detail})
+        outcome = guarded(exercise, instance)
+        if outcome.get("status") == "error":
+            problems.append(outcome["detail"])
+        problems += outcome.get("problems", [])
+        results.append({**entry, "status": "fail" if problems else "ok", "detail": "; ".join(problems),
+                        "exercised": outcome.get("exercised", ""),
+                        "through_cpp": outcome.get("through_cpp")})  # fmt: skip
 
     from pt2trt.backends.tensorrt_outputs import make_output_allocator
 
@@ -141,12 +144,22 @@ def trampolines(trt: Any, scratch: Path, extension: Path) -> list[dict[str, Any]
 
     allocator = make_output_allocator(trt, allocate, lambda b: 4096 * (1 + list(buffers.values()).index(b)))
 
-    def use_allocator(a: Any) -> str:
-        calls = [a.reallocate_output("boxes", 0, 100, 256)]
-        if hasattr(a, "reallocate_output_async"):
-            calls.append(a.reallocate_output_async("boxes", 0, 400, 256, 0))
+    def use_allocator(a: Any) -> dict[str, Any]:
+        calls = [a.reallocate_output("boxes", 0, 100, 256), a.reallocate_output_async("boxes", 0, 400, 256, 0)]
         a.notify_shape("boxes", trt.Dims([3, 4]))  # TensorRT passes a real Dims
-        return f"pointers {calls}, shape {a.shapes['boxes']}, {a.allocations} allocation(s)"
+        outcome: dict[str, Any] = {"exercised": f"pointers {calls}, shape {a.shapes['boxes']}"}
+        if member_kind(trt.IOutputAllocator, "reallocate_output") != "method":
+            return outcome  # 10 and 11 bind no method of it: only TensorRT's own calls reach the trampoline
+        # 8.6 binds the C++ methods: calling them goes C++ -> pybind11 trampoline -> our override -> C++ void*
+        wanted = a.reallocate_output("scores", 0, 64, 256)
+        capsule = trt.IOutputAllocator.reallocate_output(a, "scores", _capsule(0), 64, 256)
+        trt.IOutputAllocator.notify_shape(a, "scores", trt.Dims([2, 5]))
+        pointer = _capsule_pointer(capsule)
+        outcome["through_cpp"] = f"reallocate_output -> {pointer}, notify_shape -> {a.shapes.get('scores')}"
+        if pointer != wanted or a.shapes.get("scores") != (2, 5):
+            outcome["problems"] = [f"through TensorRT's trampoline: pointer {pointer} (wanted {wanted}), "
+                                   f"shape {a.shapes.get('scores')}"]  # fmt: skip
+        return outcome
 
     judge("output allocator (make_output_allocator)", allocator, "IOutputAllocator", use_allocator)
 
@@ -162,16 +175,43 @@ def trampolines(trt: Any, scratch: Path, extension: Path) -> list[dict[str, Any]
                         else "no IProgressMonitor in this release: no monitor, as intended"})  # fmt: skip
     else:
 
-        def use_monitor(m: Any) -> str:
-            m.phase_start("Building engine", None, 2)
-            go = m.step_complete("Building engine", 0)
-            m.phase_finish("Building engine")
-            return f"step_complete -> {go}, phases {[p['phase'] for p in phases.summary()]}"
+        def use_monitor(m: Any) -> dict[str, Any]:
+            # through the C++ methods: C++ -> pybind11 trampoline -> our override, the bool back to C++
+            base = trt.IProgressMonitor
+            base.phase_start(m, "Building engine", None, 2)
+            go = base.step_complete(m, "Building engine", 0)
+            phases.cancel_requested = True
+            stop = base.step_complete(m, "Building engine", 1)
+            base.phase_finish(m, "Building engine")
+            seen = phases.summary()
+            problems = (
+                [] if (go, stop) == (True, False) and seen and seen[0]["finished"] else [f"saw {go}, {stop}, {seen}"]
+            )
+            return {
+                "through_cpp": f"step_complete -> {go}, after Ctrl-C -> {stop}, phases {seen}",
+                "problems": problems,
+            }
 
         judge("progress monitor (make_progress_monitor)", monitor, "IProgressMonitor", use_monitor)
 
     results.append(calibrator_check(trt, scratch, judge))
     return [r for r in results if r is not None]
+
+
+def _capsule(pointer: int) -> Any:
+    import ctypes
+
+    new = ctypes.pythonapi.PyCapsule_New
+    new.restype, new.argtypes = ctypes.py_object, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
+    return new(pointer or 1, None, None)
+
+
+def _capsule_pointer(capsule: Any) -> int | None:
+    import ctypes
+
+    get = ctypes.pythonapi.PyCapsule_GetPointer
+    get.restype, get.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
+    return None if capsule is None else get(capsule, None)
 
 
 def calibrator_check(trt: Any, scratch: Path, judge: Callable[..., None]) -> dict[str, Any] | None:
@@ -184,7 +224,8 @@ def calibrator_check(trt: Any, scratch: Path, judge: Callable[..., None]) -> dic
     target = target_of(trt.__version__)
     files = scenario_files(scratch)
     plan = make_plan(files["model"], scratch / "cal.engine", trt_version=target.name, int8=True,
-                     calibration_data=files["calibration"], min_shapes=["input:1x3x16x16"],
+                     calibration_data=files["calibration"], calibration_cache=scratch / "int8.cache",
+                     min_shapes=["input:1x3x16x16"],
                      opt_shapes=["input:2x3x16x16"], max_shapes=["input:4x3x16x16"], force=True)  # fmt: skip
     entry = {"name": "INT8 calibrator (make_calibrator)", "base": "IInt8EntropyCalibrator2"}
     if not target.int8_calibration:
@@ -198,7 +239,14 @@ def calibrator_check(trt: Any, scratch: Path, judge: Callable[..., None]) -> dic
             }
         return {**entry, "status": "fail", "detail": f"make_calibrator made a calibrator for TensorRT {target.name}"}
     calibrator = make_calibrator(plan, trt)
-    judge(entry["name"], calibrator, "IInt8EntropyCalibrator2", lambda c: f"Polygraphy's {type(c).__name__}", False)
+
+    def use_calibrator(c: Any) -> dict[str, Any]:
+        # get_batch_size is pure virtual in C++: the bound base method dispatches to Polygraphy's override
+        size, algorithm = trt.IInt8EntropyCalibrator2.get_batch_size(c), trt.IInt8EntropyCalibrator2.get_algorithm(c)
+        problems = [] if size == type(c).get_batch_size(c) else [f"get_batch_size through C++ gave {size}"]
+        return {"through_cpp": f"get_batch_size -> {size}, get_algorithm -> {algorithm.name}", "problems": problems}
+
+    judge(entry["name"], calibrator, "IInt8EntropyCalibrator2", use_calibrator, False)
     return None
 
 
