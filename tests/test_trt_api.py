@@ -89,6 +89,12 @@ def test_source_reading_finds_the_tensorrt_code_and_its_gates(source_uses: Sourc
 
 
 # -- per release -------------------------------------------------------------------------------------------------------
+def test_version_detection_reads_the_real_install(report: dict[str, Any]) -> None:
+    """installed_version() reads it from the files without importing; import_tensorrt() accepts the release."""
+    assert report["installed_version"] == report["version"]
+    assert report["import_tensorrt"] == report["version"]
+
+
 def test_every_tensorrt_member_we_use_exists(report: dict[str, Any]) -> None:
     attributes = [e for e in report["uses"] if not e["text"].endswith(")")]
     assert len(attributes) > 20

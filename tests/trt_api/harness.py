@@ -15,20 +15,26 @@ from tests.trt_api.releases import Release, build_stubs, extension, unpack
 ROOT = Path(__file__).resolve().parents[2]
 
 
+#: what the ``tensorrt`` / ``tensorrt-cu12`` / ``tensorrt-cu13`` packages install as ``tensorrt/__init__.py`` over the
+#: bindings wheel (read from the registry's ``tensorrt-cu12`` 10.16.1.11 source distribution)
+TENSORRT_SHIM = "from tensorrt_bindings import *\nfrom tensorrt_bindings import __version__\n"
+
+
 @dataclass(frozen=True)
 class RealModule:
-    """A release's bindings, unpacked from the cached wheel, and the stub libraries compiled for it."""
+    """A release's bindings, unpacked from the cached wheel, the stub libraries compiled for it, and ``tensorrt``."""
 
     release: Release
     module_dir: Path
     stubs: Path
+    shim: Path  # holds tensorrt/__init__.py, as the metapackages install it
 
     @property
     def extension(self) -> Path:
         return extension(self.module_dir)
 
     def env(self) -> dict[str, str]:
-        path = [str(self.module_dir), str(ROOT / "src"), str(ROOT)]
+        path = [str(self.shim), str(self.module_dir), str(ROOT / "src"), str(ROOT)]
         return {**os.environ, "PYTHONPATH": os.pathsep.join(path), "LD_LIBRARY_PATH": str(self.stubs),
                 "PYTHONWARNINGS": "ignore", "POLYGRAPHY_AUTOINSTALL_DEPS": "0"}  # fmt: skip
 
@@ -36,7 +42,10 @@ class RealModule:
 def prepare(release: Release, workdir: Path) -> RealModule:
     module_dir = unpack(release)
     stubs = build_stubs(extension(module_dir), workdir / "stubs")
-    return RealModule(release, module_dir, stubs)
+    shim = workdir / "shim"
+    (shim / "tensorrt").mkdir(parents=True, exist_ok=True)
+    (shim / "tensorrt" / "__init__.py").write_text(TENSORRT_SHIM)
+    return RealModule(release, module_dir, stubs, shim)
 
 
 def run_probe(

@@ -26,10 +26,12 @@ from typing import Any
 
 
 def import_real() -> Any:
+    """``import tensorrt`` as a user of the full install does it (the metapackage's shim over the bindings)."""
+    import tensorrt
     import tensorrt_bindings
 
-    sys.modules["tensorrt"] = tensorrt_bindings  # what `import tensorrt` gives a user of the full wheel
-    return tensorrt_bindings
+    assert tensorrt.Builder is tensorrt_bindings.Builder, "the shim re-exports the bindings"
+    return tensorrt
 
 
 def guarded(func: Callable[..., Any], *args: Any) -> Any:
@@ -410,7 +412,10 @@ def main(argv: list[str]) -> int:
 
     scratch = Path(request["scratch"])
     extension = Path(request["extension"])
-    report: dict[str, Any] = {"version": trt.__version__}
+    from pt2trt.tensorrt.versions import import_tensorrt, installed_version
+
+    report: dict[str, Any] = {"version": trt.__version__, "installed_version": installed_version(),
+                              "import_tensorrt": import_tensorrt().__version__}  # fmt: skip
     uses = request["uses"]
     report["uses"] = check_uses(uses["uses"], trt, trt.__version__, ignore_gates=request.get("ignore_gates", False))
     report["subclasses"] = check_subclasses(uses["subclasses"], trt, trt.__version__, extension)
