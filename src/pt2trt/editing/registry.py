@@ -160,7 +160,8 @@ EDITS: dict[str, EditDef] = {
         EditDef(
             "append", _P + "append", _P + "parse_append",
             "Append post-processing to an output: softmax | argmax | topk:K | nms | efficient_nms "
-            "(options :key=value,..., e.g. nms:iou=0.45,score=0.25,max=100).", "KIND[:OPTIONS]", multiple=True,
+            "(options :key=value,..., e.g. nms:iou=0.45,score=0.25,max=100; efficient_nms:target=10.15 checks the "
+            "TensorRT that will parse the plugin, deprecated since 10.12).", "KIND[:OPTIONS]", multiple=True,
         ),
         EditDef("opset", _MODEL + "convert_opset", _int, "Convert to another ai.onnx opset.", "N", value_type=int),
         EditDef(
