@@ -18,6 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]
 #: what the ``tensorrt`` / ``tensorrt-cu12`` / ``tensorrt-cu13`` packages install as ``tensorrt/__init__.py`` over the
 #: bindings wheel (read from the registry's ``tensorrt-cu12`` 10.16.1.11 source distribution)
 TENSORRT_SHIM = "from tensorrt_bindings import *\nfrom tensorrt_bindings import __version__\n"
+#: the bindings import ``tensorrt_libs`` (NVIDIA's libraries) when it exists; on a machine with TensorRT installed that
+#: would load the real libraries of another release under the stubs' names, so the probe hides it
+NO_LIBS = 'raise ImportError("tensorrt_libs is hidden from the real-API conformance tests: stubs stand in")\n'
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ def prepare(release: Release, workdir: Path) -> RealModule:
     shim = workdir / "shim"
     (shim / "tensorrt").mkdir(parents=True, exist_ok=True)
     (shim / "tensorrt" / "__init__.py").write_text(TENSORRT_SHIM)
+    (shim / "tensorrt_libs.py").write_text(NO_LIBS)
     return RealModule(release, module_dir, stubs, shim)
 
 
