@@ -161,6 +161,8 @@ def test_our_build_options_go_through_polygraphy_on_the_real_enums(report: dict[
         assert "INT8" in builds["int8 with calibration"]["builder_flags_set"]
         assert "int8_calibrator" in builds["int8 with calibration"]["config_set"]
         assert ("EXPLICIT_BATCH" in builds["fp16"]["network_flags"]) == (major < 10)
+    timing = builds["timing cache loaded and saved"]
+    assert {"create_timing_cache", "set_timing_cache", "get_timing_cache"} <= set(timing["config_calls"])
     fp32 = next(b for name, b in builds.items() if name.startswith("fp32"))
     assert fp32["memory_pool_limits"] == [["WORKSPACE", 256 << 20]]
     assert ("progress_monitor" in fp32["config_set"]) == (major >= 10)

@@ -136,7 +136,7 @@ def trampolines(trt: Any, scratch: Path, extension: Path) -> list[dict[str, Any]
                         "exercised": outcome.get("exercised", ""),
                         "through_cpp": outcome.get("through_cpp")})  # fmt: skip
 
-    from pt2trt.backends.tensorrt_outputs import make_output_allocator
+    from tests.trt_api.ours import make_output_allocator
 
     buffers: dict[int, bytearray] = {}
 
@@ -165,7 +165,7 @@ def trampolines(trt: Any, scratch: Path, extension: Path) -> list[dict[str, Any]
 
     judge("output allocator (make_output_allocator)", allocator, "IOutputAllocator", use_allocator)
 
-    from pt2trt.tensorrt.progress import BuildPhases, make_progress_monitor
+    from tests.trt_api.ours import BuildPhases, make_progress_monitor
 
     phases = BuildPhases()
     monitor = make_progress_monitor(trt, phases)
@@ -218,10 +218,7 @@ def _capsule_pointer(capsule: Any) -> int | None:
 
 def calibrator_check(trt: Any, scratch: Path, judge: Callable[..., None]) -> dict[str, Any] | None:
     """make_calibrator on a plan for this release's target; on targets without calibration it must refuse."""
-    from pt2trt.errors import Pt2trtError
-    from pt2trt.tensorrt.calibration import make_calibrator
-    from pt2trt.tensorrt.plan import make_plan
-    from pt2trt.tensorrt.versions import target_of
+    from tests.trt_api.ours import Pt2trtError, make_calibrator, make_plan, target_of
 
     target = target_of(trt.__version__)
     files = scenario_files(scratch)
@@ -273,8 +270,7 @@ def scenario_files(scratch: Path) -> dict[str, Path]:
 # -- builds through Polygraphy over shadows ----------------------------------------------------------------------------
 def build_scenarios(trt: Any) -> list[tuple[str, dict[str, Any]]]:
     """Plans for this release's target: every build option whose loader code differs, each where the plan allows it."""
-    from pt2trt.tensorrt.plan import HARDWARE_LEVELS
-    from pt2trt.tensorrt.versions import at_least, target_of
+    from tests.trt_api.ours import HARDWARE_LEVELS, at_least, target_of
 
     target = target_of(trt.__version__)
     shapes = {"min_shapes": ["input:1x3x16x16"], "opt_shapes": ["input:2x3x16x16"], "max_shapes": ["input:4x3x16x16"]}
@@ -283,6 +279,7 @@ def build_scenarios(trt: Any) -> list[tuple[str, dict[str, Any]]]:
                                                                    "builder_optimization_level": 3}),
         ("fp16", {**shapes, "fp16": True}),
         ("version compatible", {**shapes, "version_compatible": True}),
+        ("timing cache loaded and saved", {**shapes, "timing_cache": "TIMING"}),
     ]  # fmt: skip
     if target.int8_calibration:
         plans.append(("int8 with calibration", {**shapes, "int8": True, "calibration_data": "CALIBRATION"}))
@@ -293,14 +290,21 @@ def build_scenarios(trt: Any) -> list[tuple[str, dict[str, Any]]]:
 
 
 def run_build(trt: Any, scratch: Path, name: str, options: dict[str, Any]) -> dict[str, Any]:
-    from pt2trt.tensorrt.build import engine_loader
-    from pt2trt.tensorrt.calibration import make_calibrator
-    from pt2trt.tensorrt.plan import make_plan
-    from pt2trt.tensorrt.progress import BuildPhases, make_progress_monitor
-    from pt2trt.tensorrt.versions import target_of
+    from tests.trt_api.ours import (
+        BuildPhases,
+        engine_loader,
+        make_calibrator,
+        make_plan,
+        make_progress_monitor,
+        target_of,
+    )
     from tests.trt_api.shadow import install, uninstall
 
     files = scenario_files(scratch)
+    if options.get("timing_cache") == "TIMING":
+        cache = scratch / "timing.cache"
+        cache.write_bytes(b"an earlier timing cache")
+        options = {**options, "timing_cache": cache}
     if options.get("calibration_data") == "CALIBRATION":
         options = {**options, "calibration_data": files["calibration"]}
     plan = make_plan(files["model"], scratch / "model.engine", trt_version=target_of(trt.__version__).name,
@@ -318,6 +322,7 @@ def run_build(trt: Any, scratch: Path, name: str, options: dict[str, Any]) -> di
         profile_shapes: dict[str, list[Any]] = {}
         world.returns[("IOptimizationProfile", "set_shape")] = lambda n, *s: profile_shapes.__setitem__(n, list(s))
         world.returns[("IOptimizationProfile", "get_shape")] = lambda n: profile_shapes.get(n, [])
+        world.returns[("ITimingCache", "serialize")] = lambda: memoryview(b"timing cache")  # Polygraphy writes it
         loader = engine_loader(plan, trt, files["model"], calibrator, progress_monitor=monitor)
         loader()
     finally:
@@ -374,7 +379,7 @@ def builds(trt: Any, scratch: Path) -> list[dict[str, Any]]:
 
 
 def inspector(trt: Any) -> dict[str, Any]:
-    from pt2trt.tensorrt.inspect import inspector_json
+    from tests.trt_api.ours import inspector_json
     from tests.trt_api.shadow import install, uninstall
 
     world = install(trt)
@@ -412,7 +417,7 @@ def main(argv: list[str]) -> int:
 
     scratch = Path(request["scratch"])
     extension = Path(request["extension"])
-    from pt2trt.tensorrt.versions import import_tensorrt, installed_version
+    from tests.trt_api.ours import import_tensorrt, installed_version
 
     report: dict[str, Any] = {"version": trt.__version__, "installed_version": installed_version(),
                               "import_tensorrt": import_tensorrt().__version__}  # fmt: skip

@@ -165,6 +165,6 @@ class Program:
     def _target_fields(self) -> set[str]:
         from dataclasses import fields
 
-        from pt2trt.tensorrt.versions import Target
+        from tests.trt_api.ours import Target
 
         return {f.name for f in fields(Target) if f.type in ("bool", bool)}

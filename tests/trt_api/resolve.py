@@ -166,7 +166,7 @@ def describe_call(step: dict[str, Any]) -> str:
 # -- gates -------------------------------------------------------------------------------------------------------------
 def gates_hold(gates: list[list[Any]], module: ModuleType, version: str) -> tuple[bool, str]:
     """Whether the code path of a use can run on this release (and the gate that rules it out)."""
-    from pt2trt.tensorrt.versions import at_least, target_of
+    from tests.trt_api.ours import at_least, target_of
 
     for kind, subject, positive in gates:
         if kind == "target":
