@@ -5,6 +5,6 @@ stub libraries compiled for them at test time. ``source_uses`` (with ``program``
 touches in TensorRT, read from its source by AST, with the version gates around each use. ``harness`` runs ``probe``
 in a subprocess per release: it imports the real module and holds those uses (``resolve``, reading the pybind11
 signatures with ``pybind``), our trampoline subclasses and Polygraphy's TensorRT loaders against it (``shadow``:
-objects specced by the real classes). Nothing of NVIDIA's is committed: wheels come from the registry, stubs are
-generated from the extension's own undefined symbols.
+objects specced by the real classes). ``ours`` holds the pt2trt names the probe calls, in one place. Nothing of
+NVIDIA's is committed: wheels come from the registry, stubs are generated from the extension's own undefined symbols.
 """
