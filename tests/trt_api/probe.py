@@ -157,10 +157,12 @@ def trampolines(trt: Any, scratch: Path, extension: Path) -> list[dict[str, Any]
         capsule = trt.IOutputAllocator.reallocate_output(a, "scores", _capsule(0), 64, 256)
         trt.IOutputAllocator.notify_shape(a, "scores", trt.Dims([2, 5]))
         pointer = _capsule_pointer(capsule)
-        outcome["through_cpp"] = f"reallocate_output -> {pointer}, notify_shape -> {a.shapes.get('scores')}"
-        if pointer != wanted or a.shapes.get("scores") != (2, 5):
-            outcome["problems"] = [f"through TensorRT's trampoline: pointer {pointer} (wanted {wanted}), "
-                                   f"shape {a.shapes.get('scores')}"]  # fmt: skip
+        failing = make_output_allocator(trt, _out_of_memory, lambda b: 0)  # a failed allocation: NULL to TensorRT
+        null = _capsule_pointer(trt.IOutputAllocator.reallocate_output(failing, "scores", _capsule(0), 64, 256))
+        outcome["through_cpp"] = (f"reallocate_output -> {pointer}, notify_shape -> {a.shapes.get('scores')}, "
+                                  f"failed allocation -> {null} ({failing.error})")  # fmt: skip
+        if pointer != wanted or a.shapes.get("scores") != (2, 5) or null is not None or failing.error is None:
+            outcome["problems"] = [f"through TensorRT's trampoline: {outcome['through_cpp']} (wanted {wanted})"]
         return outcome
 
     judge("output allocator (make_output_allocator)", allocator, "IOutputAllocator", use_allocator)
@@ -198,6 +200,10 @@ def trampolines(trt: Any, scratch: Path, extension: Path) -> list[dict[str, Any]
 
     results.append(calibrator_check(trt, scratch, judge))
     return [r for r in results if r is not None]
+
+
+def _out_of_memory(size: int) -> Any:
+    raise MemoryError(f"no device memory for {size} bytes (planted)")
 
 
 def _capsule(pointer: int) -> Any:
