@@ -60,8 +60,9 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_bench.py
 	$(PY) benchmarks/bench_convert.py
 
-# On a machine with an NVIDIA GPU and TensorRT: GPU tests, resnet18 FP32/FP16 engines verified against ONNX Runtime, a
-# detector engine through predict, inspect, bench; out/gpu-check/summary.{json,txt}. Fails (never skips) without them.
+# On a machine with an NVIDIA GPU and TensorRT: the real-API conformance (pytest -m trt_api) first, then the GPU tests,
+# resnet18 FP32/FP16 engines verified against ONNX Runtime, a detector engine through predict, inspect, bench;
+# out/gpu-check/summary.{json,txt}. Fails (never skips) without them.
 gpu-check: $(STAMP)
 	PYTHON=$(PY) scripts/gpu_check.sh out/gpu-check
 
