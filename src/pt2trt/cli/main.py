@@ -21,6 +21,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("pt2trt.cli.verify", "Check that ONNX Runtime reproduces PyTorch on the same inputs."),
     "predict": ("pt2trt.cli.predict", "Classify, detect or segment images: JSON lines and annotated pictures."),
     "compare": ("pt2trt.cli.compare", "Compare two models' (or backends') answers on images: top-k, boxes or masks."),
+    "eval": (
+        "pt2trt.cli.eval",
+        "Score models on labelled data: top-1/top-5, COCO mAP or mIoU side by side, deltas with significance.",
+    ),
     "debug": ("pt2trt.cli.debug", "Name the layer where PyTorch and ONNX (or two ONNX runs) part ways."),
     "build": ("pt2trt.cli.build", "Build a TensorRT engine from ONNX (or print the build plan with --dry-run)."),
     "simplify": (
