@@ -95,7 +95,8 @@ def command(ctx: click.Context, models: tuple[str, ...], data: str, task: str, *
 
     \b
     classify: top-1/top-5 (McNemar on flipped images); detect: COCO mAP@[.5:.95], mAP@.5 (pycocotools; bootstrap);
-    segment: mean IoU, pixel accuracy (bootstrap). Examples:
+    segment: mean IoU, pixel accuracy (bootstrap). detect scores every box down to --conf 0.001 with NMS at --iou
+    0.7 (the mAP convention) unless given. Examples:
       pt2trt eval r18.onnx r18-int8.onnx --data val/ --task classify --labels imagenet --max-drop 1
       pt2trt eval yolo.onnx yolo.engine --data instances_val.json --images val/ --task detect
       pt2trt eval seg.onnx --backend onnxruntime --backend openvino --data voc/ --task segment --json

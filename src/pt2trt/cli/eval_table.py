@@ -73,7 +73,8 @@ def _per_class(out: Any, report: Any) -> None:
         table.add_column(f"#{i + 1}" if i else "#1 (reference)", justify="right")
     values = [{c.id: c.value for c in e.per_class} for e in report.evaluations]
     for row in rows:
-        table.add_row(f"{row.id} {row.name}", str(row.support), *(percent(v.get(row.id)) for v in values))
+        name = str(row.id) if row.name == str(row.id) else f"{row.id} {row.name}"
+        table.add_row(name, str(row.support), *(percent(v.get(row.id)) for v in values))
     out.print(table)
     if len(report.evaluations) > 1:
         out.print("  " + ", ".join(f"#{i + 1} {e.label}" for i, e in enumerate(report.evaluations)), soft_wrap=True)

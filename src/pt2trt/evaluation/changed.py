@@ -86,7 +86,7 @@ def _panel(image: Image.Image, result: Result, task: Task, labels: Labels, capti
 
     drawn = annotate(image, result, labels, task)
     face = font(drawn)
-    band = face.getbbox("Ag")[3] + 8 if hasattr(face, "getbbox") else 20
+    band = int(face.getbbox("Ag")[3]) + 8 if hasattr(face, "getbbox") else 20
     panel = Image.new("RGB", (drawn.width, drawn.height + band), (255, 255, 255))
     panel.paste(drawn, (0, band))
     ImageDraw.Draw(panel).text((4, 4), caption, fill=(0, 0, 0), font=face)

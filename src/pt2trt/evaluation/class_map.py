@@ -147,10 +147,13 @@ def _guess(categories: dict[int, str], class_count: int | None, layout: str | No
         rule = f"class i = the data's i-th category by id ({len(ids)} classes, {len(ids)} categories)"
         mapping = dict(enumerate(ids))
     else:
-        have = f"{class_count} classes" if class_count else "classes the outputs do not count"
+        have = (
+            f"the model's {class_count} classes"
+            if class_count
+            else "the model's classes (its outputs do not count them)"
+        )
         raise Pt2trtError(
-            f"cannot tell which of the data's {len(ids)} category ids (from {ids[0]} to {ids[-1]}) each of the "
-            f"model's {have} is",
+            f"cannot tell which of the data's {len(ids)} category ids ({ids[0]} to {ids[-1]}) each of {have} is",
             CLASS_MAP_HINT + ", or --labels with the model's class names",
         )
     return ClassMap(mapping, rule, guessed=True, notes=[f"class map guessed: {rule}; --class-map sets it"])

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from pt2trt.errors import Pt2trtError
-from pt2trt.evaluation.datasets import DetectionData, picture_size, sample_of
+from pt2trt.evaluation.datasets import DetectionData, sample_of
+from pt2trt.evaluation.pictures import picture_size
 
 #: how far (pixels) a box may reach past its image's border before it is refused: rounding in the annotation tools
 BORDER_TOLERANCE = 1.0

@@ -1,9 +1,9 @@
 """Labelled data for ``eval``: the pictures, their labels, and the dataset's own class names.
 
-One loader per format (``imagefolder``, ``coco``, ``yolo``, ``masks``); :func:`load_dataset` picks it from the
-task and what ``DATA`` is. Every loader checks its data before any model runs: a missing label, an unknown class, an
-empty picture, a box outside its image or a mask of the wrong size is one :class:`~pt2trt.errors.Pt2trtError` naming
-the file.
+One loader per format (``imagefolder``, ``coco``, ``yolo``, ``masks``); :func:`pt2trt.evaluation.loading.load_dataset`
+picks it from the task and what ``DATA`` is. Every loader checks its data before any model runs: a missing label, an
+unknown class, an empty picture, a box outside its image or a mask of the wrong size is one
+:class:`~pt2trt.errors.Pt2trtError` naming the file.
 """
 
 from __future__ import annotations
@@ -12,12 +12,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pt2trt.errors import Pt2trtError, UsageError
-
 if TYPE_CHECKING:
     import numpy as np
-
-    from pt2trt.tasks import Labels
 
 
 @dataclass(frozen=True)
@@ -44,7 +40,8 @@ class LabelledData:
         return len(self.samples)
 
     def describe(self) -> str:
-        return f"{len(self)} images, {len(self.class_names)} classes ({self.format}, {self.root})"
+        classes = f", {len(self.class_names)} classes" if self.class_names else ""
+        return f"{len(self)} images{classes} ({self.format}, {self.root})"
 
     def first(self, count: int) -> LabelledData:
         """The first ``count`` samples only (``--limit``)."""
@@ -113,92 +110,9 @@ class SegmentationData(LabelledData):
         return {"masks": self.masks[:count]}
 
     def load_mask(self, index: int) -> np.ndarray:
-        from pt2trt.evaluation.masks import read_mask
+        from pt2trt.evaluation.pictures import read_mask
 
         return read_mask(self.masks[index])
-
-
-# -- loading -------------------------------------------------------------------------------------------------------
-def load_dataset(
-    task: str,
-    data: str | Path,
-    *,
-    images: str | Path | None = None,
-    labels: Labels | None = None,
-    split: str | None = None,
-) -> LabelledData:
-    """The labelled data at ``data`` for ``task``: an ImageFolder (classify); a COCO JSON file, a YOLO data
-    ``.yaml`` or a folder with ``images/`` and ``labels/`` (detect); a folder of index-PNG masks (segment).
-    ``images`` is the folder of the pictures when it is not found from ``data``."""
-    path = Path(data)
-    if not path.exists():
-        raise Pt2trtError(f"--data {path} not found", _DATA_HINTS.get(task, "Check the path"))
-    if task == "classify":
-        from pt2trt.evaluation.imagefolder import load_imagefolder
-
-        _need_dir(path, task)
-        return load_imagefolder(path, labels)
-    if task == "detect":
-        if path.suffix.lower() == ".json":
-            from pt2trt.evaluation.coco import load_coco
-
-            return load_coco(path, Path(images) if images else None)
-        from pt2trt.evaluation.yolo import load_yolo
-
-        return load_yolo(path, labels, split=split, images=Path(images) if images else None)
-    if task == "segment":
-        from pt2trt.evaluation.masks import load_masks
-
-        _need_dir(path, task)
-        return load_masks(path, images=Path(images) if images else None, split=split)
-    raise UsageError(f"eval has no metrics for task '{task}'", "Use --task classify, detect or segment")
-
-
-_DATA_HINTS = {
-    "classify": "Give an ImageFolder: one folder per class (DATA/cat/1.jpg, DATA/dog/2.jpg, ...)",
-    "detect": "Give a COCO JSON file (with --images DIR), a YOLO data .yaml, or a folder with images/ and labels/",
-    "segment": "Give a folder with images/ and masks/ (index PNGs), or a VOC folder (JPEGImages/, SegmentationClass/)",
-}
-
-
-def _need_dir(path: Path, task: str) -> None:
-    if not path.is_dir():
-        raise Pt2trtError(f"--data {path} is not a folder", _DATA_HINTS[task])
-
-
-# -- picture checks shared by the loaders ------------------------------------------------------------------------
-def image_files(folder: Path, *, recursive: bool = True) -> list[Path]:
-    """The picture files under ``folder`` (sorted; hidden files and folders left out)."""
-    from pt2trt.prediction.images import IMAGE_SUFFIXES
-
-    found = folder.rglob("*") if recursive else folder.iterdir()
-    return sorted(
-        p
-        for p in found
-        if p.suffix.lower() in IMAGE_SUFFIXES
-        and p.is_file()
-        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    )
-
-
-def picture_size(path: Path) -> tuple[int, int]:
-    """(width, height) of a picture as pt2trt decodes it (EXIF orientation applied), from its header only.
-
-    An empty or unreadable file is a user error naming it."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        if path.stat().st_size == 0:
-            raise Pt2trtError(f"image {path} is empty (0 bytes)", "Remove it from the data, or replace it")
-        with Image.open(path) as img:
-            width, height = img.size
-            try:
-                orientation = int(img.getexif().get(0x0112, 1))
-            except Exception:  # a broken EXIF block: predict ignores it too
-                orientation = 1
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise Pt2trtError(f"cannot read image {path}: {exc}", "Check that the file is a readable image") from exc
-    return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
 
 
 def sample_of(path: Path, root: Path) -> Sample:

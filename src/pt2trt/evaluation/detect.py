@@ -68,7 +68,8 @@ class DetectScorer(Scorer):
             self.context.class_map, categories, model_names, task.class_count, task.resolved_layout
         )
         results, dropped = self._results(class_map.mapping)
-        notes = list(class_map.notes)
+        notes = [f"class map: {class_map.rule}"] if not class_map.guessed else []
+        notes += class_map.notes
         if dropped:
             notes.append(f"{dropped} detection(s) of classes with no category in the data were left out")
         evaluation = coco_evaluate(self.data.coco, results)

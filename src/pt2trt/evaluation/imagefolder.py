@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pt2trt.errors import Pt2trtError
-from pt2trt.evaluation.datasets import ClassificationData, image_files, picture_size, sample_of
+from pt2trt.evaluation.datasets import ClassificationData, sample_of
+from pt2trt.evaluation.pictures import image_files, picture_size
 
 if TYPE_CHECKING:
     from pt2trt.tasks import Labels
@@ -48,10 +49,8 @@ def load_imagefolder(root: Path, labels: Labels | None = None) -> Classification
             picture_size(path)  # empty or unreadable pictures stop here, before any model runs
             samples.append(sample_of(path, root))
             targets.append(index_of[folder.name])
-    if labels is not None and labels.names:
-        names = dict(labels.names)
-    else:
-        names = {index_of[f.name]: f.name for f in folders}
+    named = labels is not None and bool(labels.names)
+    names = dict(labels.names) if labels is not None and named else {index_of[f.name]: f.name for f in folders}
     return ClassificationData(
         root=root, samples=samples, class_names=names, format="ImageFolder", notes=notes, targets=targets
     )

@@ -2,40 +2,20 @@
 ``SegmentationClass``), 255 not scored (VOC's object borders).
 
 Layouts: ``DATA/images/`` + ``DATA/masks/`` (or ``annotations/``, ``labels/``), the mask of ``images/a/b.jpg``
-being ``masks/a/b.png``; a VOC folder (``JPEGImages/``, ``SegmentationClass/``, and ``ImageSets/Segmentation/<split>.txt``
-when present, split ``val`` by default); or ``DATA`` = the masks folder with ``--images DIR``.
+being ``masks/a/b.png``; a VOC folder (``JPEGImages/``, ``SegmentationClass/``, and
+``ImageSets/Segmentation/<split>.txt`` when present, split ``val`` by default); or ``DATA`` = the masks folder with
+``--images DIR``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pt2trt.errors import Pt2trtError
-from pt2trt.evaluation.datasets import SegmentationData, image_files, picture_size, sample_of
-
-if TYPE_CHECKING:
-    import numpy as np
+from pt2trt.evaluation.datasets import SegmentationData, sample_of
+from pt2trt.evaluation.pictures import image_files, picture_size
 
 MASK_FOLDERS = ("masks", "annotations", "labels", "SegmentationClass")
-INDEX_MODES = ("P", "L", "I;16", "I")
-
-
-def read_mask(path: Path) -> np.ndarray:
-    """The class index of every pixel of an index PNG; a colour picture is refused (its colours are not indices)."""
-    import numpy as np
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as img:
-            if img.mode not in INDEX_MODES:
-                raise Pt2trtError(
-                    f"mask {path} is a {img.mode} picture, not an index PNG (one class index per pixel)",
-                    "Save masks in mode P or L with the class index as the pixel value (VOC's SegmentationClass)",
-                )
-            return np.asarray(img).astype(np.int64)
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise Pt2trtError(f"cannot read mask {path}: {exc}", "Check that the file is a readable PNG") from exc
 
 
 def load_masks(root: Path, *, images: Path | None = None, split: str | None = None) -> SegmentationData:

@@ -19,7 +19,6 @@ class Progress:
         if self.enabled:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
-
             from rich.progress import Progress as RichProgress
 
             self.bar = RichProgress(

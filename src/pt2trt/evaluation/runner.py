@@ -18,7 +18,8 @@ from typing import Any
 
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.evaluation import SCORERS
-from pt2trt.evaluation.datasets import LabelledData, load_dataset
+from pt2trt.evaluation.datasets import LabelledData
+from pt2trt.evaluation.loading import load_dataset
 from pt2trt.evaluation.progress import Progress
 from pt2trt.evaluation.results import EvalReport, ModelEvaluation
 from pt2trt.evaluation.scoring import Scorer, Scores, ScoringContext
@@ -131,7 +132,9 @@ def _share_preprocessing(runs: list[_Run], settings: EvalSettings) -> list[str]:
         model = run.predictor.model
         if model.recorded is None:
             model.preprocess = choose_preprocess(source.predictor.model.recorded, None, "", settings.overrides)
-            notes.append(f"{model.name} records no preprocessing: it is fed the one recorded in {source.predictor.model.name}")
+            notes.append(
+                f"{model.name} records no preprocessing: it is fed the one recorded in {source.predictor.model.name}"
+            )
     return notes
 
 

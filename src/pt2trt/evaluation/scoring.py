@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -50,11 +50,7 @@ class Scores(ABC):
         for name in self.metrics:
             delta = MetricDelta(name, reference.metrics[name], self.metrics[name], "none")
             if bootstrap is not None and bootstrap.rounds:
-                interval = paired_difference(
-                    lambda c, name=name: reference.resampled(name, c),
-                    lambda c, name=name: self.resampled(name, c),
-                    bootstrap,
-                )
+                interval = paired_difference(_resampler(reference, name), _resampler(self, name), bootstrap)
                 delta.test, delta.p_value = "bootstrap", interval.p_value
                 delta.low, delta.high, delta.rounds = interval.low, interval.high, interval.rounds
             out.append(delta)
@@ -63,6 +59,10 @@ class Scores(ABC):
     def resampled(self, metric: str, counts: np.ndarray) -> float:
         """``metric`` with image ``i`` counted ``counts[i]`` times (a bootstrap draw)."""
         raise NotImplementedError
+
+
+def _resampler(scores: Scores, metric: str) -> Callable[[np.ndarray], float]:
+    return lambda counts: scores.resampled(metric, counts)
 
 
 class Scorer(ABC):

@@ -80,6 +80,6 @@ def paired_difference(
     if np.all(diffs == 0):
         p = 1.0
     else:
-        p = 2 * min(np.mean(diffs <= 0), np.mean(diffs >= 0))
-        p = float(min(1.0, max(p, 1 / diffs.size)))
+        share = min(float(np.mean(diffs <= 0)), float(np.mean(diffs >= 0)))
+        p = min(1.0, max(2 * share, 1 / diffs.size))
     return Interval(float(low), float(high), p, int(diffs.size))

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pt2trt.errors import Pt2trtError
-from pt2trt.evaluation.datasets import DetectionData, image_files, picture_size, sample_of
+from pt2trt.evaluation.datasets import DetectionData, sample_of
+from pt2trt.evaluation.pictures import image_files, picture_size
 
 if TYPE_CHECKING:
     from pt2trt.tasks import Labels
@@ -52,7 +53,8 @@ def load_yolo(
     files = [f for folder in folders for f in _pictures(folder)]
     root = folders[0]
     notes: list[str] = []
-    coco_images, annotations = [], []
+    coco_images: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
     for image_id, path in enumerate(files, start=1):
         width, height = picture_size(path)
         image = {"id": image_id, "file_name": str(path), "width": width, "height": height}
@@ -69,7 +71,7 @@ def load_yolo(
                 }
             )
     if not names:
-        seen = sorted({a["category_id"] for a in annotations})
+        seen = sorted({int(a["category_id"]) for a in annotations})
         names = {c: str(c) for c in range(max(seen, default=-1) + 1)}
         notes.append(f"no class names given: classes 0-{len(names) - 1} are named by their index (pass --labels)")
     return DetectionData(
@@ -79,7 +81,7 @@ def load_yolo(
         format="YOLO txt",
         notes=notes,
         coco={"images": coco_images, "annotations": annotations, "categories": _categories(names)},
-        image_ids=[img["id"] for img in coco_images],
+        image_ids=[int(img["id"]) for img in coco_images],
     )
 
 
