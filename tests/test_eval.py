@@ -291,3 +291,48 @@ def test_segment_cli_json(discs: dict[str, Any]) -> None:
     delta = record["models"][1]["deltas"]["miou"]
     assert delta["delta"] == pytest.approx(-0.5) and delta["rounds"] == 200 and delta["test"] == "bootstrap"
     assert "miou dropped 50.00 points" in record["failures"][0]
+
+
+# -- bad data met while scoring, and progress ------------------------------------------------------------------------
+def test_a_mask_class_the_model_does_not_have(discs: dict[str, Any], tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(discs["data"], data)
+    with Image.open(data / "masks" / "disc003.png") as original:
+        mask, palette = np.asarray(original).copy(), original.getpalette()
+    mask[0, 0] = 9
+    damaged = Image.fromarray(mask, "P")
+    damaged.putpalette(palette)  # without its palette, Pillow would renumber the indices when saving
+    damaged.save(data / "masks" / "disc003.png")
+    with pytest.raises(Pt2trtError, match=r"disc003.png holds class 9 but the model has 4 classes.*unknown class"):
+        pt2trt.evaluate(discs["model"], data, "segment", **SEGMENT_OPTIONS)
+
+
+def test_a_class_folder_beyond_the_models_classes(digits: dict[str, Path], tmp_path: Path) -> None:
+    data = tmp_path / "eleven"
+    for digit in range(10):
+        shutil.copytree(digits["data"] / str(digit), data / f"d{digit}")
+    (data / "e10").mkdir()
+    shutil.copy(next((data / "d1").iterdir()), data / "e10" / "x.png")
+    with pytest.raises(Pt2trtError, match=r"e10/x.png is labelled class 10 \(e10\) but the model has 10 classes"):
+        pt2trt.evaluate(digits["model"], data, "classify")
+
+
+def test_yolo_label_defects(boxes: dict[str, Path], tmp_path: Path) -> None:
+    data = tmp_path / "yolo"
+    shutil.copytree(boxes["yolo"].parent, data)
+    label = data / "labels" / "scene001.txt"
+    label.write_text("5 0.5 0.5 0.2 0.2\n")
+    with pytest.raises(Pt2trtError, match=r"scene001.txt:1: class 5 is not among the 3 class names"):
+        detect([boxes["detector"]], data / "data.yaml")
+    label.write_text("0 0.95 0.5 0.2 0.2\n")
+    with pytest.raises(Pt2trtError, match=r"scene001.txt:1: box \(0.95 0.5 0.2 0.2\) reaches outside the image"):
+        detect([boxes["detector"]], data / "data.yaml")
+    label.unlink()
+    with pytest.raises(Pt2trtError, match=r"no label file for scene001.png"):
+        detect([boxes["detector"]], data / "data.yaml")
+
+
+def test_progress_reaches_every_image(digits: dict[str, Path]) -> None:
+    seen: list[tuple[str, int, int]] = []
+    pt2trt.evaluate(digits["model"], digits["data"], "classify", limit=40, progress=lambda *a: seen.append(a))
+    assert seen[-1] == (f"{digits['model']} (onnxruntime)", 40, 40) and len(seen) == 40

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -11,7 +12,7 @@ class Progress:
 
     def __init__(self, target: bool | Callable[[str, int, int], None]) -> None:
         self.fn = target if callable(target) else None
-        self.enabled = target is True
+        self.enabled = target is True and sys.stderr.isatty()  # a bar in a log is noise
         self.bar: Any = None
         self.labels: dict[int, tuple[str, int]] = {}
 
