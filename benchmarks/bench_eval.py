@@ -38,7 +38,7 @@ from bench_predict import write_images
 import pt2trt
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests import eval_data  # noqa: E402  - the tests' own scene and model builders
+from tests import eval_data  # the tests' own scene and model builders
 
 NAME = "bench_eval"
 TARGET_RATIO = 0.9
@@ -49,8 +49,8 @@ DETECT = {"overrides": {"size": (480, 640), "resize": "stretch"}}
 
 def classify_case(root: Path, count: int) -> tuple[Path, Path, dict[str, Any]]:
     model = root / "resnet18.onnx"
-    cmd = pt2trt_command() + ["export", "torchvision:resnet18", "--input", "input:1x3x224x224", "--dynamic-batch",
-                              "--exporter", "legacy", "--preprocess", "imagenet-classification", "-o", str(model)]  # fmt: skip
+    cmd = [*pt2trt_command(), "export", "torchvision:resnet18", "--input", "input:1x3x224x224", "--dynamic-batch"]
+    cmd += ["--exporter", "legacy", "--preprocess", "imagenet-classification", "-o", str(model)]
     print("exporting:", " ".join(cmd[1:]), flush=True)
     subprocess.run(cmd, check=True)
     data = root / "classify"
@@ -110,7 +110,8 @@ def run_task(task: str, root: Path, count: int, batch: int, rounds: int) -> dict
             start = time.perf_counter()
             images = jobs[name]()
             rates[name].append(images / (time.perf_counter() - start))
-        print(f"  {task} round {r + 1}/{rounds}: " + ", ".join(f"{n} {rates[n][-1]:.1f} img/s" for n in jobs), flush=True)
+        figures = ", ".join(f"{n} {rates[n][-1]:.1f} img/s" for n in jobs)
+        print(f"  {task} round {r + 1}/{rounds}: {figures}", flush=True)
     stats = {name: summarize(values) for name, values in rates.items()}
     ratios = [e / p for e, p in zip(rates["eval"], rates["predict"])]
     stats["ratio"] = {"paired_median": statistics.median(ratios), "min": min(ratios), "max": max(ratios)}
