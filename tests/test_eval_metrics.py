@@ -215,3 +215,18 @@ def test_paired_bootstrap_reads_a_real_difference_and_no_difference() -> None:
     assert interval.low < -0.1 + 0.02 and interval.high > -0.1 - 0.02  # the true difference inside
     same = paired_difference(rate(a), rate(a), draws)
     assert same.p_value == 1.0 and same.low == same.high == 0.0
+
+
+def test_picture_size_reads_exif_orientation_from_the_header(tmp_path: Path) -> None:
+    """A picture rotated by its EXIF orientation is measured upright, as predict decodes it; PNG and JPEG alike."""
+    from PIL import Image
+
+    from pt2trt.evaluation.pictures import picture_size
+    from pt2trt.prediction.images import load_image
+
+    for suffix in (".jpg", ".png"):
+        path = tmp_path / f"rotated{suffix}"
+        exif = Image.Exif()
+        exif[0x0112] = 6  # rotate 90 degrees to show
+        Image.new("RGB", (40, 30), (10, 20, 30)).save(path, exif=exif.tobytes())
+        assert picture_size(path) == (30, 40) == load_image(path).size

@@ -87,18 +87,22 @@ class SegmentScorer(Scorer):
         label, predicted = np.asarray(target), np.asarray(result.mask)
         if label.shape != predicted.shape:  # sizes were checked when the data was read: a bug if it happens
             raise RuntimeError(f"mask {label.shape} and prediction {predicted.shape} differ for image {index}")
-        valid = label != self.data.ignore_index
-        label, predicted = label[valid], predicted[valid]
+        ignore = self.data.ignore_index
+        present = np.bincount(label.ravel())
+        if ignore < len(present):
+            present[ignore] = 0
+        top = int(np.flatnonzero(present)[-1]) if present.any() else 0
         model_classes = task.class_count
-        top = int(label.max(initial=0))
         if model_classes is not None and top >= model_classes:
             raise Pt2trtError(
                 f"mask {self.data.masks[index]} holds class {top} but the model has {model_classes} classes "
                 f"(0-{model_classes - 1}): unknown class",
-                f"Check the masks' class indices (ignored pixels must be {self.data.ignore_index})",
+                f"Check the masks' class indices (ignored pixels must be {ignore})",
             )
         size = max(top, int(predicted.max(initial=0)), (model_classes or 1) - 1) + 1
-        counts = np.bincount(label * size + predicted, minlength=size * size)
+        code = label.astype(np.int64) * size + predicted
+        code[label == ignore] = size * size  # one more bin for the pixels not scored, dropped below
+        counts = np.bincount(code.ravel(), minlength=size * size + 1)[: size * size]
         pairs = np.flatnonzero(counts)
         self.entries.append((index, pairs // size, pairs % size, counts[pairs]))
         self.classes = max(self.classes, size)
