@@ -68,7 +68,8 @@ def _indices(folders: list[Path], labels: Labels | None, notes: list[str]) -> di
                 source = f" ({labels.source})" if labels.source else ""
                 raise Pt2trtError(
                     f"class folder '{folder.name}' is not one of the {len(labels)} labels{source}: unknown class",
-                    "Rename the folder to the model's name for that class, or pass the labels file that names it",
+                    "Rename the folder to the model's name for that class, pass the labels file that names it, or "
+                    "leave out --labels to read the sorted folders as class indices (ImageNet's wnid folders)",
                 )
             out[folder.name] = by_name[key]
         notes.append(f"class folders matched by name to the {len(labels)} labels ({labels.source or 'given'})")
