@@ -230,3 +230,28 @@ def test_picture_size_reads_exif_orientation_from_the_header(tmp_path: Path) -> 
         exif[0x0112] = 6  # rotate 90 degrees to show
         Image.new("RGB", (40, 30), (10, 20, 30)).save(path, exif=exif.tobytes())
         assert picture_size(path) == (30, 40) == load_image(path).size
+
+
+def test_class_map_rules() -> None:
+    from pt2trt.errors import Pt2trtError
+    from pt2trt.evaluation.class_map import coco80_ids, recorded_names, resolve_class_map
+    from pt2trt.tasks import Labels
+
+    coco91 = Labels.builtin("coco91-torchvision").names
+    coco = {i: n for i, n in coco91.items() if n not in ("N/A", "__background__")}  # COCO's 80 categories, ids 1-90
+    ids = coco80_ids()
+    assert len(ids) == 80 and ids[:3] == [1, 2, 3] and ids[-1] == 90 and ids[11] == 13  # stop sign skips 12
+    yolo = resolve_class_map(None, coco, {}, 80, "yolov8")
+    assert yolo.guessed and yolo.rule.startswith("coco80") and yolo.mapping[0] == 1 and yolo.mapping[79] == 90
+    torchvision = resolve_class_map(None, coco, {}, None, "torchvision")
+    assert torchvision.guessed and torchvision.mapping[1] == 1 and torchvision.mapping[90] == 90
+    by_name = resolve_class_map(None, coco, dict(Labels.builtin("coco80").names), None, "nms")
+    assert not by_name.guessed and by_name.mapping == dict(enumerate(ids))
+    zero_based = resolve_class_map(None, {0: "a", 1: "b"}, {}, None, "nms")
+    assert zero_based.mapping == {0: 0, 1: 1} and "0-1" in zero_based.rule
+    with pytest.raises(Pt2trtError, match="--class-map"):
+        resolve_class_map(None, {3: "a", 7: "b"}, {}, 5, "yolov8")
+    names = recorded_names({"names": "{0: 'person', 1: 'bicycle'}"})  # as ultralytics writes it
+    assert names == {0: "person", 1: "bicycle"}
+    assert recorded_names({"names": "not a mapping {"}) == {} and recorded_names({}) == {}
+    assert recorded_names({"names": "{0: '0', 1: '1'}"}) == {}  # ultralytics' model built from yolov8n.yaml

@@ -48,7 +48,8 @@ def coco80_ids() -> list[int]:
 
 
 def recorded_names(metadata: dict[str, str]) -> dict[int, str]:
-    """Class names a model carries in its metadata (ultralytics writes ``names: {0: 'person', ...}``)."""
+    """Class names a model carries in its metadata (ultralytics writes ``names: {0: 'person', ...}``); names that
+    are only the class numbers (a model built from its architecture file, without a dataset) are none."""
     text = metadata.get("names")
     if not text:
         return {}
@@ -64,9 +65,11 @@ def recorded_names(metadata: dict[str, str]) -> dict[int, str]:
     if not isinstance(value, dict):
         return {}
     try:
-        return {int(k): str(v) for k, v in value.items()}
+        names = {int(k): str(v) for k, v in value.items()}
     except (TypeError, ValueError):
         return {}
+    # a model built without a dataset records its class indices as names ({0: '0', ...}): no names at all
+    return {} if all(name == str(index) for index, name in names.items()) else names
 
 
 def resolve_class_map(
