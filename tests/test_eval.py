@@ -171,7 +171,7 @@ def test_detect_exact_and_shrunk_boxes_hand_computed(boxes: dict[str, Path]) -> 
     assert shrunk.metrics["map"] == pytest.approx(0.3) and shrunk.metrics["map50"] == 1.0
     assert shrunk.metrics["map75"] == 0.0
     assert [c.name for c in exact.per_class] == list(ed.NAMES) and all(c.value == 1.0 for c in exact.per_class)
-    assert any("by name: 3 of the model's 3 classes" in note for note in exact.notes)
+    assert any("by name: 3 of the model's 3 classes are categories" in note for note in exact.notes)
     delta = shrunk.delta("map")
     assert delta is not None and delta.test == "bootstrap" and delta.significant
     assert delta.low == pytest.approx(-0.7) and delta.high == pytest.approx(-0.7)

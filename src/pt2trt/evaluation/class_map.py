@@ -124,7 +124,9 @@ def _by_name(categories: dict[int, str], model_names: dict[int, str]) -> ClassMa
             "is a category name of the data",
             CLASS_MAP_HINT,
         )
-    result = ClassMap(mapping, f"by name: {len(mapping)} of the model's {len(model_names)} classes")
+    result = ClassMap(
+        mapping, f"by name: {len(mapping)} of the model's {len(model_names)} classes are categories of the data"
+    )
     missing = [categories[c] for c in sorted(set(categories) - set(mapping.values()))]
     if missing:
         result.notes.append(
