@@ -56,6 +56,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_pipeline.py
 	$(PY) benchmarks/bench_simplify.py
 	$(PY) benchmarks/bench_predict.py
+	$(PY) benchmarks/bench_eval.py
 	$(PY) benchmarks/bench_debug_layers.py
 	$(PY) benchmarks/bench_bench.py
 	$(PY) benchmarks/bench_convert.py

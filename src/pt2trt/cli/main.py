@@ -24,6 +24,11 @@ for _name, _module, _help in [
     ("verify", "verify", "Check that ONNX Runtime reproduces PyTorch on the same inputs."),
     ("predict", "predict", "Classify, detect or segment images: JSON lines and annotated pictures."),
     ("compare", "compare", "Compare two models' (or backends') answers on images: top-k, boxes or masks."),
+    (
+        "eval",
+        "eval",
+        "Score models on labelled data: top-1/top-5, COCO mAP or mIoU side by side, deltas with significance.",
+    ),
     ("debug", "debug", "Name the layer where PyTorch and ONNX (or two ONNX runs) part ways."),
     ("build", "build", "Build a TensorRT engine from ONNX (or print the build plan with --dry-run)."),
     ("simplify", "simplify", "Simplify an ONNX graph (onnxslim/onnxsim); ONNX Runtime proves the outputs kept."),
