@@ -37,7 +37,7 @@ browser:
 test: $(STAMP) browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=25
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not slow"

@@ -1,8 +1,10 @@
 """The bad-input corpus: every command, fed what a user gets wrong, answers with one line that says what to do.
 
-Each case runs ``pt2trt`` in a fresh interpreter (as a user would) and asserts: exactly one line on stderr and
-nothing else (no traceback, no ONNX Runtime or FFmpeg log line ahead of it), the exit code (2 for usage errors, 1
-otherwise), a hint after the problem (a second sentence), and no file left behind anywhere under the test folder.
+Each case runs ``pt2trt`` in this process (``pt2trt.cli.main.run``, as the entry point does) and asserts: exactly
+one line on stderr and nothing else (no traceback), the exit code (2 for usage errors, 1 otherwise), a hint after the
+problem (a second sentence), and no file left behind anywhere under the test folder. One case per command also runs
+in a fresh interpreter, where what native libraries write to the process's stderr (ONNX Runtime's or FFmpeg's log
+lines) is seen too.
 All inputs are made once per module from one tiny ``onnx.helper`` classifier, so the whole corpus needs no torch.
 """
 
@@ -21,7 +23,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
 
-from tests.conftest import CliResult, run_cli
+from tests.conftest import CliResult, run_cli, run_cli_process
 
 PREFIX = "pt2trt: error: "
 
@@ -350,6 +352,19 @@ def test_bad_input(root: Path, args: list[str], code: int, fragment: str) -> Non
     assert fragment in line, line
     assert has_hint(line), f"no hint after the problem: {line}"
     assert listing(root) == before, f"left behind: {listing(root) - before}"
+
+
+#: the first case of each command, run again as a process: native log lines on fd 2 would show there
+FIRST_OF_EACH = list({c[1][0]: c for c in reversed(CASES)}.values())
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "fragment"), [c[1:] for c in FIRST_OF_EACH], ids=[c[0] for c in FIRST_OF_EACH]
+)
+def test_bad_input_in_a_fresh_process(root: Path, args: list[str], code: int, fragment: str) -> None:
+    result = run_cli_process(*[a.replace("{in}", str(root / "in")) for a in args], cwd=root / "out", timeout=120)
+    line = error_line(result)
+    assert line.startswith(PREFIX) and fragment in line and result.returncode == code, result.stderr
 
 
 def test_labels_with_the_wrong_count_warn(root: Path) -> None:
