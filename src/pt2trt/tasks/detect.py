@@ -50,6 +50,8 @@ class Detections(Result):
     boxes: np.ndarray
     scores: np.ndarray
     classes: np.ndarray
+    #: the score threshold they were kept at (a box near it may fall on either side of it in another run)
+    threshold: float | None = None
 
     def __len__(self) -> int:
         return int(self.scores.shape[0])
@@ -118,7 +120,9 @@ class DetectTask(Task):
             self.class_count = cand.class_count
             check_boxes(self, cand, kept)
             results.append(
-                Detections(transform.boxes_to_original(cand.boxes[kept]), cand.scores[kept], cand.classes[kept])
+                Detections(
+                    transform.boxes_to_original(cand.boxes[kept]), cand.scores[kept], cand.classes[kept], self.conf
+                )
             )
         return results
 

@@ -189,7 +189,9 @@ class SegmentTask(Task):
                 cand.coefficients[kept], proto, boxes, transform.input_size, logit(self.mask_threshold)
             )
             original = transform.mask_to_original(masks, fill=0).astype(bool)
-            detections = Detections(transform.boxes_to_original(boxes), cand.scores[kept], cand.classes[kept])
+            detections = Detections(
+                transform.boxes_to_original(boxes), cand.scores[kept], cand.classes[kept], self.instances.conf
+            )
             semantic = np.zeros(transform.original_size[::-1], dtype=np.int64)
             for i in np.argsort(detections.scores, kind="stable"):  # best instance painted last, on top
                 semantic[original[i]] = detections.classes[i] + 1
@@ -235,14 +237,28 @@ def draw_segmentation(image: Image.Image, seg: Segmentation, labels: Labels, alp
         rows = [(c, f"{labels(c)}") for c in present]
     else:
         colours = np.array([color(c) for c in range(int(seg.mask.max(initial=0)) + 1)], dtype=np.float32)
-        pixels = (1 - alpha) * pixels + alpha * colours[seg.mask.clip(0)]
+        painted = seg.mask >= (1 if is_background(labels, 0) else 0)  # the picture shows through the background
+        pixels[painted] = (1 - alpha) * pixels[painted] + alpha * colours[seg.mask[painted]]
         image = Image.fromarray(pixels.astype(np.uint8))
         total = max(1, seg.mask.size)
         rows = [(c, f"{labels(c)}  {n / total * 100:.1f}%") for c, n in seg.class_pixels()]
     if len(rows) > LEGEND_ROWS:
         rows = [*rows[: LEGEND_ROWS - 1], (-1, f"+{len(rows) - LEGEND_ROWS + 1} more")]
-    text_panel(image, [text for _, text in rows], [color(c) if c >= 0 else None for c, _ in rows], corner="top-right")
+    unpainted = 0 if seg.instances is None and is_background(labels, 0) else -1
+    swatches = [color(c) if c >= 0 and c != unpainted else None for c, _ in rows]
+    text_panel(image, [text for _, text in rows], swatches, corner="top-right")
     return image
+
+
+#: names of a class that is nothing in particular: the picture shows through it (class 0 without a name too)
+BACKGROUND_NAMES = ("background", "__background__", "_background_", "bg")
+
+
+def is_background(labels: Labels, class_id: int) -> bool:
+    """Whether ``class_id`` is the background: named so, or class 0 without a name (the convention of
+    torchvision's, VOC's and one-channel masks, and the class pt2trt fills cropped-out pixels with)."""
+    name = labels(class_id).strip().lower()
+    return name in BACKGROUND_NAMES or (class_id == 0 and name == "0")
 
 
 def segment_layout(outputs: Outputs) -> str:
