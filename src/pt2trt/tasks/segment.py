@@ -112,6 +112,15 @@ class SegmentTask(Task):
             return self._instances(outputs, transforms)
         name = self._scores_output(outputs)
         scores = batch_of(np.asarray(outputs[name]), len(transforms), "segmentation scores")
+        if transforms and channels_last(scores, transforms[0].input_size):
+            _, rows, cols, classes = scores.shape
+            width, height = transforms[0].input_size
+            self.warn(
+                "channels-last",
+                f"read output {name}{list(scores.shape)} as NHWC ({classes} classes over a {rows}x{cols} grid): "
+                f"read as NCHW its {cols}-wide map would not have the {width}x{height} input's shape",
+            )
+            scores = scores.transpose(0, 3, 1, 2)
         probabilities = self._probabilities(name, scores, self.layout)
         self.resolved_layout = "probabilities" if probabilities else "logits"
         if scores.ndim == 4:
@@ -182,7 +191,7 @@ class SegmentTask(Task):
             cand = yolo_candidates(p, "yolov8", channels)
             kept = self.instances.select(cand)
             self.class_count = cand.class_count
-            check_boxes(self, cand, kept)
+            check_boxes(self, cand, kept, transform.input_size)
             boxes = cand.boxes[kept]
             assert cand.coefficients is not None
             masks = instance_masks(
@@ -267,6 +276,19 @@ def segment_layout(outputs: Outputs) -> str:
     if len(three) == 1 and len(four) == 1 and np.shape(outputs[three[0]])[1] > np.shape(outputs[four[0]])[1] + 4:
         return "yolo-seg"
     return "logits"
+
+
+def channels_last(scores: np.ndarray, input_size: tuple[int, int]) -> bool:
+    """Whether ``[N, a, b, c]`` float scores are laid out NHWC: only ``a x b`` has the input's aspect ratio (``b x c``
+    does not), and ``c`` is the smaller count. A square ``[N, 64, 64, 64]`` stays NCHW, the usual layout."""
+    if scores.ndim != 4 or not np.issubdtype(scores.dtype, np.floating):
+        return False
+    _, a, b, c = scores.shape
+    width, height = input_size
+    aspect = np.log(width / height) if width > 0 and height > 0 else 0.0
+    as_nchw = abs(np.log(c / b) - aspect) if b and c else np.inf
+    as_nhwc = abs(np.log(b / a) - aspect) if a and b else np.inf
+    return c < a and as_nhwc + 0.5 < as_nchw
 
 
 #: ops whose output is a probability: a one-channel map they end in is thresholded as is, not through a sigmoid
