@@ -238,7 +238,7 @@ def allowed_differences(count: int, min_agreement: float) -> int:
 
     The plain share, ``floor((1 - min_agreement) * count)``, is 0 below 100 boxes at 99 %: one flip in 21 boxes would
     fail a healthy model. One box is allowed when ``count - 1`` agreeing is still consistent with ``min_agreement``
-    (the 95 % Wilson interval of the agreeing share reaches it: from about 20 boxes at 99 %); never more than
+    (the 95 % Wilson interval of the agreeing share reaches it: from 18 boxes at 99 %); never more than
     the plain share otherwise.
     """
     plain = int(np.floor((1 - min_agreement) * count + 1e-9))
