@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from pt2trt.comparators.boundaries import SCORE_NOISE, Side, allowed_differences, boundary_reason
 from pt2trt.errors import Pt2trtError
 from pt2trt.tasks.base import Result
 from pt2trt.tasks.boxes import box_iou
@@ -194,63 +195,6 @@ def match_boxes(a: Detections, b: Detections, iou_threshold: float = DEFAULT_MAT
     )
 
 
-#: IoU with a higher-scoring box the other run kept above which a missing box may have been suppressed there by NMS
-SUPPRESSION_IOU = 0.3
-#: the smallest score difference counted as a tie (float32 probabilities reorder at about 1e-6; 1e-4 leaves room)
-SCORE_NOISE = 1e-4
-
-
-@dataclass
-class _Side:
-    """One run's detections of one image, with what the other run kept."""
-
-    dets: Detections
-    other: Detections
-    unmatched: list[int]
-    other_unmatched: list[int]
-    other_matched: set[int]
-
-
-def boundary_reason(side: _Side, i: int, noise: float) -> str | None:
-    """Why box ``i``, kept by one run and not by the other, may sit on a decision boundary rather than be an error.
-
-    * ``cut-off``: both runs kept as many boxes, box ``i`` ties the lowest score kept and the other run kept another
-      box of that score instead (a top-k among equal scores: untrained detectors score many boxes alike);
-    * ``threshold``: its score is within ``noise`` of the score threshold, on the other side of it in the other run;
-    * ``suppression``: the other run kept a box of its class that scores at least as high and overlaps it
-      (IoU >= 0.3), present in both runs: an NMS decision near its IoU threshold, taken the other way.
-    """
-    d, o = side.dets, side.other
-    score = float(d.scores[i])
-    tie = [j for j in side.other_unmatched if abs(float(o.scores[j]) - score) <= noise]
-    if len(d) == len(o) and score <= float(d.scores.min()) + noise and tie:
-        return "cut-off"
-    if d.threshold is not None and abs(score - d.threshold) <= noise:
-        return "threshold"
-    kept = [j for j in side.other_matched if o.classes[j] == d.classes[i] and float(o.scores[j]) >= score - noise]
-    if kept and float(box_iou(d.boxes[i : i + 1], o.boxes[kept]).max()) >= SUPPRESSION_IOU:
-        return "suppression"
-    return None
-
-
-def allowed_differences(count: int, min_agreement: float) -> int:
-    """How many of ``count`` boxes may differ unexplained under ``min_agreement``, aware of small sets.
-
-    The plain share, ``floor((1 - min_agreement) * count)``, is 0 below 100 boxes at 99 %: one flip in 21 boxes would
-    fail a healthy model. One box is allowed when ``count - 1`` agreeing is still consistent with ``min_agreement``
-    (the 95 % Wilson interval of the agreeing share reaches it: from 18 boxes at 99 %); never more than
-    the plain share otherwise.
-    """
-    plain = int(np.floor((1 - min_agreement) * count + 1e-9))
-    if plain >= 1 or count < 2:
-        return plain
-    z = 1.96
-    p = (count - 1) / count
-    centre = (p + z * z / (2 * count)) / (1 + z * z / count)
-    half = z * np.sqrt(p * (1 - p) / count + z * z / (4 * count * count)) / (1 + z * z / count)
-    return 1 if centre + half >= min_agreement else 0
-
-
 def compare_detections(
     a: Sequence[Detections],
     b: Sequence[Detections],
@@ -271,8 +215,8 @@ def compare_detections(
     total_a = total_b = matched = unmatched_a = unmatched_b = differing = flips = 0
     for da, db, m in zip(a, b, matches):
         sides = (
-            _Side(da, db, m.unmatched_a, m.unmatched_b, {j for _, j in m.pairs}),
-            _Side(db, da, m.unmatched_b, m.unmatched_a, {i for i, _ in m.pairs}),
+            Side(da, db, m.unmatched_a, m.unmatched_b, {j for _, j in m.pairs}),
+            Side(db, da, m.unmatched_b, m.unmatched_a, {i for i, _ in m.pairs}),
         )
         explained = [[boundary_reason(side, i, noise) for i in side.unmatched] for side in sides]
         for reason in (r for side in explained for r in side if r):

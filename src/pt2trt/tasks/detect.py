@@ -33,7 +33,8 @@ import numpy as np
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.imaging.preprocess import Transform
 from pt2trt.settings.tasks import TaskSettings
-from pt2trt.tasks.base import Labels, Outputs, Result, Task, batch_of, describe_outputs, pick_output, value_range
+from pt2trt.tasks.base import Labels, Outputs, Result, Task, batch_of, describe_outputs, pick_output
+from pt2trt.tasks.box_checks import check_boxes
 from pt2trt.tasks.boxes import cxcywh_to_xyxy, nms
 from pt2trt.tasks.draw import color, font, tag
 from pt2trt.tasks.heads import Head, analyse, gfl_candidates, grid_strides, yolox_rows
@@ -126,7 +127,7 @@ class DetectTask(Task):
         for cand, transform in zip(candidates, transforms):
             kept = self.select(cand)
             self.class_count = cand.class_count
-            check_boxes(self, cand, kept, transform.input_size)
+            check_boxes(self, cand.scores, cand.boxes[kept], transform.input_size)
             results.append(
                 Detections(
                     transform.boxes_to_original(cand.boxes[kept]), cand.scores[kept], cand.classes[kept], self.conf
@@ -180,50 +181,6 @@ class DetectTask(Task):
 
     def options(self) -> dict[str, Any]:
         return {**super().options(), "conf": self.conf, "iou": self.iou, "max_det": self.max_det}
-
-
-def check_boxes(task: Task, cand: Candidates, kept: np.ndarray, input_size: tuple[int, int] | None = None) -> None:
-    """Warn (once each) about boxes smaller than a pixel, boxes all in one corner of the input and scores outside
-    [0, 1]: signs of a misread layout (normalised or grid-relative coordinates, logits)."""
-    low, high = value_range(cand.scores)
-    if low < -1e-3 or high > 1 + 1e-3:
-        task.warn(
-            "scores-range",
-            f"detection scores range from {low:.3g} to {high:.3g}, outside [0, 1]: the output may hold logits "
-            "(no sigmoid in the model) or another layout; check --layout",
-        )
-    boxes = cand.boxes[kept]
-    if len(boxes) == 0:
-        return
-    sizes = np.stack([boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]], axis=1)
-    tiny = np.flatnonzero((sizes < 1).any(axis=1))
-    if len(tiny) * 2 >= len(boxes):
-        w, h = sizes[tiny[0]]
-        task.warn(
-            "tiny-boxes",
-            f"{len(tiny)} of {len(boxes)} boxes are smaller than a pixel (e.g. {w:.1f}x{h:.1f} px in the input): "
-            "the output may hold grid-relative or normalised coordinates, not pixels (e.g. YOLOX exported "
-            "without decoding); export the model with its box decoding, or check --layout",
-        )
-    elif input_size is not None and len(boxes) >= 3:
-        _check_corner(task, boxes, input_size)
-
-
-def _check_corner(task: Task, boxes: np.ndarray, input_size: tuple[int, int]) -> None:
-    """All boxes inside one eighth of the input, in a corner: coordinates on another scale (a stride grid, [0, 1])."""
-    width, height = input_size
-    reach = np.array([boxes[:, [0, 2]].min(), boxes[:, [1, 3]].min(), boxes[:, [0, 2]].max(), boxes[:, [1, 3]].max()])
-    span_x, span_y = width / 8, height / 8
-    near_left, near_top = reach[2] <= span_x, reach[3] <= span_y
-    near_right, near_bottom = reach[0] >= width - span_x, reach[1] >= height - span_y
-    if (near_left or near_right) and (near_top or near_bottom):
-        corner = f"{'top' if near_top else 'bottom'}-{'left' if near_left else 'right'}"
-        task.warn(
-            "corner-boxes",
-            f"all {len(boxes)} boxes lie in the {corner} corner of the {width}x{height} input (within "
-            f"{span_x:.0f}x{span_y:.0f} px): the output may hold coordinates on another scale (a stride grid, "
-            "normalised to [0, 1]) or another layout; check --layout",
-        )
 
 
 def draw_detections(image: Image.Image, dets: Detections, labels: Labels) -> Image.Image:

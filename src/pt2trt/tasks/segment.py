@@ -191,7 +191,7 @@ class SegmentTask(Task):
             cand = yolo_candidates(p, "yolov8", channels)
             kept = self.instances.select(cand)
             self.class_count = cand.class_count
-            check_boxes(self, cand, kept, transform.input_size)
+            check_boxes(self, cand.scores, cand.boxes[kept], transform.input_size)
             boxes = cand.boxes[kept]
             assert cand.coefficients is not None
             masks = instance_masks(
