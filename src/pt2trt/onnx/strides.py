@@ -187,7 +187,7 @@ def _slice_steps(node: Any, constants: dict[str, list[float]]) -> Axes:
 def _shape_source(node: Any, producers: dict[str, Any]) -> str | None:
     """The tensor whose ``Shape`` a runtime resize size is computed from, if any (not the resized tensor's own)."""
     sizes = [name for name in node.input[1:] if name]
-    stack, seen = list(sizes), set()
+    stack, seen = list(sizes), set[str]()
     while stack and len(seen) < _SHAPE_SEARCH:
         name = stack.pop()
         if name in seen:

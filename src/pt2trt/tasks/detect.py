@@ -6,6 +6,8 @@ Output layouts (``--layout``; ``auto`` picks one from the output names and shape
   then one score per class;
 * ``yolov5`` – one ``[N, anchors, 5 + classes]`` output: cx, cy, w, h, objectness, class scores
   (score = objectness x class score);
+* ``yolox`` / ``gfl`` – YOLOX grid-relative heads and multi-level (PP-PicoDet/GFL) heads, decoded with the strides
+  their shapes give (see :mod:`pt2trt.tasks.heads`);
 * ``torchvision`` – ``boxes [K, 4]`` (x1, y1, x2, y2), ``scores [K]``, ``labels [K]`` per image, NMS already done
   (several images: ``0_boxes``, ``1_boxes``...);
 * ``nms`` – end-to-end NMS outputs ``num_dets [N, 1]``, ``boxes [N, K, 4]`` (x1, y1, x2, y2), ``scores [N, K]``,
@@ -15,10 +17,11 @@ Raw layouts are decoded, thresholded at ``conf``, reduced by class-aware NMS at 
 post-processed layouts are only thresholded and cut. Boxes are then mapped back through the preprocessing
 (letterbox padding and scale) to the original image.
 
-``auto`` looks at every output and refuses to guess: several outputs that could be a raw head (RetinaFace's
-``loc``/``conf``/``landms``) are named in the error, with ``--output-name`` and ``--layout`` to pick one. Decoded
-results are sanity-checked: boxes smaller than a pixel (grid-relative or normalised coordinates, e.g. YOLOX exported
-without its decoding) and scores outside [0, 1] (logits) add a warning to :attr:`Task.warnings`.
+``auto`` looks at every output and the input size: a fused YOLOv8 head beside its DFL bins is preferred (said), a
+YOLOX or multi-level head is decoded (said), an SSD/RetinaFace head over priors is refused saying what decoding
+needs, and several other candidates are named in the error, with ``--output-name`` and ``--layout`` to pick one.
+Decoded results are sanity-checked (:mod:`pt2trt.tasks.box_checks`): boxes smaller than a pixel, boxes all in one
+corner and scores outside [0, 1] add a warning to :attr:`Task.warnings`.
 """
 
 from __future__ import annotations
