@@ -79,6 +79,8 @@ def _shaped(param: click.Parameter, value: Any, where: str) -> Any:
 
 
 def _scalar(param: click.Parameter, value: Any, where: str) -> Any:
+    if value is None:  # null: the option's own default
+        return None
     if isinstance(value, Mapping | list):
         raise UsageError(f"{where}: '{config_key(param)}' takes one value, not {type(value).__name__}",
                          f"Write it as on the command line, e.g. {config_key(param)}: VALUE")  # fmt: skip

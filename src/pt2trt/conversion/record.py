@@ -122,8 +122,9 @@ class ConvertResult:
         return f"conversion of {self.model} stopped {where}: {self.error}"
 
     def options(self) -> dict[str, Any]:
-        """What convert was asked: MODEL, OUTDIR and the effective configuration (``--config``'s keys)."""
-        return {"model": self.model, "outdir": str(self.outdir), **self.settings.config}
+        """What convert was asked, as ``convert --config`` reads it back: MODEL, the output folder and the effective
+        configuration (the CLI's keys; a run from the API records these two only)."""
+        return {"model": self.model, "output": str(self.outdir), **self.settings.config}
 
     def to_dict(self) -> dict[str, Any]:
         return {

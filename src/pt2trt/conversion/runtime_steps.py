@@ -72,6 +72,7 @@ def engine_profiles(state: State) -> tuple[tuple[Profile, ...], str]:
 
 def bench_step(state: State) -> Outcome:
     from pt2trt.bench import Loop, bench
+    from pt2trt.settings import RunInputs
 
     s = state.settings
     final = state.model_file()
@@ -80,11 +81,13 @@ def bench_step(state: State) -> Outcome:
     names = list(s.backends) + (["tensorrt"] if engine.exists() and "tensorrt" not in s.backends else [])
     note = lambda label, done: state.progress(f"{label} {done:.0%}")  # noqa: E731
     sources = {"pytorch": state.loaded, "engine": engine if engine.exists() else None}
-    report = bench(final, names, sources=sources, loop=loop, progress=note)
+    inputs = RunInputs(specs=tuple(state.inputs))  # the example sizes (an ONNX MODEL's dynamic axes too)
+    report = bench(final, names, inputs=inputs, sources=sources, loop=loop, progress=note)
     state.results.bench = report
     onnx_backends = [b for b in names if b in ("onnxruntime", "openvino")]
     for precision, model in state.reduced.items():
-        state.results.bench_reduced[precision] = bench(model, onnx_backends, loop=loop, progress=note)
+        reduced = bench(model, onnx_backends, inputs=inputs, loop=loop, progress=note)
+        state.results.bench_reduced[precision] = reduced
     command = cmd("bench", final.path, "--backend", ",".join(names), "--duration", s.bench_duration)
     status = WARNING if any(r.status != "ok" for r in report.results) else PASSED
     return status, report.closing_line(), command, report.to_dict()
