@@ -164,3 +164,27 @@ def test_bad_config_files_are_one_line(tmp_path: Path, text: str, fragments: lis
     result = run_cli("convert", "--config", str(config), "-o", str(tmp_path / "out"))
     assert_one_line_error(result, *fragments)
     assert result.returncode == 2 and not (tmp_path / "out").exists()
+
+
+def test_an_unexpected_exception_in_a_step_fails_that_step_and_keeps_the_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug (here: lint raising a bare RuntimeError) is one line on stderr, the traceback in OUTDIR/errors.log, the
+    step failed in report.json and the later steps skipped."""
+    from pt2trt.conversion import onnx_steps
+
+    def broken(state: object) -> None:
+        raise RuntimeError("something inside a library")
+
+    monkeypatch.setattr(onnx_steps, "lint_step", broken)
+    out = tmp_path / "out"
+    result = run_cli("convert", *SEEDNET, "-o", str(out), "--bench-duration", "0.05", "-q", cwd=ROOT)
+    assert result.returncode == 1
+    assert_one_line_error(result, "unexpected RuntimeError: something inside a library", "errors.log")
+    assert (
+        "Traceback" in (out / "errors.log").read_text()
+        and "something inside a library" in (out / "errors.log").read_text()
+    )
+    steps = _status(out)
+    assert steps["lint"]["status"] == "failed" and steps["engine"]["status"] == "skipped"
+    assert steps["verify"]["status"] == "passed"

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import CHROMIUM, Chromium
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 MODULES = ("my_model.py", "digits_cnn.py")  # model definitions the scripts use, not scripts
 SCRIPTS = sorted(p for p in EXAMPLES.iterdir() if p.suffix in (".py", ".sh") and p.name not in MODULES)
@@ -73,3 +75,12 @@ def _trained_weights_converted(out: Path) -> None:
     assert json.loads(recorded["pt2trt.preprocessing"])["channels"] == "L"
     scores = {e["model"]: e["metrics"]["top1"] for e in steps["eval"]["data"]["models"]}
     assert len(scores) == 4 and min(scores.values()) > 0.9, scores
+    html = (out / "report.html").read_text()
+    assert '<section id="evaluation">' in html
+    assert all(f"<td>{label}" in html for label in scores), scores
+    if CHROMIUM is not None:  # the evaluation section renders (the screenshot in docs/ came from here)
+        with Chromium(width=1280, height=900) as browser:
+            session = browser.open((out / "report.html").resolve().as_uri())
+            rows = browser.evaluate(session, "document.querySelectorAll('#evaluation tr').length")
+            errors = browser.console_errors()
+        assert errors == [] and rows >= 5, (errors, rows)

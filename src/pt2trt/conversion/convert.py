@@ -22,7 +22,7 @@ from pt2trt.settings import ConvertSettings
 #: the files convert writes into OUTDIR (refused without force when present)
 ARTIFACTS = (
     "model.onnx", "model-sim.onnx", "model-fp16.onnx", "model-int8.onnx", "model.engine", "build-plan.json",
-    "model.svg", "report.html", "report.json", "config.yaml", "predictions", "figures", "eval",
+    "model.svg", "report.html", "report.json", "config.yaml", "predictions", "figures", "eval", "errors.log",
 )  # fmt: skip
 
 
@@ -149,9 +149,24 @@ def _run_step(name: str, title: str, fn: Any, state: State, display: _Display) -
     except Pt2trtError as exc:
         record.status, record.line, record.error, record.hint = FAILED, str(exc), exc.message, exc.hint
         error = exc
+    except Exception as exc:  # a bug here or in a library: the step fails, the report is still written
+        error = _unexpected(name, exc, state.outdir)
+        record.status, record.line, record.error, record.hint = FAILED, str(error), error.message, error.hint
     record.seconds = time.perf_counter() - t0
     display.end_step(record)
     return record, error
+
+
+def _unexpected(name: str, exc: Exception, outdir: Path) -> Pt2trtError:
+    """An exception no step expected: its traceback goes to ``OUTDIR/errors.log``, the step fails with one line."""
+    import traceback
+
+    log = outdir / "errors.log"
+    log.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+    return Pt2trtError(
+        f"step '{name}' stopped on an unexpected {type(exc).__name__}: {exc}",
+        f"This is a bug in pt2trt or a library it calls; the traceback is in {log} (please report it)",
+    )
 
 
 def _write_config(result: ConvertResult) -> None:

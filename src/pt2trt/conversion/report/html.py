@@ -142,6 +142,44 @@ def _precision(results: ConvertResults) -> list[dict[str, Any]] | None:
     return rows
 
 
+def _evaluation(results: ConvertResults) -> dict[str, Any] | None:
+    """``--eval``: every model's task metric side by side (the first is the reference), the per-class figures that
+    moved most, and the pictures whose answer changed."""
+    report = results.evaluation
+    if report is None:
+        return None
+    reference = report.reference
+    rows = []
+    for e in report.evaluations:
+        deltas = {d.metric: d for d in e.deltas}
+        cells = []
+        for metric, value in e.metrics.items():
+            d = deltas.get(metric)
+            cells.append({
+                "metric": metric, "value": value, "delta": None if d is None else d.delta,
+                "p": None if d is None else d.p_value, "significant": False if d is None else d.significant,
+            })  # fmt: skip
+        rows.append({"label": e.label, "reference": e.reference, "cells": cells, "changed": e.changed})
+    by_class = {c.id: c for c in reference.per_class}
+    moved = []
+    for e in report.evaluations[1:]:
+        for c in e.per_class:
+            base = by_class.get(c.id)
+            if base is not None and base.value is not None and c.value is not None and c.value != base.value:
+                moved.append({"model": e.label, "name": c.name, "reference": base.value, "value": c.value,
+                              "support": c.support})  # fmt: skip
+    moved.sort(key=lambda m: m["value"] - m["reference"])
+    thumbnails = [
+        {"model": e.label, "uri": uri} for e in report.evaluations for path in e.saved[:6]
+        if (uri := thumbnail_uri(Path(path))) is not None
+    ]  # fmt: skip
+    return {
+        "task": report.task, "data": report.data, "images": report.images, "primary": report.primary,
+        "max_drop": report.max_drop, "failures": report.failures, "rows": rows, "moved": moved[:12],
+        "changed": thumbnails, "notes": report.notes,
+    }  # fmt: skip
+
+
 def _predictions(results: ConvertResults) -> dict[str, Any] | None:
     per_backend = results.predict
     if not per_backend:
@@ -208,6 +246,7 @@ def context(result: ConvertResult, outdir: Path) -> dict[str, Any]:
         "error_histogram": svg_uri(plots.error_histogram(errors)),
         "debug": _debug(results),
         "precision": _precision(results),
+        "evaluation": _evaluation(results),
         "speed": _speed(results),
         "graph": data_uri(graph.read_bytes(), "image/svg+xml") if graph.is_file() else None,
         "predictions": _predictions(results),
