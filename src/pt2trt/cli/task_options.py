@@ -19,34 +19,32 @@ from pt2trt.errors import UsageError
 RESIZE_NAMES = ("stretch", "letterbox", "crop", "none")
 
 
-def task_options(required: bool = True) -> Decorator:
+def task_options(required: bool = True, *, output_name: bool = True) -> Decorator:
     """--task, --layout, --output-name, --conf, --iou, --max-det, --top-k, --mask-threshold -> ``task:
-    TaskSettings``."""
+    TaskSettings`` (``output_name=False`` leaves out --output-name, for a command whose export options name the
+    outputs with it)."""
 
     def make(v: dict[str, Any]) -> Any:
         from pt2trt.settings import TaskSettings
 
         return TaskSettings(**v)
 
-    return option_group(
-        "task",
-        [
-            click.Option(["--task"], type=task_choice(), required=required, help="What the model does."),
-            click.Option(["--layout"], type=layout_choice(), default="auto", show_default=True,
-                         help="Output layout [default: chosen from the output names and shapes]."),
-            click.Option(["--output-name"], metavar="NAME",
-                         help="The model output to decode, when several could be [default: the only one that fits]."),
-            click.Option(["--conf"], type=float, default=0.25, show_default=True, help="detect/segment: min score."),
-            click.Option(["--iou"], type=float, default=0.45, show_default=True, help="detect/segment: NMS IoU."),
-            click.Option(["--max-det"], type=click.IntRange(min=1), default=300, show_default=True,
-                         help="detect/segment: max boxes."),
-            click.Option(["--top-k"], type=click.IntRange(min=1), default=5, show_default=True,
-                         help="classify: classes to report."),
-            click.Option(["--mask-threshold"], type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.5,
-                         show_default=True, help="segment: a one-channel or instance mask's foreground probability."),
-        ],
-        make,
-    )  # fmt: skip
+    params = [
+        click.Option(["--task"], type=task_choice(), required=required, help="What the model does."),
+        click.Option(["--layout"], type=layout_choice(), default="auto", show_default=True,
+                     help="Output layout [default: chosen from the output names and shapes]."),
+        click.Option(["--output-name"], metavar="NAME",
+                     help="The model output to decode, when several could be [default: the only one that fits]."),
+        click.Option(["--conf"], type=float, default=0.25, show_default=True, help="detect/segment: min score."),
+        click.Option(["--iou"], type=float, default=0.45, show_default=True, help="detect/segment: NMS IoU."),
+        click.Option(["--max-det"], type=click.IntRange(min=1), default=300, show_default=True,
+                     help="detect/segment: max boxes."),
+        click.Option(["--top-k"], type=click.IntRange(min=1), default=5, show_default=True,
+                     help="classify: classes to report."),
+        click.Option(["--mask-threshold"], type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.5,
+                     show_default=True, help="segment: a one-channel or instance mask's foreground probability."),
+    ]  # fmt: skip
+    return option_group("task", [p for p in params if output_name or p.name != "output_name"], make)
 
 
 def preprocess_options() -> Decorator:

@@ -10,10 +10,12 @@ flag. Ground floor: no heavy imports, so ``--help`` can show the defaults.
   become inputs, and how they are read;
 * :class:`RunnerSettings`: how a backend runs a model (providers, threads, server, engine options);
 * :class:`Loop`: how long a timing runs;
-* :class:`Profile`, :class:`BuildSettings`: the TensorRT target, its optimization profiles and precision.
+* :class:`Profile`, :class:`BuildSettings`: the TensorRT target, its optimization profiles and precision;
+* :class:`ConvertSettings`: the whole job (``pt2trt convert``), made of the above.
 """
 
 from pt2trt.settings.comparison import EQUIVALENCE, LayerSearch, RunInputs, Tolerance
+from pt2trt.settings.convert import ConvertSettings
 from pt2trt.settings.export import EXPORTERS, ExportSettings
 from pt2trt.settings.model import ModelSource, WeightsSettings
 from pt2trt.settings.runner import Loop, RunnerSettings
@@ -24,6 +26,7 @@ __all__ = [
     "EQUIVALENCE",
     "EXPORTERS",
     "BuildSettings",
+    "ConvertSettings",
     "ExportSettings",
     "LayerSearch",
     "Loop",
