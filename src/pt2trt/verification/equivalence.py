@@ -309,17 +309,16 @@ def check_equivalence(
     input_map: Mapping[str, str] | None = None,
     output_map: Mapping[str, str] | None = None,
     only_reference_outputs: bool = False,
-    seed: int | None = None,
 ) -> EquivalenceReport:
     """Run both models in ONNX Runtime on the same random inputs and compare every output.
 
-    ``inputs`` (:class:`~pt2trt.settings.RunInputs` or a list of specs) give example shapes, the seed (``seed`` puts
-    another over it) and the providers; ``cases`` default to :func:`default_cases` of the reference;
+    ``inputs`` (:class:`~pt2trt.settings.RunInputs` or a list of specs) give example shapes, the seed and the
+    providers; ``cases`` default to :func:`default_cases` of the reference;
     ``input_map``/``output_map`` rename inputs and outputs from the reference's names to the candidate's.
     """
     from pt2trt.onnx.load import load_onnx
 
-    run = RunInputs.of(inputs, seed=seed)
+    run = RunInputs.of(inputs)
     if cases is None:
         ref_proto = reference if not isinstance(reference, str | Path) else load_onnx(reference)
         cases = default_cases(ref_proto, run.spec_list, seed=run.seed, input_map=input_map)
