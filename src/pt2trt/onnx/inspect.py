@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pt2trt.onnx.dims import readable_dim
+from pt2trt.onnx.dims import shape_text
 from pt2trt.onnx.dtypes import dtype_name, itemsize
 from pt2trt.onnx.graph import real_inputs
 from pt2trt.onnx.model import ModelLike, OnnxModel
@@ -22,16 +22,10 @@ class TensorInfo:
 
     @property
     def shape_text(self) -> str:
+        """As a user would write it (:mod:`pt2trt.onnx.dims`): generated names and negative sizes are ``?``."""
         if self.shape is None:
             return "?"
-        return "x".join(_dim_text(d) for d in self.shape) or "scalar"
-
-
-def _dim_text(dim: int | str | None) -> str:
-    """As a user would write it: generated names (``s56 - 5``, ``unk__3``) and negative values are ``?``."""
-    if isinstance(dim, int):
-        return str(dim) if dim >= 0 else "?"
-    return readable_dim(dim)
+        return shape_text(self.shape)
 
 
 @dataclass
