@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import onnx
 import pytest
@@ -157,17 +158,23 @@ def _tiny_classifier(path: Path, *, recorded: str | None = None) -> Path:
     return path
 
 
-def test_ensemble_says_which_preprocessing_it_bakes_in(cli, tmp_path: Path) -> None:
+def test_ensemble_says_which_preprocessing_it_bakes_in(tmp_path: Path) -> None:
     """Without --preprocess and with nothing recorded, the preprocessing model gets the task's preset: a guess,
     said on stderr (as predict says what it chose), never applied silently."""
     import json
 
+    from click.testing import CliRunner
+
+    from pt2trt.cli.main import cli as pt2trt_cli
     from pt2trt.imaging.preprocess import PRESETS
+
+    def cli(*args: str) -> Any:
+        return CliRunner().invoke(pt2trt_cli, list(args))
 
     guessed = _tiny_classifier(tmp_path / "guessed.onnx")
     args = ["--ensemble", "--task", "classify", "--kind", "cpu", "--core", "python"]
     result = cli("triton", str(guessed), "-o", str(tmp_path / "repo"), *args)
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.output
     (note,) = [line for line in result.stderr.splitlines() if line.strip()]
     assert note.startswith("note: ensemble preprocessing: imagenet-classification: crop 32x32")
     assert "a guess" in note and "--preprocess" in note
@@ -181,7 +188,7 @@ def test_ensemble_says_which_preprocessing_it_bakes_in(cli, tmp_path: Path) -> N
     (note,) = [line for line in result.stderr.splitlines() if line.strip()]
     assert "letterbox 32x32" in note and "as recorded in the model at export" in note and "guess" not in note
 
-    result = cli("triton", str(guessed), "-o", str(tmp_path / "repo2"), *args, "--preprocess", "imagenet-classification",
-                 "--resize", "stretch")  # fmt: skip
+    given = ["--preprocess", "imagenet-classification", "--resize", "stretch"]
+    result = cli("triton", str(guessed), "-o", str(tmp_path / "repo2"), *args, *given)
     (note,) = [line for line in result.stderr.splitlines() if line.strip()]
     assert "stretch 32x32" in note and "as given (--preprocess), with --resize over it" in note
