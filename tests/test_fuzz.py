@@ -1,5 +1,6 @@
-"""Seeded mutations of small ONNX files through check, inspect (and its JSON), the TensorRT lint, simplify and predict,
-via the Python API: every failure must be a :class:`Pt2trtError` (one line for the CLI), never another exception.
+"""Seeded mutations of small ONNX files through check, inspect (``inspect --json`` through the real command), the
+TensorRT lint, simplify and predict: every failure must be a :class:`Pt2trtError` (one line for the CLI), never
+another exception, and ``inspect --json`` must print strict JSON.
 
 The mutations are of two kinds: bytes of the serialized file flipped, cut or inserted (the parser's side), and
 fields of a valid model set to values a broken exporter or a hand-edited file could hold (the reader's side):
@@ -9,11 +10,9 @@ unknown ops, broken attributes, dangling inputs.
 
 from __future__ import annotations
 
-import io
 import json
 import random
 from collections import Counter
-from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -159,11 +158,21 @@ def _mutants(count: int) -> list[tuple[str, bytes]]:
 def _operations(path: Path, tmp: Path, image: Path, index: int) -> list[tuple[str, Any]]:
     import pt2trt
     from pt2trt.backends.tensorrt.lint import trt_compatibility
-    from pt2trt.cli.options import print_json
 
     def inspect_json() -> None:
-        with redirect_stdout(io.StringIO()):
-            print_json(pt2trt.inspect_model(path, nodes=True).to_dict())
+        """The real command: its JSON must be strict JSON (no NaN), its errors one line."""
+        from click.testing import CliRunner
+
+        from pt2trt.cli.main import cli
+
+        result = CliRunner().invoke(cli, ["inspect", str(path), "--nodes", "--json"])
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception  # a bug: the CLI let it through (the JSON encoder's TypeError was one)
+        if result.exit_code != 0:
+            lines = result.stderr.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("pt2trt: error: "), result.stderr
+            raise Pt2trtError(lines[0])
+        json.loads(result.stdout, parse_constant=_no_constant)
 
     ops: list[tuple[str, Any]] = [
         ("check", lambda: pt2trt.check(path).to_dict()),
@@ -177,6 +186,10 @@ def _operations(path: Path, tmp: Path, image: Path, index: int) -> list[tuple[st
     if index % 12 == 0:
         ops.append(("simplify", lambda: pt2trt.simplify(path, tmp / f"s{index}.onnx", force=True)))
     return ops
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def test_mutated_onnx_files_fail_only_with_user_errors(tmp_path: Path) -> None:

@@ -481,3 +481,35 @@ def test_dynamic_dims_are_spelled_one_way_wherever_a_user_sees_them(tmp_path: Pa
     for what, text in seen.items():
         for other in ("DynamicDimension", "dim0", "dim2", "None", "x-1"):
             assert other not in text, (what, other, text)
+
+
+def test_inspect_json_is_strict_json_on_broken_text_and_nan_attributes(tmp_path: Path) -> None:
+    """Names, op types and metadata that are not UTF-8 (protobuf hands them back as bytes) and a NaN attribute:
+    ``inspect --json`` prints strict JSON (U+FFFD for the bad bytes, "nan" as text) and ModelInfo.to_dict() is plain
+    JSON on its own."""
+    from click.testing import CliRunner
+    from onnx import TensorProto, helper
+
+    from pt2trt.cli.main import cli
+
+    graph = helper.make_graph(
+        [helper.make_node("LeakyRelu", ["x"], ["y"], name="leaky", alpha=float("nan"))], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
+    )  # fmt: skip
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=10)
+    helper.set_model_props(model, {"note": "caf\u00e9"})
+    data = model.SerializeToString()
+    data = data.replace(b"leaky", b"le\x83ky").replace("caf\u00e9".encode(), b"caf\xe9!")  # latin-1, not UTF-8
+    path = tmp_path / "broken-text.onnx"
+    path.write_bytes(data)
+
+    result = CliRunner().invoke(cli, ["inspect", str(path), "--nodes", "--json"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout, parse_constant=lambda name: pytest.fail(f"{name} in the JSON"))
+    (node,) = printed["nodes"]
+    assert node["name"] == "le\ufffdky" and node["attributes"] == {"alpha": "nan"}
+    assert printed["metadata"] == {"note": "caf\ufffd!"}
+    assert json.dumps(pt2trt.inspect_model(path, nodes=True).to_dict(), allow_nan=False)  # no encoder rescue needed
+    table = CliRunner().invoke(cli, ["inspect", str(path), "--nodes"])
+    assert table.exit_code == 0 and "le\ufffdky" in table.stdout and 'alpha="nan"' in table.stdout

@@ -76,7 +76,7 @@ def command(
 
     info = inspect_model(onnx_file, nodes=nodes)
     if as_json:
-        print_json(info.to_dict())
+        print_json(info.to_dict(), strict=True)  # ModelInfo is JSON-safe on any file: a slip is a bug, not noise
         return
     out = console()
     opsets = ", ".join(f"{d} {v}" for d, v in info.opsets.items())

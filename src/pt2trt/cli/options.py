@@ -233,10 +233,15 @@ def sibling_output(onnx_file: str, suffix: str) -> str:
     return str(p.with_name(f"{p.stem}-{suffix}.onnx"))
 
 
-def print_json(data: Any) -> None:
+def print_json(data: Any, *, strict: bool = False) -> None:
     """``data`` as JSON on stdout. Bytes and strings that are not valid UTF-8 (a corrupt file's names) are written
-    with replacement characters rather than failing; keys that are not strings become strings."""
-    text = json.dumps(_jsonable(data), indent=2, default=str, ensure_ascii=False)
+    with replacement characters rather than failing; keys that are not strings become strings. ``strict``: ``data``
+    is plain JSON already (a report whose ``to_dict`` promises it): anything else (bytes, NaN, odd keys) is a bug
+    and raises."""
+    if strict:
+        text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
+    else:
+        text = json.dumps(_jsonable(data), indent=2, default=str, ensure_ascii=False)
     sys.stdout.write(text.encode("utf-8", "replace").decode("utf-8") + "\n")
 
 
