@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
-from pt2trt.view.graph_summary import DEFAULT_MAX_BOXES, Box, GraphSummary, summarize_graph
+from pt2trt.settings.view import SvgSettings
+from pt2trt.view.graph_summary import Box, GraphSummary, summarize_graph
 
 if TYPE_CHECKING:
     from pt2trt.onnx.model import ModelLike
@@ -342,10 +343,10 @@ class SvgResult:
 
 
 def write_svg(
-    model: ModelLike, output: str | Path, *, max_boxes: int | None = DEFAULT_MAX_BOXES, force: bool = False
+    model: ModelLike, output: str | Path, settings: SvgSettings | None = None, *, force: bool = False
 ) -> SvgResult:
     """Draw ``model`` (a handle or a path) into the SVG file ``output`` (atomically; an existing file only with
-    ``force``)."""
+    ``force``), grouped as ``settings`` say (:class:`~pt2trt.settings.view.SvgSettings`)."""
     from pt2trt.errors import UsageError
     from pt2trt.files import check_writable, publish, staging_dir
     from pt2trt.onnx.model import OnnxModel
@@ -353,6 +354,7 @@ def write_svg(
     out = check_writable(output, force=force)
     if out.suffix.lower() != ".svg":
         raise UsageError(f"output {out} does not end in .svg", "Name the picture like model.svg")
+    max_boxes = (settings or SvgSettings()).max_boxes
     if max_boxes is not None and max_boxes < 3:
         raise UsageError(f"--max-boxes must be at least 3, got {max_boxes}", "Pass --max-boxes 3 or more")
     handle = OnnxModel.of(model)
