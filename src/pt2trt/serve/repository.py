@@ -60,27 +60,27 @@ def _copy_model(io: ModelIO, version_dir: Path, core: str) -> None:
 def write_repository(
     model: str | Path,
     repo: str | Path,
-    options: ServeSettings,
+    settings: ServeSettings,
     *,
     ensemble: EnsembleSettings | None = None,
     force: bool = False,
 ) -> RepositoryResult:
-    """Write (and check) the repository entries for ``model``; see the module docstring. ``options.name`` ``None``
+    """Write (and check) the repository entries for ``model``; see the module docstring. ``settings.name`` ``None``
     names the model after its file."""
     start = time.perf_counter()
     io = read_model_io(model)
     repo = Path(repo)
-    if options.name is None:
-        options = replace(options, name=Path(model).stem)
+    if settings.name is None:
+        settings = replace(settings, name=Path(model).stem)
     if repo.exists() and not repo.is_dir():
         raise Pt2trtError(
             f"{repo} is a file, not a model repository folder", "Pass a folder path (it is created if missing)"
         )
-    if not options.name or "/" in options.name or options.name.startswith("."):
-        raise Pt2trtError(f"'{options.name}' is not a model name", "Use --name with letters, digits, _ or -")
-    refuse(tensorrt_problems(io, options.triton_release, options.tensorrt_version), f"{io.path.name}")
-    core = core_config(io, options)
-    configs = {core.name: (core, core_model_py(core.name, io) if options.core == "python" else None)}
+    if not settings.name or "/" in settings.name or settings.name.startswith("."):
+        raise Pt2trtError(f"'{settings.name}' is not a model name", "Use --name with letters, digits, _ or -")
+    refuse(tensorrt_problems(io, settings.triton_release, settings.tensorrt_version), f"{io.path.name}")
+    core = core_config(io, settings)
+    configs = {core.name: (core, core_model_py(core.name, io) if settings.core == "python" else None)}
     notes: list[str] = []
     if ensemble is not None:
         models = ensemble_models(io, core, ensemble)
@@ -96,7 +96,7 @@ def write_repository(
         for name, (config, code) in configs.items():
             folder = tmp / name
             if name == core.name:
-                _copy_model(io, folder / "1", options.core)
+                _copy_model(io, folder / "1", settings.core)
             else:
                 (folder / "1").mkdir(parents=True)
             if code is not None:
