@@ -159,9 +159,18 @@ def _preprocessing(metadata: dict[str, str]) -> dict[str, Any]:
 
 
 def make_calibrator(plan: BuildPlan, trt: ModuleType) -> Any:
-    """A Polygraphy calibrator (entropy calibration 2) over the plan's data, with its cache file if any."""
+    """A Polygraphy calibrator (entropy calibration 2) over the plan's data, with its cache file if any.
+
+    TensorRT 8.6 and 10 only: TensorRT 11 has no calibrator classes (its real module lacks
+    ``IInt8EntropyCalibrator2``), and its plans quantize to Q/DQ instead.
+    """
     from polygraphy.backend.trt import Calibrator
 
+    if not plan.target.int8_calibration:
+        raise Pt2trtError(
+            f"TensorRT {plan.target.name} has no INT8 calibrators: it builds strongly typed networks only",
+            "Write Q/DQ nodes into the ONNX first (pt2trt quantize), or build for TensorRT 10 (--trt-version 10)",
+        )
     cache = str(plan.calibration_cache) if plan.calibration_cache else None
     data: Any = CalibrationData(plan) if plan.calibration_data else []
     return Calibrator(data, cache=cache, BaseClass=trt.IInt8EntropyCalibrator2)
