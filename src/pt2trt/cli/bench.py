@@ -14,7 +14,7 @@ from pt2trt.settings import BenchTargets, Loop, RunInputs, RunnerSettings
 
 
 def _openvino_modes() -> list[str]:
-    from pt2trt.bench.run import OPENVINO_MODES
+    from pt2trt.settings.runner import OPENVINO_MODES
 
     return list(OPENVINO_MODES)
 

@@ -25,9 +25,9 @@ if TYPE_CHECKING:
 
 
 def _search_backends() -> list[str]:
-    from pt2trt.debug.layers import CANDIDATE_BACKENDS
+    from pt2trt.settings.comparison import LAYER_BACKENDS
 
-    return list(CANDIDATE_BACKENDS)
+    return list(LAYER_BACKENDS)
 
 
 def layer_search_options() -> Decorator:

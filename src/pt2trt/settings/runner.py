@@ -7,6 +7,8 @@ from typing import Any
 
 #: modes a runner can be timed in: one request at a time, or as many in flight as the device likes
 TIMING_MODES = ("latency", "throughput")
+#: ``bench --openvino-mode`` choices: the timing modes to run a backend in (``both``: latency and throughput)
+OPENVINO_MODES = (*TIMING_MODES, "both")
 
 
 @dataclass(frozen=True)
