@@ -59,7 +59,7 @@ _LAZY = {
     "Tolerance": "pt2trt.settings:Tolerance",
     "RunInputs": "pt2trt.settings:RunInputs",
     # every command's function (docs/api.md); `pt2trt bench` is pt2trt.bench.bench: the subpackage holds the name
-    "convert": "pt2trt.conversion:convert",
+    "convert": "pt2trt.conversion.convert:convert",
     "ConvertResult": "pt2trt.conversion:ConvertResult",
     "quantize": "pt2trt.precision:quantize",
     "QuantizeResult": "pt2trt.precision:QuantizeResult",
@@ -85,7 +85,7 @@ if TYPE_CHECKING:
     from pt2trt.backends.torch import TorchRunner as TorchRunner
     from pt2trt.comparators.tensors import compare_outputs as compare_outputs
     from pt2trt.conversion import ConvertResult as ConvertResult
-    from pt2trt.conversion import convert as convert
+    from pt2trt.conversion.convert import convert as convert
     from pt2trt.debug.layers import debug_layers as debug_layers
     from pt2trt.debug.report import LayersReport as LayersReport
     from pt2trt.editing.edit import EditResult as EditResult

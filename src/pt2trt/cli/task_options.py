@@ -238,4 +238,4 @@ def _triple(name: str, text: str) -> tuple[float, float, float]:
             f"--{name} needs three values (R,G,B), got {len(values)}",
             f"Give three comma-separated numbers, e.g. --{name} 0.485,0.456,0.406",
         )
-    return values  # type: ignore[return-value]
+    return values[0], values[1], values[2]

@@ -81,12 +81,13 @@ class EquivalenceReport:
 
     @property
     def max_abs_error(self) -> float:
-        errors = [t.max_abs_error for c in self.compared for t in c.comparison.tensors if t.max_abs_error is not None]
+        tensors = [t for c in self.compared if c.comparison is not None for t in c.comparison.tensors]
+        errors = [t.max_abs_error for t in tensors if t.max_abs_error is not None]
         return max(errors, default=0.0)
 
     def worst(self) -> tuple[str, TensorComparison] | None:
         """The failing output with the largest error (or the first failing one), with its case label."""
-        failed = [(c.label, t) for c in self.compared for t in c.comparison.failed]
+        failed = [(c.label, t) for c in self.compared if c.comparison is not None for t in c.comparison.failed]
         if not failed:
             return None
         return max(failed, key=lambda item: item[1].max_abs_error if item[1].max_abs_error is not None else np.inf)
