@@ -13,7 +13,7 @@ import pytest
 import pt2trt
 from pt2trt.editing import simplify as simplify_module
 from pt2trt.errors import Pt2trtError
-from pt2trt.settings import ExportSettings
+from pt2trt.settings import ExportSettings, RunInputs
 from pt2trt.verification.equivalence import check_equivalence, default_cases
 from tests.conftest import CliResult, assert_one_line_error
 from tests.models import foldable_model, tiny_conv_relu
@@ -159,6 +159,6 @@ def test_real_models(exported: Callable[[str], Path], tmp_path: Path, name: str,
     result = pt2trt.simplify(src, out, engine=engine)
     assert result.nodes_after <= min(c.nodes for c in result.candidates if c.accepted)
     assert result.nodes_after <= result.nodes_before
-    independent = check_equivalence(src, out, seed=7)  # fresh inputs, files read back from disk
+    independent = check_equivalence(src, out, inputs=RunInputs(seed=7))  # fresh inputs, files read back from disk
     assert independent.passed, independent.summary()
     assert pt2trt.check(out).passed
