@@ -71,9 +71,8 @@ class LazyGroup(click.Group):
         except Pt2trtError as exc:
             click.echo(f"pt2trt: error: {exc}", err=True)
             ctx.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("pt2trt: interrupted", err=True)
-            ctx.exit(130)
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (environment.Terminated): every finally has run
+            ctx.exit(_interrupted(exc))
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -89,13 +88,33 @@ def cli() -> None:
     """
 
 
+def _interrupted(exc: BaseException | None) -> int:
+    """Say how the run was stopped; the exit status a shell gives it (130 for Ctrl-C, 143 for SIGTERM)."""
+    from pt2trt.environment import SIGTERM_EXIT, Terminated
+
+    if isinstance(exc, Terminated):
+        click.echo("pt2trt: terminated (SIGTERM)", err=True)
+        return SIGTERM_EXIT
+    click.echo("pt2trt: interrupted", err=True)
+    return 130
+
+
 def main() -> None:
-    """Run the CLI; click's own usage errors are printed as one line too, like every pt2trt error."""
+    """Run the CLI; click's own usage errors are printed as one line too, like every pt2trt error.
+
+    Before any library is imported: telemetry off and torch's cache in a temporary folder (``pt2trt.environment``),
+    and SIGTERM handled like Ctrl-C, so an interrupted command removes what it was writing.
+    """
+    from pt2trt import environment
+
+    environment.prepare()
+    environment.handle_sigterm()
     try:
         code = cli.main(prog_name="pt2trt", standalone_mode=False)  # returns ctx.exit()'s code in this mode
-    except click.Abort:
-        click.echo("pt2trt: interrupted", err=True)
-        _exit(130)
+    except click.Abort as exc:  # click turns an interrupt outside a command (parsing, imports) into Abort
+        _exit(_interrupted(exc.__cause__))
+    except KeyboardInterrupt as exc:  # an interrupt after the command returned (ctx.exit, printing)
+        _exit(_interrupted(exc))
     except click.ClickException as exc:
         context = getattr(exc, "ctx", None)
         where = context.command_path if context is not None else "pt2trt"
@@ -108,7 +127,11 @@ def main() -> None:
 def _exit(code: int) -> None:
     """Exit with ``code``. After torch was imported, skip the interpreter's teardown: it spends seconds on millions of
     objects, and the CUDA build's triton prints ~30 lines of "nanobind: leaked ..." to stderr while it runs. Every
-    artifact is closed and published by then; only the standard streams need flushing."""
+    artifact is closed and published by then; only the standard streams need flushing (and the temporary folders of
+    ``pt2trt.environment`` removing, which ``atexit`` would do)."""
+    from pt2trt import environment
+
+    environment.cleanup()
     if "torch" not in sys.modules:
         sys.exit(code)
     for stream in (sys.stdout, sys.stderr):
