@@ -185,6 +185,13 @@ CASES: list[tuple[str, list[str], int, str]] = [
         2,
         "image",
     ),
+    # ONNX Runtime's error keeps its second line (the failing index and the expected size)
+    (
+        "simplify-wrong-channels",
+        ["simplify", "{in}/model.onnx", "-i", "input:1x4x16x16", "-o", "s.onnx"],
+        1,
+        "index: 1 Got: 4 Expected: 3",
+    ),
     ("edit-dynamic-axis", ["edit", "{in}/model.onnx", "--dynamic", "input:x=batch", "-o", "e.onnx"], 2, "--dynamic"),
     ("export-input-spec", ["export", "{in}/missing.py:Net", "-i", "x:1x3xAx4"], 2, ""),
     # outputs: existing without --force, a directory, a file as folder, a parent that is a file

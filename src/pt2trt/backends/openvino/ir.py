@@ -29,13 +29,13 @@ def weight_format(source: Path, fp16: bool) -> str:
 
 def convert_to_ir(source: Path) -> Any:
     """``ov.convert_model`` of an ONNX file, its ``pt2trt.*`` metadata carried into ``rt_info``."""
-    from pt2trt.backends.openvino.runner import import_openvino
+    from pt2trt.backends.openvino.runner import import_openvino, load_error_cause
 
     ov = import_openvino()
     try:
         model = ov.convert_model(str(source))
     except Exception as exc:  # OpenVINO's frontends raise their own error types
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        text = load_error_cause(str(exc), source) if str(exc).strip() else type(exc).__name__
         raise Pt2trtError(
             f"OpenVINO {ov.__version__} cannot convert {source}: {text}",
             "Check the model with `pt2trt check`, or simplify it first (`pt2trt simplify`)",
