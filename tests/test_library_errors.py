@@ -52,7 +52,8 @@ def test_ort_error_text_joins_every_line() -> None:
 
     exc = RuntimeError(
         "[ONNXRuntimeError] : 2 : INVALID_ARGUMENT : Got invalid dimensions for input: x for the following indices\n"
-        " index: 1 Got: 4 Expected: 3\n index: 3 Got: 7 Expected: 16\n Please fix either the inputs/outputs or the model."
+        " index: 1 Got: 4 Expected: 3\n index: 3 Got: 7 Expected: 16\n"
+        " Please fix either the inputs/outputs or the model."
     )
     assert ort_error_text(exc) == (
         "Got invalid dimensions for input: x for the following indices; index: 1 Got: 4 Expected: 3; "

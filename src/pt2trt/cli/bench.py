@@ -21,7 +21,8 @@ from pt2trt.settings import RunnerSettings
     default="torch,onnxruntime,openvino",
     show_default=True,
     metavar="LIST",
-    help="Comma-separated: torch, onnxruntime, openvino, tensorrt, or all. The first is the speed-up baseline.",
+    help="Comma-separated: torch, onnxruntime, openvino, tensorrt, or all. The first that runs is the speed-up "
+    "baseline.",
 )
 @input_option("Input shapes [default: the shapes recorded at export]; with a PyTorch MODEL, the export shapes.")
 @click.option("--batch", type=int, help="Batch size for inputs with a dynamic batch axis.")
@@ -146,6 +147,8 @@ def render(report: Any) -> None:
     headers = ["throughput", "infer/s", "images/s", "speed-up", "setup s", "peak MiB", "h2d ms", "enq ms", "d2h ms"]
     for text in _table(headers, rows):
         click.echo(text)
+    if report.baseline_note():
+        click.echo(report.baseline_note())
     for warning in report.warnings:
         click.echo(textwrap.fill(f"warning: {warning}", width=100, subsequent_indent="  "), err=True)
     click.echo(report.closing_line())
