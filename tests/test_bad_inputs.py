@@ -84,6 +84,8 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (inp / "bad.yaml").write_text("edits: [rename_input: {old: input\n")
     (inp / "unknown.yaml").write_text("- frobnicate: {x: 1}\n")
     (inp / "pre.yaml").write_text("resize: sideways\n")
+    (inp / "bad-pre.yaml").write_text("resize: [256, 256\n")
+    (inp / "tag.yaml").write_text('- insert_node: !!python/object/apply:os.system ["echo hi"]\n')
     (inp / "model.engine").write_bytes(b"not really an engine")
     (inp / "model.engine.json").write_text(json.dumps({"format": "pt2trt-engine-metadata/1", "flags": "fp16"}))
     return base
@@ -230,7 +232,27 @@ CASES: list[tuple[str, list[str], int, str]] = [
         1,
         "text.onnx",
     ),
-    ("edit-bad-yaml", ["edit", "{in}/model.onnx", "--recipe", "{in}/bad.yaml", "-o", "e.onnx"], 1, "YAML"),
+    ("edit-bad-yaml", ["edit", "{in}/model.onnx", "--recipe", "{in}/bad.yaml", "-o", "e.onnx"], 1, "line 2, column 1"),
+    ("edit-tag-yaml", ["edit", "{in}/model.onnx", "--recipe", "{in}/tag.yaml", "-o", "e.onnx"], 1, "!!python/object"),
+    # PyYAML's errors (several lines, a caret under the quoted text) in one line that says where
+    (
+        "edit-insert-node-yaml",
+        ["edit", "{in}/model.onnx", "--insert-node", "{op: Relu, after: [x", "-o", "e.onnx"],
+        2,
+        "line 1, column 21",
+    ),
+    (
+        "edit-insert-node-python-tag",
+        ["edit", "{in}/model.onnx", "--insert-node", '!!python/object/apply:os.system ["echo hi"]', "-o", "e.onnx"],
+        2,
+        "!!python/object/apply:os.system",
+    ),
+    (
+        "predict-preprocess-yaml",
+        ["predict", "{in}/model.onnx", "{in}/img.png", "--task", "classify", "--preprocess", "{in}/bad-pre.yaml"],
+        1,
+        "line 2, column 1",
+    ),
     (
         "edit-unknown-edit",
         ["edit", "{in}/model.onnx", "--recipe", "{in}/unknown.yaml", "-o", "e.onnx"],
