@@ -50,16 +50,22 @@ def _parse_inputs(ctx: click.Context, param: click.Parameter, values: tuple[str,
         raise UsageError(f"invalid --input: {exc.message}", exc.hint) from None
 
 
-def input_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    return click.option(
-        "-i",
-        "--input",
-        "inputs",
-        multiple=True,
-        metavar="NAME:SHAPE[:DTYPE]",
-        callback=_parse_inputs,
+def input_param(help_text: str) -> click.Option:
+    """-i/--input NAME:SHAPE[:DTYPE], repeatable, parsed into :class:`~pt2trt.shapes.InputSpec` objects."""
+    return click.Option(
+        ["-i", "--input", "inputs"], multiple=True, metavar="NAME:SHAPE[:DTYPE]", callback=_parse_inputs,
         help=help_text,
-    )
+    )  # fmt: skip
+
+
+def input_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """:func:`input_param` as a decorator: the command takes ``inputs`` (a list of specs)."""
+
+    def decorator(f: Callable[..., Any]) -> Callable[..., Any]:
+        f.__dict__.setdefault("__click_params__", []).append(input_param(help_text))
+        return f
+
+    return decorator
 
 
 def weights_options() -> Decorator:

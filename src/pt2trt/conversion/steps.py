@@ -82,13 +82,15 @@ def check_step(state: State) -> Outcome:
 
 def simplify_step(state: State) -> Outcome:
     from pt2trt.editing.simplify import simplify
+    from pt2trt.settings import RunInputs, SimplifySettings
 
     assert state.exported is not None
     o = state.options
     output = o.outdir / "model-sim.onnx"
     cmd = _cmd("simplify", state.exported.path, "-o", output, "--engine", o.simplify_engine)
     try:
-        result = simplify(state.exported, output, engine=o.simplify_engine, inputs=o.inputs, force=True)
+        settings = SimplifySettings(engine=o.simplify_engine, inputs=RunInputs.of(o.inputs))
+        result = simplify(state.exported, output, settings, force=True)
     except Pt2trtError as exc:  # not proven equivalent: keep the exported model and say why
         return SKIPPED, f"kept {state.exported.name}: {exc.message}", cmd, {"error": str(exc)}
     state.results["simplify"] = result

@@ -10,11 +10,13 @@ flag. Ground floor: no heavy imports, so ``--help`` can show the defaults.
   become inputs, and how they are read;
 * :class:`RunnerSettings`: how a backend runs a model (providers, threads, server, engine options);
 * :class:`Loop`: how long a timing runs;
-* :class:`Profile`, :class:`BuildSettings`: the TensorRT target, its optimization profiles and precision.
+* :class:`Profile`, :class:`BuildSettings`: the TensorRT target, its optimization profiles and precision;
+* :class:`SimplifySettings`, :class:`EditSettings`: the graph tools and the equivalence check behind them.
 """
 
 from pt2trt.settings.comparison import EQUIVALENCE, LayerSearch, RunInputs, Tolerance
 from pt2trt.settings.export import EXPORTERS, ExportSettings
+from pt2trt.settings.graph import EditSettings, SimplifySettings
 from pt2trt.settings.model import ModelSource, WeightsSettings
 from pt2trt.settings.runner import Loop, RunnerSettings
 from pt2trt.settings.tasks import PredictSettings, PreprocessSettings, ReadSettings, TaskSettings
@@ -24,6 +26,7 @@ __all__ = [
     "EQUIVALENCE",
     "EXPORTERS",
     "BuildSettings",
+    "EditSettings",
     "ExportSettings",
     "LayerSearch",
     "Loop",
@@ -34,6 +37,7 @@ __all__ = [
     "ReadSettings",
     "RunInputs",
     "RunnerSettings",
+    "SimplifySettings",
     "TaskSettings",
     "Tolerance",
     "WeightsSettings",
