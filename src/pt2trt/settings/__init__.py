@@ -11,13 +11,15 @@ flag. Ground floor: no heavy imports, so ``--help`` can show the defaults.
 * :class:`RunnerSettings`: how a backend runs a model (providers, threads, server, engine options);
 * :class:`Loop`: how long a timing runs;
 * :class:`Profile`, :class:`BuildSettings`: the TensorRT target, its optimization profiles and precision;
-* :class:`SimplifySettings`, :class:`EditSettings`: the graph tools and the equivalence check behind them.
+* :class:`SimplifySettings`, :class:`EditSettings`: the graph tools and the equivalence check behind them;
+* :class:`OpenVinoSettings`: the OpenVINO IR's weight format and its check against ONNX Runtime.
 """
 
 from pt2trt.settings.comparison import EQUIVALENCE, LayerSearch, RunInputs, Tolerance
 from pt2trt.settings.export import EXPORTERS, ExportSettings
 from pt2trt.settings.graph import EditSettings, SimplifySettings
 from pt2trt.settings.model import ModelSource, WeightsSettings
+from pt2trt.settings.openvino import OpenVinoSettings
 from pt2trt.settings.runner import Loop, RunnerSettings
 from pt2trt.settings.tasks import PredictSettings, PreprocessSettings, ReadSettings, TaskSettings
 from pt2trt.settings.tensorrt import BuildSettings, Profile
@@ -31,6 +33,7 @@ __all__ = [
     "LayerSearch",
     "Loop",
     "ModelSource",
+    "OpenVinoSettings",
     "PredictSettings",
     "PreprocessSettings",
     "Profile",
