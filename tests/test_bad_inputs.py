@@ -91,6 +91,8 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return base
 
 
+_BUILD = ["build", "{in}/model.onnx", "-o", "m.engine", "--dry-run", "--trt-version", "10"]
+
 # (id, args, exit code, fragment of the error line). "{in}" is the inputs folder; outputs are relative to out/.
 CASES: list[tuple[str, list[str], int, str]] = [
     # files that are not (complete) ONNX models
@@ -196,6 +198,20 @@ CASES: list[tuple[str, list[str], int, str]] = [
     ),
     ("edit-dynamic-axis", ["edit", "{in}/model.onnx", "--dynamic", "input:x=batch", "-o", "e.onnx"], 2, "--dynamic"),
     ("export-input-spec", ["export", "{in}/missing.py:Net", "-i", "x:1x3xAx4"], 2, ""),
+    # usage errors of export and build whose hint says what to type (ACTIONABLE below)
+    ("export-zero-dim", ["export", "pt2trt.models:SeedNet", "-i", "x:0x3x28x28"], 2, "e.g. x:1x3x28x28"),
+    ("export-zero-shape", ["export", "pt2trt.models:SeedNet", "-i", "x:0"], 2, "e.g. x:1"),
+    ("export-empty-shape", ["export", "pt2trt.models:SeedNet", "-i", "x:"], 2, "NAME:SHAPE"),
+    (
+        "export-dynamic-unknown-input",
+        ["export", "pt2trt.models:SeedNet", "-i", "x:1x3x28x28", "--dynamic", "y:0"],
+        2,
+        "--dynamic x:0",
+    ),
+    ("build-zero-dim", [*_BUILD, "--shapes", "input:0x3x16x16"], 2, "e.g. input:1x3x16x16"),
+    ("build-unknown-input", [*_BUILD, "--shapes", "nope:1x3x16x16"], 2, "--shapes input:1x3x16x16"),
+    ("build-static-dim", [*_BUILD, "--shapes", "input:2x3x16x16"], 2, "Keep dim 0 at 1 (input:1x3x16x16)"),
+    ("build-optimization-level", [*_BUILD, "--builder-optimization-level", "9"], 2, "from 0 to 5"),
     # outputs: existing without --force, a directory, a file as folder, a parent that is a file
     ("simplify-exists", ["simplify", "{in}/model.onnx", "-o", "{in}/existing.onnx"], 1, "already exists"),
     ("simplify-parent-file", ["simplify", "{in}/model.onnx", "-o", "{in}/model.onnx/x.onnx"], 1, "not a directory"),
@@ -312,6 +328,26 @@ def test_bad_input(root: Path, args: list[str], code: int, fragment: str) -> Non
     assert fragment in line, line
     assert has_hint(line), f"no hint after the problem: {line}"
     assert listing(root) == before, f"left behind: {listing(root) - before}"
+
+
+#: usage errors whose hint must be an instruction with something to type: a flag or an example, not a restatement
+_ACTIONABLE_IDS = {
+    "export-zero-dim", "export-zero-shape", "export-empty-shape", "export-dynamic-unknown-input", "build-zero-dim",
+    "build-unknown-input", "build-static-dim", "build-optimization-level",
+}  # fmt: skip
+ACTIONABLE = [c for c in CASES if c[0] in _ACTIONABLE_IDS]
+_VERBS = ("Give", "Write", "Name", "Keep", "Pass", "Use", "Choose", "Check", "Run", "Install", "Set", "Remove")
+
+
+@pytest.mark.parametrize(("args", "code", "fragment"), [c[1:] for c in ACTIONABLE], ids=[c[0] for c in ACTIONABLE])
+def test_a_usage_hint_says_what_to_type(root: Path, args: list[str], code: int, fragment: str) -> None:
+    result = run_case(root, args)
+    line = error_line(result)
+    assert result.returncode == code == 2, line
+    hint = line.removeprefix(PREFIX).partition(". ")[2]
+    assert hint.startswith(_VERBS), f"the hint is no instruction: {hint!r}"
+    assert "--" in hint or "e.g." in hint or "(" in hint, f"nothing to type in the hint: {hint!r}"
+    assert fragment in hint, line
 
 
 def test_labels_with_the_wrong_count_warn(root: Path) -> None:
