@@ -144,7 +144,7 @@ def save(model: onnx.ModelProto, path: Path) -> Path:
 
 
 def trt_enums():
-    """The real ``tensorrt`` module when it imports here, else a stand-in holding only the enum names pt2trt uses.
+    """The real ``tensorrt`` module when it imports here, else :func:`stand_in_trt`.
 
     TensorRT cannot be installed on these CPU machines (its libraries are only on NVIDIA's index), so the
     configuration tests check Polygraphy's objects against these names; on a TensorRT machine they use the
@@ -155,7 +155,14 @@ def trt_enums():
 
         return tensorrt
     except ImportError:
-        pass
+        return stand_in_trt()
+
+
+def stand_in_trt() -> SimpleNamespace:
+    """A stand-in ``tensorrt`` holding only the enum names and base classes pt2trt uses.
+
+    tests/test_trt_api.py checks each name against the real modules of every supported release.
+    """
 
     class EntropyCalibrator2:  # the base class Polygraphy's Calibrator derives from
         def __init__(self) -> None:

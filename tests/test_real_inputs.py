@@ -190,8 +190,10 @@ def test_the_same_photo_gives_the_same_answer_whatever_the_flags(tmp_path: Path)
     assert fast.result.top != plain.result.top
 
 
-def test_a_successful_export_prints_only_its_own_lines(tmp_path: Path, cli) -> None:
-    result = cli("export", "pt2trt.models:SeedNet", "--input", "input:1x3x28x28", "-o", str(tmp_path / "s.onnx"))
+def test_a_successful_export_prints_only_its_own_lines(tmp_path: Path, cli_process) -> None:
+    result = cli_process(
+        "export", "pt2trt.models:SeedNet", "--input", "input:1x3x28x28", "-o", str(tmp_path / "s.onnx")
+    )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""  # no "nanobind: leaked ..." at exit
     assert result.stdout.startswith("exported ") and result.stdout.count("\n") == 1

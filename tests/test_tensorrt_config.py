@@ -110,6 +110,16 @@ def test_tensorrt_11_has_no_precision_flags(trt, onnx_files) -> None:
     assert qdq._network.strongly_typed is True and qdq._config.int8 is False and qdq._config.calibrator is None
 
 
+def test_no_calibrator_for_tensorrt_11(trt, onnx_files, tmp_path) -> None:
+    """TensorRT 11's module has no IInt8EntropyCalibrator2 (tests/test_trt_api.py): refused before it is touched."""
+    plan = plan_from_flags(
+        onnx_files["dynamic"], trt_version="11", int8=True, calibration_data=_calib_dir(tmp_path), **DYN
+    )
+    assert plan.int8_mode == "quantize"
+    with pytest.raises(Pt2trtError, match="TensorRT 11 has no INT8 calibrators"):
+        make_calibrator(plan, trt)
+
+
 def test_pool_limit_timing_cache_level_and_compatibility(trt, onnx_files, tmp_path) -> None:
     cache = tmp_path / "timing.cache"
     plan = plan_from_flags(

@@ -37,6 +37,9 @@ _LAZY = {
     "Prediction": "pt2trt.prediction.predict:Prediction",
     "Preprocess": "pt2trt.imaging.preprocess:Preprocess",
     "compare_models": "pt2trt.prediction.agreement:compare_models",
+    "evaluate": "pt2trt.evaluation.runner:evaluate",
+    "EvalSettings": "pt2trt.evaluation.settings:EvalSettings",
+    "EvalReport": "pt2trt.evaluation.results:EvalReport",
     "check": "pt2trt.onnx.check:check",
     "CheckReport": "pt2trt.onnx.check:CheckReport",
     "inspect_model": "pt2trt.onnx.inspect:inspect_model",
@@ -80,6 +83,9 @@ if TYPE_CHECKING:
     from pt2trt.editing.edit import edit_model as edit_model
     from pt2trt.editing.simplify import SimplifyResult as SimplifyResult
     from pt2trt.editing.simplify import simplify as simplify
+    from pt2trt.evaluation.results import EvalReport as EvalReport
+    from pt2trt.evaluation.runner import evaluate as evaluate
+    from pt2trt.evaluation.settings import EvalSettings as EvalSettings
     from pt2trt.imaging.preprocess import Preprocess as Preprocess
     from pt2trt.onnx.check import CheckReport as CheckReport
     from pt2trt.onnx.check import check as check

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 
 import click
 
@@ -24,6 +25,11 @@ for _name, _module, _help in [
     ("verify", "verify", "Check that ONNX Runtime reproduces PyTorch on the same inputs."),
     ("predict", "predict", "Classify, detect or segment images: JSON lines and annotated pictures."),
     ("compare", "compare", "Compare two models' (or backends') answers on images: top-k, boxes or masks."),
+    (
+        "eval",
+        "eval",
+        "Score models on labelled data: top-1/top-5, COCO mAP or mIoU side by side, deltas with significance.",
+    ),
     ("debug", "debug", "Name the layer where PyTorch and ONNX (or two ONNX runs) part ways."),
     ("build", "build", "Build a TensorRT engine from ONNX (or print the build plan with --dry-run)."),
     ("simplify", "simplify", "Simplify an ONNX graph (onnxslim/onnxsim); ONNX Runtime proves the outputs kept."),
@@ -99,29 +105,37 @@ def _interrupted(exc: BaseException | None) -> int:
     return 130
 
 
-def main() -> None:
-    """Run the CLI; click's own usage errors are printed as one line too, like every pt2trt error.
-
-    Before any library is imported: telemetry off and torch's cache in a temporary folder (``pt2trt.environment``),
-    and SIGTERM handled like Ctrl-C, so an interrupted command removes what it was writing.
-    """
-    from pt2trt import environment
-
-    environment.prepare()
-    environment.handle_sigterm()
+def run(args: Sequence[str] | None = None) -> int:
+    """Run the CLI on ``args`` (default: the process's arguments) and return its exit code, in this process: click's
+    own usage errors are printed as one line too, like every pt2trt error. The tests call this directly."""
     try:
-        code = cli.main(prog_name="pt2trt", standalone_mode=False)  # returns ctx.exit()'s code in this mode
+        code = cli.main(args=list(args) if args is not None else None, prog_name="pt2trt", standalone_mode=False)
     except click.Abort as exc:  # click turns an interrupt outside a command (parsing, imports) into Abort
-        _exit(_interrupted(exc.__cause__))
+        return _interrupted(exc.__cause__)
     except KeyboardInterrupt as exc:  # an interrupt after the command returned (ctx.exit, printing)
-        _exit(_interrupted(exc))
+        return _interrupted(exc)
     except click.ClickException as exc:
         context = getattr(exc, "ctx", None)
         where = context.command_path if context is not None else "pt2trt"
         message = exc.format_message().rstrip(".")
         click.echo(f"pt2trt: error: {message}. Run '{where} --help' for the options", err=True)
-        _exit(exc.exit_code)
-    _exit(code if isinstance(code, int) else 0)
+        return exc.exit_code
+    except SystemExit as exc:  # a command that exits by itself
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return code if isinstance(code, int) else 0  # standalone_mode=False returns ctx.exit()'s code
+
+
+def main() -> None:
+    """The ``pt2trt`` entry point: :func:`run`, then exit without the interpreter's teardown (see :func:`_exit`).
+
+    Before any library is imported: telemetry off and torch's cache in a temporary folder (``pt2trt.environment``),
+    and SIGTERM handled like Ctrl-C, so an interrupted command removes what it was writing (exit 143).
+    """
+    from pt2trt import environment
+
+    environment.prepare()
+    environment.handle_sigterm()
+    _exit(run())
 
 
 def _exit(code: int) -> None:

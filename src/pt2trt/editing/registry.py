@@ -224,7 +224,8 @@ _edit(
         "append",
         _P + "parse_append",
         "Append post-processing to an output: softmax | argmax | topk:K | nms | efficient_nms "
-        "(options :key=value,..., e.g. nms:iou=0.45,score=0.25,max=100).",
+        "(options :key=value,..., e.g. nms:iou=0.45,score=0.25,max=100; efficient_nms:target=10.15 checks the "
+        "TensorRT that will parse the plugin, deprecated since 10.12).",
         "KIND[:OPTIONS]",
         multiple=True,
     ),

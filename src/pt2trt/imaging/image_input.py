@@ -84,10 +84,10 @@ def fit_image_input(
         if fitted != tuple(preprocess.size):
             changes["size"] = fitted
         notes += [note] if note else []
-    size = changes.pop("size", None)
+    new_size: tuple[int, int] | None = changes.pop("size", None)
     settled = replace(preprocess, **changes) if changes else preprocess
-    if size is not None:
-        settled = settled.with_size(*size)  # checks that it is a picture size
+    if new_size is not None:
+        settled = settled.with_size(*new_size)  # checks that it is a picture size
     static_batch = _static_batch(model_name, name, shape, settled, batch)
     return ImageInput(name, input_dtype, settled, static_size, static_batch, tuple(notes))
 

@@ -133,14 +133,14 @@ def load_image(path: Path, shape: tuple[int, ...], preprocessing: dict[str, Any]
     height, width = (shape[2], shape[3]) if channels_first else (shape[1], shape[2])
     try:
         with Image.open(path) as img:
-            rgb = img.convert("RGB").resize((width, height), Image.BILINEAR)
+            rgb = img.convert("RGB").resize((width, height), Image.Resampling.BILINEAR)
     except OSError as exc:
         raise Pt2trtError(
             f"cannot read calibration image {path}: {exc}",
             "Remove or replace the broken image in the --calib-data folder",
         ) from exc
-    array = np.asarray(rgb, dtype=np.float32) * np.float32(preprocessing["scale"])
-    array = (array - np.asarray(preprocessing["mean"], np.float32)) / np.asarray(preprocessing["std"], np.float32)
+    scaled = np.asarray(rgb, dtype=np.float32) * np.float32(preprocessing["scale"])
+    array = (scaled - np.asarray(preprocessing["mean"], np.float32)) / np.asarray(preprocessing["std"], np.float32)
     return np.ascontiguousarray(array.transpose(2, 0, 1) if channels_first else array)
 
 
@@ -159,9 +159,18 @@ def _preprocessing(metadata: dict[str, str]) -> dict[str, Any]:
 
 
 def make_calibrator(plan: BuildPlan, trt: ModuleType) -> Any:
-    """A Polygraphy calibrator (entropy calibration 2) over the plan's data, with its cache file if any."""
+    """A Polygraphy calibrator (entropy calibration 2) over the plan's data, with its cache file if any.
+
+    TensorRT 8.6 and 10 only: TensorRT 11 has no calibrator classes (its real module lacks
+    ``IInt8EntropyCalibrator2``), and its plans quantize to Q/DQ instead.
+    """
     from polygraphy.backend.trt import Calibrator
 
+    if not plan.target.int8_calibration:
+        raise Pt2trtError(
+            f"TensorRT {plan.target.name} has no INT8 calibrators: it builds strongly typed networks only",
+            "Write Q/DQ nodes into the ONNX first (pt2trt quantize), or build for TensorRT 10 (--trt-version 10)",
+        )
     cache = str(plan.calibration_cache) if plan.calibration_cache else None
     data: Any = CalibrationData(plan) if plan.calibration_data else []
     return Calibrator(data, cache=cache, BaseClass=trt.IInt8EntropyCalibrator2)

@@ -124,8 +124,9 @@ class TensorRTRunner(Runner):
         (:class:`~pt2trt.backends.tensorrt.timing.CudaEventTimer`)."""
         from pt2trt.backends.tensorrt.timing import CudaEventTimer
 
-        self._timer = CudaEventTimer(self, feed, cuda_graph=self.cuda_graph)
+        self._timer = CudaEventTimer(cuda_graph=self.cuda_graph)
         try:
+            self._timer.prepare(self, feed)
             return self._timer.run(loop, progress)
         finally:
             self._timer.close()

@@ -25,13 +25,17 @@ class CudaEventTimer:
     """An active :class:`~pt2trt.backends.tensorrt.runner.TensorRTRunner` timed with CUDA events on its stream
     (see the module docstring); the feed is copied to pinned host memory once, before timing."""
 
-    def __init__(self, runner: Any, feed: Mapping[str, np.ndarray], *, cuda_graph: bool = False) -> None:
+    def __init__(self, *, cuda_graph: bool = False) -> None:
+        self.cuda_graph = cuda_graph
+        self.graph: Any = None
+
+    def prepare(self, runner: Any, feed: Mapping[str, np.ndarray]) -> None:
+        """Bind the active runner's context and stream, copy ``feed`` to pinned memory, run once (and capture)."""
         import torch
 
         from pt2trt.backends.tensorrt.tensors import check_shape
 
         self.feed = dict(feed)
-        self.cuda_graph = cuda_graph
         self.torch = torch
         self.runner = runner
         context = self.runner._context  # the runner owns engine, context and stream; the timer drives them

@@ -2,9 +2,10 @@
 parser will reject or change.
 
 :mod:`~pt2trt.backends.tensorrt.lint.facts` reads the parser's operator tables,
-:mod:`~pt2trt.backends.tensorrt.lint.rules` checks each node against them and
-:mod:`~pt2trt.backends.tensorrt.lint.report` holds the findings. Each :class:`Finding` names the node, its op, why it
-is a problem for TensorRT and what to do about it.
+:mod:`~pt2trt.backends.tensorrt.lint.rules` checks each node against them,
+:mod:`~pt2trt.backends.tensorrt.lint.plugins` knows which plugin nodes a target no longer imports (or has
+deprecated) and :mod:`~pt2trt.backends.tensorrt.lint.report` holds the findings. Each :class:`Finding` names the node,
+its op, why it is a problem for TensorRT and what to do about it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pt2trt.backends.tensorrt.lint.facts import operator_data, opset_findings
+from pt2trt.backends.tensorrt.lint.plugins import plugin_findings
 from pt2trt.backends.tensorrt.lint.qdq import qdq_findings
 from pt2trt.backends.tensorrt.lint.report import SEVERITIES, Finding, FindingGroup, TrtCompatReport
 from pt2trt.backends.tensorrt.lint.rules import GraphFacts, dynamic_input_findings, node_findings, type_findings
@@ -46,6 +48,7 @@ def lint_model(model: onnx.ModelProto, target: str | Target) -> TrtCompatReport:
     oldest = data["tables"].get(info.get("oldest_table", ""), {}).get("ops")
     for node in graph.walk():
         report.findings.extend(node_findings(node, table["ops"], oldest, tgt, info, graph))
+        report.findings.extend(plugin_findings(node, tgt))
     report.findings.extend(type_findings(graph, info))
     report.findings.extend(qdq_findings(graph, tgt))
     report.findings.extend(dynamic_input_findings(model))
