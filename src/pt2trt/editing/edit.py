@@ -181,7 +181,7 @@ def edit_model(
     """
     given = settings or EditSettings()
     verify = given.verify
-    settings = _Settings(given.inputs, given.tolerance)
+    checks = _Settings(given.inputs, given.tolerance)
     steps = []
     current = model
     for i, (key, params) in enumerate(edits):
@@ -190,8 +190,8 @@ def edit_model(
         edited = finish(edited, key)
         step = EditStep(key, description, 0.0)
         if verify:
-            step_inputs = settings.inputs.spec_list if i == 0 else None
-            step.equivalence, step.note, used = _verify(current, edited, verification, settings, step_inputs)
+            step_inputs = checks.inputs.spec_list if i == 0 else None
+            step.equivalence, step.note, used = _verify(current, edited, verification, checks, step_inputs)
             if step.equivalence is not None and not step.equivalence.passed:
                 raise Pt2trtError(
                     f"{key} changed the model's outputs ({step.equivalence.summary()}); nothing written",

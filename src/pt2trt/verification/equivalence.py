@@ -282,7 +282,7 @@ class ReferenceRuns:
     @staticmethod
     def _first_that_runs(runner: Any, case: Case) -> tuple[Case | None, Any, list[str]]:
         """``case``, else the first of its fallbacks, that the reference model runs; its outputs; the failures."""
-        failures = []
+        failures: list[str] = []
         for attempt in [case, *case.fallbacks]:
             try:
                 return attempt, quiet_infer(runner, attempt.reference_feed), failures
