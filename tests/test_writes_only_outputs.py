@@ -37,6 +37,7 @@ RUNS: list[tuple[str, list[str], set[str]]] = [
     ("inspect", ["{in}/model.onnx"], set()),
     ("predict", ["{in}/model.onnx", "{in}/img.png", "--task", "classify", "-o", "p.json"], {"p.json"}),
     ("compare", ["{in}/model.onnx", "{in}/model.onnx", "{in}/img.png", "--task", "classify"], set()),
+    ("eval", ["{in}/model.onnx", "--data", "{in}/labelled", "--task", "classify"], set()),
     ("debug", ["layers", "{in}/model.onnx", "{in}/model.onnx", "--plot", "d.png"], {"d.png"}),
     ("build", ["{in}/model.onnx", "-o", "m.engine", "--dry-run", "--trt-version", "10"], set()),
     ("simplify", ["{in}/model.onnx", "-o", "s.onnx"], {"s.onnx"}),
@@ -60,6 +61,8 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("fs_inputs")
     onnx.save(tiny_classifier(), folder / "model.onnx")
     Image.new("RGB", (24, 20), (120, 60, 30)).save(folder / "img.png")
+    (folder / "labelled" / "zebra").mkdir(parents=True)
+    Image.new("RGB", (24, 20), (120, 60, 30)).save(folder / "labelled" / "zebra" / "a.png")
     from pt2trt.pytorch.export import export
     from pt2trt.shapes import parse_input
 
