@@ -64,6 +64,7 @@ def measure(path: Path, workdir: Path, repeat: int) -> dict[str, Any]:
 
     import pt2trt
     from pt2trt.capture import capture_output
+    from pt2trt.settings import RunInputs
     from pt2trt.verification.equivalence import check_equivalence
 
     original = onnx.load(str(path))
@@ -82,13 +83,14 @@ def measure(path: Path, workdir: Path, repeat: int) -> dict[str, Any]:
             model, seconds = timed(fn, repeat)
             out = workdir / f"{name}.onnx"
             onnx.save(model, str(out))
-            same = check_equivalence(original, out, seed=11)
+            same = check_equivalence(original, out, inputs=RunInputs(seed=11))
             row[name] = {"nodes": len(model.graph.node), "seconds": seconds, "outputs_equal": same.passed}
         except Exception as exc:  # a plain tool failing is a figure too
             row[name] = {"nodes": None, "seconds": None, "outputs_equal": None, "error": f"{type(exc).__name__}: {exc}"}
     out = workdir / "pt2trt.onnx"
     result, seconds = timed(lambda: pt2trt.simplify(path, out, force=True), repeat)
-    same = check_equivalence(original, out, seed=11)  # independent of pt2trt's own check: other inputs, from disk
+    # independent of pt2trt's own check: other inputs, from disk
+    same = check_equivalence(original, out, inputs=RunInputs(seed=11))
     row["pt2trt"] = {
         "nodes": result.nodes_after,
         "seconds": seconds,

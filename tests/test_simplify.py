@@ -225,6 +225,6 @@ def test_real_models(exported: Callable[[str], Path], tmp_path: Path, name: str,
     result = pt2trt.simplify(src, out, SimplifySettings(engine=engine, write_unchanged=True))
     assert result.nodes_after <= min(c.nodes for c in result.candidates if c.accepted)
     assert result.nodes_after <= result.nodes_before
-    independent = check_equivalence(src, out, seed=7)  # fresh inputs, files read back from disk
+    independent = check_equivalence(src, out, inputs=RunInputs(seed=7))  # fresh inputs, files read back from disk
     assert independent.passed, independent.summary()
     assert pt2trt.check(out).passed

@@ -17,13 +17,12 @@ from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.files import existing_file
 from pt2trt.onnx.model import ModelLike, OnnxModel
 from pt2trt.settings import RunInputs, RunnerSettings
+from pt2trt.settings.runner import OPENVINO_MODES
 from pt2trt.shapes import InputSpec
 
 #: every backend bench knows, in the order ``all`` runs them
 BACKENDS = ("torch", "onnxruntime", "openvino", "tensorrt")
 DEFAULT_BACKENDS = ("torch", "onnxruntime", "openvino")
-#: ``--openvino-mode`` choices: the timing modes to run a backend in (``both``: latency and throughput)
-OPENVINO_MODES = ("latency", "throughput", "both")
 SAMPLES_KEPT = 2000  # latencies kept per backend for the report's distribution plots
 
 ProgressFn = Callable[[str, float], None]

@@ -86,12 +86,13 @@ class EquivalenceReport:
 
     @property
     def max_abs_error(self) -> float:
-        errors = [t.max_abs_error for c in self.compared for t in c.comparison.tensors if t.max_abs_error is not None]
+        tensors = [t for c in self.compared if c.comparison is not None for t in c.comparison.tensors]
+        errors = [t.max_abs_error for t in tensors if t.max_abs_error is not None]
         return max(errors, default=0.0)
 
     def worst(self) -> tuple[str, TensorComparison] | None:
         """The failing output with the largest error (or the first failing one), with its case label."""
-        failed = [(c.label, t) for c in self.compared for t in c.comparison.failed]
+        failed = [(c.label, t) for c in self.compared if c.comparison is not None for t in c.comparison.failed]
         if not failed:
             return None
         return max(failed, key=lambda item: item[1].max_abs_error if item[1].max_abs_error is not None else np.inf)
@@ -346,17 +347,16 @@ def check_equivalence(
     input_map: Mapping[str, str] | None = None,
     output_map: Mapping[str, str] | None = None,
     only_reference_outputs: bool = False,
-    seed: int | None = None,
 ) -> EquivalenceReport:
     """Run both models in ONNX Runtime on the same random inputs and compare every output.
 
-    ``inputs`` (:class:`~pt2trt.settings.RunInputs` or a list of specs) give example shapes, the seed (``seed`` puts
-    another over it) and the providers; ``cases`` default to :func:`default_cases` of the reference;
+    ``inputs`` (:class:`~pt2trt.settings.RunInputs` or a list of specs) give example shapes, the seed and the
+    providers; ``cases`` default to :func:`default_cases` of the reference;
     ``input_map``/``output_map`` rename inputs and outputs from the reference's names to the candidate's.
     """
     from pt2trt.onnx.load import load_onnx
 
-    run = RunInputs.of(inputs, seed=seed)
+    run = RunInputs.of(inputs)
     if cases is None:
         ref_proto = reference if not isinstance(reference, str | Path) else load_onnx(reference)
         cases = default_cases(ref_proto, run.spec_list, seed=run.seed, input_map=input_map)

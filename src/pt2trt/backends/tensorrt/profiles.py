@@ -34,7 +34,10 @@ class InputInfo:
 
     @property
     def dims_text(self) -> str:
-        return "x".join(str(d) if d is not None else "?" for d in self.dims) or "scalar"
+        """As a user sees dims everywhere (:mod:`pt2trt.onnx.dims`): a chosen name, else ``?``."""
+        from pt2trt.onnx.dims import shape_text
+
+        return shape_text(self.dims)
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "dtype": self.dtype, "shape": list(self.dims)}
