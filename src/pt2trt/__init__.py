@@ -16,9 +16,14 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from pt2trt import environment as _environment
 from pt2trt._version import __version__ as __version__
 from pt2trt.errors import Pt2trtError as Pt2trtError
 from pt2trt.errors import UsageError as UsageError
+
+# Before onnxruntime or torch is imported: their telemetry off, torch's compiler cache in a temporary folder
+# (pt2trt.environment; the user's own settings of those variables are kept).
+_environment.prepare()
 
 _LAZY = {
     "export": "pt2trt.pytorch.export:export",

@@ -36,8 +36,8 @@ def targets_options() -> Decorator:
         [
             click.Option(["-b", "--backend", "backends"], default="torch,onnxruntime,openvino", show_default=True,
                          metavar="LIST",
-                         help="Comma-separated: torch, onnxruntime, openvino, tensorrt, or all. The first is the "
-                         "speed-up baseline."),
+                         help="Comma-separated: torch, onnxruntime, openvino, tensorrt, or all. The first that runs is "
+                         "the speed-up baseline."),
             click.Option(
                 ["--openvino-mode"], type=RegistryChoice(_openvino_modes), default="latency", show_default=True,
                 help="latency: one synchronous request; throughput: a queue of asynchronous requests.",
@@ -204,6 +204,8 @@ def render(report: Any) -> None:
     headers = ["throughput", "infer/s", "images/s", "speed-up", "setup s", "peak MiB", "h2d ms", "enq ms", "d2h ms"]
     for text in _table(headers, rows):
         click.echo(text)
+    if report.baseline_note():
+        click.echo(report.baseline_note())
     for warning in report.warnings:
         click.echo(textwrap.fill(f"warning: {warning}", width=100, subsequent_indent="  "), err=True)
     click.echo(report.closing_line())

@@ -94,13 +94,15 @@ def check_step(state: State) -> Outcome:
 
 def simplify_step(state: State) -> Outcome:
     from pt2trt.editing.simplify import simplify
+    from pt2trt.settings import RunInputs, SimplifySettings
 
     assert state.exported is not None
     s = state.settings
     output = state.outdir / "model-sim.onnx"
     command = cmd("simplify", state.exported.path, "-o", output, "--engine", s.simplify_engine)
     try:
-        result = simplify(state.exported, output, engine=s.simplify_engine, inputs=state.inputs, force=True)
+        settings = SimplifySettings(engine=s.simplify_engine, inputs=RunInputs.of(state.inputs))
+        result = simplify(state.exported, output, settings, force=True)
     except Pt2trtError as exc:  # not proven equivalent: keep the exported model and say why
         return SKIPPED, f"kept {state.exported.name}: {exc.message}", command, {"error": str(exc)}
     state.results.simplify = result

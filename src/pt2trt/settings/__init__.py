@@ -13,6 +13,8 @@ flag. Ground floor: no heavy imports, so ``--help`` can show the defaults.
 * :class:`RunnerSettings`: how a backend runs a model (providers, threads, server, engine options);
 * :class:`Loop`, :class:`BenchTargets`: how long a timing runs, and what ``bench`` times;
 * :class:`Profile`, :class:`BuildSettings`: the TensorRT target, its optimization profiles and precision;
+* :class:`SimplifySettings`, :class:`EditSettings`: the graph tools and the equivalence check behind them;
+* :class:`OpenVinoSettings`: the OpenVINO IR's weight format and its check against ONNX Runtime;
 * :class:`ServeSettings`, :class:`EnsembleSettings`: how Triton serves a model, and the ensemble around it;
 * :class:`OutputFile`: a file a command writes, and whether an existing one may be replaced;
 * :class:`ConvertSettings`: the whole job (``pt2trt convert``), made of the above.
@@ -21,7 +23,9 @@ flag. Ground floor: no heavy imports, so ``--help`` can show the defaults.
 from pt2trt.settings.comparison import EQUIVALENCE, LayerSearch, RunInputs, Tolerance
 from pt2trt.settings.convert import ConvertSettings
 from pt2trt.settings.export import EXPORTERS, ExportSettings
+from pt2trt.settings.graph import EditSettings, SimplifySettings
 from pt2trt.settings.model import ModelSource, WeightsSettings
+from pt2trt.settings.openvino import OpenVinoSettings
 from pt2trt.settings.output import OutputFile
 from pt2trt.settings.runner import BenchTargets, Loop, RunnerSettings
 from pt2trt.settings.serving import EnsembleSettings, ServeSettings
@@ -35,11 +39,13 @@ __all__ = [
     "BuildSettings",
     "CompareSettings",
     "ConvertSettings",
+    "EditSettings",
     "EnsembleSettings",
     "ExportSettings",
     "LayerSearch",
     "Loop",
     "ModelSource",
+    "OpenVinoSettings",
     "OutputFile",
     "PredictSettings",
     "PreprocessSettings",
@@ -48,6 +54,7 @@ __all__ = [
     "RunInputs",
     "RunnerSettings",
     "ServeSettings",
+    "SimplifySettings",
     "TaskSettings",
     "Tolerance",
     "WeightsSettings",
