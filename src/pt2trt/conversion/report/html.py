@@ -86,14 +86,14 @@ def _speed(results: ConvertResults) -> dict[str, Any] | None:
         return None
     reduced = results.bench_reduced
     rows = [(f"{r.label} fp32", r) for r in bench.results]
-    points = [(f"{r.label} fp32", r.latency.median, 100.0) for r in bench.ran if r.backend != "torch"]
+    points = [(f"{r.label} fp32", r.latency.median, 100.0) for r in bench.ran if r.backend != "torch" and r.latency]
     unknown = False
     for precision, report in reduced.items():
         rows += [(f"{r.label} {precision}", r) for r in report.results]
         agreement = _agreement_pct(results.precision.get(precision))
         unknown |= agreement is None
         if agreement is not None:
-            points += [(f"{r.label} {precision}", r.latency.median, agreement) for r in report.ran]
+            points += [(f"{r.label} {precision}", r.latency.median, agreement) for r in report.ran if r.latency]
     table = [{**r.to_dict(), "label": label} for label, r in rows]
     dist = plots.latency_distributions([(label, r.samples_ms) for label, r in rows if r.status == "ok"])
     return {
@@ -161,7 +161,7 @@ def _evaluation(results: ConvertResults) -> dict[str, Any] | None:
             })  # fmt: skip
         rows.append({"label": e.label, "reference": e.reference, "cells": cells, "changed": e.changed})
     by_class = {c.id: c for c in reference.per_class}
-    moved = []
+    moved: list[dict[str, Any]] = []
     for e in report.evaluations[1:]:
         for c in e.per_class:
             base = by_class.get(c.id)
