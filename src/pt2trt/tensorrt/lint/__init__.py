@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pt2trt.onnx.load import load_onnx
+from pt2trt.tensorrt.lint.dtypes import dtype_findings
 from pt2trt.tensorrt.lint.facts import operator_data, opset_findings
 from pt2trt.tensorrt.lint.qdq import qdq_findings
 from pt2trt.tensorrt.lint.report import SEVERITIES, Finding, FindingGroup, TrtCompatReport
@@ -47,6 +48,7 @@ def lint_model(model: onnx.ModelProto, target: str | Target) -> TrtCompatReport:
         report.findings.extend(node_findings(node, table["ops"], oldest, tgt, info, graph))
     report.findings.extend(type_findings(graph, info))
     report.findings.extend(qdq_findings(graph, tgt))
+    report.findings.extend(dtype_findings(model))
     report.findings.extend(dynamic_input_findings(model))
     order = {s: i for i, s in enumerate(SEVERITIES)}
     report.findings.sort(key=lambda f: order[f.severity])
