@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pt2trt.errors import UsageError
+from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.files import check_writable, existing_file, publish, staging_dir
 from pt2trt.precision.accuracy import Accuracy, measure, run_outputs
 from pt2trt.precision.data import Samples, load_samples
@@ -90,10 +90,18 @@ def quantize(
     force: bool = False,
     progress: bool = True,
     max_exclusions: int = MAX_AUTO_EXCLUSIONS,
+    size: tuple[int, int] | None = None,
 ) -> QuantizeResult:
-    """Convert ``model`` to ``precision`` ("fp16" or "int8"), write ``output``, and measure what it cost."""
+    """Convert ``model`` to ``precision`` ("fp16" or "int8"), write ``output``, and measure what it cost.
+
+    ``task``: the task metric to judge by (``"none"``: judge each output on its own; None: classify for an image
+    model with one ``[N, C]`` output, said in the result). ``size``: the image size for a model whose input size is
+    dynamic. ``progress``: a progress bar and the notes on stderr (the CLI); without it the notes are only in
+    ``result.warnings``.
+    """
     from pt2trt.onnx.load import load_onnx
-    from pt2trt.precision.statistics import collect_statistics, static_batch
+    from pt2trt.precision.data import measurement_batch
+    from pt2trt.precision.statistics import collect_statistics
 
     start = time.perf_counter()
     if precision not in PRECISIONS:
@@ -116,11 +124,11 @@ def quantize(
 
     NodeNames(proto).resolve([*keep_fp32, *exclude], "--keep-fp32" if keep_fp32 else "--exclude")  # fail early
     warnings: list[str] = []
-    calib_samples, eval_samples = _samples(source, proto, calib, eval_data, limit, preprocess, task)
+    calib_samples, eval_samples = _samples(source, proto, calib, eval_data, limit, preprocess, task, size)
     for note in calib_samples.notes:
         warnings.append(note)
         _warn(note, progress)
-    batch, static = static_batch(proto, 8)
+    batch, static = measurement_batch(proto, 8)
 
     with _Progress(progress) as bar:
         task_id = bar.add(f"statistics over {len(calib_samples)} samples", len(calib_samples))
@@ -152,9 +160,10 @@ def quantize(
                 converted, kept, excluded, accuracy, details = _fp16(proto, stats, keep_fp32, fp16_io, staged, evaluate)
             else:
                 converted, kept, excluded, accuracy, details = _int8(
-                    proto, stats, method, exclude, auto_exclude, max_exclusions, calib_samples, tmp, staged, evaluate
-                )
-            _record(converted, precision, method, kept, excluded, calibration, accuracy)
+                    proto, stats, method, exclude, (auto_exclude, max_exclusions, batch, static), calib_samples, tmp,
+                    staged, evaluate,
+                )  # fmt: skip
+            _record(converted, precision, method, kept, excluded, calibration, accuracy, calib_samples)
             _save(converted, staged)
             size = staged.stat().st_size
             data = staged.with_name(staged.name + ".data")  # external weights of a model over 2 GB
@@ -184,14 +193,41 @@ def _samples(
     limit: int | None,
     preprocess: Preprocess | str | Path | None,
     task: str | None,
+    size: tuple[int, int] | None,
 ) -> tuple[Samples, Samples]:
-    options = {"limit": limit, "preprocess": preprocess, "task": task}
-    samples = load_samples(source, proto, calib, **options)
-    if eval_data is not None:
-        return samples, load_samples(source, proto, eval_data, **options)
+    options: dict[str, Any] = {"limit": limit, "preprocess": preprocess, "task": task, "size": size}
+    try:
+        samples = load_samples(source, proto, calib, **options)
+        if eval_data is not None:
+            return samples, load_samples(source, proto, eval_data, **options)
+    except Pt2trtError as exc:
+        raise own_hint(exc) from None
     if calib is None:  # random calibration: evaluate on other random samples
         return samples, load_samples(source, proto, None, **options, seed=10_000, count=8)
     return samples.split()
+
+
+#: the options of ``pt2trt quantize``: a hint from a shared module naming another command's option is rewritten
+QUANTIZE_OPTIONS = {
+    "--output", "--precision", "--calib", "--eval", "--limit", "--preprocess", "--size", "--task", "--keep-fp32",
+    "--fp16-io", "--exclude", "--auto-exclude", "--max-exclusions", "--target-agreement", "--method", "--force",
+    "--json",
+}  # fmt: skip
+
+
+def own_hint(exc: Pt2trtError) -> Pt2trtError:
+    """``exc`` with a hint that names only quantize's options (image loading is shared with predict and compare)."""
+    import re
+
+    named = set(re.findall(r"--[a-z][a-z0-9-]*", f"{exc.message} {exc.hint or ''}"))
+    if named <= QUANTIZE_OPTIONS:
+        return exc
+    hint = (
+        "Pass --preprocess FILE.yaml (size, layout, channels), --size HxW for a dynamic input size, or the samples "
+        "as .npy/.npz arrays with --calib (fed to the inputs as they are)"
+    )
+    message = re.sub(r";?\s*(pass|pick|use)\b[^.;]*--[a-z][^.;]*", "", exc.message, flags=re.IGNORECASE)
+    return type(exc)(message.replace("predict needs", "image samples need"), hint)
 
 
 def _fp16(
@@ -216,8 +252,7 @@ def _int8(
     stats: Any,
     method: str,
     exclude: Sequence[str],
-    auto_exclude: bool,
-    max_exclusions: int,
+    auto: tuple[bool, int, int, bool],  # --auto-exclude, --max-exclusions, the batch and whether it is static
     calib_samples: Samples,
     tmp: Path,
     staged: Path,
@@ -227,6 +262,7 @@ def _int8(
     from pt2trt.precision.int8 import qdq_summary, quantize_int8
     from pt2trt.precision.names import NodeNames
 
+    auto_exclude, max_exclusions, batch, static = auto
     names = NodeNames(proto)
     chosen = names.resolve(exclude, "--exclude")
     excluded = [names.layer(i, f"--exclude {name}") for i, name in chosen.items()]
@@ -238,7 +274,10 @@ def _int8(
 
         reference = tmp / "fp32-named.onnx"
         _save(named_copy(proto), reference)
-        feed = next(calib_samples.batches(min(RANK_SAMPLES, len(calib_samples))))[0]
+        # a few calibration samples, at the batch the model takes (one at a time for per-image outputs)
+        feed = next(
+            calib_samples.batches(batch if static else min(RANK_SAMPLES, batch, len(calib_samples)), pad=static)
+        )[0]
         index = {label: i for i, label in enumerate(names.labels)}
         tried: set[str] = {x.node for x in excluded}
         best = _score(accuracy)
@@ -296,11 +335,16 @@ def _record(
     excluded: list[Layer],
     calibration: dict[str, Any],
     accuracy: Accuracy,
+    samples: Samples,
 ) -> None:
-    from pt2trt.onnx.metadata import write_metadata
+    """The ``pt2trt.precision.*`` records, and the image preprocessing the samples went through (so that predict and
+    compare feed the converted model as it was calibrated)."""
+    from pt2trt.onnx.metadata import PREPROCESSING, write_metadata
 
     compact = {k: v for k, v in accuracy.to_dict().items() if k not in ("outputs",)}
     compact["nan_inf_added"] = accuracy.new_nonfinite
+    if samples.recipe is not None:
+        write_metadata(model, {PREPROCESSING: samples.recipe.to_json()})
     write_metadata(
         model,
         {
@@ -323,14 +367,11 @@ def _save(model: onnx.ModelProto, path: Path) -> None:
 
 
 def _warn(text: str, enabled: bool) -> None:
+    """A note of pt2trt's own on stderr (the CLI); callers of the API read ``result.warnings`` instead."""
     if enabled:
         from rich.console import Console
 
         Console(stderr=True, soft_wrap=True).print(f"[bold yellow]warning:[/] {text}", highlight=False)
-    else:
-        import warnings
-
-        warnings.warn(text, stacklevel=3)
 
 
 class _Progress:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pt2trt.precision.data import Samples
+from pt2trt.precision.data import Samples, measurement_batch
 
 if TYPE_CHECKING:
     import onnx
@@ -132,7 +132,7 @@ def collect_statistics(
     names = float_tensors(model)
     stats: dict[str, TensorStats] = {}
     collector = _histogram_collector() if histograms else None
-    batch, static = static_batch(model, batch)
+    batch, static = measurement_batch(model, batch)
     batches = 0
     with exposed(model, names, source) as serialized, onnxruntime_factory()(serialized) as runner:
         for feed, count in samples.batches(batch, pad=static):
@@ -162,15 +162,3 @@ def _histogram_collector() -> Any:
 
     # a signed histogram over [-|x|max, |x|max] serves both entropy and (folded) percentile thresholds
     return HistogramCollector("entropy", True, HISTOGRAM_BINS, 128, 99.999, "same")
-
-
-def static_batch(model: onnx.ModelProto, wanted: int) -> tuple[int, bool]:
-    """The batch size to feed: ``wanted`` for a dynamic batch axis, else the model's static one (and True)."""
-    inits = {i.name for i in model.graph.initializer}
-    for value in model.graph.input:
-        if value.name in inits:
-            continue
-        dims = value.type.tensor_type.shape.dim
-        if dims and dims[0].HasField("dim_value") and dims[0].dim_value > 0:
-            return int(dims[0].dim_value), True
-    return wanted, False
