@@ -79,13 +79,18 @@ def export(model: torch.nn.Module, shape: tuple[int, ...], path: Path) -> Path:
     return path
 
 
+def skimage_file(name: str) -> Path:
+    """A file of scikit-image's data folder (read as a file: scikit-image itself is not imported)."""
+    return Path(str(metadata.distribution("scikit-image").locate_file(f"skimage/data/{name}")))
+
+
 def photos(folder: Path, crops: int = 3) -> Path:
     """scikit-image's colour photos, plus ``crops`` square crops of each: real pictures, more samples."""
     from PIL import Image
 
     folder.mkdir(parents=True, exist_ok=True)
     for name in PHOTOS:
-        source = Path(str(metadata.distribution("scikit-image").locate_file(f"skimage/data/{name}")))
+        source = skimage_file(name)
         target = folder / name
         shutil.copy(source, target)
         with Image.open(source) as image:

@@ -153,6 +153,8 @@ def _print(result: object) -> None:
     click.echo(f"measured against FP32 on {acc.runtime}, {acc.samples} held-apart samples from {acc.source}:")
     for line in acc.lines():
         click.echo(f"  {line}")
+    if acc.notes and "too few" in " ".join(acc.notes):
+        click.echo("  (held-apart samples to measure on: --eval DATA)")
     if not acc.passed:
         verdict = "FAILED: " + "; ".join(acc.reasons)
     elif acc.target is None:  # nothing to pass: say so rather than "passed" beside a low agreement

@@ -105,11 +105,18 @@ def verify_step(state: State) -> Outcome:
     state.results["verify"] = result
     c = result.comparison
     worst = max((t.max_abs_error or 0.0 for t in c.tensors), default=0.0)
-    task = f", {o.task} results compared" if o.task else ""
-    line = (
-        f"verified {state.final.name} against PyTorch: {len(c.tensors) - len(c.failed)}/{len(c.tensors)} outputs "
-        f"within rtol={c.rtol:g} atol={c.atol:g}, max abs error {worst:.3g}{task}"
+    raw = (
+        f"{len(c.tensors) - len(c.failed)}/{len(c.tensors)} outputs within rtol={c.rtol:g} atol={c.atol:g}, "
+        f"max abs error {worst:.3g}"
     )
+    if result.task_comparison is not None:  # the task's results decide: say that verdict first, with its count
+        from pt2trt.precision.verdict import agreement_of
+
+        counted = agreement_of(result.task_comparison)
+        figure = counted.text() if counted is not None else "; ".join(result.task_comparison.summary())
+        line = f"verified {state.final.name} against PyTorch by its {o.task} results: {figure} (raw outputs: {raw})"
+    else:
+        line = f"verified {state.final.name} against PyTorch: {raw}"
     cmd = _cmd("verify", o.model, state.final, *(["--task", o.task] if o.task else []))
     if not result.passed:
         failed = ", ".join(t.name for t in c.failed) or "task results"
@@ -170,32 +177,37 @@ def _quantize(state: State, precision: str) -> Outcome:
             "Use --precision fp32, or update pt2trt",
         ) from exc
     output = o.outdir / f"model-{precision}.onnx"
-    result = quantize(
-        state.final, output, precision, calib=o.calib, task=o.task, preprocess=None, force=True, progress=False
-    )
+    # FP16 needs no calibration, but its ranges and its measurement are better on real images than on random values
+    data = o.calib if o.calib is not None else (str(o.images) if o.images is not None else None)
+    result = quantize(state.final, output, precision, calib=data, task=o.task, force=True, progress=False)
     state.reduced[precision] = Path(result.output)
     state.results.setdefault("precision", {})[precision] = result
-    data = {
+    record = {
         "output": str(result.output),
         "precision": result.precision,
         "kept_fp32": [layer.to_dict() for layer in result.kept_fp32],
         "excluded": [layer.to_dict() for layer in result.excluded],
         "accuracy": result.accuracy.to_dict() if result.accuracy is not None else None,
+        "warnings": result.warnings,
     }
     task = ["--task", o.task] if o.task else []
-    cmd = _cmd(
-        "quantize", state.final, "-o", output, "--precision", precision, *(["--calib", o.calib] * bool(o.calib)), *task
-    )
-    line = f"wrote {output.name} ({precision}): {len(data['kept_fp32'])} layer(s) kept in FP32"
-    if result.accuracy is not None and result.accuracy.agreement is not None:
-        line += f", agreement with FP32 {100 * result.accuracy.agreement:.2f}%"
+    calib = ["--calib", data] if data else []
+    cmd = _cmd("quantize", state.final, "-o", output, "--precision", precision, *calib, *task)
+    kept = result.kept_fp32 or result.excluded
+    where = "kept in FP32" if precision == "fp16" else "left in float"
+    line = f"wrote {output.name} ({precision}, {len(kept)} layer(s) {where}): {result.accuracy.headline()}"
+    if data is not None and o.calib is None:
+        line += f" (samples: --images {o.images})"
+    notes = [*result.warnings, *result.accuracy.notes]
     if not result.passed:
         raise Pt2trtError(
             f"{precision} model {output.name} does not keep the FP32 model's answers "
             f"({'; '.join(result.accuracy.reasons) or 'below the target'})",
-            f"Keep layers in FP32: {cmd} --auto-exclude (or --exclude NODE)",
+            f"See which layers: {cmd} --auto-exclude" + (" (or --exclude NODE)" if precision == "int8" else ""),
         )
-    return PASSED, line, cmd, data
+    if notes:
+        return WARNING, f"{line}; {'; '.join(n.removeprefix('note: ') for n in notes)}", cmd, record
+    return PASSED, line, cmd, record
 
 
 def engine_step(state: State) -> Outcome:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.files import check_writable, existing_file, publish, staging_dir
-from pt2trt.precision.accuracy import Accuracy, measure, run_outputs
+from pt2trt.precision.accuracy import Accuracy, measure, run_outputs, settle_batch
 from pt2trt.precision.data import Samples, load_samples
 from pt2trt.precision.int8 import check_method
 from pt2trt.precision.names import Layer
@@ -129,6 +129,7 @@ def quantize(
         warnings.append(note)
         _warn(note, progress)
     batch, static = measurement_batch(proto, 8)
+    batch = settle_batch(source, calib_samples, batch, static)
 
     with _Progress(progress) as bar:
         task_id = bar.add(f"statistics over {len(calib_samples)} samples", len(calib_samples))

@@ -68,7 +68,7 @@ class Agreement:
             return (
                 f"{self.images} sample{'s' if self.images != 1 else ''}: too few to conclude"
                 + (f" (the 95 % interval reaches down to {low:.0%})" if low is not None else "")
-                + f"; measure on {MIN_SAMPLES} or more (--eval DATA)"
+                + f"; measure on {MIN_SAMPLES} or more"
             )
         if target is not None and low is not None and self.fraction >= target > low:
             return f"the 95 % interval reaches down to {low:.1%}, below the target {target:g}: measure on more samples"
@@ -142,6 +142,11 @@ class OutputJudgement:
         return self.verdict == "collapsed"
 
     def text(self) -> str:
+        why = f" ({self.why})" if self.why else ""
+        figures = self.figures()
+        return f"{self.verdict}{why}" + (f": {figures}" if figures else "")
+
+    def figures(self) -> str:
         figures = []
         if self.cosine is not None:
             figures.append(f"cosine {self.cosine:.4f}")
@@ -151,8 +156,7 @@ class OutputJudgement:
             figures.append(f"relative error {self.rel_error:.3g}")
         if self.spread is not None:
             figures.append(f"spread x{self.spread:.3g}")
-        why = f" ({self.why})" if self.why else ""
-        return f"{self.verdict}{why}" + (f": {', '.join(figures)}" if figures else "")
+        return ", ".join(figures)
 
     def to_dict(self) -> dict[str, Any]:
         return {
