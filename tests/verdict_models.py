@@ -57,6 +57,14 @@ class OneImageDetector(nn.Module):
         return boxes, scores, labels + 1
 
 
+class NamedOneImageDetector(OneImageDetector):
+    """The same, returning a dict as torchvision's detectors do: outputs named boxes, scores, labels."""
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:  # type: ignore[override]
+        boxes, scores, labels = super().forward(x)
+        return {"boxes": boxes, "scores": scores, "labels": labels}
+
+
 def export_dynamic(
     model: nn.Module, shape: tuple[int, ...], path: Path, axes: dict[int, str], names: list[str] | None = None
 ) -> Path:
