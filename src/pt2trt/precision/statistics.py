@@ -43,8 +43,21 @@ class TensorStats:
     inf: int = 0
     abs_min_nonzero: float = float("inf")
     shape: tuple[int, ...] = ()  # as last seen (batch axis included)
+    channel_sum: np.ndarray | None = None  # per channel (axis 1) sums, for INT8 bias correction
+    channel_count: int = 0
+
+    @property
+    def channel_mean(self) -> np.ndarray | None:
+        return self.channel_sum / self.channel_count if self.channel_sum is not None and self.channel_count else None
 
     def update(self, values: np.ndarray) -> None:
+        if values.ndim >= 2 and np.isfinite(values).all():
+            sums = values.astype(np.float64).sum(axis=tuple(i for i in range(values.ndim) if i != 1))
+            if self.channel_sum is None or self.channel_sum.shape != sums.shape:
+                self.channel_sum, self.channel_count = sums, 0
+            else:
+                self.channel_sum = self.channel_sum + sums
+            self.channel_count += values.size // values.shape[1] if values.shape[1] else 0
         self.shape = tuple(values.shape)
         flat = values.reshape(-1)
         finite = np.isfinite(flat)
