@@ -271,8 +271,9 @@ def bench_step(state: State) -> Outcome:
         state.final, names, pytorch=state.loaded, loop=loop, engine=engine if engine.exists() else None, progress=note
     )
     state.results["bench"] = report
-    for precision, path in state.reduced.items():
-        reduced = bench(path, ["onnxruntime", "openvino"], loop=loop, progress=note)
+    onnx_backends = [b for b in ("onnxruntime", "openvino") if b in o.backends] or ["onnxruntime"]
+    for precision, path in state.reduced.items():  # the ONNX backends asked for run the reduced models
+        reduced = bench(path, onnx_backends, loop=loop, progress=note)
         state.results.setdefault("bench_reduced", {})[precision] = reduced
     cmd = _cmd("bench", state.final, "--backend", ",".join(names), "--duration", o.bench_duration)
     status = WARNING if any(r.status != "ok" for r in report.results) else PASSED

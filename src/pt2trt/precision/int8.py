@@ -155,8 +155,15 @@ def quantize_int8(
     exclude: Collection[str] = (),
     op_types: list[str] | None = None,
     correct_bias: bool = True,
+    placement: str = "tensorrt",
 ) -> onnx.ModelProto:
-    """Write ``model`` with Q/DQ nodes to ``output`` and return it; ``exclude``: node names left in float."""
+    """Write ``model`` with Q/DQ nodes to ``output`` and return it; ``exclude``: node names left in float.
+
+    ``placement="tensorrt"``: Q/DQ on the inputs of the quantized ops only, residual Adds on their skip input (see
+    :func:`float_fusible_add_inputs`); ``"onnxruntime"``: ONNX Runtime's own placement (outputs quantized too, both
+    Add inputs), kept to measure what the TensorRT placement gains (docs/precision.md). ``correct_bias``: see
+    :func:`correct_weight_bias`.
+    """
     import onnxruntime
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.calibrate import TensorData, TensorsData, save_tensors_data
@@ -190,6 +197,8 @@ def quantize_int8(
         "OpTypesToExcludeOutputQuantization": sorted({n.op_type for n in named.graph.node}),
         "ForceQuantizeNoInputCheck": True,  # pooling's input quantized even when its producer is not
     }
+    if placement == "onnxruntime":
+        del extra["OpTypesToExcludeOutputQuantization"], extra["ForceQuantizeNoInputCheck"]
     root = logging.getLogger()
     level = root.level
     root.setLevel(logging.ERROR)  # ORT logs a pre-processing advice as a warning on every call
@@ -218,7 +227,9 @@ def quantize_int8(
     finally:
         root.setLevel(level)
         cache.unlink(missing_ok=True)
-    quantized = float_fusible_add_inputs(load_onnx(output))
+    quantized = load_onnx(output)
+    if placement == "tensorrt":
+        quantized = float_fusible_add_inputs(quantized)
     if correct_bias:
         correct_weight_bias(quantized, named, stats)
     import onnx
