@@ -27,6 +27,15 @@ MATRIX = {
     "deeplabv3-mobilenet": ("tests.matrix_models:deeplabv3_mobilenet", "input:1x3x256x256", "segment"),
 }
 AGREEMENT = {"classify": "top-1 agreement", "detect": "boxes matched", "segment": "pixel agreement"}
+#: runs that stop, with one line, at a step before or beside precision: what the matrix found, outside pt2trt's
+#: precision (the step, and what its error says). Asserted, so that a fix shows here.
+KNOWN_FAILURES = {
+    # the legacy export (dynamo fails on it) of fasterrcnn_mobilenet_v3_large_320_fpn runs on random inputs (no
+    # detection survives, verify passes) but its Reshape of the decoded boxes fails on any photo with a detection
+    "fasterrcnn-mobilenet": ("precision-fp16", "the FP32 model model-sim.onnx itself fails on the samples"),
+    # random (He) weights give RetinaNet thousands of near-equal scores: ONNX Runtime and PyTorch keep other boxes
+    "retinanet": ("verify", "does not reproduce PyTorch"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +63,10 @@ def test_convert_fp16_int8(tmp_path: Path, images: Path, name: str) -> None:
     for step in report["steps"]:
         assert step["status"] in ("passed", "warning", "failed", "skipped") and "\n" not in step["line"], step
     print(name, {s["name"]: s["status"] for s in report["steps"]})
+    if name in KNOWN_FAILURES:
+        step, words = KNOWN_FAILURES[name]
+        assert proc.returncode == 1 and steps[step]["status"] == "failed" and words in lines[0], lines
+        return
     assert proc.returncode == 0, f"{name}: {lines}"
     html = (out / "report.html").read_text()
     for precision in ("fp16", "int8"):

@@ -133,15 +133,22 @@ def quantize(
 
     with _Progress(progress) as bar:
         task_id = bar.add(f"statistics over {len(calib_samples)} samples", len(calib_samples))
-        stats = collect_statistics(
-            proto,
-            source,
-            calib_samples,
-            batch=batch,
-            histograms=method != "minmax" and precision == "int8",
-            progress=lambda n: bar.advance(task_id, n),
-        )
-        reference = run_outputs(source, eval_samples, batch, static)
+        try:
+            stats = collect_statistics(
+                proto,
+                source,
+                calib_samples,
+                batch=batch,
+                histograms=method != "minmax" and precision == "int8",
+                progress=lambda n: bar.advance(task_id, n),
+            )
+            reference = run_outputs(source, eval_samples, batch, static)
+        except Pt2trtError as exc:  # the FP32 model itself: say so, it is not the conversion that failed
+            raise Pt2trtError(
+                f"the FP32 model {source.name} itself fails on the samples ({calib_samples.source}): {exc.message}",
+                "Run it on these inputs first (pt2trt predict MODEL DATA, or verify with --data): an export can fix "
+                "a size that only random inputs leave unexercised",
+            ) from None
         calibration = {**calib_samples.summary(), "statistics": stats.summary()}
         if precision == "int8":
             calibration["method"] = method

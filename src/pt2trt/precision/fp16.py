@@ -128,7 +128,41 @@ def analyse_fp16(
         heavy = [t for t in node.input if t in big_weights]
         if heavy:
             keep(i, f"weights: {heavy[0]} holds values beyond the FP16 range")
+    for i in index_arithmetic(model):
+        keep(i, "index arithmetic: computes from integer values (shapes, counts), exact in FP16 only up to 2048")
     return [names.layer(i, reasons[i]) for i in sorted(reasons)]
+
+
+INTEGER_TYPES = {2, 3, 4, 5, 6, 7, 12, 13}  # uint8, int8, uint16, int16, int32, int64, uint32, uint64
+
+
+def index_arithmetic(model: onnx.ModelProto) -> list[int]:
+    """Nodes computing in float from integer values: a Cast of an integer tensor to float, and every node whose float
+    inputs all come from such values or constants. Exporters compute sizes and counts that way (torchvision's
+    detectors: anchors, top-k lengths, box counts); in FP16 a count of 4347 becomes 4348 and a Reshape fails."""
+    import onnx
+
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False)
+    except Exception:  # a model shape inference cannot read: no node is found by this rule
+        return []
+    types = {v.name: v.type.tensor_type.elem_type for v in [*inferred.graph.value_info, *inferred.graph.input]}
+    constants = {i.name for i in model.graph.initializer}
+    constants |= {o for n in model.graph.node if n.op_type == "Constant" for o in n.output}
+    index: set[str] = set()
+    found = []
+    for i, node in enumerate(model.graph.node):
+        if node.op_type == "Cast":
+            source = types.get(node.input[0])
+            if source in INTEGER_TYPES or node.input[0] in index:
+                index.update(node.output)
+                found.append(i)
+            continue
+        floats = [t for t in node.input if t and (types.get(t) == 1 or t in index)]
+        if floats and all(t in index or t in constants for t in floats) and any(t in index for t in floats):
+            index.update(t for t in node.output if types.get(t) == 1)
+            found.append(i)
+    return found
 
 
 def _reduced_extent(node: onnx.NodeProto, stats: Statistics) -> int | None:
