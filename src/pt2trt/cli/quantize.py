@@ -161,6 +161,9 @@ def _print(result: object) -> None:
         verdict = "no new NaN/Inf, no output collapsed; no target set (--target-agreement 0.99 makes it a check)"
     else:
         verdict = f"passed (target {acc.target:g})"
+    counted = acc.counted
+    if counted is not None and counted.too_few(acc.target):
+        verdict += "; too few samples to conclude"
     click.echo(
         f"wrote {r.output} ({r.precision}, {format_size(r.size_bytes)}) in {r.seconds:.1f} s: "  # type: ignore[attr-defined]
         f"{acc.headline()}; {verdict}"
