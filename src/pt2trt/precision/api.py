@@ -1,7 +1,7 @@
 """``quantize``: FP32 ONNX -> mixed FP16 or INT8 Q/DQ ONNX, calibrated on real data, with its accuracy cost measured.
 
 Steps, each with explicit inputs: load the samples (calibration, and held-apart evaluation), collect activation
-statistics once, convert (FP16 analysis + onnxconverter-common, or ONNX Runtime's Q/DQ quantizer), measure against
+statistics once, convert (FP16 analysis + pt2trt's Cast writer, or ONNX Runtime's Q/DQ quantizer), measure against
 FP32 on the evaluation samples, optionally keep the worst INT8 layers in float until the target is met, record
 everything in the output's ``pt2trt.*`` metadata and publish the file atomically.
 """
@@ -168,12 +168,12 @@ def quantize(
                 converted, kept, excluded, accuracy, details = _fp16(proto, stats, keep_fp32, fp16_io, staged, evaluate)
             else:
                 converted, kept, excluded, accuracy, details = _int8(
-                    proto, stats, method, exclude, (auto_exclude, max_exclusions, batch, static), calib_samples, tmp,
+                    proto, stats, method, exclude, (auto_exclude, max_exclusions, batch, static), calib_samples,
                     staged, evaluate,
                 )  # fmt: skip
             _record(converted, precision, method, kept, excluded, calibration, accuracy, calib_samples)
             _save(converted, staged)
-            size = staged.stat().st_size
+            written = staged.stat().st_size
             data = staged.with_name(staged.name + ".data")  # external weights of a model over 2 GB
             if data.exists():
                 publish(data, out.with_name(out.name + ".data"), replace=force)
@@ -187,7 +187,7 @@ def quantize(
         accuracy,
         method if precision == "int8" else None,
         time.perf_counter() - start,
-        size,
+        written,
         warnings,
         details,
     )
@@ -262,7 +262,6 @@ def _int8(
     exclude: Sequence[str],
     auto: tuple[bool, int, int, bool],  # --auto-exclude, --max-exclusions, the batch and whether it is static
     calib_samples: Samples,
-    tmp: Path,
     staged: Path,
     evaluate: Callable[[Path], Accuracy],
 ) -> tuple[onnx.ModelProto, list[Layer], list[Layer], Accuracy, dict[str, Any]]:
@@ -280,7 +279,7 @@ def _int8(
     if auto_exclude and not accuracy.passed:
         from pt2trt.precision.autoexclude import rank_layers
 
-        reference = tmp / "fp32-named.onnx"
+        reference = staged.parent / "fp32-named.onnx"
         _save(named_copy(proto), reference)
         # a few calibration samples, at the batch the model takes (one at a time for per-image outputs)
         feed = next(

@@ -81,7 +81,8 @@ def residual_adds(model: onnx.ModelProto) -> tuple[set[str], set[str]]:
     """Names of Add nodes whose inputs are both computed (residual), and of the others (bias-like, not quantized)."""
     constants = {i.name for i in model.graph.initializer}
     constants |= {o for n in model.graph.node if n.op_type == "Constant" for o in n.output}
-    residual, other = set(), set()
+    residual: set[str] = set()
+    other: set[str] = set()
     for node in model.graph.node:
         if node.op_type == "Add":
             (other if any(t in constants for t in node.input) else residual).add(node.name)
