@@ -32,9 +32,10 @@ PLAIN = "by hand (export, onnxslim, FP16, quantize_static, ORT)"
 
 def convert_run(workdir: Path, photos: Path) -> dict[str, Any]:
     out = workdir / "convert-out"
-    cmd = [*pt2trt_command(), "convert", "tests.matrix_models:ssdlite", "--input", "images:1x3x320x320", "--task",
-           "detect", "--precision", "fp16,int8", "--calib", str(photos), "--exporter", "legacy", "--backend",
-           "onnxruntime", "--bench-duration", "0.05", "-o", str(out), "--force", "-q"]  # fmt: skip
+    model = f"{ROOT / 'tests' / 'matrix_models.py'}:ssdlite"  # a file: the console script has no tests package
+    cmd = [*pt2trt_command(), "convert", model, "--input", "images:1x3x320x320", "--task", "detect", "--precision",
+           "fp16,int8", "--calib", str(photos), "--exporter", "legacy", "--backend", "onnxruntime",
+           "--bench-duration", "0.05", "-o", str(out), "--force", "-q"]  # fmt: skip
     wall, cpu, _ = run(cmd, ROOT)
     report = json.loads((out / "report.json").read_text())
     return {"wall": wall, "cpu": cpu, "steps": {s["name"]: s["seconds"] for s in report["steps"]}}

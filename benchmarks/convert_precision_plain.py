@@ -15,11 +15,14 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import sys
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' model builders
 
 
 def main() -> None:
