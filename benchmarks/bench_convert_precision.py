@@ -32,10 +32,9 @@ PLAIN = "by hand (export, onnxslim, FP16, quantize_static, ORT)"
 
 def convert_run(workdir: Path, photos: Path) -> dict[str, Any]:
     out = workdir / "convert-out"
-    model = f"{ROOT / 'tests' / 'matrix_models.py'}:ssdlite"  # a file: the console script has no tests package
-    cmd = [*pt2trt_command(), "convert", model, "--input", "images:1x3x320x320", "--task", "detect", "--precision",
-           "fp16,int8", "--calib", str(photos), "--exporter", "legacy", "--backend", "onnxruntime",
-           "--bench-duration", "0.05", "-o", str(out), "--force", "-q"]  # fmt: skip
+    cmd = [*pt2trt_command(), "convert", "tests.matrix_models:ssdlite", "--input", "images:1x3x320x320", "--task",
+           "detect", "--precision", "fp16,int8", "--calib", str(photos), "--exporter", "legacy", "--backend",
+           "onnxruntime", "--bench-duration", "0.05", "-o", str(out), "--force", "-q"]  # fmt: skip
     wall, cpu, _ = run(cmd, ROOT)
     report = json.loads((out / "report.json").read_text())
     return {"wall": wall, "cpu": cpu, "steps": {s["name"]: s["seconds"] for s in report["steps"]}}
@@ -55,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from tests.images import photos as write_photos
 
+    # both sides build the model with the tests' own builder (tests.matrix_models)
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
     info = machine_info()
     with tempfile.TemporaryDirectory(prefix="pt2trt-bench-") as tmp:
         workdir = Path(tmp)

@@ -133,16 +133,15 @@ def quantize(
 
     with _Progress(progress) as bar:
         task_id = bar.add(f"statistics over {len(calib_samples)} samples", len(calib_samples))
+        histograms = method != "minmax" and precision == "int8"
+        key = (_file_key(source), _data_key(calib), _data_key(eval_data), limit, str(preprocess), task, size, batch)
         try:
-            stats = collect_statistics(
-                proto,
-                source,
-                calib_samples,
-                batch=batch,
-                histograms=method != "minmax" and precision == "int8",
+            # convert --precision fp16,int8 quantizes one model twice on the same samples: one statistics pass
+            stats = _reused(("statistics", histograms, *key), lambda: collect_statistics(
+                proto, source, calib_samples, batch=batch, histograms=histograms,
                 progress=lambda n: bar.advance(task_id, n),
-            )
-            reference = run_outputs(source, eval_samples, batch, static)
+            ))  # fmt: skip
+            reference = _reused(("reference", *key), lambda: run_outputs(source, eval_samples, batch, static))
         except Pt2trtError as exc:  # the FP32 model itself: say so, it is not the conversion that failed
             raise Pt2trtError(
                 f"the FP32 model {source.name} itself fails on the samples ({calib_samples.source}): {exc.message}",
@@ -308,6 +307,36 @@ def _int8(
     if auto_exclude:
         details["auto_exclude"] = {"rounds": rounds, "limit": max_exclusions, "target_met": accuracy.passed}
     return converted, [], excluded, accuracy, details
+
+
+_REUSED: dict[tuple, Any] = {}
+
+
+def _reused(key: tuple, compute: Callable[[], Any]) -> Any:
+    """The last result computed for ``key`` (one per kind: statistics, reference outputs), else ``compute()``."""
+    kind = key[0]
+    if key not in _REUSED:
+        for old in [k for k in _REUSED if k[0] == kind]:
+            del _REUSED[old]
+        _REUSED[key] = compute()
+    return _REUSED[key]
+
+
+def _file_key(path: Path) -> tuple[str, int, int]:
+    stat = path.stat()
+    return str(path.resolve()), stat.st_mtime_ns, stat.st_size
+
+
+def _data_key(source: str | Path | None) -> tuple:
+    """What a data source holds, as far as its files' names, sizes and times tell (a folder: each of its files)."""
+    if source is None:
+        return ()
+    path = Path(source)
+    if path.is_file():
+        return _file_key(path)
+    if path.is_dir():
+        return tuple(_file_key(p) for p in sorted(path.iterdir()) if p.is_file())
+    return (str(source),)
 
 
 def _score(accuracy: Accuracy) -> tuple[float, float]:
