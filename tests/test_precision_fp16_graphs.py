@@ -27,8 +27,8 @@ def _run(path, x):
 
 @pytest.mark.parametrize("name", list(GRAPHS))
 def test_quantize_fp16_keeps_float32_io_and_runs(tmp_path, name):
+    from pt2trt.backends.tensorrt.lint import trt_compatibility
     from pt2trt.precision import quantize
-    from pt2trt.tensorrt.lint import trt_compatibility
 
     build, keep = GRAPHS[name]
     fp32 = tmp_path / "m.onnx"
@@ -58,7 +58,7 @@ def test_lint_names_the_type_mismatch_a_half_done_conversion_leaves(tmp_path):
     onnx.checker passes it, ONNX Runtime refuses it, and the lint names the node."""
     from onnxconverter_common import float16
 
-    from pt2trt.tensorrt.lint import trt_compatibility
+    from pt2trt.backends.tensorrt.lint import trt_compatibility
 
     build, _ = GRAPHS["Loop reads an outer tensor"]
     with warnings.catch_warnings():

@@ -70,7 +70,7 @@ def _run(path, x):
 
 
 def test_inputs_only_and_the_skip_input_of_the_residual_add(trained, tmp_path):
-    from pt2trt.tensorrt.lint import lint_model
+    from pt2trt.backends.tensorrt.lint import lint_model
 
     fp32, calib, x_test = trained
     ours = _quantize(fp32, calib, tmp_path / "trt.onnx")

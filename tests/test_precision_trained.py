@@ -21,8 +21,8 @@ def _logits(path, x: np.ndarray) -> np.ndarray:
 
 
 def test_trained_efficientnet_lite0_keeps_its_answers_in_int8(tmp_path):
+    from pt2trt.backends.tensorrt.lint import trt_compatibility
     from pt2trt.precision import quantize
-    from pt2trt.tensorrt.lint import trt_compatibility
 
     files = real_photo_files()
     calib = (photo_crops(files[0::2], 8, seed=1) - 127.0) / 128.0  # photos apart: the judged ones are never seen

@@ -109,7 +109,7 @@ def test_raw_heads_judged_per_output_and_a_collapse_fails(photo_npy, tmp_path):
 
 
 def test_preprocessing_is_said_and_recorded_in_the_output(tmp_path):
-    from pt2trt.preprocess import Preprocess
+    from pt2trt.imaging.preprocess import Preprocess
 
     fp32 = export(TinyClassifier().eval(), (1, 3, 32, 32), tmp_path / "tiny.onnx")
     images = photos(tmp_path / "photos", crops=1)

@@ -70,10 +70,12 @@ def export_dynamic(
 ) -> Path:
     """Legacy export with the given dynamic axes of the one input (and output ``names``), pt2trt's records kept."""
     from pt2trt.pytorch.export import export
+    from pt2trt.settings import ExportSettings
     from pt2trt.shapes import InputSpec
 
     spec = InputSpec("input", shape, "float32", axes)
-    export(model.eval(), [spec], path, exporter="legacy", force=True, output_names=names)
+    settings = ExportSettings(exporter="legacy", output_names=tuple(names or ()))
+    export(model.eval(), [spec], path, settings, force=True)
     return path
 
 

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from pt2trt.compare.tasks import DEFAULT_MIN_AGREEMENT, TaskComparison
-from pt2trt.compare.tensors import TensorComparison, compare_tensors
+from pt2trt.comparators.tasks import DEFAULT_MIN_AGREEMENT, TaskComparison
+from pt2trt.comparators.tensors import TensorComparison, compare_tensors
 from pt2trt.errors import Pt2trtError
 from pt2trt.precision.data import Samples
 from pt2trt.precision.verdict import Agreement, OutputJudgement, agreement_of, judge_output
@@ -292,8 +292,8 @@ def _compare_task(
 ) -> TaskComparison | None:
     """Decode both sides batch by batch and compare the per-image results; a guessed task that does not fit the
     outputs is dropped (a given one is an error naming quantize's options)."""
-    from pt2trt.compare.tasks import compare_results
-    from pt2trt.preprocess import Transform
+    from pt2trt.comparators.tasks import compare_results
+    from pt2trt.imaging.preprocess import Transform
     from pt2trt.tasks import make_task
 
     first = next(iter(samples.feeds[0].values()))

@@ -106,7 +106,7 @@ def _pct(value: float, unit: bool = True) -> str:
 
 
 def agreement_of(task: Any) -> Agreement | None:
-    """The deciding figure of a :class:`~pt2trt.compare.tasks.TaskComparison`, as counts."""
+    """The deciding figure of a :class:`~pt2trt.comparators.tasks.TaskComparison`, as counts."""
     per_image = task.per_image
     images = task.images
     if task.task == "classify":

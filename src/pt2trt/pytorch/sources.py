@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from pt2trt.errors import Pt2trtError
 from pt2trt.pytorch.weights import PICKLE_HINT as PICKLE_HINT
 from pt2trt.pytorch.weights import load_weights, saved_module
+from pt2trt.settings.model import ModelSource
 
 if TYPE_CHECKING:
     import torch
@@ -67,7 +68,7 @@ class LoadedModel:
 
 
 def load_model(
-    spec: str | torch.nn.Module,
+    spec: str | torch.nn.Module | ModelSource,
     *,
     weights: str | Path | None = None,
     allow_pickle: bool = False,
@@ -79,6 +80,9 @@ def load_model(
     Construction runs under ``torch.manual_seed(init_seed)``, so an architecture with random weights is the same
     model in every process: ``export`` and a later ``verify`` of the same spec compare identical weights.
     """
+    if isinstance(spec, ModelSource):  # a spec with the weights to load into it
+        source = spec
+        spec, weights, allow_pickle = source.spec, source.weights or weights, source.allow_pickle or allow_pickle
     if isinstance(spec, str):
         _check_files_exist(spec, weights)  # before importing torch: a typo should not cost seconds
     import torch
@@ -268,7 +272,7 @@ def _exported_program(path: Path) -> torch.nn.Module:
         program = torch.export.load(str(path))
     except Exception as exc:
         raise Pt2trtError(f"cannot load ExportedProgram {path}: {exc}", "Save it with torch.export.save") from exc
-    module = program.module()
+    module: Any = program.module()
     module._pt2trt_inputs = [
         spec.arg.name for spec in program.graph_signature.input_specs if spec.kind.name == "USER_INPUT"
     ]
@@ -281,7 +285,7 @@ def forward_parameters(module: torch.nn.Module) -> tuple[list[str], int, bool]:
 
     if isinstance(module, torch.jit.ScriptModule):
         try:
-            args = module.forward.schema.arguments[1:]
+            args = module.forward.schema.arguments[1:]  # type: ignore[attr-defined]  # a ScriptMethod's
         except (AttributeError, RuntimeError):
             return [], 0, True
         names = [a.name for a in args]
