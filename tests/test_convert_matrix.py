@@ -33,8 +33,6 @@ KNOWN_FAILURES = {
     # the legacy export (dynamo fails on it) of fasterrcnn_mobilenet_v3_large_320_fpn runs on random inputs (no
     # detection survives, verify passes) but its Reshape of the decoded boxes fails on any photo with a detection
     "fasterrcnn-mobilenet": ("precision-fp16", "the FP32 model model-sim.onnx itself fails on the samples"),
-    # random (He) weights give RetinaNet thousands of near-equal scores: ONNX Runtime and PyTorch keep other boxes
-    "retinanet": ("verify", "does not reproduce PyTorch"),
 }
 
 

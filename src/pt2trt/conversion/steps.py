@@ -8,6 +8,7 @@ the API's own :class:`~pt2trt.errors.Pt2trtError` (or one raised here for a fail
 from __future__ import annotations
 
 import shlex
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -309,16 +310,22 @@ def predict_step(state: State) -> Outcome:
     models: dict[str, Any] = {b: state.final for b in o.backends if runner_class(b).source == "onnx"}
     if engine.exists():  # built in this run: TensorRT and a GPU are here
         models["tensorrt"] = engine
+    notes: list[str] = []
     for backend, model in models.items():
         state.progress(backend)
         save = o.outdir / "predictions" / backend
         settings = PredictSettings(TaskSettings(task=task), runner=RunnerSettings(backend=backend))
-        per_backend[backend] = predict(model, images, settings, save=save, force=True)
+        with warnings.catch_warnings(record=True) as caught:  # predict's notes: said in this step's line, in
+            warnings.simplefilter("always")  # pt2trt's words, never as Python warnings on stderr
+            per_backend[backend] = predict(model, images, settings, save=save, force=True)
+        notes += [str(w.message) for w in caught if str(w.message) not in notes]
     state.results["predict"] = per_backend
     count = sum(len(v) for v in per_backend.values())
     line = f"predicted {len(images)} image(s) with {', '.join(per_backend)} ({task}): {count} pictures in predictions/"
     cmd = _cmd("predict", state.final.path, o.images, "--task", task, "--save", o.outdir / "predictions")
     data = {b: [p.to_dict() for p in preds] for b, preds in per_backend.items()}
+    if notes:
+        return WARNING, f"{line}; note: {'; '.join(notes)}", cmd, data
     return PASSED, line, cmd, data
 
 
