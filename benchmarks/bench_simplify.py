@@ -6,7 +6,8 @@ ssdlite). For every ONNX file:
 
 - plain onnxsim: ``onnxsim.simplify(model, check_n=0)``, as a user would call it;
 - plain onnxslim: ``onnxslim.slim(model)``;
-- pt2trt simplify: ``pt2trt.simplify(..., engine="both")`` (all candidates, ONNX Runtime equivalence check, save).
+- pt2trt simplify: ``pt2trt.simplify(..., SimplifySettings(engine="both"))`` (all candidates, ONNX Runtime
+  equivalence check, save).
 
 Target: pt2trt's node count <= the smaller of the two plain ones, and its outputs equal to the original's (checked
 again here, independently of pt2trt's own check, on fresh random inputs read from the written file).
@@ -64,6 +65,7 @@ def measure(path: Path, workdir: Path, repeat: int) -> dict[str, Any]:
 
     import pt2trt
     from pt2trt.capture import capture_output
+    from pt2trt.settings import RunInputs, SimplifySettings
     from pt2trt.verification.equivalence import check_equivalence
 
     original = onnx.load(str(path))
@@ -82,13 +84,15 @@ def measure(path: Path, workdir: Path, repeat: int) -> dict[str, Any]:
             model, seconds = timed(fn, repeat)
             out = workdir / f"{name}.onnx"
             onnx.save(model, str(out))
-            same = check_equivalence(original, out, seed=11)
+            same = check_equivalence(original, out, inputs=RunInputs(seed=11))
             row[name] = {"nodes": len(model.graph.node), "seconds": seconds, "outputs_equal": same.passed}
         except Exception as exc:  # a plain tool failing is a figure too
             row[name] = {"nodes": None, "seconds": None, "outputs_equal": None, "error": f"{type(exc).__name__}: {exc}"}
     out = workdir / "pt2trt.onnx"
-    result, seconds = timed(lambda: pt2trt.simplify(path, out, force=True), repeat)
-    same = check_equivalence(original, out, seed=11)  # independent of pt2trt's own check: other inputs, from disk
+    settings = SimplifySettings(write_unchanged=True)  # always a file to check, as the plain tools' saves
+    result, seconds = timed(lambda: pt2trt.simplify(path, out, settings, force=True), repeat)
+    # independent of pt2trt's own check: other inputs, from disk
+    same = check_equivalence(original, out, inputs=RunInputs(seed=11))
     row["pt2trt"] = {
         "nodes": result.nodes_after,
         "seconds": seconds,

@@ -84,8 +84,13 @@ def _schema_inputs(op: str) -> list[str]:
 
 def checks_for(op: str, text: str) -> list[dict]:
     """Machine-checkable rules from one restriction text."""
-    checks: list[dict] = []
     inputs = _schema_inputs(op)
+    return [*_input_checks(text, inputs), *_attribute_checks(text, inputs), *_other_checks(op, text)]
+
+
+def _input_checks(text: str, inputs: list[str]) -> list[dict]:
+    """Inputs that must be constant or zero, pooling ranks, dilations, outputs beyond the first."""
+    checks: list[dict] = []
     for names, kind in (
         (r"((?:`\w+`(?:,? (?:and )?)?)+) must be (?:an initializer|initializers|a constant tensor)", True),
         (r"((?:`\w+`(?:,? (?:and )?)?)+) (?:input )?must be (?:a build-time constant|resolvable to a constant)", False),
@@ -102,6 +107,12 @@ def checks_for(op: str, text: str) -> list[dict]:
         checks.append({"kind": "first_output_only"})
     for name in re.findall(r"`(\w+_zero_point)` must be (?:zero|0)", text):
         checks.append({"kind": "zero_input", "input": name})
+    return checks
+
+
+def _attribute_checks(text: str, inputs: list[str]) -> list[dict]:
+    """Attributes restricted to some values (resize modes, antialias, fixed values, reduction)."""
+    checks: list[dict] = []
     for attr, label in (
         ("coordinate_transformation_mode", "transformation modes"),
         ("mode", "resize modes"),
@@ -118,6 +129,12 @@ def checks_for(op: str, text: str) -> list[dict]:
             checks.append({"kind": "attr_in", "attr": attr, "values": [int(value)]})
     if re.search(r"`reduction` (?:other than `none` )?is not supported", text):
         checks.append({"kind": "attr_in", "attr": "reduction", "values": ["none"]})
+    return checks
+
+
+def _other_checks(op: str, text: str) -> list[dict]:
+    """Constant bounds, unsupported attributes, Einsum's ellipsis, ignored seeds, fixed input ranks."""
+    checks: list[dict] = []
     match = re.search(r"`(\w+)` input must be less than (\d+)", text)
     if match:
         checks.append({"kind": "constant_below", "input": match.group(1), "limit": int(match.group(2))})

@@ -86,6 +86,8 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (inp / "bad.yaml").write_text("edits: [rename_input: {old: input\n")
     (inp / "unknown.yaml").write_text("- frobnicate: {x: 1}\n")
     (inp / "pre.yaml").write_text("resize: sideways\n")
+    (inp / "bad-pre.yaml").write_text("resize: [256, 256\n")
+    (inp / "tag.yaml").write_text('- insert_node: !!python/object/apply:os.system ["echo hi"]\n')
     (inp / "model.engine").write_bytes(b"not really an engine")
     (inp / "model.engine.json").write_text(json.dumps({"format": "pt2trt-engine-metadata/1", "flags": "fp16"}))
     eval_data(inp)
@@ -116,6 +118,8 @@ def eval_data(inp: Path) -> None:
     picture.save(inp / "seg" / "images" / "a.png")
     Image.new("L", (20, 24)).save(inp / "seg" / "masks" / "a.png")
 
+
+_BUILD = ["build", "{in}/model.onnx", "-o", "m.engine", "--dry-run", "--trt-version", "10"]
 
 # (id, args, exit code, fragment of the error line). "{in}" is the inputs folder; outputs are relative to out/.
 CASES: list[tuple[str, list[str], int, str]] = [
@@ -213,8 +217,29 @@ CASES: list[tuple[str, list[str], int, str]] = [
         2,
         "image",
     ),
+    # ONNX Runtime's error keeps its second line (the failing index and the expected size)
+    (
+        "simplify-wrong-channels",
+        ["simplify", "{in}/model.onnx", "-i", "input:1x4x16x16", "-o", "s.onnx"],
+        1,
+        "index: 1 Got: 4 Expected: 3",
+    ),
     ("edit-dynamic-axis", ["edit", "{in}/model.onnx", "--dynamic", "input:x=batch", "-o", "e.onnx"], 2, "--dynamic"),
     ("export-input-spec", ["export", "{in}/missing.py:Net", "-i", "x:1x3xAx4"], 2, ""),
+    # usage errors of export and build whose hint says what to type (ACTIONABLE below)
+    ("export-zero-dim", ["export", "pt2trt.models:SeedNet", "-i", "x:0x3x28x28"], 2, "e.g. x:1x3x28x28"),
+    ("export-zero-shape", ["export", "pt2trt.models:SeedNet", "-i", "x:0"], 2, "e.g. x:1"),
+    ("export-empty-shape", ["export", "pt2trt.models:SeedNet", "-i", "x:"], 2, "NAME:SHAPE"),
+    (
+        "export-dynamic-unknown-input",
+        ["export", "pt2trt.models:SeedNet", "-i", "x:1x3x28x28", "--dynamic", "y:0"],
+        2,
+        "--dynamic x:0",
+    ),
+    ("build-zero-dim", [*_BUILD, "--shapes", "input:0x3x16x16"], 2, "e.g. input:1x3x16x16"),
+    ("build-unknown-input", [*_BUILD, "--shapes", "nope:1x3x16x16"], 2, "--shapes input:1x3x16x16"),
+    ("build-static-dim", [*_BUILD, "--shapes", "input:2x3x16x16"], 2, "Keep dim 0 at 1 (input:1x3x16x16)"),
+    ("build-optimization-level", [*_BUILD, "--builder-optimization-level", "9"], 2, "from 0 to 5"),
     # outputs: existing without --force, a directory, a file as folder, a parent that is a file
     ("simplify-exists", ["simplify", "{in}/model.onnx", "-o", "{in}/existing.onnx"], 1, "already exists"),
     ("simplify-parent-file", ["simplify", "{in}/model.onnx", "-o", "{in}/model.onnx/x.onnx"], 1, "not a directory"),
@@ -251,7 +276,27 @@ CASES: list[tuple[str, list[str], int, str]] = [
         1,
         "text.onnx",
     ),
-    ("edit-bad-yaml", ["edit", "{in}/model.onnx", "--recipe", "{in}/bad.yaml", "-o", "e.onnx"], 1, "YAML"),
+    ("edit-bad-yaml", ["edit", "{in}/model.onnx", "--recipe", "{in}/bad.yaml", "-o", "e.onnx"], 1, "line 2, column 1"),
+    ("edit-tag-yaml", ["edit", "{in}/model.onnx", "--recipe", "{in}/tag.yaml", "-o", "e.onnx"], 1, "!!python/object"),
+    # PyYAML's errors (several lines, a caret under the quoted text) in one line that says where
+    (
+        "edit-insert-node-yaml",
+        ["edit", "{in}/model.onnx", "--insert-node", "{op: Relu, after: [x", "-o", "e.onnx"],
+        2,
+        "line 1, column 21",
+    ),
+    (
+        "edit-insert-node-python-tag",
+        ["edit", "{in}/model.onnx", "--insert-node", '!!python/object/apply:os.system ["echo hi"]', "-o", "e.onnx"],
+        2,
+        "!!python/object/apply:os.system",
+    ),
+    (
+        "predict-preprocess-yaml",
+        ["predict", "{in}/model.onnx", "{in}/img.png", "--task", "classify", "--preprocess", "{in}/bad-pre.yaml"],
+        1,
+        "line 2, column 1",
+    ),
     (
         "edit-unknown-edit",
         ["edit", "{in}/model.onnx", "--recipe", "{in}/unknown.yaml", "-o", "e.onnx"],
@@ -365,6 +410,26 @@ def test_bad_input_in_a_fresh_process(root: Path, args: list[str], code: int, fr
     result = run_cli_process(*[a.replace("{in}", str(root / "in")) for a in args], cwd=root / "out", timeout=120)
     line = error_line(result)
     assert line.startswith(PREFIX) and fragment in line and result.returncode == code, result.stderr
+
+
+#: usage errors whose hint must be an instruction with something to type: a flag or an example, not a restatement
+_ACTIONABLE_IDS = {
+    "export-zero-dim", "export-zero-shape", "export-empty-shape", "export-dynamic-unknown-input", "build-zero-dim",
+    "build-unknown-input", "build-static-dim", "build-optimization-level",
+}  # fmt: skip
+ACTIONABLE = [c for c in CASES if c[0] in _ACTIONABLE_IDS]
+_VERBS = ("Give", "Write", "Name", "Keep", "Pass", "Use", "Choose", "Check", "Run", "Install", "Set", "Remove")
+
+
+@pytest.mark.parametrize(("args", "code", "fragment"), [c[1:] for c in ACTIONABLE], ids=[c[0] for c in ACTIONABLE])
+def test_a_usage_hint_says_what_to_type(root: Path, args: list[str], code: int, fragment: str) -> None:
+    result = run_case(root, args)
+    line = error_line(result)
+    assert result.returncode == code == 2, line
+    hint = line.removeprefix(PREFIX).partition(". ")[2]
+    assert hint.startswith(_VERBS), f"the hint is no instruction: {hint!r}"
+    assert "--" in hint or "e.g." in hint or "(" in hint, f"nothing to type in the hint: {hint!r}"
+    assert fragment in hint, line
 
 
 def test_labels_with_the_wrong_count_warn(root: Path) -> None:

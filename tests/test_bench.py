@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import time
 from pathlib import Path
 
@@ -123,6 +124,40 @@ def test_cli_bench_json_and_table(cli, tiny_onnx: Path) -> None:
     assert any(line.startswith("throughput") and "images/s" in line for line in lines)
     assert max(len(line) for line in lines) <= 100
     assert "torch: skipped" in table.stderr
+
+
+@pytest.mark.skipif(not HAS_OPENVINO, reason="needs openvino")
+def test_speedup_is_relative_to_the_first_backend_that_ran(cli, tiny_onnx: Path) -> None:
+    """The default list starts with torch, which a hand-built ONNX cannot run: the speed-ups are relative to the
+    first backend that ran (said below the table), not all "-"."""
+    report = bench(tiny_onnx, ["torch", "onnxruntime", "openvino"], loop=QUICK, runner=RunnerSettings(threads=1))
+    ort, ov = report.result("onnxruntime"), report.result("openvino")
+    assert report.result("torch").status == "skipped" and report.baseline is ort
+    assert ort.speedup == pytest.approx(1.0)
+    assert ov.speedup == pytest.approx(ort.latency.median / ov.latency.median)
+    assert report.baseline_note() == "speed-up: relative to onnxruntime (torch did not run)"
+    assert report.to_dict()["speedup_baseline"] == "onnxruntime"
+
+    table = cli("bench", str(tiny_onnx), "--duration", "0.1", "--warmup", "10", "-q")
+    assert table.returncode == 0, table.stderr
+    rows = {line.split()[0]: line.split() for line in table.stdout.splitlines() if line.split()}
+    assert rows["onnxruntime"][3] == "1.00x" and rows["openvino"][3].endswith("x"), table.stdout
+    assert "speed-up: relative to onnxruntime (torch did not run)" in table.stdout
+
+
+def test_an_unstable_verdict_prints_its_figure_above_the_limit() -> None:
+    """A coefficient of variation of 2.54 % is over the 2.5 % limit: it reads "2.54 % > 2.5 %", not "2.5 % > 2.5 %"."""
+    from pt2trt.bench.stats import UNSTABLE_CV_PCT, above
+
+    # latencies whose std/mean is just over the limit
+    spread = UNSTABLE_CV_PCT / 100 * 1.016
+    stats = LatencyStats.from_seconds([0.010 * (1 - spread), 0.010 * (1 + spread)])
+    assert 2.5 < stats.cv_pct < 2.55 and not stats.stable
+    warning = stats.stability_warning("onnxruntime") or ""
+    shown, limit = re.search(r"variation ([\d.]+) % > ([\d.]+) %", warning).groups()  # type: ignore[union-attr]
+    assert float(shown) > float(limit) == UNSTABLE_CV_PCT, warning
+    assert above(2.5000001, 2.5) == "2.5000001"  # past 6 decimals: the full value
+    assert above(3.14159, 2.5) == "3.1"
 
 
 def test_cli_bench_unknown_backend_is_a_usage_error(cli, tiny_onnx: Path) -> None:

@@ -1,5 +1,6 @@
-"""Seeded mutations of small ONNX files through check, inspect (and its JSON), the TensorRT lint, simplify and predict,
-via the Python API: every failure must be a :class:`Pt2trtError` (one line for the CLI), never another exception.
+"""Seeded mutations of small ONNX files through check, inspect (``inspect --json`` through the real command), the
+TensorRT lint, simplify and predict: every failure must be a :class:`Pt2trtError` (one line for the CLI), never
+another exception, and ``inspect --json`` must print strict JSON.
 
 The mutations are of two kinds: bytes of the serialized file flipped, cut or inserted (the parser's side), and
 fields of a valid model set to values a broken exporter or a hand-edited file could hold (the reader's side):
@@ -9,11 +10,9 @@ unknown ops, broken attributes, dangling inputs.
 
 from __future__ import annotations
 
-import io
 import json
 import random
 from collections import Counter
-from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -80,50 +79,86 @@ _ODD_TEXT = ["", "{", "[]", "null", "[1, 2]", '[{"name": 3}]', '{"size": "big"}'
 
 def _mutate_fields(model: onnx.ModelProto, rng: random.Random) -> None:
     """Set one or two fields of ``model`` to a value a broken exporter could write."""
-    graph = model.graph
     for _ in range(rng.randint(1, 2)):
-        kind = rng.randrange(10)
-        values = [*graph.input, *graph.output, *graph.value_info]
-        if kind == 0 and values:
-            rng.choice(values).type.tensor_type.elem_type = rng.choice([-3, 0, 17, 25, 99, 2**20])
-        elif kind == 1 and values:
-            dims = rng.choice(values).type.tensor_type.shape.dim
-            if dims:
-                dim = rng.choice(dims)
-                if rng.random() < 0.8:
-                    dim.dim_value = rng.choice(_ODD_INTS[1:-1])
-                else:
-                    dim.dim_param = rng.choice(["", "s56 - 5", "N*2", "\x00"])
-        elif kind == 2:
-            model.opset_import[0].version = rng.choice([-1, 0, 1, 7, 99, 10**6])
-        elif kind == 3:
-            model.ir_version = rng.choice([-3, 0, 1, 14, 99])
-        elif kind == 4:
-            key = rng.choice(["pt2trt.inputs", "pt2trt.preprocessing", "pt2trt.exporter", "pt2trt.task"])
-            kept = [(e.key, e.value) for e in model.metadata_props if e.key != key]
-            value = rng.choice(_ODD_TEXT).encode("utf-8", "surrogatepass").decode("latin-1")
-            helper.set_model_props(model, {**dict(kept), key: value})
-        elif kind == 5 and graph.node:
-            rng.choice(graph.node).op_type = rng.choice(["Unknown", "", "Loop", "NonMaxSuppression", "ConvInteger"])
-        elif kind == 6 and graph.node:
-            node = rng.choice(graph.node)
-            node.attribute.append(
-                helper.make_attribute(
-                    rng.choice(["axis", "mode", "pads", "axes"]), rng.choice([99, -99, "cubic", [2**40, -1], 1.5])
-                )
+        _FIELD_MUTATIONS[rng.randrange(len(_FIELD_MUTATIONS))](model, rng)
+
+
+def _values(model: onnx.ModelProto) -> list[Any]:
+    return [*model.graph.input, *model.graph.output, *model.graph.value_info]
+
+
+def _odd_elem_type(model: onnx.ModelProto, rng: random.Random) -> None:
+    if _values(model):
+        rng.choice(_values(model)).type.tensor_type.elem_type = rng.choice([-3, 0, 17, 25, 99, 2**20])
+
+
+def _odd_dim(model: onnx.ModelProto, rng: random.Random) -> None:
+    if not _values(model):
+        return
+    dims = rng.choice(_values(model)).type.tensor_type.shape.dim
+    if dims:
+        dim = rng.choice(dims)
+        if rng.random() < 0.8:
+            dim.dim_value = rng.choice(_ODD_INTS[1:-1])
+        else:
+            dim.dim_param = rng.choice(["", "s56 - 5", "N*2", "\x00"])
+
+
+def _odd_opset(model: onnx.ModelProto, rng: random.Random) -> None:
+    model.opset_import[0].version = rng.choice([-1, 0, 1, 7, 99, 10**6])
+
+
+def _odd_ir_version(model: onnx.ModelProto, rng: random.Random) -> None:
+    model.ir_version = rng.choice([-3, 0, 1, 14, 99])
+
+
+def _odd_metadata(model: onnx.ModelProto, rng: random.Random) -> None:
+    key = rng.choice(["pt2trt.inputs", "pt2trt.preprocessing", "pt2trt.exporter", "pt2trt.task"])
+    kept = [(e.key, e.value) for e in model.metadata_props if e.key != key]
+    value = rng.choice(_ODD_TEXT).encode("utf-8", "surrogatepass").decode("latin-1")
+    helper.set_model_props(model, {**dict(kept), key: value})
+
+
+def _odd_op(model: onnx.ModelProto, rng: random.Random) -> None:
+    if model.graph.node:
+        rng.choice(model.graph.node).op_type = rng.choice(["Unknown", "", "Loop", "NonMaxSuppression", "ConvInteger"])
+
+
+def _odd_attribute(model: onnx.ModelProto, rng: random.Random) -> None:
+    if model.graph.node:
+        node = rng.choice(model.graph.node)
+        node.attribute.append(
+            helper.make_attribute(
+                rng.choice(["axis", "mode", "pads", "axes"]), rng.choice([99, -99, "cubic", [2**40, -1], 1.5])
             )
-        elif kind == 7 and graph.node:
-            node = rng.choice(graph.node)
-            if node.input:
-                node.input[rng.randrange(len(node.input))] = rng.choice(["missing", "", "input"])
-        elif kind == 8 and graph.initializer:
-            tensor = rng.choice(graph.initializer)
-            if rng.random() < 0.5:
-                tensor.data_type = rng.choice([0, 8, 99])
-            else:
-                tensor.dims[:] = [rng.choice([2**40, -2, 0])]
-        elif kind == 9:
-            graph.name = rng.choice(["", "\x00", "g" * 10_000])
+        )
+
+
+def _dangling_input(model: onnx.ModelProto, rng: random.Random) -> None:
+    if model.graph.node:
+        node = rng.choice(model.graph.node)
+        if node.input:
+            node.input[rng.randrange(len(node.input))] = rng.choice(["missing", "", "input"])
+
+
+def _odd_initializer(model: onnx.ModelProto, rng: random.Random) -> None:
+    if model.graph.initializer:
+        tensor = rng.choice(model.graph.initializer)
+        if rng.random() < 0.5:
+            tensor.data_type = rng.choice([0, 8, 99])
+        else:
+            tensor.dims[:] = [rng.choice([2**40, -2, 0])]
+
+
+def _odd_graph_name(model: onnx.ModelProto, rng: random.Random) -> None:
+    model.graph.name = rng.choice(["", "\x00", "g" * 10_000])
+
+
+#: one mutation per kind, drawn with ``rng.randrange(10)`` (the order keeps the seeded mutants as they were)
+_FIELD_MUTATIONS = [
+    _odd_elem_type, _odd_dim, _odd_opset, _odd_ir_version, _odd_metadata, _odd_op, _odd_attribute, _dangling_input,
+    _odd_initializer, _odd_graph_name,
+]  # fmt: skip
 
 
 def _mutate_bytes(data: bytes, rng: random.Random) -> bytes:
@@ -159,11 +194,21 @@ def _mutants(count: int) -> list[tuple[str, bytes]]:
 def _operations(path: Path, tmp: Path, image: Path, index: int) -> list[tuple[str, Any]]:
     import pt2trt
     from pt2trt.backends.tensorrt.lint import trt_compatibility
-    from pt2trt.cli.options import print_json
 
     def inspect_json() -> None:
-        with redirect_stdout(io.StringIO()):
-            print_json(pt2trt.inspect_model(path, nodes=True).to_dict())
+        """The real command: its JSON must be strict JSON (no NaN), its errors one line."""
+        from click.testing import CliRunner
+
+        from pt2trt.cli.main import cli
+
+        result = CliRunner().invoke(cli, ["inspect", str(path), "--nodes", "--json"])
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception  # a bug: the CLI let it through (the JSON encoder's TypeError was one)
+        if result.exit_code != 0:
+            lines = result.stderr.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("pt2trt: error: "), result.stderr
+            raise Pt2trtError(lines[0])
+        json.loads(result.stdout, parse_constant=_no_constant)
 
     ops: list[tuple[str, Any]] = [
         ("check", lambda: pt2trt.check(path).to_dict()),
@@ -177,6 +222,10 @@ def _operations(path: Path, tmp: Path, image: Path, index: int) -> list[tuple[st
     if index % 12 == 0:
         ops.append(("simplify", lambda: pt2trt.simplify(path, tmp / f"s{index}.onnx", force=True)))
     return ops
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def test_mutated_onnx_files_fail_only_with_user_errors(tmp_path: Path) -> None:

@@ -434,3 +434,82 @@ def test_cli_inspect_json(cli: Cli, save: Callable[..., Path]) -> None:
     assert data["parameter_count"] == 13 and data["parameter_bytes"] == 86
     assert data["onnxruntime"]["minimum_onnxruntime"] == "1.12"
     assert [n["op_type"] for n in data["nodes"]] == ["Cast", "Mul", "Cast", "Cast", "Add"]
+
+
+def _paddle_style_input_model(path: Path, batch: str) -> Path:
+    """y = relu(x), x [BATCH, 3, -1, <no name>]: the three ways exporters leave a dim dynamic (paddle2onnx names
+    the batch ``DynamicDimension.0``, writes ``-1`` or leaves a dim without value or name)."""
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [batch, 3, -1, None])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [batch, 3, -1, None])
+    graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "dims", [x], [y])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=10), str(path))
+    return path
+
+
+@pytest.mark.parametrize(("batch", "shown"), [("DynamicDimension.0", "?x3x?x?"), ("batch", "batchx3x?x?")])
+def test_dynamic_dims_are_spelled_one_way_wherever_a_user_sees_them(tmp_path: Path, batch: str, shown: str) -> None:
+    """inspect, the TensorRT lint, the build plan, bench and debug's input resolution and the SVG all show a
+    dynamic dim as the name a user chose or ``?``: never ``DynamicDimension.0``, ``dim0``, ``-1`` or ``None``."""
+    from click.testing import CliRunner
+
+    from pt2trt.cli.main import cli
+
+    model = _paddle_style_input_model(tmp_path / "dims.onnx", batch)
+    runs = {
+        "inspect": ["inspect", str(model)],
+        "lint": ["check", str(model), "--target", "trt-10"],
+        "build plan": ["build", str(model), "--dry-run", "--trt-version", "10"],
+        "bench": ["bench", str(model), "-b", "onnxruntime", "-q"],
+        "debug": ["debug", "layers", str(model), str(model)],
+    }
+    seen = {}
+    for what, args in runs.items():
+        result = CliRunner(env={"COLUMNS": "200"}).invoke(cli, args)
+        seen[what] = result.stdout + result.stderr
+    assert shown in seen["inspect"]
+    lint = next(line for line in seen["lint"].splitlines() if "dynamic dim(s)" in line)
+    assert f"dynamic dim(s) {shown.replace('x3x', ', ').replace('x', ', ')}" in lint
+    assert f"input 'x' has dynamic shape {shown} and no shape range" in seen["build plan"]
+    for what in ("bench", "debug"):
+        assert f"input 'x' has dynamic shape {shown} and no recorded example shape" in seen[what], seen[what]
+    svg = tmp_path / "dims.svg"
+    assert CliRunner().invoke(cli, ["view", str(model), "--svg", str(svg)]).exit_code == 0
+    seen["svg"] = svg.read_text()
+    assert shown in seen["svg"]
+    for what, text in seen.items():
+        for other in ("DynamicDimension", "dim0", "dim2", "None", "x-1"):
+            assert other not in text, (what, other, text)
+
+
+def test_inspect_json_is_strict_json_on_broken_text_and_nan_attributes(tmp_path: Path) -> None:
+    """Names, op types and metadata that are not UTF-8 (protobuf hands them back as bytes) and a NaN attribute:
+    ``inspect --json`` prints strict JSON (U+FFFD for the bad bytes, "nan" as text) and ModelInfo.to_dict() is plain
+    JSON on its own."""
+    from click.testing import CliRunner
+    from onnx import TensorProto, helper
+
+    from pt2trt.cli.main import cli
+
+    graph = helper.make_graph(
+        [helper.make_node("LeakyRelu", ["x"], ["y"], name="leaky", alpha=float("nan"))], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
+    )  # fmt: skip
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=10)
+    helper.set_model_props(model, {"note": "caf\u00e9"})
+    data = model.SerializeToString()
+    data = data.replace(b"leaky", b"le\x83ky").replace("caf\u00e9".encode(), b"caf\xe9!")  # latin-1, not UTF-8
+    path = tmp_path / "broken-text.onnx"
+    path.write_bytes(data)
+
+    result = CliRunner().invoke(cli, ["inspect", str(path), "--nodes", "--json"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout, parse_constant=lambda name: pytest.fail(f"{name} in the JSON"))
+    (node,) = printed["nodes"]
+    assert node["name"] == "le\ufffdky" and node["attributes"] == {"alpha": "nan"}
+    assert printed["metadata"] == {"note": "caf\ufffd!"}
+    assert json.dumps(pt2trt.inspect_model(path, nodes=True).to_dict(), allow_nan=False)  # no encoder rescue needed
+    table = CliRunner().invoke(cli, ["inspect", str(path), "--nodes"])
+    assert table.exit_code == 0 and "le\ufffdky" in table.stdout and 'alpha="nan"' in table.stdout

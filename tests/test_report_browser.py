@@ -33,14 +33,16 @@ CHECK_IMAGES = """(() => {
 def seednet_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import pt2trt
     from pt2trt.conversion import convert
+    from pt2trt.settings import ConvertSettings, TaskSettings
 
     root = tmp_path_factory.mktemp("report")
     images = root / "images"
     photos(images)
-    result = convert(
-        "pt2trt.models:SeedNet", [pt2trt.parse_input("input:1x3x28x28")], root / "out", progress=False,
-        images=images, bench_duration=0.2, task="classify",
+    settings = ConvertSettings(
+        inputs=(pt2trt.parse_input("input:1x3x28x28"),), images=images, bench_duration=0.2,
+        task=TaskSettings(task="classify"),
     )  # fmt: skip
+    result = convert("pt2trt.models:SeedNet", root / "out", settings, progress=False)
     assert result.passed, result.verdict()
     assert result.report_html is not None
     return result.report_html

@@ -49,7 +49,7 @@ def test_input_dims_treat_names_and_negative_sizes_as_dynamic() -> None:
     model.graph.input[0].type.tensor_type.shape.dim[1].dim_value = -1  # PaddlePaddle's spelling of "dynamic"
     assert input_dims(model.graph.input[0]) == ["batch", None]
     (spec,) = onnx_input_specs(model)
-    assert spec.shape == (0, 0) and spec.dynamic == {0: "batch", 1: "dim1"}
+    assert spec.shape == (0, 0) and spec.dynamic == {0: "batch", 1: "?"}  # one spelling of an unnamed dim
 
 
 def test_tolerance_has_one_default_and_an_equivalence_preset() -> None:
@@ -118,3 +118,29 @@ def test_public_names_come_from_one_table() -> None:
     typed = {a.asname or a.name for n in block.body if isinstance(n, ast.ImportFrom) for a in n.names}
     assert typed == set(pt2trt._LAZY)
     assert pt2trt.Tolerance is Tolerance and pt2trt.RunInputs is RunInputs
+
+
+def test_every_command_has_its_function_in_the_package(tmp_path: Path) -> None:
+    """docs/api.md's table: each command's Python function is a name of ``pt2trt`` (bench keeps its subpackage's
+    name: pt2trt.bench.bench), and ``pt2trt.inspect`` reads ONNX models and engine inspections alike."""
+    from pt2trt.bench import bench
+    from pt2trt.cli.main import COMMANDS
+    from pt2trt.settings.view import InspectSettings
+
+    functions = {
+        "export": pt2trt.export, "check": pt2trt.check, "inspect": pt2trt.inspect, "simplify": pt2trt.simplify,
+        "edit": pt2trt.edit, "verify": pt2trt.verify, "debug": pt2trt.debug_layers, "build": pt2trt.build,
+        "quantize": pt2trt.quantize, "bench": bench, "predict": pt2trt.predict, "compare": pt2trt.compare_models,
+        "convert": pt2trt.convert, "triton": pt2trt.triton, "view": pt2trt.write_svg,
+        "export-openvino": pt2trt.export_openvino, "eval": pt2trt.evaluate,
+    }  # fmt: skip
+    assert set(COMMANDS) == set(functions), set(COMMANDS) ^ set(functions)
+    assert all(callable(f) for f in functions.values())
+
+    onnx.save(_add_model([2, 4]), tmp_path / "add.onnx")
+    info = pt2trt.inspect(tmp_path / "add.onnx", InspectSettings(nodes=True))
+    assert isinstance(info, pt2trt.ModelInfo) and [n.op_type for n in info.nodes] == ["Add"]
+    recording = Path(__file__).parent / "data" / "tensorrt_inspector" / "trt10_resnet18_fp16_a100.json"
+    engine = pt2trt.inspect(recording, InspectSettings(precision="fp16"))
+    assert isinstance(engine, pt2trt.EngineInspection) and engine.report.requested == "fp16"
+    assert engine.to_dict()["source"] == "inspector JSON file" and engine.report.layers

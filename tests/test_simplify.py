@@ -13,7 +13,8 @@ import pytest
 import pt2trt
 from pt2trt.editing import simplify as simplify_module
 from pt2trt.errors import Pt2trtError
-from pt2trt.settings import ExportSettings
+from pt2trt.settings import ExportSettings, RunInputs, SimplifySettings
+from pt2trt.shapes import parse_input as parse
 from pt2trt.verification.equivalence import check_equivalence, default_cases
 from tests.conftest import CliResult, assert_one_line_error
 from tests.models import foldable_model, tiny_conv_relu
@@ -31,7 +32,7 @@ def foldable(tmp_path: Path) -> Path:
 @pytest.mark.parametrize("engine", ["onnxslim", "onnxsim", "both"])
 def test_each_engine_folds_and_is_verified(foldable: Path, tmp_path: Path, engine: str) -> None:
     out = tmp_path / f"{engine}.onnx"
-    result = pt2trt.simplify(foldable, out, engine=engine)
+    result = pt2trt.simplify(foldable, out, SimplifySettings(engine=engine))
     assert result.ops_before == {"Mul": 1, "Identity": 1, "Add": 1}
     assert result.ops_after == {"Add": 1}
     model = onnx.load(str(out))
@@ -77,7 +78,7 @@ def test_a_changed_result_is_refused_and_nothing_written(
     before = foldable.read_bytes()
     out = tmp_path / "out.onnx"
     with pytest.raises(Pt2trtError, match=r"no simplification of .* is equivalent, nothing written") as info:
-        pt2trt.simplify(foldable, out, engine="onnxslim")
+        pt2trt.simplify(foldable, out, SimplifySettings(engine="onnxslim"))
     assert "output 'y' differs on x:1x4" in str(info.value)
     assert not out.exists() and foldable.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["foldable.onnx"]  # no staging leftovers
@@ -131,6 +132,71 @@ def test_cli_simplify(cli: Cli, foldable: Path, tmp_path: Path) -> None:
     assert_one_line_error(cli("simplify", str(foldable), "-o", str(tmp_path / "x.txt")), "does not end in .onnx")
 
 
+def test_an_already_simple_model_is_not_copied(cli: Cli, foldable: Path, tmp_path: Path) -> None:
+    """Simplifying a simplified model changes nothing: no IN-sim.onnx copy, a verdict that says so (exit 0); a file
+    named with -o is still written (a script may read it next)."""
+    simple = tmp_path / "simple.onnx"
+    first = pt2trt.simplify(foldable, simple)
+    assert first.changed and first.written
+    again = pt2trt.simplify(simple, tmp_path / "again.onnx")
+    assert not again.changed and not again.written and not (tmp_path / "again.onnx").exists()
+    assert again.model.path == simple and again.equivalence.passed
+    assert again.closing_line().startswith(f"{simple} is already simple: no engine removed, fused or folded anything")
+    assert "nothing written" in again.closing_line()
+
+    result = cli("simplify", str(simple))
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / "simple-sim.onnx").exists()
+    assert "already simple" in result.stdout and "nothing written" in result.stdout
+    named = cli("simplify", str(simple), "-o", str(tmp_path / "named.onnx"), "--json")
+    assert named.returncode == 0, named.stderr
+    data = json.loads(named.stdout)
+    assert data["changed"] is False and data["output"] == str(tmp_path / "named.onnx")
+    assert (tmp_path / "named.onnx").is_file()
+
+
+def flatten_classifier(dims: list[str | int]) -> onnx.ModelProto:
+    """x[batch, 3, h, w] -> Relu -> Reshape(batch, -1) -> Gemm(10 x 192): declares h and w dynamic, but the Gemm
+    only takes 8x8 pictures (as a classifier whose Flatten fixes the spatial size). Relu+Relu lets a simplifier act."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    weight = numpy_helper.from_array(rng.standard_normal((10, 3 * 8 * 8)).astype(np.float32), "w")
+    shape = numpy_helper.from_array(np.array([0, -1], np.int64), "shape")
+    nodes = [
+        helper.make_node("Relu", ["x"], ["r0"]),
+        helper.make_node("Identity", ["r0"], ["r"]),
+        helper.make_node("Reshape", ["r", "shape"], ["f"]),
+        helper.make_node("Gemm", ["f", "w"], ["y"], transB=1),
+    ]
+    graph = helper.make_graph(
+        nodes, "flatten_classifier", [helper.make_tensor_value_info("x", TensorProto.FLOAT, dims)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [dims[0], 10])], initializer=[weight, shape],
+    )  # fmt: skip
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=10)
+
+
+def test_dynamic_axes_the_model_cannot_vary_together_are_varied_apart(tmp_path: Path) -> None:
+    """Batch, h and w declared dynamic, h and w fixed by the Gemm: the feed that varies all three is rejected by the
+    reference, so the batch is varied alone; the proof still rests on two feeds, and says which one it swapped."""
+    src = tmp_path / "flat.onnx"
+    onnx.save(flatten_classifier(["batch", 3, "h", "w"]), src)
+    result = pt2trt.simplify(src, tmp_path / "out.onnx", SimplifySettings(inputs=RunInputs.of([parse("x:1x3x8x8")])))
+    labels = [c.label for c in result.equivalence.compared]
+    assert labels == ["x:1x3x8x8", "x:2x3x8x8"], result.equivalence.summary()
+    assert "x:2x3x8x8 instead of x:2x3x9x9, which the reference model rejects" in result.closing_line()
+
+
+def test_a_feed_no_fallback_can_run_is_named_in_the_verdict(tmp_path: Path) -> None:
+    """Only h and w dynamic (static batch) and neither can vary: the proof rests on one feed and says so."""
+    src = tmp_path / "flat.onnx"
+    onnx.save(flatten_classifier([1, 3, "h", "w"]), src)
+    result = pt2trt.simplify(src, tmp_path / "out.onnx", SimplifySettings(inputs=RunInputs.of([parse("x:1x3x8x8")])))
+    summary = result.equivalence.summary()
+    assert summary.startswith("equivalent on 1 random feed (x:1x3x8x8)")
+    assert "; not run: x:1x3x9x9: the reference model fails on these shapes (ONNX Runtime inference failed" in summary
+
+
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
     cache: dict[str, Path] = {}
@@ -156,9 +222,9 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
 def test_real_models(exported: Callable[[str], Path], tmp_path: Path, name: str, engine: str) -> None:
     src = exported(name)
     out = tmp_path / "sim.onnx"
-    result = pt2trt.simplify(src, out, engine=engine)
+    result = pt2trt.simplify(src, out, SimplifySettings(engine=engine, write_unchanged=True))
     assert result.nodes_after <= min(c.nodes for c in result.candidates if c.accepted)
     assert result.nodes_after <= result.nodes_before
-    independent = check_equivalence(src, out, seed=7)  # fresh inputs, files read back from disk
+    independent = check_equivalence(src, out, inputs=RunInputs(seed=7))  # fresh inputs, files read back from disk
     assert independent.passed, independent.summary()
     assert pt2trt.check(out).passed

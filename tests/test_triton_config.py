@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import onnx
 import pytest
 from onnx import TensorProto, helper
 
 from pt2trt.backends.tensorrt.metadata import EngineMetadata, write_metadata
-from pt2trt.serve import ServeOptions, check_repository, write_repository
+from pt2trt.serve import ServeSettings, check_repository, write_repository
 from pt2trt.serve.config import dtype_name, parse_config
 from pt2trt.serve.versions import releases, table_source, tensorrt_of
 from tests.conftest import assert_one_line_error
@@ -41,7 +42,7 @@ def engine(
 
 def test_onnx_dynamic_batch_config_leaves_out_the_batch_axis(tmp_path: Path) -> None:
     model = save(conv_relu("batch"), tmp_path / "cr.onnx")
-    options = ServeOptions("cr", max_batch=16, instances=2, kind="cpu", dynamic_batching=True, preferred=(4, 8),
+    options = ServeSettings("cr", max_batch=16, instances=2, kind="cpu", dynamic_batching=True, preferred=(4, 8),
                            max_queue_delay_us=100)  # fmt: skip
     result = write_repository(model, tmp_path / "repo", options)
     config = parse_config((tmp_path / "repo/cr/config.pbtxt").read_text())
@@ -64,19 +65,19 @@ def test_static_batch_and_other_dynamic_axes(tmp_path: Path) -> None:
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
     path = tmp_path / "static.onnx"
     onnx.save(model, str(path))
-    write_repository(path, tmp_path / "repo", ServeOptions("static", tensorrt_accelerator=True))
+    write_repository(path, tmp_path / "repo", ServeSettings("static", tensorrt_accelerator=True))
     config = parse_config((tmp_path / "repo/static/config.pbtxt").read_text())
     assert config.max_batch_size == 0
     assert list(config.input[0].dims) == [1, 3, -1, -1]  # full shape, -1 for the dynamic axes
     assert dtype_name(config.input[0].data_type) == "TYPE_FP16"
     assert config.optimization.execution_accelerators.gpu_execution_accelerator[0].name == "tensorrt"
     with pytest.raises(Exception, match="static batch"):
-        write_repository(path, tmp_path / "repo2", ServeOptions("static", max_batch=4))
+        write_repository(path, tmp_path / "repo2", ServeSettings("static", max_batch=4))
 
 
 def test_engine_repository_is_bounded_by_its_profile(tmp_path: Path) -> None:
     plan = engine(tmp_path, max_batch=8)
-    result = write_repository(plan, tmp_path / "repo", ServeOptions("m", triton_release="24.12"))
+    result = write_repository(plan, tmp_path / "repo", ServeSettings("m", triton_release="24.12"))
     assert result.max_batch_size == 8
     config = parse_config((tmp_path / "repo/m/config.pbtxt").read_text())
     assert config.platform == "tensorrt_plan" and (tmp_path / "repo/m/1/model.plan").is_file()
@@ -132,8 +133,62 @@ def test_openvino_repository_is_checked(tmp_path: Path) -> None:
     from pt2trt.verification.openvino import export_openvino
 
     ir = export_openvino(save(conv_relu("batch"), tmp_path / "cr.onnx"), tmp_path / "ir")
-    write_repository(ir.xml, tmp_path / "repo", ServeOptions("cr", kind="cpu"))
+    write_repository(ir.xml, tmp_path / "repo", ServeSettings("cr", kind="cpu"))
     config = parse_config((tmp_path / "repo/cr/config.pbtxt").read_text())
     assert config.backend == "openvino" and config.max_batch_size == 8
     assert sorted(p.name for p in (tmp_path / "repo/cr/1").iterdir()) == ["model.bin", "model.xml"]
     assert check_repository(tmp_path / "repo") == 1
+
+
+def _tiny_classifier(path: Path, *, recorded: str | None = None) -> Path:
+    """logits[N, 3] = the mean of each channel of a [N, 3, 32, 32] picture (a dynamic batch)."""
+    from pt2trt.onnx import metadata as meta
+
+    graph = helper.make_graph(
+        [helper.make_node("GlobalAveragePool", ["input"], ["pooled"]),
+         helper.make_node("Flatten", ["pooled"], ["logits"])],
+        "tiny_classifier",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 3, 32, 32])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 3])],
+    )  # fmt: skip
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    if recorded is not None:
+        meta.write_metadata(model, {meta.PREPROCESSING: recorded})
+    onnx.save(model, str(path))
+    return path
+
+
+def test_ensemble_says_which_preprocessing_it_bakes_in(tmp_path: Path) -> None:
+    """Without --preprocess and with nothing recorded, the preprocessing model gets the task's preset: a guess,
+    said on stderr (as predict says what it chose), never applied silently."""
+    import json
+
+    from click.testing import CliRunner
+
+    from pt2trt.cli.main import cli as pt2trt_cli
+    from pt2trt.imaging.preprocess import PRESETS
+
+    def cli(*args: str) -> Any:
+        return CliRunner().invoke(pt2trt_cli, list(args))
+
+    guessed = _tiny_classifier(tmp_path / "guessed.onnx")
+    args = ["--ensemble", "--task", "classify", "--kind", "cpu", "--core", "python"]
+    result = cli("triton", str(guessed), "-o", str(tmp_path / "repo"), *args)
+    assert result.exit_code == 0, result.output
+    (note,) = [line for line in result.stderr.splitlines() if line.strip()]
+    assert note.startswith("note: ensemble preprocessing: imagenet-classification: crop 32x32")
+    assert "a guess" in note and "--preprocess" in note
+    config = parse_config((tmp_path / "repo/guessed_preprocess/config.pbtxt").read_text())
+    baked = json.loads(config.parameters["pt2trt.preprocessing"].string_value)
+    assert baked["resize"] == "crop" and baked["size"] == [32, 32]  # what the note names is what was written
+
+    recorded = PRESETS["yolo-letterbox-640"].to_json()
+    kept = _tiny_classifier(tmp_path / "kept.onnx", recorded=recorded)
+    result = cli("triton", str(kept), "-o", str(tmp_path / "repo"), *args)
+    (note,) = [line for line in result.stderr.splitlines() if line.strip()]
+    assert "letterbox 32x32" in note and "as recorded in the model at export" in note and "guess" not in note
+
+    given = ["--preprocess", "imagenet-classification", "--resize", "stretch"]
+    result = cli("triton", str(guessed), "-o", str(tmp_path / "repo2"), *args, *given)
+    (note,) = [line for line in result.stderr.splitlines() if line.strip()]
+    assert "stretch 32x32" in note and "as given (--preprocess), with --resize over it" in note

@@ -18,6 +18,7 @@ import onnx
 import pytest
 
 import pt2trt
+from pt2trt.settings.view import SvgSettings
 from pt2trt.view.graph_summary import summarize_graph
 from tests.conftest import CliResult, assert_one_line_error
 from tests.models import scoped_blocks_model, tiny_conv_relu
@@ -137,7 +138,7 @@ def test_svg_of_a_tiny_model(tiny: Path, tmp_path: Path) -> None:
 def test_svg_groups_modules_to_a_readable_size(tmp_path: Path, dynamo_style: bool) -> None:
     src = tmp_path / "blocks.onnx"
     onnx.save(scoped_blocks_model(12, dynamo_style=dynamo_style), str(src))
-    result = pt2trt.write_svg(src, tmp_path / "blocks.svg", max_boxes=20)
+    result = pt2trt.write_svg(src, tmp_path / "blocks.svg", SvgSettings(max_boxes=20))
     boxes = _boxes(tmp_path / "blocks.svg")
     assert [b.get("data-kind") for b in boxes] == ["input", "group", "node", "output"]
     assert result.nodes == 37 and result.boxes == 4
@@ -145,9 +146,9 @@ def test_svg_groups_modules_to_a_readable_size(tmp_path: Path, dynamo_style: boo
     texts = [t.text for t in boxes[1].iter(f"{SVG}text")]
     assert texts == ["blocks.0 … blocks.11" + (" (Block)" if dynamo_style else ""), "×12: Gemm Relu Add"]
     assert boxes[1].get("data-nodes") == "36"
-    opened = pt2trt.write_svg(src, tmp_path / "opened.svg", max_boxes=40)  # room for every node
+    opened = pt2trt.write_svg(src, tmp_path / "opened.svg", SvgSettings(max_boxes=40))  # room for every node
     assert opened.boxes == 37 + 2
-    full = pt2trt.write_svg(src, tmp_path / "full.svg", max_boxes=None)
+    full = pt2trt.write_svg(src, tmp_path / "full.svg", SvgSettings(max_boxes=None))
     assert full.boxes == 37 + 2
 
 

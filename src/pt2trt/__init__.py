@@ -16,9 +16,14 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from pt2trt import environment as _environment
 from pt2trt._version import __version__ as __version__
 from pt2trt.errors import Pt2trtError as Pt2trtError
 from pt2trt.errors import UsageError as UsageError
+
+# Before onnxruntime or torch is imported: their telemetry off, torch's compiler cache in a temporary folder
+# (pt2trt.environment; the user's own settings of those variables are kept).
+_environment.prepare()
 
 _LAZY = {
     "export": "pt2trt.pytorch.export:export",
@@ -58,6 +63,19 @@ _LAZY = {
     "write_svg": "pt2trt.view.svg:write_svg",
     "Tolerance": "pt2trt.settings:Tolerance",
     "RunInputs": "pt2trt.settings:RunInputs",
+    # every command's function (docs/api.md); `pt2trt bench` is pt2trt.bench.bench: the subpackage holds the name
+    "convert": "pt2trt.conversion.convert:convert",
+    "ConvertResult": "pt2trt.conversion:ConvertResult",
+    "quantize": "pt2trt.precision:quantize",
+    "QuantizeResult": "pt2trt.precision:QuantizeResult",
+    "build": "pt2trt.precision.build:build",
+    "BuildResult": "pt2trt.backends.tensorrt.build:BuildResult",
+    "triton": "pt2trt.serve:write_repository",
+    "RepositoryResult": "pt2trt.serve:RepositoryResult",
+    "export_openvino": "pt2trt.verification.openvino:export_openvino",
+    "OpenVinoExport": "pt2trt.verification.openvino:OpenVinoExport",
+    "inspect": "pt2trt.view.inspect:inspect",
+    "EngineInspection": "pt2trt.view.inspect:EngineInspection",
 }
 
 __all__ = sorted(["Pt2trtError", "UsageError", "__version__", *_LAZY])
@@ -68,8 +86,11 @@ __all__ = sorted(["Pt2trtError", "UsageError", "__version__", *_LAZY])
 if TYPE_CHECKING:
     from pt2trt.backends import runner_class as runner_class
     from pt2trt.backends.onnxruntime import OnnxRuntimeRunner as OnnxRuntimeRunner
+    from pt2trt.backends.tensorrt.build import BuildResult as BuildResult
     from pt2trt.backends.torch import TorchRunner as TorchRunner
     from pt2trt.comparators.tensors import compare_outputs as compare_outputs
+    from pt2trt.conversion import ConvertResult as ConvertResult
+    from pt2trt.conversion.convert import convert as convert
     from pt2trt.debug.layers import debug_layers as debug_layers
     from pt2trt.debug.report import LayersReport as LayersReport
     from pt2trt.editing.edit import EditResult as EditResult
@@ -86,6 +107,9 @@ if TYPE_CHECKING:
     from pt2trt.onnx.check import check as check
     from pt2trt.onnx.inspect import ModelInfo as ModelInfo
     from pt2trt.onnx.inspect import inspect_model as inspect_model
+    from pt2trt.precision import QuantizeResult as QuantizeResult
+    from pt2trt.precision import quantize as quantize
+    from pt2trt.precision.build import build as build
     from pt2trt.prediction.agreement import compare_models as compare_models
     from pt2trt.prediction.predict import Prediction as Prediction
     from pt2trt.prediction.predict import Predictor as Predictor
@@ -93,14 +117,20 @@ if TYPE_CHECKING:
     from pt2trt.pytorch.export import ExportResult as ExportResult
     from pt2trt.pytorch.export import export as export
     from pt2trt.pytorch.sources import load_model as load_model
+    from pt2trt.serve import RepositoryResult as RepositoryResult
+    from pt2trt.serve import write_repository as triton  # noqa: F401
     from pt2trt.settings import RunInputs as RunInputs
     from pt2trt.settings import Tolerance as Tolerance
     from pt2trt.shapes import InputSpec as InputSpec
     from pt2trt.shapes import parse_input as parse_input
     from pt2trt.verification.equivalence import EquivalenceReport as EquivalenceReport
     from pt2trt.verification.equivalence import check_equivalence as check_equivalence
+    from pt2trt.verification.openvino import OpenVinoExport as OpenVinoExport
+    from pt2trt.verification.openvino import export_openvino as export_openvino
     from pt2trt.verification.pytorch import VerifyResult as VerifyResult
     from pt2trt.verification.pytorch import verify as verify
+    from pt2trt.view.inspect import EngineInspection as EngineInspection
+    from pt2trt.view.inspect import inspect as inspect
     from pt2trt.view.netron import serve as serve_netron  # noqa: F401
     from pt2trt.view.svg import write_svg as write_svg
 

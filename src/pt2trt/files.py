@@ -57,23 +57,39 @@ def format_size(num_bytes: int) -> str:
 def staging_dir(final_path: str | os.PathLike[str]) -> Iterator[Path]:
     """A temporary directory beside ``final_path`` (same filesystem, so renames are atomic).
 
-    Removed on exit whatever happens, so a failed step leaves nothing half-written. Failing to create it, or an
-    ``OSError`` while writing into it (disk full, permissions), is a :class:`Pt2trtError` naming the output.
+    Removed on exit whatever happens (an error, Ctrl-C, SIGTERM: :mod:`pt2trt.environment` turns it into an
+    exception), so a failed step leaves nothing half-written; folders it had to create for ``final_path`` are removed
+    too when the step fails and they stayed empty. Failing to create it, or an ``OSError`` while writing into it
+    (disk full, permissions), is a :class:`Pt2trtError` naming the output.
     """
     final = Path(final_path)
+    created = [p for p in [final.parent, *final.parent.parents] if not p.exists()]
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
     except OSError as exc:
         raise Pt2trtError(f"cannot write {final}: {exc.strerror or exc}", "Choose another output path") from exc
+    done = False
     try:
         yield tmp
+        done = True
     except OSError as exc:
         raise Pt2trtError(
             f"writing {final} failed: {exc.strerror or exc}", "Check the free space and permissions of its directory"
         ) from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        if not done:
+            _remove_empty(created)
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove ``folders`` (deepest first) that are empty; leave any that something else filled."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def publish(staged: Path, final: Path, *, replace: bool = False) -> None:

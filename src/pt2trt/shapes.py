@@ -121,7 +121,7 @@ def parse_input(text: str) -> InputSpec:
     """Parse ``[NAME:]SHAPE[:DTYPE]`` (trtexec spelling), e.g. ``mask:1x1x28x28:float16``."""
     parts = text.strip().split(":")
     if not text.strip() or any(p == "" for p in parts):
-        raise UsageError(f"malformed input spec '{text}'", "Expected NAME:SHAPE[:DTYPE], e.g. input:1x3x224x224")
+        raise UsageError(f"malformed input spec '{text}'", "Write it as NAME:SHAPE[:DTYPE], e.g. input:1x3x224x224")
     dtype = "float32"
     if len(parts) >= 2 and parts[-1].lower().removeprefix("torch.") in DTYPES:
         dtype = normalize_dtype(parts.pop())
@@ -136,10 +136,16 @@ def parse_input(text: str) -> InputSpec:
     except UsageError as exc:
         raise UsageError(
             f"malformed input spec '{text}': '{shape_text}' is not a shape",
-            "Expected NAME:SHAPE[:DTYPE] with SHAPE like 1x3x224x224",
+            "Write it as NAME:SHAPE[:DTYPE] with SHAPE like 1x3x224x224",
         ) from exc
     if 0 in shape:
-        raise UsageError(f"input spec '{text}' has a zero-sized dimension", "Every dimension must be at least 1")
+        fixed = "x".join(str(d or 1) for d in shape)
+        example = f"{name}:{fixed}" if name else fixed
+        raise UsageError(
+            f"input spec '{text}' has a zero-sized dimension",
+            f"Give every dimension a size of 1 or more, e.g. {example}; an axis that varies is declared with --dynamic "
+            "(export) or --min-shapes/--max-shapes (build), not with 0",
+        )
     return InputSpec(name=name, shape=shape, dtype=dtype)
 
 
@@ -182,7 +188,10 @@ def apply_dynamic(
         idx = next((i for i, s in enumerate(out) if s.name == name), None)
         if idx is None:
             known = ", ".join(str(s.name) for s in out)
-            raise UsageError(f"--dynamic names input '{name}', which is not an input", f"Inputs are: {known}")
+            raise UsageError(
+                f"--dynamic names input '{name}', which is not an input",
+                f"Name one of the inputs ({known}), e.g. --dynamic {out[0].name if out else 'input'}:0",
+            )
         for axis, label in axes:
             out[idx] = out[idx].with_dynamic(axis, label)
     return out

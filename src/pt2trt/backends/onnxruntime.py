@@ -38,6 +38,29 @@ _ORT_TYPES = {
 }  # fmt: skip
 
 
+_ORT_PREFIX = re.compile(r"^\[ONNXRuntimeError\] : \d+ : \w+ : ")
+#: ONNX Runtime's own closing advice; pt2trt's hint says what to do instead
+_ORT_ADVICE = re.compile(r"\s*Please fix either the inputs/outputs or the model\.?\s*$")
+
+
+def ort_error_text(exc: BaseException, limit: int = 600) -> str:
+    """ONNX Runtime's error as one line, every line of it kept: the first line says what failed, the next ones
+    where (``index: 1 Got: 4 Expected: 3``). Its ``[ONNXRuntimeError] : 2 : INVALID_ARGUMENT :`` prefix and closing
+    advice are dropped."""
+    text = _ORT_PREFIX.sub("", str(exc).strip())
+    parts: list[str] = []
+    for line in (line.strip() for line in text.splitlines()):
+        line = _ORT_ADVICE.sub("", line)
+        if not line:
+            continue
+        if parts and parts[-1].endswith(":"):
+            parts[-1] += " " + line
+        else:
+            parts.append(line)
+    joined = "; ".join(p.rstrip(".") for p in parts) or type(exc).__name__
+    return joined if len(joined) <= limit else joined[: limit - 3] + "..."
+
+
 def resolve_providers(providers: Sequence[str] | None) -> list[str]:
     """Map short names (cpu, cuda, tensorrt) to ONNX Runtime provider names and check they are available."""
     import onnxruntime as ort
@@ -91,7 +114,7 @@ class OnnxRuntimeRunner(Runner):
         try:
             self.session = ort.InferenceSession(source, options, providers=resolve_providers(self.providers))
         except Exception as exc:  # ORT raises Fail/InvalidGraph/NotImplemented for models it cannot take
-            text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            text = ort_error_text(exc)
             ir = re.search(r"Unsupported model IR version: (\d+), max supported IR version: (\d+)", text)
             if ir:
                 raise Pt2trtError(
@@ -112,7 +135,7 @@ class OnnxRuntimeRunner(Runner):
         except Exception as exc:
             if type(exc).__module__.startswith("onnxruntime"):
                 raise Pt2trtError(
-                    f"ONNX Runtime inference failed: {str(exc).strip().splitlines()[0]}",
+                    f"ONNX Runtime inference failed: {ort_error_text(exc)}",
                     "Check the input shapes and dtypes (`pt2trt inspect MODEL.onnx`) and the model (`pt2trt check`)",
                 ) from exc
             raise

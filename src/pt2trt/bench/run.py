@@ -17,13 +17,12 @@ from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.files import existing_file
 from pt2trt.onnx.model import ModelLike, OnnxModel
 from pt2trt.settings import RunInputs, RunnerSettings
+from pt2trt.settings.runner import OPENVINO_MODES
 from pt2trt.shapes import InputSpec
 
 #: every backend bench knows, in the order ``all`` runs them
 BACKENDS = ("torch", "onnxruntime", "openvino", "tensorrt")
 DEFAULT_BACKENDS = ("torch", "onnxruntime", "openvino")
-#: ``--openvino-mode`` choices: the timing modes to run a backend in (``both``: latency and throughput)
-OPENVINO_MODES = ("latency", "throughput", "both")
 SAMPLES_KEPT = 2000  # latencies kept per backend for the report's distribution plots
 
 ProgressFn = Callable[[str, float], None]
@@ -75,7 +74,7 @@ class BackendResult:
             "wall_seconds": round(self.wall_seconds, 4) if self.wall_seconds is not None else None,
             "inferences_per_second": round(ips, 3) if ips is not None else None,
             "images_per_second": round(ips * self.batch, 3) if ips is not None else None,
-            "speedup_vs_first": round(self.speedup, 4) if self.speedup is not None else None,
+            "speedup_vs_first": round(self.speedup, 4) if self.speedup is not None else None,  # first that ran
             "costs_ms": {k: v.to_dict() for k, v in self.costs.items()},
             "peak_rss_mib": round(self.peak_rss_mib, 1) if self.peak_rss_mib is not None else None,
             "rss_growth_mib": round(self.rss_growth_mib, 1) if self.rss_growth_mib is not None else None,
@@ -98,6 +97,21 @@ class BenchReport:
     @property
     def ran(self) -> list[BackendResult]:
         return [r for r in self.results if r.status == "ok"]
+
+    @property
+    def baseline(self) -> BackendResult | None:
+        """The speed-up baseline: the first backend asked for that ran (a skipped or failed one cannot be)."""
+        return next((r for r in self.ran if r.latency), None)
+
+    def baseline_note(self) -> str:
+        """What the speed-up column is relative to, and why, when it is not the first backend asked for."""
+        base = self.baseline
+        if base is None:
+            return ""
+        before = [r.label for r in self.results[: self.results.index(base)]]
+        if not before:
+            return f"speed-up: relative to {base.label}"
+        return f"speed-up: relative to {base.label} ({', '.join(before)} did not run)"
 
     @property
     def warnings(self) -> list[str]:
@@ -130,6 +144,7 @@ class BenchReport:
             "loop": self.loop.to_dict(),
             "fairness": self.fairness(),
             "results": [r.to_dict() for r in self.results],
+            "speedup_baseline": self.baseline.label if self.baseline else None,
             "warnings": self.warnings,
             "seconds": round(self.seconds, 3),
         }
@@ -185,7 +200,8 @@ def bench(
     sources: Mapping[str, Any] | None = None,
     progress: bool | ProgressFn = False,
 ) -> BenchReport:
-    """Time ``model`` (an ONNX handle or path) on ``backends`` with one loop and one input; the first is the baseline.
+    """Time ``model`` (an ONNX handle or path) on ``backends`` with one loop and one input; the first that runs is the
+    speed-up baseline.
 
     Every backend is a registered runner: it runs the model of its kind (``Runner.source``): the ONNX model, or
     ``sources["pytorch"]`` (a spec, module or :class:`~pt2trt.settings.ModelSource`; by default the spec recorded
@@ -236,7 +252,7 @@ def bench(
             report.results.append(_run_one(item, feed, loop, first_batch, notify))
     finally:
         notify.close()
-    baseline = report.results[0] if report.results and report.results[0].latency else None
+    baseline = report.baseline
     for r in report.ran:
         if baseline is not None and baseline.latency and r.latency:
             r.speedup = baseline.latency.median / r.latency.median

@@ -23,6 +23,16 @@ def percentile(ordered: Sequence[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
+def above(value: float, limit: float, digits: int = 1) -> str:
+    """``value`` with as many decimals as it takes to print it above ``limit`` (``2.54`` beside 2.5, not ``2.5``):
+    a verdict "X > limit" must not read "2.5 > 2.5"."""
+    for places in range(digits, 7):
+        text = f"{value:.{places}f}"
+        if float(text) > limit:
+            return text
+    return repr(value)
+
+
 @dataclass(frozen=True)
 class LatencyStats:
     """Statistics of per-inference latencies, in milliseconds."""
@@ -65,8 +75,9 @@ class LatencyStats:
         if self.stable:
             return None
         return (
-            f"{label}: latency is unstable (coefficient of variation {self.cv_pct:.1f} % > {UNSTABLE_CV_PCT} %); "
-            "other processes may compete for the CPU: close them, pin --threads, or run longer (--duration)"
+            f"{label}: latency is unstable (coefficient of variation {above(self.cv_pct, UNSTABLE_CV_PCT)} % > "
+            f"{UNSTABLE_CV_PCT:g} %); other processes may compete for the CPU: close them, pin --threads, or run "
+            "longer (--duration)"
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -7,60 +7,122 @@ from typing import Any
 
 import click
 
-from pt2trt.cli.options import input_option, json_option, print_json
-from pt2trt.cli.task_options import triton_options
-from pt2trt.settings import RunnerSettings
+from pt2trt.cli.choices import RegistryChoice
+from pt2trt.cli.options import Decorator, input_param, json_option, option_group, print_json
+from pt2trt.cli.task_options import server_options
+from pt2trt.settings import BenchTargets, Loop, RunInputs, RunnerSettings
+
+
+def _openvino_modes() -> list[str]:
+    from pt2trt.settings.runner import OPENVINO_MODES
+
+    return list(OPENVINO_MODES)
+
+
+def targets_options() -> Decorator:
+    """-b/--backend, --openvino-mode, --pytorch, --engine -> ``targets: BenchTargets``."""
+
+    def make(v: dict[str, Any]) -> Any:
+        from pt2trt.bench.run import parse_backends, timing_modes
+
+        return BenchTargets(
+            tuple(parse_backends(v["backends"])),  # a typo fails before any export
+            timing_modes(v["openvino_mode"]),
+            {"pytorch": v["pytorch"], "engine": v["engine"]},
+        )
+
+    return option_group(
+        "targets",
+        [
+            click.Option(["-b", "--backend", "backends"], default="torch,onnxruntime,openvino", show_default=True,
+                         metavar="LIST",
+                         help="Comma-separated: torch, onnxruntime, openvino, tensorrt, or all. The first that runs is "
+                         "the speed-up baseline."),
+            click.Option(
+                ["--openvino-mode"], type=RegistryChoice(_openvino_modes), default="latency", show_default=True,
+                help="latency: one synchronous request; throughput: a queue of asynchronous requests.",
+            ),
+            click.Option(["--pytorch"], metavar="MODEL",
+                         help="PyTorch model for the torch backend [default: recorded at export]."),
+            click.Option(["--engine"], type=click.Path(dir_okay=False),
+                         help="TensorRT engine of MODEL for the tensorrt backend."),
+        ],
+        make,
+    )  # fmt: skip
+
+
+def bench_input_options() -> Decorator:
+    """--input, --batch, --seed -> ``run_inputs: RunInputs``."""
+
+    def make(v: dict[str, Any]) -> Any:
+        return RunInputs(specs=tuple(v["inputs"]), batch=v["batch"], seed=v["seed"])
+
+    return option_group(
+        "run_inputs",
+        [
+            input_param(
+                "Input shapes [default: the shapes recorded at export]; with a PyTorch MODEL, the export shapes."
+            ),
+            click.Option(["--batch"], type=int, help="Batch size for inputs with a dynamic batch axis."),
+            click.Option(["--seed"], type=int, default=0, show_default=True, help="Seed of the random input."),
+        ],
+        make,
+    )
+
+
+def loop_options() -> Decorator:
+    """--warmup, --iterations, --duration -> ``loop: Loop``."""
+
+    def make(v: dict[str, Any]) -> Any:
+        return Loop(warmup_ms=v["warmup"], iterations=v["iterations"], duration=v["duration"])
+
+    return option_group(
+        "loop",
+        [
+            click.Option(["--warmup"], type=float, default=200.0, show_default=True, metavar="MS",
+                         help="Warm-up per backend."),
+            click.Option(["--iterations"], type=int, default=10, show_default=True,
+                         help="Run at least this many inferences."),
+            click.Option(["--duration"], type=float, default=3.0, show_default=True, metavar="S",
+                         help="Run at least this long."),
+        ],
+        make,
+    )  # fmt: skip
+
+
+def bench_runner_options() -> Decorator:
+    """--threads, --cuda-graph, --url, --model -> ``runner: RunnerSettings``."""
+
+    def make(v: dict[str, Any]) -> Any:
+        return RunnerSettings(
+            threads=v["threads"], cuda_graph=v["cuda_graph"], url=v["url"], model_name=v["served_model"]
+        )
+
+    return option_group(
+        "runner",
+        [
+            click.Option(["--threads"], type=int,
+                         help="Intra-op threads, the same on every backend [default: usable cores]."),
+            click.Option(["--cuda-graph"], is_flag=True,
+                         help="TensorRT: capture the enqueue in a CUDA graph and replay it."),
+            *server_options(),
+        ],
+        make,
+    )  # fmt: skip
 
 
 @click.command("bench")
 @click.argument("model")
-@click.option(
-    "-b",
-    "--backend",
-    "backends",
-    default="torch,onnxruntime,openvino",
-    show_default=True,
-    metavar="LIST",
-    help="Comma-separated: torch, onnxruntime, openvino, tensorrt, or all. The first is the speed-up baseline.",
-)
-@input_option("Input shapes [default: the shapes recorded at export]; with a PyTorch MODEL, the export shapes.")
-@click.option("--batch", type=int, help="Batch size for inputs with a dynamic batch axis.")
-@click.option("--warmup", type=float, default=200.0, show_default=True, metavar="MS", help="Warm-up per backend.")
-@click.option("--iterations", type=int, default=10, show_default=True, help="Run at least this many inferences.")
-@click.option("--duration", type=float, default=3.0, show_default=True, metavar="S", help="Run at least this long.")
-@click.option("--threads", type=int, help="Intra-op threads, the same on every backend [default: usable cores].")
-@click.option(
-    "--openvino-mode",
-    type=click.Choice(["latency", "throughput", "both"]),
-    default="latency",
-    show_default=True,
-    help="latency: one synchronous request; throughput: a queue of asynchronous requests.",
-)
-@click.option("--pytorch", metavar="MODEL", help="PyTorch model for the torch backend [default: recorded at export].")
-@click.option("--engine", type=click.Path(dir_okay=False), help="TensorRT engine of MODEL for the tensorrt backend.")
-@click.option("--cuda-graph", is_flag=True, help="TensorRT: capture the enqueue in a CUDA graph and replay it.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random input.")
+@targets_options()
+@bench_input_options()
+@loop_options()
+@bench_runner_options()
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
-@triton_options()
 @json_option
 def command(
-    model: str,
-    backends: str,
-    inputs: list,
-    batch: int | None,
-    warmup: float,
-    iterations: int,
-    duration: float,
-    threads: int | None,
-    openvino_mode: str,
-    pytorch: str | None,
-    engine: str | None,
-    cuda_graph: bool,
-    seed: int,
-    quiet: bool,
-    triton: RunnerSettings,
+    model: str, targets: BenchTargets, run_inputs: RunInputs, loop: Loop, runner: RunnerSettings, quiet: bool,
     as_json: bool,
-) -> None:
+) -> None:  # fmt: skip
     """Time MODEL.onnx (or a PyTorch MODEL, exported first) on several backends side by side.
 
     \b
@@ -70,31 +132,27 @@ def command(
     import tempfile
     from dataclasses import replace
 
-    from pt2trt.bench import Loop, bench, parse_backends
-    from pt2trt.bench.run import timing_modes
-    from pt2trt.settings import RunInputs
+    from pt2trt.bench import bench
 
-    names = parse_backends(backends)  # a typo fails before any export
     options: dict[str, Any] = {
-        "runner": replace(triton, threads=threads, cuda_graph=cuda_graph),
-        "loop": Loop(warmup_ms=warmup, iterations=iterations, duration=duration),
-        "modes": timing_modes(openvino_mode),
+        "runner": runner,
+        "loop": loop,
+        "modes": targets.modes,
         "progress": not quiet and not as_json,
     }
-    run = RunInputs(specs=tuple(inputs), batch=batch, seed=seed)
     if model.lower().endswith(".onnx"):
-        sources = {"pytorch": pytorch, "engine": engine}
-        report = bench(model, names, inputs=run, sources=sources, **options)
+        report = bench(model, targets.backends, inputs=run_inputs, sources=targets.sources, **options)
     else:
         from pt2trt.errors import UsageError
         from pt2trt.pytorch.export import export
 
-        if not inputs:
+        if not run_inputs.specs:
             raise UsageError(f"{model} is a PyTorch model: its input shapes are needed", "Pass --input NAME:SHAPE")
         with tempfile.TemporaryDirectory(prefix="pt2trt-bench-") as tmp:
-            exported = export(model, inputs, Path(tmp) / "model.onnx")
-            sources = {"pytorch": pytorch or model, "engine": engine}
-            report = bench(exported.path, names, inputs=RunInputs(batch=batch, seed=seed), sources=sources, **options)
+            exported = export(model, list(run_inputs.specs), Path(tmp) / "model.onnx")
+            sources = {**targets.sources, "pytorch": targets.sources["pytorch"] or model}
+            export_inputs = replace(run_inputs, specs=())  # the exported model records its shapes
+            report = bench(exported.path, targets.backends, inputs=export_inputs, sources=sources, **options)
     if as_json:
         print_json(report.to_dict())
     else:
@@ -146,6 +204,8 @@ def render(report: Any) -> None:
     headers = ["throughput", "infer/s", "images/s", "speed-up", "setup s", "peak MiB", "h2d ms", "enq ms", "d2h ms"]
     for text in _table(headers, rows):
         click.echo(text)
+    if report.baseline_note():
+        click.echo(report.baseline_note())
     for warning in report.warnings:
         click.echo(textwrap.fill(f"warning: {warning}", width=100, subsequent_indent="  "), err=True)
     click.echo(report.closing_line())

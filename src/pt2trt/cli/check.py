@@ -4,20 +4,29 @@ from __future__ import annotations
 
 import click
 
+from pt2trt.cli.choices import RegistryChoice
 from pt2trt.cli.options import json_option, print_json
+
+
+def lint_targets() -> list[str]:
+    """``trt-8.6``, ``trt-10``, ... : the TensorRT targets the lint knows (``backends.tensorrt.versions``)."""
+    from pt2trt.backends.tensorrt.versions import TARGETS
+
+    return [t.cli_name for t in TARGETS.values()]
 
 
 @click.command("check")
 @click.argument("onnx_file", metavar="MODEL.onnx")
 @click.option(
     "--target",
-    type=click.Choice(["trt-8.6", "trt-10", "trt-11"]),
+    type=RegistryChoice(lint_targets),
     help="Also lint for this TensorRT version's ONNX parser (unsupported ops, restrictions, opset, types, "
     "dynamic inputs); runs on CPU without TensorRT.",
 )
 @json_option
 def command(onnx_file: str, target: str | None, as_json: bool) -> None:
     """Run onnx.checker (full check) and strict shape inference; exit 1 when the model breaks the spec."""
+    from pt2trt.errors import CheckFailed
     from pt2trt.onnx.check import check
 
     report = check(onnx_file)
@@ -44,5 +53,13 @@ def command(onnx_file: str, target: str | None, as_json: bool) -> None:
                 click.echo(f"  {group.line()}")
             if lint.note:
                 click.echo(f"  ({lint.note})")
-    if not report.passed or (lint and not lint.passed):
-        raise SystemExit(1)
+    if not report.passed:
+        raise CheckFailed(
+            f"{report.path} breaks the ONNX spec ({len(report.errors)} error(s))",
+            "The errors above name what to fix; re-export the model or repair it with `pt2trt edit`",
+        )
+    if lint and not lint.passed:
+        raise CheckFailed(
+            f"{report.path} has findings TensorRT {lint.target.name}'s parser rejects",
+            "The errors above name the nodes; `pt2trt edit` or a re-export can replace them",
+        )

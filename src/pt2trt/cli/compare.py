@@ -2,38 +2,59 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from pt2trt.cli.choices import backend_choice
-from pt2trt.cli.options import console, json_option, print_json, pytorch_or_file, weights_options
-from pt2trt.cli.task_options import preprocess_options, read_options, runner_options, task_options
-from pt2trt.settings import PreprocessSettings, ReadSettings, RunnerSettings, TaskSettings, WeightsSettings
+from pt2trt.cli.options import (
+    Decorator,
+    console,
+    json_option,
+    option_group,
+    print_json,
+    pytorch_or_file,
+    weights_options,
+)
+from pt2trt.cli.task_options import predict_options
+from pt2trt.settings import CompareSettings, PredictSettings, WeightsSettings
+
+
+def compare_options() -> Decorator:
+    """--backend-a, --backend-b, --min-agreement, --match-iou -> ``compare: CompareSettings``."""
+
+    def make(v: dict[str, Any]) -> Any:
+        return CompareSettings(**v)
+
+    return option_group(
+        "compare",
+        [
+            click.Option(["--backend-a"], type=backend_choice(), default="auto", show_default=True),
+            click.Option(["--backend-b"], type=backend_choice(), default="auto", show_default=True),
+            click.Option(
+                ["--min-agreement"], type=click.FloatRange(0, 1), default=0.99, show_default=True,
+                help="Pass when top-1 agreement / matched boxes / pixel agreement reach this fraction.",
+            ),
+            click.Option(["--match-iou"], type=click.FloatRange(0, 1), default=0.5, show_default=True,
+                         help="IoU to match boxes."),
+        ],
+        make,
+    )  # fmt: skip
 
 
 @click.command("compare")
 @click.argument("model_a")
 @click.argument("model_b")
 @click.argument("images", nargs=-1, required=True)
-@task_options()
-@click.option("--backend-a", type=backend_choice(), default="auto", show_default=True)
-@click.option("--backend-b", type=backend_choice(), default="auto", show_default=True)
-@click.option(
-    "--min-agreement",
-    type=click.FloatRange(0, 1),
-    default=0.99,
-    show_default=True,
-    help="Pass when top-1 agreement / matched boxes / pixel agreement reach this fraction.",
+@predict_options(
+    labels=False, backend=False, threads=False, workers_help="Threads decoding images ahead of the models."
 )
-@click.option("--match-iou", type=click.FloatRange(0, 1), default=0.5, show_default=True, help="IoU to match boxes.")
-@read_options("Threads decoding images ahead of the models.")
-@runner_options(backend=False, threads=False)
-@preprocess_options()
+@compare_options()
 @weights_options()
 @json_option
 def command(
-    model_a: str, model_b: str, images: tuple[str, ...], task: TaskSettings, backend_a: str, backend_b: str,
-    min_agreement: float, match_iou: float, read: ReadSettings, runner: RunnerSettings,
-    preprocess: PreprocessSettings, weights: WeightsSettings, as_json: bool,
+    model_a: str, model_b: str, images: tuple[str, ...], settings: PredictSettings, compare: CompareSettings,
+    weights: WeightsSettings, as_json: bool,
 ) -> None:  # fmt: skip
     """Run MODEL_A and MODEL_B on IMAGES and compare their answers for the task; exit 1 if they disagree.
 
@@ -47,12 +68,13 @@ def command(
 
     from pt2trt.errors import CheckFailed
     from pt2trt.prediction.agreement import compare_models
-    from pt2trt.settings import PredictSettings
 
-    settings = PredictSettings(task, preprocess, replace(runner, backend=backend_a), read)
+    a, b = compare.backend_a, compare.backend_b
+    side_a = replace(settings, runner=replace(settings.runner, backend=a))
     result = compare_models(
-        pytorch_or_file(model_a, weights, backend_a), pytorch_or_file(model_b, weights, backend_b), images, settings,
-        runner_b=replace(runner, backend=backend_b), min_agreement=min_agreement, iou_threshold=match_iou,
+        pytorch_or_file(model_a, weights, a), pytorch_or_file(model_b, weights, b), images, side_a,
+        runner_b=replace(settings.runner, backend=b), min_agreement=compare.min_agreement,
+        iou_threshold=compare.match_iou,
     )  # fmt: skip
     for message in result.warnings:
         click.echo(f"warning: {message}", err=True)
@@ -63,7 +85,7 @@ def command(
         c = result.comparison
         out.print(
             f"A: {result.model_a} ({result.backend_a})  vs  B: {result.model_b} ({result.backend_b})  "
-            f"on {c.images} image(s), {task.task}, {result.preprocess.describe()}",
+            f"on {c.images} image(s), {settings.task.task}, {result.preprocess.describe()}",
             soft_wrap=True,
         )
         for line in c.summary():

@@ -1,119 +1,164 @@
-"""``pt2trt convert``."""
+"""``pt2trt convert``: the whole job, from a PyTorch model or an ONNX file, its options kept in a file if wished."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
-from pt2trt.cli.choices import task_choice
-from pt2trt.cli.options import force_option, input_option, json_option, print_json
+from pt2trt.cli.choices import RegistryChoice
+from pt2trt.cli.config_file import config_option, effective_config
+from pt2trt.cli.groups import export_options, trt_version_option
+from pt2trt.cli.options import force_option, input_option, json_option, print_json, tolerance_options, weights_options
+from pt2trt.cli.task_options import preprocess_options, task_options
+
+_SHAPES = "NAME:DIMS[,NAME:DIMS...]"
+
+
+def _choices(name: str) -> Callable[[], list[str]]:
+    def read() -> list[str]:
+        from pt2trt.settings import convert
+
+        return list(getattr(convert, name))
+
+    return read
+
+
+#: convert's own options (the others come from the shared groups), in --help order
+_OWN: list[click.Option] = [
+    click.Option(["--pytorch"], metavar="MODEL",
+                 help="An ONNX MODEL's PyTorch model (with --weights), to verify it against [default: none]."),
+    click.Option(["--labels"], type=click.Path(dir_okay=False), metavar="FILE|NAME",
+                 help="Class names for predictions and --eval (a file, or imagenet, coco, voc...)."),
+    click.Option(["--precision"], default="fp32", show_default=True, metavar="fp32|fp16|int8[,...]",
+                 help="Also write reduced-precision ONNX (pt2trt.precision), one or several (fp16,int8: the report "
+                 "compares all); the engine is built from the last one."),
+    click.Option(["--calib"], metavar="DATA",
+                 help="Calibration data for --precision (folder of images or .npz) [default: --images]."),
+    trt_version_option("10", "TensorRT version to lint and plan the engine for."),
+    click.Option(["--max-batch"], type=click.IntRange(min=1), default=8, show_default=True,
+                 help="Largest batch of the engine's profile (dynamic batch axes)."),
+    click.Option(["--min-shapes"], multiple=True, metavar=_SHAPES,
+                 help="The engine profile's smallest shapes [default: batch 1, other dynamic axes half the example]."),
+    click.Option(["--opt-shapes"], multiple=True, metavar=_SHAPES,
+                 help="Shapes to tune the engine for [default: the example shapes]."),
+    click.Option(["--max-shapes"], multiple=True, metavar=_SHAPES,
+                 help="The engine profile's largest shapes [default: --max-batch, other dynamic axes twice the "
+                 "example]."),
+    click.Option(["--simplify-engine"], type=RegistryChoice(_choices("SIMPLIFY_ENGINES")), default="onnxslim",
+                 show_default=True, help="Simplifier; its result is kept only when ONNX Runtime proves it equivalent."),
+    click.Option(["--backend", "backends"], default="torch,onnxruntime,openvino", show_default=True, metavar="LIST",
+                 help="Backends to bench (and to predict with, where they run the ONNX model)."),
+    click.Option(["--bench-duration"], type=float, default=0.3, show_default=True, metavar="S",
+                 help="Seconds per backend (at least 5 inferences); pt2trt bench measures longer."),
+    click.Option(["--images"], type=click.Path(exists=True), metavar="DIR",
+                 help="Sample pictures: predictions with pictures (and calibration without --calib)."),
+    click.Option(["--eval", "eval_data"], type=click.Path(exists=True), metavar="DATA",
+                 help="Labelled data (as pt2trt eval takes it): PyTorch, FP32 and each precision scored side by "
+                 "side."),
+    click.Option(["--max-drop"], type=click.FloatRange(min=0), metavar="POINTS",
+                 help="With --eval: a precision that loses more than POINTS percentage points fails its step."),
+]  # fmt: skip
+
+
+def convert_settings(f: Callable[..., Any]) -> Callable[..., Any]:
+    """convert's own options, and the shared groups' settings (export, weights, tolerance, task, preprocessing),
+    combined into one ``settings: ConvertSettings`` argument. Apply it under the shared groups' decorators."""
+    names = [str(p.name) for p in _OWN]
+
+    @functools.wraps(f)
+    def command(*args: Any, **kwargs: Any) -> Any:
+        own = {name: kwargs.pop(name) for name in names}
+        parts = {k: kwargs.pop(k) for k in ("inputs", "export", "weights", "tolerance", "task", "preprocess")}
+        kwargs["settings"] = make_settings(own, parts, kwargs["force"])
+        return f(*args, **kwargs)
+
+    command.__dict__.setdefault("__click_params__", []).extend(reversed(_OWN))
+    return command
+
+
+def make_settings(own: dict[str, Any], parts: dict[str, Any], force: bool) -> Any:
+    """The :class:`~pt2trt.settings.ConvertSettings` of the parsed options (the effective configuration recorded)."""
+    from pt2trt.bench import parse_backends
+    from pt2trt.settings import ConvertSettings
+    from pt2trt.settings.tensorrt import parse_profile_flags
+
+    precisions = _precisions(own["precision"])
+    preprocess = parts["preprocess"]
+    return ConvertSettings(
+        inputs=tuple(parts["inputs"]), export=parts["export"], weights=parts["weights"], pytorch=own["pytorch"],
+        tolerance=parts["tolerance"],
+        task=parts["task"], preprocess=preprocess, labels=own["labels"], precisions=precisions,
+        calib=_path(own["calib"]), trt_version=own["trt_version"],
+        profiles=parse_profile_flags((), own["min_shapes"], own["opt_shapes"], own["max_shapes"]),
+        max_batch=own["max_batch"], simplify_engine=own["simplify_engine"],
+        backends=tuple(parse_backends(own["backends"])), bench_duration=own["bench_duration"],
+        images=_path(own["images"]), eval_data=_path(own["eval_data"]), max_drop=own["max_drop"], force=force,
+        config=effective_config(click.get_current_context()),
+    )  # fmt: skip
+
+
+def _precisions(text: str) -> tuple[str, ...]:
+    """``fp16,int8`` -> the reduced precisions asked for, in order (``fp32`` alone: none)."""
+    from pt2trt.errors import UsageError
+    from pt2trt.settings.convert import PRECISIONS
+
+    items = [p.strip() for p in text.split(",")]
+    unknown = [p for p in items if p not in PRECISIONS]
+    if unknown or not text.strip():
+        raise UsageError(
+            f"unknown precision '{','.join(unknown) or text}'",
+            f"Use one of {', '.join(PRECISIONS)}, or several: --precision fp16,int8",
+        )
+    return tuple(p for p in dict.fromkeys(items) if p != "fp32")
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None
 
 
 @click.command("convert")
-@click.argument("model")
-@input_option("Input shape per forward() argument, as for export (required).")
-@click.option("-o", "--output", "outdir", required=True, type=click.Path(file_okay=False), help="Output directory.")
-@click.option("--dynamic-batch", is_flag=True, help="Make dim 0 of every input dynamic (the engine gets a profile).")
-@click.option("--max-batch", type=int, default=8, show_default=True, help="Largest batch of the engine's profile.")
-@click.option(
-    "--precision", default="fp32", show_default=True, metavar="fp32|fp16|int8[,...]",
-    help="Also write reduced-precision ONNX (pt2trt.precision), one or several (fp16,int8: the report compares all); "
-    "the engine is built from the last one.",
-)  # fmt: skip
-@click.option("--calib", metavar="DATA", help="Calibration data for --precision int8 (folder of images or .npz).")
-@click.option("--task", type=task_choice(), help="Task-aware verify and predictions.")
-@click.option(
-    "--trt-version", type=click.Choice(["8.6", "10", "11"]), default="10", show_default=True,
-    help="TensorRT version to lint and plan the engine for.",
-)  # fmt: skip
-@click.option("--images", type=click.Path(exists=True), help="Folder of sample images: predictions with pictures.")
-@click.option(
-    "--exporter", type=click.Choice(["auto", "dynamo", "legacy"]), default="auto", show_default=True,
-    help="auto: dynamo, falling back to legacy (recorded).",
-)  # fmt: skip
-@click.option("--opset", type=int, help="ONNX opset [default: the exporter's].")
-@click.option(
-    "--simplify-engine", type=click.Choice(["onnxslim", "onnxsim", "both"]), default="onnxslim", show_default=True,
-    help="Simplifier; its result is kept only when ONNX Runtime proves it equivalent.",
-)  # fmt: skip
-@click.option("--rtol", type=float, default=1e-3, show_default=True)
-@click.option("--atol", type=float, default=1e-5, show_default=True)
-@click.option(
-    "--backend", "backends", default="torch,onnxruntime,openvino", show_default=True, metavar="LIST",
-    help="Backends to bench (and to predict with, where they can).",
-)  # fmt: skip
-@click.option(
-    "--bench-duration", type=float, default=0.3, show_default=True, metavar="S",
-    help="Seconds per backend (at least 5 inferences); pt2trt bench measures longer.",
-)  # fmt: skip
+@click.argument("model", required=False)
+@input_option("Input shape per forward() argument, as for export (a PyTorch MODEL); an ONNX MODEL's dynamic axes' "
+              "example sizes.")  # fmt: skip
+@click.option("-o", "--output", "outdir", type=click.Path(file_okay=False), help="Output directory (required).")
+@export_options(preprocess=False)
+@weights_options()
+@tolerance_options()
+@task_options(required=False, output_name=False)
+@preprocess_options()
+@convert_settings
 @click.option("-q", "--quiet", is_flag=True, help="No progress display; only the final line.")
 @force_option
 @json_option
+@config_option
 def command(
-    model: str,
-    inputs: list,
-    outdir: str,
-    dynamic_batch: bool,
-    max_batch: int,
-    precision: str,
-    calib: str | None,
-    task: str | None,
-    trt_version: str,
-    images: str | None,
-    exporter: str,
-    opset: int | None,
-    simplify_engine: str,
-    rtol: float,
-    atol: float,
-    backends: str,
-    bench_duration: float,
-    quiet: bool,
-    force: bool,
-    as_json: bool,
-) -> None:
-    """Export MODEL, check, simplify, verify, lint for TensorRT, reduce precision, plan or build the engine, bench and
-    report into OUTDIR (report.html). Exit 0 when every step passed, 1 when a check failed, 2 on usage errors.
+    model: str | None, outdir: str | None, settings: Any, quiet: bool, force: bool, as_json: bool
+) -> None:  # fmt: skip
+    """The whole job into OUTDIR (report.html): from a PyTorch MODEL (export, check, simplify, verify) or an ONNX
+    MODEL (check, simplify, verify with --pytorch), then the TensorRT lint, reduced precision, the engine or its plan,
+    bench, predictions, --eval. Exit 0 when every step passed, 1 when a check failed, 2 on usage errors.
 
     \b
     pt2trt convert torchvision:resnet18 --input input:1x3x224x224 --dynamic-batch -o out/r18 --images photos/
+    pt2trt convert torchvision:mobilenet_v2 --weights sd.pt --preprocess imagenet-classification -i 1x3x224x224 -o out
+    pt2trt convert model.onnx -o out/model --precision fp16,int8 --images photos/
+    pt2trt convert --config convert.yaml -o out/again
     """
-    from pt2trt.bench import parse_backends
     from pt2trt.conversion import convert
-    from pt2trt.errors import Pt2trtError
-    from pt2trt.shapes import apply_dynamic
+    from pt2trt.errors import UsageError
 
-    specs = apply_dynamic(inputs, dynamic_batch=dynamic_batch)
-    result = convert(
-        model,
-        specs,
-        outdir,
-        progress=not quiet and not as_json,
-        precision=precision,
-        calib=calib,
-        task=task,
-        trt_version=trt_version,
-        images=Path(images) if images else None,
-        exporter=exporter,
-        opset=opset,
-        simplify_engine=simplify_engine,
-        rtol=rtol,
-        atol=atol,
-        max_batch=max_batch,
-        backends=tuple(parse_backends(backends)),
-        bench_duration=bench_duration,
-        force=force,
-    )
+    if model is None or outdir is None:
+        missing = "MODEL" if model is None else "-o/--output"
+        raise UsageError(f"convert needs {missing}", f"Give {missing} on the command line or in --config")
+    result = convert(model, outdir, settings, progress=not quiet and not as_json)
     if as_json:
         print_json(result.to_dict())
     else:
-        click.echo(
-            result.verdict()
-            if result.passed
-            else f"{result.failed_step.title if result.failed_step else 'convert'} failed"
-        )
+        click.echo(result.verdict() if result.passed else f"{result.failed_title()} failed")
         click.echo(f"report: {result.report_html}")
     if result.error is not None:
-        error: Pt2trtError = result.error
-        click.echo(f"pt2trt: error: {error}", err=True)
-        raise SystemExit(error.exit_code)
+        raise result.error  # the failed step's own error: one line on stderr (the CLI's handler), its exit code

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from pt2trt.cli.choices import RegistryChoice
 from pt2trt.cli.options import (
+    Decorator,
     console,
     fmt_float,
-    force_option,
     json_option,
+    option_group,
+    output_file_options,
     print_json,
     run_input_options,
     tolerance_options,
@@ -18,7 +21,44 @@ from pt2trt.cli.options import (
 )
 
 if TYPE_CHECKING:
-    from pt2trt.settings import RunInputs, Tolerance, WeightsSettings
+    from pt2trt.settings import LayerSearch, OutputFile, RunInputs, Tolerance, WeightsSettings
+
+
+def _search_backends() -> list[str]:
+    from pt2trt.settings.comparison import LAYER_BACKENDS
+
+    return list(LAYER_BACKENDS)
+
+
+def layer_search_options() -> Decorator:
+    """--backend, --bisect, --max-memory, --max-marked -> ``search: LayerSearch``."""
+
+    def make(v: dict[str, Any]) -> Any:
+        from pt2trt.settings import LayerSearch
+
+        strategy = "bisect" if v["bisect"] else "auto"
+        return LayerSearch(v["backend"], strategy, v["max_memory"] * 1_000_000, v["max_marked"])
+
+    return option_group(
+        "search",
+        [
+            click.Option(
+                ["--backend"], type=RegistryChoice(_search_backends), default="onnxruntime", show_default=True,
+                help="Runtime of the candidate; tensorrt compares one MODEL.onnx on ONNX Runtime and TensorRT (needs "
+                "a GPU).",
+            ),
+            click.Option(["--bisect"], is_flag=True,
+                         help="Bisect over the layer order with bounded memory instead of one run."),
+            click.Option(["--max-memory"], type=click.IntRange(min=1), default=2000, show_default=True, metavar="MB",
+                         help="Values one side may keep at once; past it the search bisects."),
+            click.Option(
+                ["--max-marked"], type=click.IntRange(min=1), default=8, show_default=True, metavar="N",
+                help="--backend tensorrt: tensors marked as outputs per engine while bisecting (marks prevent "
+                "fusions).",
+            ),
+        ],
+        make,
+    )  # fmt: skip
 
 
 @click.group("debug")
@@ -31,37 +71,13 @@ def command() -> None:
 @click.argument("candidate", metavar="[MODEL.onnx]", required=False)
 @run_input_options()
 @tolerance_options()
-@click.option(
-    "--backend",
-    type=click.Choice(["onnxruntime", "tensorrt"]),
-    default="onnxruntime",
-    show_default=True,
-    help="Runtime of the candidate; tensorrt compares one MODEL.onnx on ONNX Runtime and TensorRT (needs a GPU).",
-)
-@click.option("--bisect", is_flag=True, help="Bisect over the layer order with bounded memory instead of one run.")
-@click.option(
-    "--max-memory",
-    type=click.IntRange(min=1),
-    default=2000,
-    show_default=True,
-    metavar="MB",
-    help="Values one side may keep at once; past it the search bisects.",
-)
-@click.option(
-    "--max-marked",
-    type=click.IntRange(min=1),
-    default=8,
-    show_default=True,
-    metavar="N",
-    help="--backend tensorrt: tensors marked as outputs per engine while bisecting (marks prevent fusions).",
-)
-@click.option("--plot", type=click.Path(dir_okay=False), metavar="FILE", help="Draw error against layer depth.")
-@force_option
+@layer_search_options()
+@output_file_options("plot", ["--plot"], "Draw error against layer depth.")
 @weights_options()
 @json_option
 def layers(
-    reference: str, candidate: str | None, run_inputs: RunInputs, tolerance: Tolerance, backend: str, bisect: bool,
-    max_memory: int, max_marked: int, plot: str | None, force: bool, weights: WeightsSettings, as_json: bool,
+    reference: str, candidate: str | None, run_inputs: RunInputs, tolerance: Tolerance, search: LayerSearch,
+    plot: OutputFile, weights: WeightsSettings, as_json: bool,
 ) -> None:  # fmt: skip
     """Compare two runs of a model layer by layer and name the layer where they part ways.
 
@@ -75,24 +91,22 @@ def layers(
     """
     from pt2trt.debug import debug_layers
     from pt2trt.errors import CheckFailed, Pt2trtError
-    from pt2trt.settings import LayerSearch
 
-    if plot:
+    if plot.path:
         from pt2trt.debug.plot import check_plot_path
 
-        check_plot_path(plot, force=force)
-    search = LayerSearch(backend, "bisect" if bisect else "auto", max_memory * 1_000_000, max_marked)
+        check_plot_path(str(plot.path), force=plot.force)
     report = debug_layers(weights.source(reference), candidate, run_inputs, tolerance=tolerance, search=search)
-    if plot and report.layers:
+    if plot.path and report.layers:
         from pt2trt.debug.plot import plot_report
 
-        plot_report(report, plot, force=force)
+        plot_report(report, str(plot.path), force=plot.force)
     if as_json:
         print_json(report.to_dict())
     elif report.skipped is None:
         render(report)
-        if plot and report.layers:
-            click.echo(f"plot written to {plot}")
+        if plot.path and report.layers:
+            click.echo(f"plot written to {plot.path}")
     if report.skipped is not None:
         if as_json:
             raise CheckFailed(

@@ -7,18 +7,10 @@ from typing import Any
 
 import click
 
-from pt2trt.cli.options import (
-    EXAMPLE_SHAPES_HELP,
-    console,
-    force_option,
-    json_option,
-    print_json,
-    run_input_options,
-    sibling_output,
-    tolerance_options,
-)
+from pt2trt.cli.equivalence_options import check_options, check_values
+from pt2trt.cli.options import Decorator, console, force_option, json_option, option_group, print_json, sibling_output
 from pt2trt.editing.registry import EDITS, EditDef
-from pt2trt.settings import EQUIVALENCE, RunInputs, Tolerance
+from pt2trt.settings import EditSettings
 
 
 def _edit_option(edit: EditDef) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -54,25 +46,32 @@ def _with_edit_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
+def edit_settings_options() -> Decorator:
+    """--no-verify and the check's options (--input, --seed, --provider, --rtol, --atol) -> ``settings:
+    EditSettings``."""
+    no_verify = click.Option(
+        ["--no-verify"], is_flag=True, help="Skip the ONNX Runtime runs (the checker and shape inference still run)."
+    )
+    return option_group(
+        "settings",
+        [no_verify, *check_options()],
+        lambda v: EditSettings(verify=not v["no_verify"], **check_values(v)),
+    )
+
+
 @click.command("edit")
 @click.argument("onnx_file", metavar="IN.onnx")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="ONNX file to write [default: IN-edited.onnx].")
 @click.option("--recipe", type=click.Path(dir_okay=False), metavar="FILE.yaml", help="Edits to apply, in order.")
 @_with_edit_options
-@click.option(
-    "--no-verify", is_flag=True, help="Skip the ONNX Runtime runs (the checker and shape inference still run)."
-)
-@run_input_options(EXAMPLE_SHAPES_HELP, data_and_batch=False)
-@tolerance_options(EQUIVALENCE, "the checks")
+@edit_settings_options()
 @force_option
 @json_option
 def command(
     onnx_file: str,
     output: str | None,
     recipe: str | None,
-    no_verify: bool,
-    run_inputs: RunInputs,
-    tolerance: Tolerance,
+    settings: EditSettings,
     force: bool,
     as_json: bool,
     **edit_values: Any,
@@ -92,16 +91,8 @@ def command(
     """
     from pt2trt.editing.edit import edit
 
-    result = edit(
-        onnx_file,
-        output or sibling_output(onnx_file, "edited"),
-        edits_from_options(edit_values),
-        recipe=recipe,
-        verify=not no_verify,
-        inputs=run_inputs,
-        tolerance=tolerance,
-        force=force,
-    )
+    output = output or sibling_output(onnx_file, "edited")
+    result = edit(onnx_file, output, edits_from_options(edit_values), settings, recipe=recipe, force=force)
     if as_json:
         print_json(result.to_dict())
         return

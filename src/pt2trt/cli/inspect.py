@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from pt2trt.cli.options import console, json_option, print_json
+from pt2trt.cli.choices import RegistryChoice
+from pt2trt.cli.options import Decorator, console, json_option, option_group, print_json
 from pt2trt.files import format_size
+
+if TYPE_CHECKING:
+    from pt2trt.onnx.inspect import ModelInfo
+    from pt2trt.settings.view import InspectSettings
 
 METADATA_CHARS = 200
 
@@ -22,21 +28,40 @@ def metadata_text(value: str, limit: int = METADATA_CHARS) -> str:
     return f"{first[:limit]} ... [{size}; --full or --json shows it whole]"
 
 
+def _precisions() -> list[str]:
+    from pt2trt.backends.tensorrt.precision import ENGINE_PRECISIONS
+
+    return list(ENGINE_PRECISIONS)
+
+
+def inspect_options() -> Decorator:
+    """--nodes, --onnx, --precision -> ``inspect: InspectSettings``."""
+
+    def make(v: dict[str, Any]) -> Any:
+        from pathlib import Path
+
+        from pt2trt.settings.view import InspectSettings
+
+        return InspectSettings(v["nodes"], Path(v["onnx_path"]) if v["onnx_path"] else None, v["precision"])
+
+    return option_group(
+        "inspect",
+        [
+            click.Option(["--nodes"], is_flag=True, help="List every node with its inputs, outputs and attributes."),
+            click.Option(["--onnx", "onnx_path"], type=click.Path(dir_okay=False),
+                         help="ENGINE: the ONNX it was built from [default: recorded]."),
+            click.Option(["--precision"], type=RegistryChoice(_precisions),
+                         help="ENGINE: the precision asked for, to warn when it did not take [default: recorded at "
+                         "build]."),
+        ],
+        make,
+    )  # fmt: skip
+
+
 @click.command("inspect")
 @click.argument("onnx_file", metavar="MODEL.onnx|ENGINE|LAYERS.json")
-@click.option("--nodes", is_flag=True, help="List every node with its inputs, outputs and attributes.")
+@inspect_options()
 @click.option("--layers", is_flag=True, help="ENGINE: list every engine layer with precision, ONNX nodes, modules.")
-@click.option(
-    "--onnx",
-    "onnx_path",
-    type=click.Path(dir_okay=False),
-    help="ENGINE: the ONNX it was built from [default: recorded].",
-)
-@click.option(
-    "--precision",
-    type=click.Choice(["fp32", "fp16", "int8", "fp16+int8"]),
-    help="ENGINE: the precision asked for, to warn when it did not take [default: recorded at build].",
-)
 @click.option(
     "--full",
     is_flag=True,
@@ -44,15 +69,7 @@ def metadata_text(value: str, limit: int = METADATA_CHARS) -> str:
     "they are cut, with their length); --json always keeps them whole.",
 )
 @json_option
-def command(
-    onnx_file: str,
-    nodes: bool,
-    layers: bool,
-    onnx_path: str | None,
-    precision: str | None,
-    full: bool,
-    as_json: bool,
-) -> None:
+def command(onnx_file: str, inspect: InspectSettings, layers: bool, full: bool, as_json: bool) -> None:
     """Show versions (IR, opsets, producer), I/O, op histogram, parameters, metadata and ONNX Runtime support.
 
     \b
@@ -61,23 +78,24 @@ def command(
     convolution/matmul FLOPs per precision, and warnings when the requested precision did not take.
       pt2trt inspect r18.engine --layers
     """
-    from pathlib import Path
+    from pt2trt.view.inspect import EngineInspection
+    from pt2trt.view.inspect import inspect as inspect_file
 
-    from pt2trt.backends import is_engine_file
-
-    if is_engine_file(onnx_file) or Path(onnx_file).suffix.lower() == ".json":
+    info = inspect_file(onnx_file, inspect)
+    if isinstance(info, EngineInspection):
         from pt2trt.cli.inspect_engine import show_engine
 
-        show_engine(onnx_file, onnx_path=onnx_path, precision=precision, layers=layers, as_json=as_json)
+        show_engine(info, layers=layers, as_json=as_json)
         return
+    if as_json:
+        print_json(info.to_dict(), strict=True)  # ModelInfo is JSON-safe on any file: a slip is a bug, not noise
+        return
+    _show_model(info, nodes=inspect.nodes, full=full)
+
+
+def _show_model(info: ModelInfo, *, nodes: bool, full: bool) -> None:
     from rich.table import Table
 
-    from pt2trt.onnx.inspect import inspect_model
-
-    info = inspect_model(onnx_file, nodes=nodes)
-    if as_json:
-        print_json(info.to_dict())
-        return
     out = console()
     opsets = ", ".join(f"{d} {v}" for d, v in info.opsets.items())
     out.print(

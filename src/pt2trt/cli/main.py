@@ -77,9 +77,8 @@ class LazyGroup(click.Group):
         except Pt2trtError as exc:
             click.echo(f"pt2trt: error: {exc}", err=True)
             ctx.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("pt2trt: interrupted", err=True)
-            ctx.exit(130)
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (environment.Terminated): every finally has run
+            ctx.exit(_interrupted(exc))
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -95,14 +94,26 @@ def cli() -> None:
     """
 
 
+def _interrupted(exc: BaseException | None) -> int:
+    """Say how the run was stopped; the exit status a shell gives it (130 for Ctrl-C, 143 for SIGTERM)."""
+    from pt2trt.environment import SIGTERM_EXIT, Terminated
+
+    if isinstance(exc, Terminated):
+        click.echo("pt2trt: terminated (SIGTERM)", err=True)
+        return SIGTERM_EXIT
+    click.echo("pt2trt: interrupted", err=True)
+    return 130
+
+
 def run(args: Sequence[str] | None = None) -> int:
     """Run the CLI on ``args`` (default: the process's arguments) and return its exit code, in this process: click's
     own usage errors are printed as one line too, like every pt2trt error. The tests call this directly."""
     try:
         code = cli.main(args=list(args) if args is not None else None, prog_name="pt2trt", standalone_mode=False)
-    except click.Abort:
-        click.echo("pt2trt: interrupted", err=True)
-        return 130
+    except click.Abort as exc:  # click turns an interrupt outside a command (parsing, imports) into Abort
+        return _interrupted(exc.__cause__)
+    except KeyboardInterrupt as exc:  # an interrupt after the command returned (ctx.exit, printing)
+        return _interrupted(exc)
     except click.ClickException as exc:
         context = getattr(exc, "ctx", None)
         where = context.command_path if context is not None else "pt2trt"
@@ -115,14 +126,26 @@ def run(args: Sequence[str] | None = None) -> int:
 
 
 def main() -> None:
-    """The ``pt2trt`` entry point: :func:`run`, then exit without the interpreter's teardown (see :func:`_exit`)."""
+    """The ``pt2trt`` entry point: :func:`run`, then exit without the interpreter's teardown (see :func:`_exit`).
+
+    Before any library is imported: telemetry off and torch's cache in a temporary folder (``pt2trt.environment``),
+    and SIGTERM handled like Ctrl-C, so an interrupted command removes what it was writing (exit 143).
+    """
+    from pt2trt import environment
+
+    environment.prepare()
+    environment.handle_sigterm()
     _exit(run())
 
 
 def _exit(code: int) -> None:
     """Exit with ``code``. After torch was imported, skip the interpreter's teardown: it spends seconds on millions of
     objects, and the CUDA build's triton prints ~30 lines of "nanobind: leaked ..." to stderr while it runs. Every
-    artifact is closed and published by then; only the standard streams need flushing."""
+    artifact is closed and published by then; only the standard streams need flushing (and the temporary folders of
+    ``pt2trt.environment`` removing, which ``atexit`` would do)."""
+    from pt2trt import environment
+
+    environment.cleanup()
     if "torch" not in sys.modules:
         sys.exit(code)
     for stream in (sys.stdout, sys.stderr):

@@ -39,6 +39,44 @@ def option_group(argument: str, params: list[click.Option], make: Callable[[dict
     return decorator
 
 
+def combine(argument: str, parts: list[str], make: Callable[[dict[str, Any]], Any]) -> Decorator:
+    """Join settings that option groups already built (``parts``, by argument name) into one argument,
+    ``argument`` = ``make(parts)``. Place it below those groups (nearest the function): it runs after them."""
+
+    def decorator(f: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(f)
+        def command(*args: Any, **kwargs: Any) -> Any:
+            kwargs[argument] = make({name: kwargs.pop(name) for name in parts})
+            return f(*args, **kwargs)
+
+        return command
+
+    return decorator
+
+
+def output_file_options(
+    argument: str, flags: list[str], help_text: str, *, metavar: str = "FILE", force_help: str | None = None
+) -> Decorator:
+    """A file the command may write (``flags``, e.g. ``["--plot"]``) and ``-f/--force`` -> ``argument:
+    OutputFile``."""
+
+    def make(v: dict[str, Any]) -> Any:
+        from pathlib import Path
+
+        from pt2trt.settings import OutputFile
+
+        return OutputFile(Path(v["_path"]) if v["_path"] else None, v["force"])
+
+    return option_group(
+        argument,
+        [
+            click.Option([*flags, "_path"], type=click.Path(dir_okay=False), metavar=metavar, help=help_text),
+            click.Option(["-f", "--force"], is_flag=True, help=force_help or "Overwrite the output file if it exists."),
+        ],
+        make,
+    )
+
+
 def _parse_inputs(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[Any]:
     from pt2trt.shapes import parse_input
 
@@ -50,16 +88,22 @@ def _parse_inputs(ctx: click.Context, param: click.Parameter, values: tuple[str,
         raise UsageError(f"invalid --input: {exc.message}", exc.hint) from None
 
 
-def input_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    return click.option(
-        "-i",
-        "--input",
-        "inputs",
-        multiple=True,
-        metavar="NAME:SHAPE[:DTYPE]",
-        callback=_parse_inputs,
+def input_param(help_text: str) -> click.Option:
+    """-i/--input NAME:SHAPE[:DTYPE], repeatable, parsed into :class:`~pt2trt.shapes.InputSpec` objects."""
+    return click.Option(
+        ["-i", "--input", "inputs"], multiple=True, metavar="NAME:SHAPE[:DTYPE]", callback=_parse_inputs,
         help=help_text,
-    )
+    )  # fmt: skip
+
+
+def input_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """:func:`input_param` as a decorator: the command takes ``inputs`` (a list of specs)."""
+
+    def decorator(f: Callable[..., Any]) -> Callable[..., Any]:
+        f.__dict__.setdefault("__click_params__", []).append(input_param(help_text))
+        return f
+
+    return decorator
 
 
 def weights_options() -> Decorator:
@@ -189,10 +233,15 @@ def sibling_output(onnx_file: str, suffix: str) -> str:
     return str(p.with_name(f"{p.stem}-{suffix}.onnx"))
 
 
-def print_json(data: Any) -> None:
+def print_json(data: Any, *, strict: bool = False) -> None:
     """``data`` as JSON on stdout. Bytes and strings that are not valid UTF-8 (a corrupt file's names) are written
-    with replacement characters rather than failing; keys that are not strings become strings."""
-    text = json.dumps(_jsonable(data), indent=2, default=str, ensure_ascii=False)
+    with replacement characters rather than failing; keys that are not strings become strings. ``strict``: ``data``
+    is plain JSON already (a report whose ``to_dict`` promises it): anything else (bytes, NaN, odd keys) is a bug
+    and raises."""
+    if strict:
+        text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
+    else:
+        text = json.dumps(_jsonable(data), indent=2, default=str, ensure_ascii=False)
     sys.stdout.write(text.encode("utf-8", "replace").decode("utf-8") + "\n")
 
 

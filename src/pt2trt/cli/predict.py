@@ -8,33 +8,22 @@ import sys
 import click
 
 from pt2trt.cli.options import force_option, pytorch_or_file, weights_options
-from pt2trt.cli.task_options import preprocess_options, read_options, runner_options, task_options
-from pt2trt.settings import PreprocessSettings, ReadSettings, RunnerSettings, TaskSettings, WeightsSettings
+from pt2trt.cli.task_options import predict_options
+from pt2trt.settings import PredictSettings, WeightsSettings
 
 
 @click.command("predict")
 @click.argument("model")
 @click.argument("images", nargs=-1, required=True)
-@task_options()
-@click.option(
-    "--labels",
-    type=click.Path(dir_okay=False),
-    metavar="FILE|NAME",
-    help="Class names: .txt (one a line), .json, .yaml, or built in: coco (80 or 91 ids by layout), coco80, "
-    "coco91-torchvision, imagenet, voc.",
-)
+@predict_options()
 @click.option("--save", type=click.Path(file_okay=False), metavar="DIR", help="Write annotated pictures into DIR.")
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False), metavar="FILE", help="Write the JSON lines to FILE, not stdout."
 )
-@runner_options()
-@read_options()
-@preprocess_options()
 @weights_options()
 @force_option
 def command(
-    model: str, images: tuple[str, ...], task: TaskSettings, labels: str | None, save: str | None,
-    output: str | None, runner: RunnerSettings, read: ReadSettings, preprocess: PreprocessSettings,
+    model: str, images: tuple[str, ...], settings: PredictSettings, save: str | None, output: str | None,
     weights: WeightsSettings, force: bool,
 ) -> None:  # fmt: skip
     """Predict on IMAGES (files, folders, globs; videos with OpenCV): one JSON line per image, in its own pixels.
@@ -49,11 +38,9 @@ def command(
     """
     from pt2trt.files import check_writable, publish, staging_dir
     from pt2trt.prediction.predict import Predictor
-    from pt2trt.settings import PredictSettings
 
     out_path = check_writable(output, force=force) if output else None
-    settings = PredictSettings(task, preprocess, runner, read, labels)
-    predictor = Predictor(pytorch_or_file(model, weights, runner.backend), settings)
+    predictor = Predictor(pytorch_or_file(model, weights, settings.runner.backend), settings)
     shown = 0
 
     def warn_new() -> None:  # each doubt about the results once, on stderr, as soon as it is known

@@ -13,40 +13,38 @@ from typing import Any
 import click
 
 from pt2trt.cli.choices import backend_choice, layout_choice, task_choice
-from pt2trt.cli.options import Decorator, option_group
+from pt2trt.cli.options import Decorator, combine, option_group
 from pt2trt.errors import UsageError
 
 RESIZE_NAMES = ("stretch", "letterbox", "crop", "none")
 
 
-def task_options(required: bool = True) -> Decorator:
+def task_options(required: bool = True, *, output_name: bool = True) -> Decorator:
     """--task, --layout, --output-name, --conf, --iou, --max-det, --top-k, --mask-threshold -> ``task:
-    TaskSettings``."""
+    TaskSettings`` (``output_name=False`` leaves out --output-name, for a command whose export options name the
+    outputs with it)."""
 
     def make(v: dict[str, Any]) -> Any:
         from pt2trt.settings import TaskSettings
 
         return TaskSettings(**v)
 
-    return option_group(
-        "task",
-        [
-            click.Option(["--task"], type=task_choice(), required=required, help="What the model does."),
-            click.Option(["--layout"], type=layout_choice(), default="auto", show_default=True,
-                         help="Output layout [default: chosen from the output names and shapes]."),
-            click.Option(["--output-name"], metavar="NAME",
-                         help="The model output to decode, when several could be [default: the only one that fits]."),
-            click.Option(["--conf"], type=float, default=0.25, show_default=True, help="detect/segment: min score."),
-            click.Option(["--iou"], type=float, default=0.45, show_default=True, help="detect/segment: NMS IoU."),
-            click.Option(["--max-det"], type=click.IntRange(min=1), default=300, show_default=True,
-                         help="detect/segment: max boxes."),
-            click.Option(["--top-k"], type=click.IntRange(min=1), default=5, show_default=True,
-                         help="classify: classes to report."),
-            click.Option(["--mask-threshold"], type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.5,
-                         show_default=True, help="segment: a one-channel or instance mask's foreground probability."),
-        ],
-        make,
-    )  # fmt: skip
+    params = [
+        click.Option(["--task"], type=task_choice(), required=required, help="What the model does."),
+        click.Option(["--layout"], type=layout_choice(), default="auto", show_default=True,
+                     help="Output layout [default: chosen from the output names and shapes]."),
+        click.Option(["--output-name"], metavar="NAME",
+                     help="The model output to decode, when several could be [default: the only one that fits]."),
+        click.Option(["--conf"], type=float, default=0.25, show_default=True, help="detect/segment: min score."),
+        click.Option(["--iou"], type=float, default=0.45, show_default=True, help="detect/segment: NMS IoU."),
+        click.Option(["--max-det"], type=click.IntRange(min=1), default=300, show_default=True,
+                     help="detect/segment: max boxes."),
+        click.Option(["--top-k"], type=click.IntRange(min=1), default=5, show_default=True,
+                     help="classify: classes to report."),
+        click.Option(["--mask-threshold"], type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.5,
+                     show_default=True, help="segment: a one-channel or instance mask's foreground probability."),
+    ]  # fmt: skip
+    return option_group("task", [p for p in params if output_name or p.name != "output_name"], make)
 
 
 def preprocess_options() -> Decorator:
@@ -81,26 +79,32 @@ def preprocess_options() -> Decorator:
     )  # fmt: skip
 
 
-def runner_options(*, backend: bool = True, threads: bool = True) -> Decorator:
+def runner_options(
+    *, backend: bool = True, threads: bool = True, server: bool = True, backend_help: str | None = None
+) -> Decorator:
     """--backend, --threads, --url, --model, --ignore-metadata -> ``runner: RunnerSettings`` (``backend=False``: the
-    command names its backends itself; ``threads=False``: no --threads)."""
+    command names its backends itself; ``threads=False``: no --threads; ``server=False``: no --url/--model)."""
 
     def make(v: dict[str, Any]) -> Any:
         from pt2trt.settings import RunnerSettings
 
         return RunnerSettings(
-            backend=v.get("backend", "auto"), threads=v.get("threads"), url=v["url"], model_name=v["served_model"],
-            check_metadata=not v["ignore_metadata"],
+            backend=v.get("backend", "auto"), threads=v.get("threads"), url=v.get("url"),
+            model_name=v.get("served_model"), check_metadata=not v["ignore_metadata"],
         )  # fmt: skip
 
-    params = [click.Option(["--backend"], type=backend_choice(), default="auto", show_default=True)] if backend else []
+    params = []
+    if backend:
+        params.append(
+            click.Option(["--backend"], type=backend_choice(), default="auto", show_default=True, help=backend_help)
+        )
     if threads:
         params.append(
             click.Option(
                 ["--threads"], type=int, help="ONNX Runtime intra-op threads [default: ONNX Runtime's choice]."
             )
         )
-    params += [*_server_options(), _ignore_metadata()]
+    params += [*(server_options() if server else []), _ignore_metadata()]
     return option_group("runner", params, make)
 
 
@@ -128,10 +132,45 @@ def read_options(workers_help: str = "Threads decoding images ahead of the model
     )  # fmt: skip
 
 
-def ignore_metadata_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    """--ignore-metadata as a flag of its own (verify)."""
-    f.__dict__.setdefault("__click_params__", []).append(_ignore_metadata())
-    return f
+LABELS_HELP = (
+    "Class names: .txt (one a line), .json, .yaml, or built in: coco (80 or 91 ids by layout), coco80, "
+    "coco91-torchvision, imagenet, voc."
+)
+
+
+def labels_option() -> click.Option:
+    """--labels: class names, a file or a built-in name."""
+    return click.Option(["--labels"], type=click.Path(dir_okay=False), metavar="FILE|NAME", help=LABELS_HELP)
+
+
+def predict_options(
+    *, labels: bool = True, backend: bool = True, threads: bool = True, workers_help: str | None = None
+) -> Decorator:
+    """The task, --labels, the runner, how pictures are read and the preprocessing -> ``settings:
+    PredictSettings`` (``labels=False``: no --labels; ``backend``/``threads``: as :func:`runner_options`)."""
+
+    def make(v: dict[str, Any]) -> Any:
+        from pt2trt.settings import PredictSettings
+
+        return PredictSettings(v["task"], v["preprocess"], v["runner"], v["read"], v.get("labels"))
+
+    groups = [task_options()]
+    if labels:
+        groups.append(option_group("labels", [labels_option()], lambda v: v["labels"]))
+    groups += [
+        runner_options(backend=backend, threads=threads),
+        read_options(workers_help) if workers_help else read_options(),
+        preprocess_options(),
+    ]
+    parts = ["task", *(["labels"] if labels else []), "runner", "read", "preprocess"]
+
+    def decorator(f: Callable[..., Any]) -> Callable[..., Any]:
+        f = combine("settings", parts, make)(f)  # nearest the function: runs after the groups built their parts
+        for group in reversed(groups):
+            f = group(f)
+        return f
+
+    return decorator
 
 
 def _ignore_metadata() -> click.Option:
@@ -141,18 +180,7 @@ def _ignore_metadata() -> click.Option:
     )  # fmt: skip
 
 
-def triton_options() -> Decorator:
-    """--url and --model (where ``--backend triton`` sends requests) -> ``triton: RunnerSettings``."""
-
-    def make(v: dict[str, Any]) -> Any:
-        from pt2trt.settings import RunnerSettings
-
-        return RunnerSettings(url=v["url"], model_name=v["served_model"])
-
-    return option_group("triton", _server_options(), make)
-
-
-def _server_options() -> list[click.Option]:
+def server_options() -> list[click.Option]:
     """--url and --model: the Triton server and the model's name on it."""
     return [
         click.Option(
@@ -208,4 +236,4 @@ def _triple(name: str, text: str) -> tuple[float, float, float]:
             f"--{name} needs three values (R,G,B), got {len(values)}",
             f"Give three comma-separated numbers, e.g. --{name} 0.485,0.456,0.406",
         )
-    return values  # type: ignore[return-value]
+    return values[0], values[1], values[2]

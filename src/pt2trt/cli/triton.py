@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-from pt2trt.cli.choices import layout_choice, task_choice
-from pt2trt.cli.options import force_option
+from pt2trt.cli.choices import RegistryChoice
+from pt2trt.cli.options import Decorator, combine, force_option, option_group
+from pt2trt.cli.task_options import labels_option, preprocess_options, task_options
 from pt2trt.errors import UsageError
+from pt2trt.settings import EnsembleSettings, ServeSettings
 
 
 def _sizes(text: str | None) -> tuple[int, ...]:
@@ -23,65 +27,108 @@ def _sizes(text: str | None) -> tuple[int, ...]:
     return values
 
 
+def _kinds() -> list[str]:
+    from pt2trt.settings.serving import INSTANCE_KINDS
+
+    return list(INSTANCE_KINDS)
+
+
+def _cores() -> list[str]:
+    from pt2trt.settings.serving import CORES
+
+    return list(CORES)
+
+
+def serve_options() -> Decorator:
+    """How the core model is served: --name, --max-batch, --instances, --kind, batching, --core and the server's
+    release -> ``serve: ServeSettings``."""
+
+    def make(v: dict[str, Any]) -> Any:
+        return ServeSettings(
+            name=v["name"], max_batch=v["max_batch"], instances=v["instances"], kind=v["kind"],
+            dynamic_batching=v["dynamic_batching"], preferred=_sizes(v["preferred"]),
+            max_queue_delay_us=v["max_queue_delay_us"], tensorrt_accelerator=v["tensorrt_accelerator"],
+            triton_release=v["triton_version"], tensorrt_version=v["tensorrt_version"], core=v["core"],
+        )  # fmt: skip
+
+    return option_group(
+        "serve",
+        [
+            click.Option(["--name"], help="The model's name in the repository [default: MODEL's file name without "
+                         "suffix]."),
+            click.Option(["--max-batch"], type=int,
+                         help="max_batch_size for a dynamic batch [default: 8, within a profile]."),
+            click.Option(["--instances"], type=int, default=1, show_default=True,
+                         help="Model instances (instance_group count)."),
+            click.Option(["--kind"], type=RegistryChoice(_kinds), default="gpu", show_default=True,
+                         help="Instance kind."),
+            click.Option(["--dynamic-batching"], is_flag=True, help="Let Triton group requests into batches."),
+            click.Option(["--preferred"], metavar="4,8", help="--dynamic-batching: preferred batch sizes."),
+            click.Option(["--max-queue-delay-us"], type=int, default=0, show_default=True,
+                         help="--dynamic-batching: delay."),
+            click.Option(["--tensorrt-accelerator"], is_flag=True,
+                         help="ONNX on GPU: use the TensorRT execution accelerator."),
+            click.Option(
+                ["--core"], type=RegistryChoice(_cores), default="native", show_default=True,
+                help="python: serve the ONNX file with ONNX Runtime inside a Python-backend model (CPU-only "
+                "servers).",
+            ),
+            click.Option(["--triton-version"], metavar="YY.MM",
+                         help="The server's release: an engine's TensorRT must match."),
+            click.Option(["--tensorrt-version"], metavar="X.Y.Z",
+                         help="The server's TensorRT, for a release not in the table."),
+        ],
+        make,
+    )  # fmt: skip
+
+
+def ensemble_options() -> Decorator:
+    """--ensemble, the task, --labels and the preprocessing -> ``ensemble: EnsembleSettings | None``."""
+
+    def make(v: dict[str, Any]) -> Any:
+        task, preprocess, labels = v["task"], v["preprocess"], v["labels"]
+        if not v["with_ensemble"]:
+            if task.task or labels or preprocess.preprocess is not None or preprocess.overrides():
+                raise UsageError(
+                    "--task, --labels and the preprocessing options describe the ensemble", "Add --ensemble"
+                )
+            return None
+        if task.task is None:
+            raise UsageError("--ensemble needs --task", "e.g. --task classify")
+        return EnsembleSettings(task, preprocess, labels)
+
+    groups = [
+        option_group(
+            "with_ensemble",
+            [click.Option(["--ensemble"], is_flag=True,
+                          help="Add preprocessing/postprocessing models and an ensemble chaining them.")],
+            lambda v: v["ensemble"],
+        ),
+        task_options(required=False),
+        option_group("labels", [labels_option()], lambda v: v["labels"]),
+        preprocess_options(),
+    ]  # fmt: skip
+
+    def decorator(f: Any) -> Any:
+        f = combine("ensemble", ["with_ensemble", "task", "labels", "preprocess"], make)(f)
+        for group in reversed(groups):
+            f = group(f)
+        return f
+
+    return decorator
+
+
 @click.command("triton")
 @click.argument("model")
 @click.option("-o", "--output", "repo", type=click.Path(file_okay=False), metavar="REPO", help="Model repository.")
-@click.option("--name", help="The model's name in the repository [default: MODEL's file name without suffix].")
-@click.option("--max-batch", type=int, help="max_batch_size for a dynamic batch [default: 8, within a profile].")
-@click.option("--instances", type=int, default=1, show_default=True, help="Model instances (instance_group count).")
-@click.option("--kind", type=click.Choice(["gpu", "cpu"]), default="gpu", show_default=True, help="Instance kind.")
-@click.option("--dynamic-batching", is_flag=True, help="Let Triton group requests into batches.")
-@click.option("--preferred", metavar="4,8", help="--dynamic-batching: preferred batch sizes.")
-@click.option("--max-queue-delay-us", type=int, default=0, show_default=True, help="--dynamic-batching: delay.")
-@click.option("--tensorrt-accelerator", is_flag=True, help="ONNX on GPU: use the TensorRT execution accelerator.")
-@click.option(
-    "--core",
-    type=click.Choice(["native", "python"]),
-    default="native",
-    show_default=True,
-    help="python: serve the ONNX file with ONNX Runtime inside a Python-backend model (CPU-only servers).",
-)
-@click.option("--ensemble", is_flag=True, help="Add preprocessing/postprocessing models and an ensemble chaining them.")
-@click.option("--task", type=task_choice(), help="--ensemble: what the model does.")
-@click.option("--layout", type=layout_choice(), default="auto", show_default=True)
-@click.option("--top-k", type=int, default=5, show_default=True, help="classify: classes per image.")
-@click.option("--conf", type=float, default=0.25, show_default=True, help="detect/segment: min score.")
-@click.option("--iou", type=float, default=0.45, show_default=True, help="detect/segment: NMS IoU.")
-@click.option("--max-det", type=int, default=300, show_default=True, help="detect/segment: max boxes.")
-@click.option("--labels", type=click.Path(dir_okay=False), metavar="FILE", help="--ensemble: class names.")
-@click.option("--preprocess", metavar="PRESET|FILE.yaml", help="--ensemble: preprocessing [default: recorded].")
-@click.option("--size", metavar="HxW", help="--ensemble: input size for a model with a dynamic size.")
-@click.option("--triton-version", metavar="YY.MM", help="The server's release: an engine's TensorRT must match.")
-@click.option("--tensorrt-version", metavar="X.Y.Z", help="The server's TensorRT, for a release not in the table.")
+@serve_options()
+@ensemble_options()
 @click.option("--check", "check_only", is_flag=True, help="Only check MODEL, an existing repository, and exit.")
 @force_option
 def command(
-    model: str,
-    repo: str | None,
-    name: str | None,
-    max_batch: int | None,
-    instances: int,
-    kind: str,
-    dynamic_batching: bool,
-    preferred: str | None,
-    max_queue_delay_us: int,
-    tensorrt_accelerator: bool,
-    core: str,
-    ensemble: bool,
-    task: str | None,
-    layout: str,
-    top_k: int,
-    conf: float,
-    iou: float,
-    max_det: int,
-    labels: str | None,
-    preprocess: str | None,
-    size: str | None,
-    triton_version: str | None,
-    tensorrt_version: str | None,
-    check_only: bool,
+    model: str, repo: str | None, serve: ServeSettings, ensemble: EnsembleSettings | None, check_only: bool,
     force: bool,
-) -> None:
+) -> None:  # fmt: skip
     """Write REPO/NAME/1/model.* and REPO/NAME/config.pbtxt for MODEL (.onnx, TensorRT engine, OpenVINO .xml).
 
     Every config.pbtxt is parsed with Triton's own schema and checked against the model (names, dtypes, dims,
@@ -94,13 +141,12 @@ def command(
       pt2trt triton --check repo
     """
     import time
-    from pathlib import Path
 
-    from pt2trt.serve import EnsembleOptions, ServeOptions, check_repository, write_repository
+    from pt2trt.serve import check_repository, write_repository
 
     if check_only:
         start = time.perf_counter()
-        count = check_repository(model, release=triton_version, server_tensorrt=tensorrt_version)
+        count = check_repository(model, release=serve.triton_release, server_tensorrt=serve.tensorrt_version)
         click.echo(
             f"checked {count} model(s) in {model}: schema and model cross-checks passed "
             f"({time.perf_counter() - start:.1f} s)"
@@ -108,38 +154,9 @@ def command(
         return
     if repo is None:
         raise UsageError("missing -o/--output REPO", "e.g. pt2trt triton model.onnx -o model_repository")
-    options = ServeOptions(
-        name=name or Path(model).stem,
-        max_batch=max_batch,
-        instances=instances,
-        kind=kind,
-        dynamic_batching=dynamic_batching,
-        preferred=_sizes(preferred),
-        max_queue_delay_us=max_queue_delay_us,
-        tensorrt_accelerator=tensorrt_accelerator,
-        triton_release=triton_version,
-        tensorrt_version=tensorrt_version,
-        core=core,
-    )
-    pipeline = None
-    if ensemble:
-        if task is None:
-            raise UsageError("--ensemble needs --task", "e.g. --task classify")
-        from dataclasses import replace
-
-        from pt2trt.imaging.preprocess import PRESETS, load_preprocess, parse_size
-        from pt2trt.tasks import task_class
-
-        recipe = load_preprocess(preprocess) if preprocess else None
-        if size:
-            recipe = replace(recipe or PRESETS[task_class(task).default_preset], size=parse_size(size))
-        from pt2trt.settings import TaskSettings
-
-        decoding = TaskSettings(task=task, layout=layout, top_k=top_k, conf=conf, iou=iou, max_det=max_det)
-        pipeline = EnsembleOptions(task=decoding, preprocess=recipe, labels=labels)
-    elif task or labels or preprocess or size:
-        raise UsageError("--task, --labels, --preprocess and --size describe the ensemble", "Add --ensemble")
-    result = write_repository(model, repo, options, ensemble=pipeline, force=force)
+    result = write_repository(model, repo, serve, ensemble=ensemble, force=force)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
     batch = f"max_batch_size {result.max_batch_size}" if result.max_batch_size else "no batching"
     click.echo(
         f"wrote {', '.join(result.models)} into {result.repo} ({result.io.kind}, {batch}; configs checked against "

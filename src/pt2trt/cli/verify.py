@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pt2trt.cli.choices import backend_choice, task_choice
+from pt2trt.cli.choices import task_choice
 from pt2trt.cli.options import (
     console,
     fmt_float,
@@ -16,10 +16,10 @@ from pt2trt.cli.options import (
     tolerance_options,
     weights_options,
 )
-from pt2trt.cli.task_options import ignore_metadata_option
+from pt2trt.cli.task_options import runner_options
 
 if TYPE_CHECKING:
-    from pt2trt.settings import RunInputs, Tolerance, WeightsSettings
+    from pt2trt.settings import RunInputs, RunnerSettings, Tolerance, WeightsSettings
 
 
 @click.command("verify")
@@ -32,24 +32,24 @@ if TYPE_CHECKING:
     type=task_choice(),
     help="Also compare the decoded results (top-k, matched boxes, masks); that comparison decides the verdict.",
 )
-@click.option(
-    "--backend", type=backend_choice(), default="auto", show_default=True,
-    help="Backend that runs MODEL.onnx [default: by file type: ONNX Runtime, or TensorRT for an engine].",
+@runner_options(
+    threads=False, server=False,
+    backend_help="Backend that runs MODEL.onnx [default: by file type: ONNX Runtime, or TensorRT for an engine].",
 )  # fmt: skip
 @weights_options()
-@ignore_metadata_option
 @json_option
 def command(
-    model: str, onnx_file: str, run_inputs: RunInputs, tolerance: Tolerance, task: str | None, backend: str,
-    weights: WeightsSettings, ignore_metadata: bool, as_json: bool,
+    model: str, onnx_file: str, run_inputs: RunInputs, tolerance: Tolerance, task: str | None,
+    runner: RunnerSettings, weights: WeightsSettings, as_json: bool,
 ) -> None:  # fmt: skip
     """Run MODEL in PyTorch and MODEL.onnx in ONNX Runtime (or any backend) on the same inputs; exit 1 if any output
     differs."""
+    from dataclasses import replace
+
     from pt2trt.errors import CheckFailed
-    from pt2trt.settings import RunnerSettings
     from pt2trt.verification.pytorch import verify
 
-    runner = RunnerSettings(backend=backend, providers=run_inputs.providers, check_metadata=not ignore_metadata)
+    runner = replace(runner, providers=run_inputs.providers)
     result = verify(weights.source(model), onnx_file, run_inputs, tolerance=tolerance, task=task, runner=runner)
     if as_json:
         print_json(result.to_dict())

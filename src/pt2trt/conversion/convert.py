@@ -1,136 +1,189 @@
-"""``convert``: export -> check -> simplify -> verify -> TensorRT lint -> precision -> engine or plan -> bench ->
-predictions -> graph picture -> report, each step recorded; the first failing step stops the run, the report is
-written either way.
+"""``convert``: the whole job, each step a plain call of its own API, recorded for the report.
+
+From a PyTorch MODEL: export -> check -> simplify -> verify -> TensorRT lint -> precision -> eval -> engine or plan
+-> bench -> predictions -> graph picture -> report. From an ONNX MODEL the export does not apply (the file is copied to
+``model.onnx``) and the verification runs only against a ``--pytorch`` model; the report says which steps did not
+apply and why. The first failing step stops the run; the report and the effective configuration (``config.yaml``)
+are written either way.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from pt2trt.conversion import steps
-from pt2trt.conversion.record import FAILED, SKIPPED, ConvertOptions, ConvertResult, StepRecord
+from pt2trt.conversion import onnx_steps, precision_steps, runtime_steps
+from pt2trt.conversion.record import FAILED, NOT_APPLICABLE, SKIPPED, ConvertResult, StepRecord
+from pt2trt.conversion.state import State, Step, is_onnx_path
 from pt2trt.errors import Pt2trtError, UsageError
-from pt2trt.shapes import InputSpec
+from pt2trt.settings import ConvertSettings
 
-PRECISIONS = ("fp32", "fp16", "int8")
-TRT_TARGETS = ("8.6", "10", "11")
 #: the files convert writes into OUTDIR (refused without force when present)
 ARTIFACTS = (
     "model.onnx", "model-sim.onnx", "model-fp16.onnx", "model-int8.onnx", "model.engine", "build-plan.json",
-    "model.svg", "report.html", "report.json", "predictions", "figures",
+    "model.svg", "report.html", "report.json", "config.yaml", "predictions", "figures", "eval", "errors.log",
 )  # fmt: skip
 
-Step = tuple[str, str, Callable[[steps.State], steps.Outcome]]
 
-
-def plan_steps(options: ConvertOptions) -> list[Step]:
+def plan_steps(model: str, settings: ConvertSettings) -> list[Step]:
     """The steps this run will take, in order (the debug step joins only after a verify failure)."""
-    chosen: list[Step] = [
-        ("export", "export", steps.export_step),
-        ("check", "check", steps.check_step),
-        ("simplify", "simplify", steps.simplify_step),
-        ("verify", "verify vs PyTorch", steps.verify_step),
-        ("lint", f"TensorRT {options.trt_version} lint", steps.lint_step),
+    if is_onnx_path(model):
+        chosen: list[Step] = [
+            ("import", "ONNX model", onnx_steps.import_step),
+            ("export", "export", onnx_steps.export_not_applicable),
+        ]
+    else:
+        chosen = [("export", "export", onnx_steps.export_step)]
+    chosen += [
+        ("check", "check", onnx_steps.check_step),
+        ("simplify", "simplify", onnx_steps.simplify_step),
+        ("verify", "verify vs PyTorch", onnx_steps.verify_step),
+        ("lint", f"TensorRT {settings.trt_version} lint", onnx_steps.lint_step),
     ]
-    for precision in options.precisions:  # one step each: the report compares FP32 with every one of them
-        chosen.append((f"precision-{precision}", f"precision {precision}", steps.precision_step(precision)))
-    chosen += [("engine", "TensorRT engine or plan", steps.engine_step), ("bench", "bench", steps.bench_step)]
-    if options.images is not None:
-        chosen.append(("predict", "predictions", steps.predict_step))
-    chosen.append(("graph", "graph picture", steps.graph_step))
+    for precision in settings.precisions:  # one step each: the report compares FP32 with every one of them
+        chosen.append((f"precision-{precision}", f"precision {precision}", precision_steps.precision_step(precision)))
+    if settings.eval_data is not None:
+        chosen.append(("eval", "task metric (--eval)", precision_steps.eval_step))
+    chosen += [
+        ("engine", "TensorRT engine or plan", runtime_steps.engine_step),
+        ("bench", "bench", runtime_steps.bench_step),
+    ]
+    if settings.images is not None:
+        chosen.append(("predict", "predictions", runtime_steps.predict_step))
+    chosen.append(("graph", "graph picture", runtime_steps.graph_step))
     return chosen
 
 
-def validate(options: ConvertOptions) -> None:
+def validate(model: str, outdir: Path, settings: ConvertSettings) -> None:
     """Usage errors before any work: flags, paths, no silent overwrite."""
-    if not options.inputs:
+    from pt2trt.backends.tensorrt.versions import TARGETS
+
+    s = settings
+    if not is_onnx_path(model) and not s.inputs:
         raise UsageError("no input shapes given", "Pass one --input NAME:SHAPE per forward() argument")
-    unknown = [p for p in options.precision.split(",") if p.strip() not in PRECISIONS]
-    if unknown or not options.precision.strip():
+    if is_onnx_path(model) and not Path(model).is_file():
+        raise UsageError(f"ONNX model {model} not found", "Check the path (or give a PyTorch model spec)")
+    if "int8" in s.precisions and s.calib is None and s.images is None:
         raise UsageError(
-            f"unknown precision '{','.join(unknown) or options.precision}'",
-            f"Use one of {', '.join(PRECISIONS)}, or several: --precision fp16,int8",
+            "--precision int8 needs calibration data", "Pass --calib DIR (images) or FILE.npz, or --images"
         )
-    if "int8" in options.precisions and options.calib is None:
-        raise UsageError("--precision int8 needs calibration data", "Pass --calib DIR (images) or FILE.npz")
-    if options.trt_version not in TRT_TARGETS:
-        raise UsageError(f"unknown TensorRT version '{options.trt_version}'", f"Use one of: {', '.join(TRT_TARGETS)}")
-    if options.images is not None and not options.images.exists():
-        raise UsageError(f"--images {options.images} does not exist", "Pass a folder of pictures")
-    out = options.outdir
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"output {out} is a file, not a directory", "Choose a directory with -o")
-    present = [name for name in ARTIFACTS if (out / name).exists()]
-    if present and not options.force:
+    if s.trt_version not in TARGETS:
+        raise UsageError(f"unknown TensorRT version '{s.trt_version}'", f"Use one of: {', '.join(TARGETS)}")
+    for flag, path in (("--images", s.images), ("--eval", s.eval_data)):
+        if path is not None and not path.exists():
+            raise UsageError(f"{flag} {path} does not exist", "Pass a folder of pictures (or labelled data)")
+    if s.eval_data is not None and s.task.task is None:
+        raise UsageError("--eval needs --task", "e.g. --task classify (the metric depends on the task)")
+    if s.max_drop is not None and s.eval_data is None:
+        raise UsageError("--max-drop needs --eval DATA", "Pass the labelled data to measure the drop on")
+    if outdir.exists() and not outdir.is_dir():
+        raise UsageError(f"output {outdir} is a file, not a directory", "Choose a directory with -o")
+    present = [name for name in ARTIFACTS if (outdir / name).exists()]
+    if present and not s.force:
         raise Pt2trtError(
-            f"{out} already holds {', '.join(present)}", "Pass --force to overwrite, or choose another -o"
+            f"{outdir} already holds {', '.join(present)}", "Pass --force to overwrite, or choose another -o"
         )
 
 
 def convert(
-    model: str,
-    inputs: Sequence[InputSpec],
-    outdir: str | Path,
-    *,
-    progress: bool = True,
-    **options: Any,
+    model: str, outdir: str | Path, settings: ConvertSettings | None = None, *, progress: bool = True
 ) -> ConvertResult:
-    """Run every step on ``model`` into ``outdir``; ``options`` are :class:`ConvertOptions` fields.
+    """Run every step on ``model`` (a PyTorch spec or an ``.onnx`` file) into ``outdir``, as ``settings`` ask.
 
     Returns the :class:`ConvertResult` also when a step failed (``result.error``, ``result.exit_code``); the report
-    (``report.html``, ``report.json``) is written in both cases. Usage errors are raised before any step runs.
+    (``report.html``, ``report.json``) and ``config.yaml`` are written in both cases. Usage errors are raised before
+    any step runs.
     """
-    opts = ConvertOptions(model=model, inputs=list(inputs), outdir=Path(outdir), **options)
-    validate(opts)
-    opts.outdir.mkdir(parents=True, exist_ok=True)
-    result = ConvertResult(opts)
+    s = settings or ConvertSettings()
+    out = Path(outdir)
+    validate(model, out, s)
+    out.mkdir(parents=True, exist_ok=True)
+    result = ConvertResult(model, out, s)
     display = _Display(progress)
-    state = steps.State(opts, progress=display.note)
+    state = State(model, out, s, progress=display.note)
     start = time.perf_counter()
     try:
-        planned = plan_steps(opts)
+        planned = plan_steps(model, s)
         for name, title, fn in planned:
-            record = _run_step(name, title, fn, state, display)
+            record, error = _run_step(name, title, fn, state, display)
             result.steps.append(record)
             if record.status == FAILED:
-                result.error = record.data.pop("_error")
-                if name == "verify" and state.loaded is not None and state.exported is not None:
-                    result.steps.append(_run_step("debug", "debug layers", steps.debug_step, state, display))
+                result.error = error
+                _after_failure(name, state, result, display)
                 break
-        done = {s.name for s in result.steps}
+        done = {st.name for st in result.steps}
         result.steps += [StepRecord(n, t, SKIPPED, line="not run") for n, t, _ in planned if n not in done]
         result.results = state.results
         result.facts = _facts(state)
         result.seconds = time.perf_counter() - start
         display.start_step("report")
-        from pt2trt.report import write_report
+        _write_config(result)
+        from pt2trt.conversion.report import write_report
 
-        result.report_html, result.report_json = write_report(result, opts.outdir)
+        result.report_html, result.report_json = write_report(result, out)
     finally:
         display.stop()
     return result
 
 
-def _run_step(
-    name: str, title: str, fn: Callable[[steps.State], steps.Outcome], state: steps.State, display: _Display
-) -> StepRecord:
+def _after_failure(name: str, state: State, result: ConvertResult, display: _Display) -> None:
+    """What a failure adds: after verify, the layer where PyTorch and ONNX part ways; after eval, the failure of each
+    precision that lost too much."""
+    if name == "verify" and state.loaded is not None and state.exported is not None:
+        result.steps.append(_run_step("debug", "debug layers", onnx_steps.debug_step, state, display)[0])
+    if name == "eval":
+        for precision in precision_steps.failed_precisions(state):
+            step = result.step(f"precision-{precision}")
+            if step is not None:
+                step.status, step.error = FAILED, "lost too much on --eval (see the task metric step)"
+
+
+def _run_step(name: str, title: str, fn: Any, state: State, display: _Display) -> tuple[StepRecord, Pt2trtError | None]:
     record = StepRecord(name, title)
     display.start_step(title)
     t0 = time.perf_counter()
+    error = None
     try:
         record.status, record.line, record.command, record.data = fn(state)
     except Pt2trtError as exc:
         record.status, record.line, record.error, record.hint = FAILED, str(exc), exc.message, exc.hint
-        record.data = {"_error": exc}
+        error = exc
+    except Exception as exc:  # a bug here or in a library: the step fails, the report is still written
+        error = _unexpected(name, exc, state.outdir)
+        record.status, record.line, record.error, record.hint = FAILED, str(error), error.message, error.hint
     record.seconds = time.perf_counter() - t0
     display.end_step(record)
-    return record
+    return record, error
 
 
-def _facts(state: steps.State) -> dict[str, Any]:
+def _unexpected(name: str, exc: Exception, outdir: Path) -> Pt2trtError:
+    """An exception no step expected: its traceback goes to ``OUTDIR/errors.log``, the step fails with one line."""
+    import traceback
+
+    log = outdir / "errors.log"
+    log.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+    return Pt2trtError(
+        f"step '{name}' stopped on an unexpected {type(exc).__name__}: {exc}",
+        f"This is a bug in pt2trt or a library it calls; the traceback is in {log} (please report it)",
+    )
+
+
+def _write_config(result: ConvertResult) -> None:
+    """``config.yaml``: the effective configuration, in the shape ``convert --config`` reads (CLI runs), so that the
+    run can be repeated exactly."""
+    import yaml
+
+    from pt2trt.files import publish, staging_dir
+
+    path = result.outdir / "config.yaml"
+    data = result.options()
+    with staging_dir(path) as tmp:
+        (tmp / path.name).write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        publish(tmp / path.name, path, replace=result.settings.force)
+
+
+def _facts(state: State) -> dict[str, Any]:
     """``inspect`` of the model every later step used (I/O, opsets, ops, parameters, ONNX Runtime support)."""
     model = state.final or state.exported
     if model is None or model.path is None or not model.path.exists():
@@ -176,9 +229,9 @@ class _Display:
     def end_step(self, record: StepRecord) -> None:
         if self.progress is None:
             return
-        mark = {"passed": "[green]ok[/]", "warning": "[yellow]ok[/]", "skipped": "[dim]--[/]"}.get(
-            record.status, "[red]FAIL[/]"
-        )
+        mark = {
+            "passed": "[green]ok[/]", "warning": "[yellow]ok[/]", "skipped": "[dim]--[/]", NOT_APPLICABLE: "[dim]n/a[/]"
+        }.get(record.status, "[red]FAIL[/]")  # fmt: skip
         self.progress.console.print(f"{mark} {record.title:<24} {record.seconds:6.1f} s  {record.line}", soft_wrap=True)
 
     def stop(self) -> None:

@@ -1,64 +1,32 @@
-"""What ``convert`` records: the options, one :class:`StepRecord` per step, the results behind them."""
+"""What ``convert`` records: one :class:`StepRecord` per step, the typed results behind them, the verdict."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pt2trt.errors import Pt2trtError
-from pt2trt.shapes import InputSpec
+from pt2trt.settings import ConvertSettings
+
+if TYPE_CHECKING:
+    from pt2trt.backends.tensorrt.build import BuildResult
+    from pt2trt.backends.tensorrt.lint import TrtCompatReport
+    from pt2trt.backends.tensorrt.plan import BuildPlan
+    from pt2trt.bench import BenchReport
+    from pt2trt.debug.report import LayersReport
+    from pt2trt.editing.simplify import SimplifyResult
+    from pt2trt.evaluation.results import EvalReport
+    from pt2trt.onnx.check import CheckReport
+    from pt2trt.precision.api import QuantizeResult
+    from pt2trt.prediction.predict import Prediction
+    from pt2trt.pytorch.export import ExportResult
+    from pt2trt.verification.pytorch import VerifyResult
+    from pt2trt.view.svg import SvgResult
 
 PASSED, FAILED, SKIPPED, WARNING = "passed", "failed", "skipped", "warning"
-
-
-@dataclass
-class ConvertOptions:
-    """Everything ``convert`` was asked to do (the CLI flags, one field each)."""
-
-    model: str
-    inputs: list[InputSpec]
-    outdir: Path
-    precision: str = "fp32"
-    calib: str | None = None
-    task: str | None = None
-    trt_version: str = "10"
-    images: Path | None = None
-    exporter: str = "auto"
-    opset: int | None = None
-    simplify_engine: str = "onnxslim"
-    rtol: float = 1e-3
-    atol: float = 1e-5
-    max_batch: int = 8
-    backends: tuple[str, ...] = ("torch", "onnxruntime", "openvino")
-    bench_duration: float = 0.3
-    max_images: int = 6
-    force: bool = False
-
-    @property
-    def precisions(self) -> list[str]:
-        """The reduced precisions asked for (``fp16,int8`` -> both; ``fp32`` -> none), in the order given."""
-        return [p for p in dict.fromkeys(s.strip() for s in self.precision.split(",")) if p and p != "fp32"]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "model": self.model,
-            "inputs": [s.to_dict() for s in self.inputs],
-            "outdir": str(self.outdir),
-            "precision": self.precision,
-            "calib": self.calib,
-            "task": self.task,
-            "trt_version": self.trt_version,
-            "images": str(self.images) if self.images else None,
-            "exporter": self.exporter,
-            "opset": self.opset,
-            "simplify_engine": self.simplify_engine,
-            "rtol": self.rtol,
-            "atol": self.atol,
-            "max_batch": self.max_batch,
-            "backends": list(self.backends),
-            "bench_duration": self.bench_duration,
-        }
+#: a step that does not apply to this model (an ONNX MODEL has nothing to export), with the reason as its line
+NOT_APPLICABLE = "n/a"
 
 
 @dataclass
@@ -92,12 +60,34 @@ class StepRecord:
 
 
 @dataclass
-class ConvertResult:
-    """The steps in order, the objects they returned (``results[name]``), and the report files."""
+class ConvertResults:
+    """The object each step returned (None, or empty: the step did not run)."""
 
-    options: ConvertOptions
+    export: ExportResult | None = None
+    check: CheckReport | None = None
+    simplify: SimplifyResult | None = None
+    verify: VerifyResult | None = None
+    debug: LayersReport | None = None
+    lint: TrtCompatReport | None = None
+    precision: dict[str, QuantizeResult] = field(default_factory=dict)
+    evaluation: EvalReport | None = None
+    plan: BuildPlan | None = None
+    engine: BuildResult | None = None
+    bench: BenchReport | None = None
+    bench_reduced: dict[str, BenchReport] = field(default_factory=dict)
+    predict: dict[str, list[Prediction]] = field(default_factory=dict)
+    graph: SvgResult | None = None
+
+
+@dataclass
+class ConvertResult:
+    """The steps in order, what they returned (:class:`ConvertResults`), and the report files."""
+
+    model: str
+    outdir: Path
+    settings: ConvertSettings
     steps: list[StepRecord] = field(default_factory=list)
-    results: dict[str, Any] = field(default_factory=dict)
+    results: ConvertResults = field(default_factory=ConvertResults)
     error: Pt2trtError | None = None
     seconds: float = 0.0
     report_html: Path | None = None
@@ -119,13 +109,22 @@ class ConvertResult:
     def step(self, name: str) -> StepRecord | None:
         return next((s for s in self.steps if s.name == name), None)
 
+    def failed_title(self) -> str:
+        failed = self.failed_step
+        return failed.title if failed is not None else "convert"
+
     def verdict(self) -> str:
         if self.passed:
             ran = [s for s in self.steps if s.status in (PASSED, WARNING)]
-            return f"converted {self.options.model}: {len(ran)} steps passed in {self.seconds:.1f} s"
+            return f"converted {self.model}: {len(ran)} steps passed in {self.seconds:.1f} s"
         failed = self.failed_step
         where = f"at {failed.title}" if failed else "before the first step"
-        return f"conversion of {self.options.model} stopped {where}: {self.error}"
+        return f"conversion of {self.model} stopped {where}: {self.error}"
+
+    def options(self) -> dict[str, Any]:
+        """What convert was asked, as ``convert --config`` reads it back: MODEL, the output folder and the effective
+        configuration (the CLI's keys; a run from the API records these two only)."""
+        return {"model": self.model, "output": str(self.outdir), **self.settings.config}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -133,7 +132,7 @@ class ConvertResult:
             "passed": self.passed,
             "exit_code": self.exit_code,
             "seconds": round(self.seconds, 3),
-            "options": self.options.to_dict(),
+            "options": self.options(),
             "steps": [s.to_dict() for s in self.steps],
             "facts": self.facts,
             "report_html": str(self.report_html) if self.report_html else None,

@@ -25,6 +25,7 @@ from pt2trt.debug.expose import is_onnx_file
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.feeds import Feed
 from pt2trt.settings import LayerSearch, ModelSource, RunInputs, Tolerance
+from pt2trt.settings.comparison import LAYER_BACKENDS
 from pt2trt.shapes import InputSpec
 
 if TYPE_CHECKING:
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
 STRATEGIES = ("auto", "all", "bisect")
 #: Default budget for the values kept on one side at once (the other side holds about as much again).
 DEFAULT_MAX_MEMORY = 2_000_000_000
-CANDIDATE_BACKENDS = ("onnxruntime", "tensorrt")
 
 
 def debug_layers(
@@ -70,8 +70,8 @@ def debug_layers(
     strategy, backend, max_memory = s.strategy, s.backend, s.max_memory
     if strategy not in STRATEGIES:
         raise UsageError(f"unknown strategy '{strategy}'", f"Use one of: {', '.join(STRATEGIES)}")
-    if backend not in CANDIDATE_BACKENDS:
-        raise UsageError(f"unknown backend '{backend}'", f"Use one of: {', '.join(CANDIDATE_BACKENDS)}")
+    if backend not in LAYER_BACKENDS:
+        raise UsageError(f"unknown backend '{backend}'", f"Use one of: {', '.join(LAYER_BACKENDS)}")
     if max_memory <= 0:
         raise UsageError(f"max_memory must be positive, got {max_memory}", "Pass a positive memory budget")
     run = RunInputs.of(inputs)

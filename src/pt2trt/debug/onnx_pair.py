@@ -17,6 +17,7 @@ import difflib
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,28 @@ from pt2trt.shapes import InputSpec
 _NAME_MATCH_ENOUGH = 0.5
 
 
+class _Stopwatch:
+    """Seconds per phase: ``lap(name)`` records the time since the last lap (or the start) under ``name``."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._start = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = now - self._start
+        self._start = now
+
+
+@dataclass(frozen=True)
+class _MarkedCandidate:
+    """The TensorRT side of a bisection: what runs each marked copy (``None``: an engine built from it) and how
+    many tensors one copy may mark."""
+
+    factory: RunnerFactory | None
+    max_marked: int
+
+
 def debug_onnx_layers(
     reference: str | Path,
     candidate: str | Path | None,
@@ -52,8 +75,7 @@ def debug_onnx_layers(
     ``candidate_factory``: how to run the candidate side of ``backend="tensorrt"`` (default: build an engine from
     each marked copy); tests pass a stand-in.
     """
-    seconds: dict[str, float] = {}
-    start = time.perf_counter()
+    watch = _Stopwatch()
     rtol, atol, providers = tolerance.rtol, tolerance.atol, inputs.provider_list
     ref_path = Path(reference)
     ref, ref_source = load_model_file(ref_path)
@@ -66,9 +88,8 @@ def debug_onnx_layers(
             report.skipped = tensorrt_skip_reason()
             if report.skipped:
                 return report
-        return _bisect_marked(
-            report, ref, ref_source, feed, providers, candidate_factory, max_marked, rtol, atol, seconds, start
-        )
+        marked = _MarkedCandidate(candidate_factory, max_marked)
+        return _bisect_marked(report, ref, ref_source, feed, providers, tolerance, marked, watch)
     else:
         if candidate is None:
             raise UsageError(
@@ -87,16 +108,11 @@ def debug_onnx_layers(
             "Compare two versions of the same model",
         )
     pairs = match_tensors(a, b)
-    seconds["load"] = time.perf_counter() - start
-
-    start = time.perf_counter()
+    watch.lap("load")
     ref_values = run_exposed(ref, [p[0] for p in pairs], feed, onnxruntime_factory(providers), ref_source)
-    seconds["reference"] = time.perf_counter() - start
-    start = time.perf_counter()
+    watch.lap("reference")
     cand_values = run_exposed(cand, [p[1] for p in pairs], _cast_feed(feed, b), cand_factory, cand_source)
-    seconds["candidate"] = time.perf_counter() - start
-
-    start = time.perf_counter()
+    watch.lap("candidate")
     exporter = exporter_of(ref)
     scopes = node_scopes(ref, exporter, None)
     by_node: dict[int, list[tuple[str, str, str]]] = {}
@@ -142,8 +158,8 @@ def debug_onnx_layers(
     ]
     report.origin, report.origin_note = choose_origin(report.layers)
     report.exporter = exporter
-    seconds["compare"] = time.perf_counter() - start
-    report.seconds = seconds
+    watch.lap("compare")
+    report.seconds = watch.seconds
     return report
 
 
@@ -153,29 +169,26 @@ def _bisect_marked(
     source: Path | None,
     feed: Feed,
     providers: Sequence[str] | None,
-    candidate_factory: RunnerFactory | None,
-    max_marked: int,
-    rtol: float,
-    atol: float,
-    seconds: dict[str, float],
-    start: float,
+    tolerance: Tolerance,
+    candidate: _MarkedCandidate,
+    watch: _Stopwatch,
 ) -> LayersReport:
-    """ONNX Runtime vs TensorRT (or ``candidate_factory``), bisecting with at most ``max_marked`` marks per run."""
+    """ONNX Runtime vs TensorRT (or ``candidate.factory``), bisecting with at most ``max_marked`` marks per run."""
     from pt2trt.debug.marked import MarkedBisection, fused_away
 
+    candidate_factory, max_marked = candidate.factory, candidate.max_marked
     if max_marked < 1:
         raise UsageError(f"max_marked must be at least 1, got {max_marked}", "Pass --max-marked 1 or more")
     engines: list[set[str] | None] = []
     factory = candidate_factory or tensorrt_factory(engines.append)
     index = GraphIndex.build(model)  # type: ignore[arg-type]
-    seconds["load"] = time.perf_counter() - start
-    start = time.perf_counter()
+    watch.lap("load")
 
     def probe(names: list[str]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         ref = run_exposed(model, names, feed, onnxruntime_factory(providers), source)  # type: ignore[arg-type]
         return ref, run_exposed(model, names, feed, factory, source)  # type: ignore[arg-type]
 
-    search = MarkedBisection(index, probe, rtol, atol, max_marked)
+    search = MarkedBisection(index, probe, tolerance.rtol, tolerance.atol, max_marked)
     origin, segment, note = search.search()
     exporter = exporter_of(model)  # type: ignore[arg-type]
     scopes = node_scopes(model, exporter, None)  # type: ignore[arg-type]
@@ -190,8 +203,8 @@ def _bisect_marked(
     report.exporter = exporter
     production = engines[0] if engines else getattr(candidate_factory, "engine_tensors", None)
     report.fused_away = fused_away([t for i in segment for t in search.outputs_of(i)], production)
-    seconds["search"] = time.perf_counter() - start
-    report.seconds = seconds
+    watch.lap("search")
+    report.seconds = watch.seconds
     return report
 
 

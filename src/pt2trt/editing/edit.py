@@ -30,7 +30,7 @@ from pt2trt.files import check_writable, format_size
 from pt2trt.onnx import metadata as meta
 from pt2trt.onnx.graph import onnx_input_specs
 from pt2trt.onnx.inputs import example_specs
-from pt2trt.settings import EQUIVALENCE, RunInputs, Tolerance
+from pt2trt.settings import EditSettings, RunInputs, Tolerance
 from pt2trt.shapes import InputSpec
 from pt2trt.verification.equivalence import (
     Case,
@@ -170,20 +170,18 @@ def apply_edit(model: onnx.ModelProto, key: str, value: Any) -> onnx.ModelProto:
 
 
 def edit_model(
-    model: onnx.ModelProto,
-    edits: Sequence[tuple[str, Any]],
-    *,
-    verify: bool = True,
-    inputs: RunInputs | Sequence[InputSpec] | None = None,
-    tolerance: Tolerance = EQUIVALENCE,
+    model: onnx.ModelProto, edits: Sequence[tuple[str, Any]], settings: EditSettings | None = None
 ) -> tuple[onnx.ModelProto, list[EditStep]]:
-    """Apply parsed ``edits`` (``(key, params)`` from :func:`parse_edit`) in order; verify each unless ``verify=False``.
+    """Apply parsed ``edits`` (``(key, params)`` from :func:`parse_edit`) in order; verify each unless
+    ``settings.verify`` is off.
 
-    ``inputs`` (:class:`~pt2trt.settings.RunInputs` or a list of specs) give the example shapes of the first edit's
+    ``settings`` (:class:`~pt2trt.settings.EditSettings`): ``inputs`` give the example shapes of the first edit's
     check, the seed and the providers; ``tolerance`` that of the checks.
     Raises :class:`Pt2trtError` at the first edit that fails, breaks the checker, or changes outputs it should keep.
     """
-    settings = _Settings(RunInputs.of(inputs), tolerance)
+    given = settings or EditSettings()
+    verify = given.verify
+    checks = _Settings(given.inputs, given.tolerance)
     steps = []
     current = model
     for i, (key, params) in enumerate(edits):
@@ -192,8 +190,8 @@ def edit_model(
         edited = finish(edited, key)
         step = EditStep(key, description, 0.0)
         if verify:
-            step_inputs = settings.inputs.spec_list if i == 0 else None
-            step.equivalence, step.note, used = _verify(current, edited, verification, settings, step_inputs)
+            step_inputs = checks.inputs.spec_list if i == 0 else None
+            step.equivalence, step.note, used = _verify(current, edited, verification, checks, step_inputs)
             if step.equivalence is not None and not step.equivalence.passed:
                 raise Pt2trtError(
                     f"{key} changed the model's outputs ({step.equivalence.summary()}); nothing written",
@@ -213,17 +211,16 @@ def edit(
     model: str | Path,
     output: str | Path,
     edits: Sequence[tuple[str, Any]] = (),
+    settings: EditSettings | None = None,
     *,
     recipe: str | Path | None = None,
-    verify: bool = True,
-    inputs: RunInputs | Sequence[InputSpec] | None = None,
-    tolerance: Tolerance = EQUIVALENCE,
     force: bool = False,
 ) -> EditResult:
     """Edit the ONNX file ``model`` into ``output``: the ``recipe`` file's edits, then ``edits`` (``(key, value)``).
 
     Values are what the CLI flag or the recipe entry would hold, e.g. ``[("rename_input", "input=images"),
-    ("append", "topk:5")]``. Nothing is written unless every edit passed its checks.
+    ("append", "topk:5")]``; ``settings`` (:class:`~pt2trt.settings.EditSettings`) say whether and how the edits are
+    proven. Nothing is written unless every edit passed its checks.
     """
     from pt2trt.editing.recipe import load_recipe
     from pt2trt.onnx.load import EXTERNAL_DATA_THRESHOLD, load_onnx, save_onnx
@@ -237,7 +234,7 @@ def edit(
     if out.suffix != ".onnx":
         raise UsageError(f"output {out} does not end in .onnx", "Name the output file like model-edited.onnx")
     original = load_onnx(src)
-    edited, steps = edit_model(original, parsed, verify=verify, inputs=inputs, tolerance=tolerance)
+    edited, steps = edit_model(original, parsed, settings)
     size = save_onnx(edited, out, external_data=edited.ByteSize() > EXTERNAL_DATA_THRESHOLD, replace=force)
     return EditResult(
         src, out, steps, op_counts(original), op_counts(edited), size, time.perf_counter() - start, model=edited

@@ -53,14 +53,11 @@ def parse_recipe(data: Any, source: str = "recipe") -> list[tuple[str, Any]]:
 
 def load_recipe(path: str | Path) -> list[tuple[str, Any]]:
     """Read and validate a YAML recipe file."""
-    import yaml
+    from pt2trt.user_yaml import load_user_yaml
 
     p = existing_file(path, "recipe file")
     try:
-        data = yaml.safe_load(p.read_text())
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise Pt2trtError(
-            f"{p} is not valid YAML: {' '.join(str(exc).split())}",
-            "Fix the YAML syntax (indentation, colons); `pt2trt edit --help` lists the edits and their parameters",
-        ) from exc
-    return parse_recipe(data, str(p))
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise Pt2trtError(f"recipe {p} is not UTF-8 text", "Save it as a UTF-8 YAML file") from exc
+    return parse_recipe(load_user_yaml(text, f"recipe {p}"), str(p))

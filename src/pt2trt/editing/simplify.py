@@ -19,14 +19,14 @@ from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.files import check_writable, format_size
 from pt2trt.onnx.load import EXTERNAL_DATA_THRESHOLD
 from pt2trt.onnx.model import ModelLike, OnnxModel
-from pt2trt.settings import EQUIVALENCE, RunInputs, Tolerance
-from pt2trt.shapes import InputSpec
+from pt2trt.settings import SimplifySettings, Tolerance
+from pt2trt.settings.graph import SIMPLIFY_ENGINES
 from pt2trt.verification.equivalence import EquivalenceReport, ReferenceRuns, default_cases
 
 if TYPE_CHECKING:
     import onnx
 
-ENGINES = ("both", "onnxslim", "onnxsim")
+ENGINES = SIMPLIFY_ENGINES
 #: What each ``engine`` choice tries, in order; a candidate is a chain of passes.
 CANDIDATES: dict[str, list[tuple[str, ...]]] = {
     "onnxslim": [("onnxslim",)],
@@ -90,6 +90,8 @@ class SimplifyResult:
     seconds: float
     equivalence: EquivalenceReport
     candidates: list[CandidateResult] = field(default_factory=list)
+    changed: bool = True  # an engine removed, fused or folded something (graph_signature differs)
+    written: bool = True  # output_path was written (not when nothing changed, unless write_unchanged)
 
     @property
     def nodes_before(self) -> int:
@@ -105,6 +107,12 @@ class SimplifyResult:
         return [(op, self.ops_before.get(op, 0), self.ops_after.get(op, 0)) for op in ops]
 
     def closing_line(self) -> str:
+        if not self.changed:
+            what = f"wrote {self.output_path} unchanged" if self.written else "nothing written"
+            return (
+                f"{self.input_path} is already simple: no engine removed, fused or folded anything "
+                f"({self.nodes_before} nodes), {self.equivalence.summary()}; {what}, {self.seconds:.1f} s"
+            )
         return (
             f"simplified {self.output_path} with {self.engine}: {self.nodes_before} -> {self.nodes_after} nodes, "
             f"{format_size(self.size_before)} -> {format_size(self.size_after)}, {self.equivalence.summary()}, "
@@ -114,7 +122,8 @@ class SimplifyResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "input": str(self.input_path),
-            "output": str(self.output_path),
+            "output": str(self.output_path) if self.written else None,
+            "changed": self.changed,
             "engine": self.engine,
             "nodes_before": self.nodes_before,
             "nodes_after": self.nodes_after,
@@ -183,27 +192,31 @@ def _finish(model: onnx.ModelProto, original: onnx.ModelProto, engine: str) -> o
 # -- the step --------------------------------------------------------------------------------------------------------
 
 
+def graph_signature(model: onnx.ModelProto) -> tuple[tuple[tuple[str, int], ...], int, int]:
+    """What a simplification changes: the nodes by op type, and the number and bytes of the initializers (shape
+    annotations and names left out: rewriting them alone simplifies nothing)."""
+    inits = model.graph.initializer
+    return tuple(sorted(op_counts(model).items())), len(inits), sum(t.ByteSize() for t in inits)
+
+
 def simplify(
-    model: ModelLike,
-    output: str | Path,
-    *,
-    engine: str = "both",
-    inputs: RunInputs | Sequence[InputSpec] | None = None,
-    tolerance: Tolerance = EQUIVALENCE,
-    force: bool = False,
+    model: ModelLike, output: str | Path, settings: SimplifySettings | None = None, *, force: bool = False
 ) -> SimplifyResult:
     """Simplify ``model`` (a handle or a path) into ``output`` and prove with ONNX Runtime that its outputs did not
     change; ``result.model`` is the handle of what was written.
 
-    ``engine`` is ``onnxslim``, ``onnxsim`` or ``both`` (the smallest equivalent result of onnxslim, onnxsim and
-    onnxsim + onnxslim). ``inputs`` (:class:`~pt2trt.settings.RunInputs` or a list of specs) give example shapes for
-    dynamic axes that have none recorded, the seed and the providers of the check. Raises
-    :class:`Pt2trtError` when no engine produced an equivalent model; ``output`` is then not written.
+    ``settings`` (:class:`~pt2trt.settings.SimplifySettings`): ``engine`` is ``onnxslim``, ``onnxsim`` or ``both``
+    (the smallest equivalent result of onnxslim, onnxsim and onnxsim + onnxslim); ``inputs`` give example shapes for
+    dynamic axes that have none recorded, the seed and the providers of the check. When no engine changed the graph
+    (:func:`graph_signature`), ``output`` is written only with ``write_unchanged`` (``result.written`` says whether;
+    ``result.model`` is then the input's handle). Raises :class:`Pt2trtError` when no engine produced an equivalent
+    model; ``output`` is then not written.
     """
     from pt2trt.onnx.load import save_onnx
 
-    if engine not in CANDIDATES:
-        raise UsageError(f"unknown engine '{engine}'", f"Use one of: {', '.join(ENGINES)}")
+    s = settings or SimplifySettings()
+    if s.engine not in CANDIDATES:
+        raise UsageError(f"unknown engine '{s.engine}'", f"Use one of: {', '.join(ENGINES)}")
     handle = OnnxModel.of(model)
     src = handle.path or Path(handle.name)
     out = check_writable(output, force=force)
@@ -211,14 +224,51 @@ def simplify(
         raise UsageError(f"output {out} does not end in .onnx", "Name the output file like model-sim.onnx")
     start = time.perf_counter()
     original = handle.with_weights()
-    size_before = original.ByteSize()
-    run = RunInputs.of(inputs)
-    cases = default_cases(original, run.spec_list, seed=run.seed)
-    reference = ReferenceRuns(original, cases, providers=run.provider_list)
+    cases = default_cases(original, s.inputs.spec_list, seed=s.inputs.seed)
+    reference = ReferenceRuns(original, cases, providers=s.inputs.provider_list)
+    candidates, results = _try_engines(CANDIDATES[s.engine], original, reference, s.tolerance)
 
+    accepted = [c for c in candidates if c.accepted]
+    if not accepted:
+        raise Pt2trtError(
+            f"no simplification of {src} is equivalent, nothing written ("
+            + "; ".join(f"{c.engine} {c.status}" for c in candidates)
+            + ")",
+            "Try another --engine, or loosen --rtol/--atol if the differences are rounding",
+        )
+    best = min(accepted, key=lambda c: (c.nodes, c.size_bytes))
+    chosen = results[best.engine]
+    changed = graph_signature(chosen) != graph_signature(original)
+    external = chosen.ByteSize() > EXTERNAL_DATA_THRESHOLD
+    ops_after = op_counts(chosen)
+    written = changed or s.write_unchanged
+    if written:  # external data moves the weights out of `chosen`
+        save_onnx(chosen, out, external_data=external, replace=force)
+    assert best.equivalence is not None and best.size_bytes is not None
+    return SimplifyResult(
+        input_path=src,
+        output_path=out,
+        model=(OnnxModel(out) if external else OnnxModel(out, chosen)) if written else handle,
+        engine=best.engine,
+        ops_before=op_counts(original),
+        ops_after=ops_after,
+        size_before=original.ByteSize(),
+        size_after=best.size_bytes,
+        seconds=time.perf_counter() - start,
+        equivalence=best.equivalence,
+        candidates=candidates,
+        changed=changed,
+        written=written,
+    )
+
+
+def _try_engines(
+    chains: Sequence[tuple[str, ...]], original: onnx.ModelProto, reference: ReferenceRuns, tolerance: Tolerance
+) -> tuple[list[CandidateResult], dict[str, onnx.ModelProto]]:
+    """Every engine chain on ``original``, each result checked against the reference runs."""
     candidates: list[CandidateResult] = []
     results: dict[str, onnx.ModelProto] = {}
-    for chain in CANDIDATES[engine]:
+    for chain in chains:
         name = "+".join(chain)
         t0 = time.perf_counter()
         try:
@@ -233,31 +283,4 @@ def simplify(
             CandidateResult(name, seconds, len(simplified.graph.node), simplified.ByteSize(), equivalence=report)
         )
         results[name] = simplified
-
-    accepted = [c for c in candidates if c.accepted]
-    if not accepted:
-        raise Pt2trtError(
-            f"no simplification of {src} is equivalent, nothing written ("
-            + "; ".join(f"{c.engine} {c.status}" for c in candidates)
-            + ")",
-            "Try another --engine, or loosen --rtol/--atol if the differences are rounding",
-        )
-    best = min(accepted, key=lambda c: (c.nodes, c.size_bytes))
-    chosen = results[best.engine]
-    external = chosen.ByteSize() > EXTERNAL_DATA_THRESHOLD
-    ops_after = op_counts(chosen)
-    save_onnx(chosen, out, external_data=external, replace=force)  # external data moves the weights out of `chosen`
-    assert best.equivalence is not None and best.size_bytes is not None
-    return SimplifyResult(
-        input_path=src,
-        output_path=out,
-        model=OnnxModel(out) if external else OnnxModel(out, chosen),
-        engine=best.engine,
-        ops_before=op_counts(original),
-        ops_after=ops_after,
-        size_before=size_before,
-        size_after=best.size_bytes,
-        seconds=time.perf_counter() - start,
-        equivalence=best.equivalence,
-        candidates=candidates,
-    )
+    return candidates, results

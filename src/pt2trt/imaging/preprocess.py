@@ -360,14 +360,12 @@ def load_preprocess(text: str | Path) -> Preprocess:
         raise UsageError(f"unknown preprocessing preset '{name}'", f"Use one of: {', '.join(PRESETS)}, or a .yaml file")
     if not path.is_file():
         raise Pt2trtError(f"preprocessing file not found: {path}", "Check the path of the --preprocess file")
-    import yaml
+    from pt2trt.user_yaml import load_user_yaml
 
     try:
-        data = yaml.safe_load(path.read_text())
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise Pt2trtError(
-            f"cannot parse {path} as YAML: {str(exc).splitlines()[0]}", "Fix the YAML syntax (indentation, colons)"
-        ) from exc
+        data = load_user_yaml(path.read_text(encoding="utf-8"), f"preprocessing file {path}")
+    except UnicodeDecodeError as exc:
+        raise Pt2trtError(f"preprocessing file {path} is not UTF-8 text", "Save it as a UTF-8 YAML file") from exc
     if isinstance(data, dict) and isinstance(data.get("preprocess"), dict):
         data = data["preprocess"]
     return Preprocess.from_dict(data, str(path))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pt2trt.onnx.dims import readable_dim
 from pt2trt.onnx.dtypes import dtype_name
 from pt2trt.shapes import InputSpec
 
@@ -49,12 +50,13 @@ def has_shape(value: onnx.ValueInfoProto) -> bool:
 
 
 def onnx_input_specs(model: onnx.ModelProto) -> list[InputSpec]:
-    """Specs for the graph's real inputs (initializers excluded); dynamic dims recorded by name with size 0."""
+    """Specs for the graph's real inputs (initializers excluded); dynamic dims with size 0, labelled as a user sees
+    them (:func:`~pt2trt.onnx.dims.readable_dim`: a chosen name, else ``?``)."""
     specs = []
     for value in real_inputs(model):
         elem_type = value.type.tensor_type.elem_type
         dims = input_dims(value)
-        dynamic = {axis: d or f"dim{axis}" for axis, d in enumerate(dims) if not isinstance(d, int)}
+        dynamic = {axis: readable_dim(d) for axis, d in enumerate(dims) if not isinstance(d, int)}
         shape = tuple(d if isinstance(d, int) else 0 for d in dims)
         specs.append(InputSpec(value.name, shape, dtype_name(elem_type) if elem_type else "float32", dynamic))
     return specs

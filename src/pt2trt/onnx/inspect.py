@@ -1,4 +1,10 @@
-"""``pt2trt inspect``: versions, I/O, op histogram, parameters, metadata and ONNX Runtime compatibility."""
+"""``pt2trt inspect``: versions, I/O, op histogram, parameters, metadata and ONNX Runtime compatibility.
+
+Everything :class:`ModelInfo` holds is JSON-safe, however broken the file: protobuf hands back ``bytes`` for a
+string field that is not valid UTF-8 (a name, an op type, a metadata entry), so every text read from the model goes
+through :func:`text` (invalid bytes become U+FFFD), and non-finite float attributes are written as the strings
+``nan``, ``inf`` and ``-inf`` (JSON has no such numbers).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pt2trt.onnx.dims import readable_dim
+from pt2trt.onnx.dims import shape_text
 from pt2trt.onnx.dtypes import dtype_name, itemsize
 from pt2trt.onnx.graph import real_inputs
 from pt2trt.onnx.model import ModelLike, OnnxModel
@@ -22,16 +28,10 @@ class TensorInfo:
 
     @property
     def shape_text(self) -> str:
+        """As a user would write it (:mod:`pt2trt.onnx.dims`): generated names and negative sizes are ``?``."""
         if self.shape is None:
             return "?"
-        return "x".join(_dim_text(d) for d in self.shape) or "scalar"
-
-
-def _dim_text(dim: int | str | None) -> str:
-    """As a user would write it: generated names (``s56 - 5``, ``unk__3``) and negative values are ``?``."""
-    if isinstance(dim, int):
-        return str(dim) if dim >= 0 else "?"
-    return readable_dim(dim)
+        return shape_text(self.shape)
 
 
 @dataclass
@@ -72,6 +72,7 @@ class ModelInfo:
     constant_parameters: dict[str, int] = field(default_factory=lambda: {"tensors": 0, "elements": 0, "bytes": 0})
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain JSON values only (``json.dumps(info.to_dict(), allow_nan=False)`` works on any model)."""
         return {
             "path": str(self.path),
             "file_bytes": self.file_bytes,
@@ -106,7 +107,7 @@ def inspect_model(model: ModelLike, *, nodes: bool = False) -> ModelInfo:
     proto = handle.proto
     p = handle.path or Path(handle.name)
     graph = proto.graph
-    opsets = {(o.domain or "ai.onnx"): o.version for o in proto.opset_import}
+    opsets = {text(o.domain or "ai.onnx"): o.version for o in proto.opset_import}
     initializers = {t.name: t for t in graph.initializer}
     params, nbytes = 0, 0
     by_dtype: dict[str, dict[str, int]] = {}
@@ -125,9 +126,7 @@ def inspect_model(model: ModelLike, *, nodes: bool = False) -> ModelInfo:
     constants = _constant_weights(graph)
     params += constants["elements"]
     nbytes += constants["bytes"]
-    ops: Counter[str] = Counter(
-        n.op_type if n.domain in ("", "ai.onnx") else f"{n.domain}::{n.op_type}" for n in graph.node
-    )
+    ops: Counter[str] = Counter(_op_name(n) for n in graph.node)
     data_file = p.with_name(p.name + ".data")
     on_disk = handle.path is not None and handle.path.exists()
     return ModelInfo(
@@ -137,10 +136,10 @@ def inspect_model(model: ModelLike, *, nodes: bool = False) -> ModelInfo:
         else proto.ByteSize(),
         ir_version=proto.ir_version,
         opsets=opsets,
-        producer_name=proto.producer_name,
-        producer_version=proto.producer_version,
+        producer_name=text(proto.producer_name),
+        producer_version=text(proto.producer_version),
         model_version=proto.model_version,
-        graph_name=graph.name,
+        graph_name=text(graph.name),
         inputs=[_tensor_info(v) for v in real_inputs(graph)],
         outputs=[_tensor_info(v) for v in graph.output],
         op_counts=dict(ops.most_common()),
@@ -148,9 +147,9 @@ def inspect_model(model: ModelLike, *, nodes: bool = False) -> ModelInfo:
         parameter_count=params,
         parameter_bytes=nbytes,
         initializer_dtypes=by_dtype,
-        initializers_as_inputs=[v.name for v in graph.input if v.name in initializers],
+        initializers_as_inputs=[text(v.name) for v in graph.input if v.name in initializers],
         external_data=any(t.data_location == onnx.TensorProto.EXTERNAL for t in graph.initializer),
-        metadata={e.key: e.value for e in proto.metadata_props},
+        metadata={text(e.key): text(e.value) for e in proto.metadata_props},
         onnxruntime=ort_compatibility(
             proto.ir_version, opsets.get("ai.onnx"), opsets.get("ai.onnx.ml"), installed=onnxruntime.__version__
         ),
@@ -160,6 +159,16 @@ def inspect_model(model: ModelLike, *, nodes: bool = False) -> ModelInfo:
 
 
 _FLOAT_TYPES = {"float16", "bfloat16", "float32", "float64"}
+
+
+def text(value: str | bytes) -> str:
+    """A string field of the model as text: protobuf returns ``bytes`` when the field is not valid UTF-8."""
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+def _op_name(node: Any) -> str:
+    domain, op = text(node.domain), text(node.op_type)
+    return op if domain in ("", "ai.onnx") else f"{domain}::{op}"
 
 
 def _constant_weights(graph: Any) -> dict[str, int]:
@@ -181,47 +190,73 @@ def _constant_weights(graph: Any) -> dict[str, int]:
 
 
 def _tensor_info(value: Any) -> TensorInfo:
-
     ttype = value.type.tensor_type
     dtype = dtype_name(ttype.elem_type)
+    name = text(value.name)
     if not ttype.HasField("shape"):
-        return TensorInfo(value.name, dtype, None)
+        return TensorInfo(name, dtype, None)
     shape: list[int | str | None] = []
     for d in ttype.shape.dim:
         if d.HasField("dim_value"):
             shape.append(d.dim_value)
         elif d.HasField("dim_param"):
-            shape.append(d.dim_param)
+            shape.append(text(d.dim_param))
         else:
             shape.append(None)
-    return TensorInfo(value.name, dtype, shape)
+    return TensorInfo(name, dtype, shape)
 
 
 def _node_info(node: Any) -> NodeInfo:
-    from onnx import helper
-
-    attrs: dict[str, Any] = {}
-    for a in node.attribute:
-        value = helper.get_attribute_value(a)
-        if hasattr(value, "dims"):  # TensorProto
-            dtype = dtype_name(value.data_type)
-            value = f"tensor {list(value.dims)} {dtype}"
-        elif hasattr(value, "node"):  # GraphProto (If/Loop bodies)
-            value = f"graph '{value.name}' ({len(value.node)} nodes)"
-        elif isinstance(value, bytes):
-            value = value.decode("utf-8", errors="replace")
-        elif isinstance(value, float):
-            value = _float32(value)
-        elif isinstance(value, list):
-            value = [v.decode("utf-8", errors="replace") if isinstance(v, bytes) else v for v in value]
-            value = [_float32(v) if isinstance(v, float) else v for v in value]
-            value = [v if isinstance(v, str | int | float) else str(type(v).__name__) for v in value]
-        attrs[a.name] = value
-    return NodeInfo(node.name, node.op_type, node.domain or "ai.onnx", list(node.input), list(node.output), attrs)
+    attrs = {text(a.name): _attribute_value(a) for a in node.attribute}
+    inputs, outputs = [text(t) for t in node.input], [text(t) for t in node.output]
+    domain = text(node.domain) or "ai.onnx"
+    return NodeInfo(text(node.name), text(node.op_type), domain, inputs, outputs, attrs)
 
 
-def _float32(value: float) -> float:
-    """ONNX stores float attributes as float32: show 1e-05, not 9.999999747378752e-06."""
+def _attribute_value(attribute: Any) -> Any:
+    """An attribute as plain JSON: numbers, text, lists of them, or a short description of a tensor or graph."""
+    from onnx import AttributeProto
+
+    kind = attribute.type
+    if kind == AttributeProto.FLOAT:
+        return _float32(attribute.f)
+    if kind == AttributeProto.INT:
+        return attribute.i
+    if kind == AttributeProto.STRING:
+        return text(attribute.s)
+    if kind == AttributeProto.FLOATS:
+        return [_float32(v) for v in attribute.floats]
+    if kind == AttributeProto.INTS:
+        return list(attribute.ints)
+    if kind == AttributeProto.STRINGS:
+        return [text(v) for v in attribute.strings]
+    if kind == AttributeProto.TENSOR:
+        return _tensor_text(attribute.t)
+    if kind == AttributeProto.TENSORS:
+        return [_tensor_text(t) for t in attribute.tensors]
+    if kind == AttributeProto.GRAPH:
+        return _graph_text(attribute.g)
+    if kind == AttributeProto.GRAPHS:
+        return [_graph_text(g) for g in attribute.graphs]
+    known = kind in AttributeProto.AttributeType.values()
+    return AttributeProto.AttributeType.Name(kind).lower().replace("_", " ") if known else f"attribute type {kind}"
+
+
+def _graph_text(graph: Any) -> str:
+    return f"graph '{text(graph.name)}' ({len(graph.node)} nodes)"
+
+
+def _tensor_text(tensor: Any) -> str:
+    return f"tensor {list(tensor.dims)} {dtype_name(tensor.data_type)}"
+
+
+def _float32(value: float) -> float | str:
+    """ONNX stores float attributes as float32: show 1e-05, not 9.999999747378752e-06 (``nan``, ``inf`` and
+    ``-inf`` as text: JSON has no such numbers)."""
+    import math
+
     import numpy as np
 
+    if not math.isfinite(value):
+        return str(value)
     return float(str(np.float32(value)))

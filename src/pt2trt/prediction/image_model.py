@@ -264,7 +264,7 @@ def _display_name(model: Any) -> str:
         return str(model.path or model.name)
     if isinstance(model, str | Path | ModelSource):
         return str(model)
-    return type(model).__name__
+    return str(getattr(model, "spec", None) or type(model).__name__)  # a LoadedModel says which spec it is
 
 
 def _backend_key(model: Any) -> str:

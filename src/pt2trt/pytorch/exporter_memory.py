@@ -2,9 +2,9 @@
 
 A failed dynamo attempt on a torchvision detector costs 28-50 s before the legacy fallback; paying it again for the
 same architecture with the same torch teaches nothing. The memory is a small JSON file in the user's cache
-(``$PT2TRT_CACHE_DIR``, else ``$XDG_CACHE_HOME/pt2trt``, else ``~/.cache/pt2trt``), keyed by the model's class and
-the torch version; ``PT2TRT_CACHE_DIR=off`` disables it. It is only a shortcut: an export that skips dynamo
-records why, and ``--exporter dynamo`` always tries.
+(:func:`pt2trt.environment.cache_dir`: ``$PT2TRT_CACHE_DIR``, else ``$XDG_CACHE_HOME/pt2trt``, else
+``~/.cache/pt2trt``), keyed by the model's class and the torch version; ``PT2TRT_CACHE_DIR=off`` disables it. It
+is only a shortcut: an export that skips dynamo records why, and ``--exporter dynamo`` always tries.
 """
 
 from __future__ import annotations
@@ -15,16 +15,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from pt2trt.environment import cache_dir
+
 FILE_NAME = "exporters.json"
-
-
-def cache_dir() -> Path | None:
-    """Where the memory lives, or None when disabled."""
-    chosen = os.environ.get("PT2TRT_CACHE_DIR")
-    if chosen is not None:
-        return None if chosen.lower() in ("", "off", "0", "none") else Path(chosen)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "pt2trt"
 
 
 def architecture_key(module: Any) -> str:
@@ -73,11 +66,16 @@ def _update(key: str, value: dict[str, str] | None) -> None:
         data.pop(key, None)
     else:
         data[key] = value
+    tmp = None
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{FILE_NAME}.", dir=folder)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(data, f, indent=1, sort_keys=True)
         os.replace(tmp, folder / FILE_NAME)  # atomic: a reader sees the old or the new file, never half of one
+        tmp = None
     except OSError:
         pass
+    finally:  # an error or an interrupt (Ctrl-C, SIGTERM) between the two leaves no temporary file
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)

@@ -6,8 +6,7 @@ Heavy packages (tritonclient, onnxruntime, openvino) are imported by the functio
 from __future__ import annotations
 
 from pt2trt.serve.checks import check_repository
-from pt2trt.serve.config import ServeOptions
-from pt2trt.serve.ensemble import EnsembleOptions
 from pt2trt.serve.repository import RepositoryResult, write_repository
+from pt2trt.settings import EnsembleSettings, ServeSettings
 
-__all__ = ["EnsembleOptions", "RepositoryResult", "ServeOptions", "check_repository", "write_repository"]
+__all__ = ["EnsembleSettings", "RepositoryResult", "ServeSettings", "check_repository", "write_repository"]

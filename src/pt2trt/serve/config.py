@@ -7,11 +7,11 @@ engine's batch cannot exceed its optimization profile.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.serve.model_io import KINDS, ModelIO, Tensor
+from pt2trt.settings.serving import INSTANCE_KINDS, ServeSettings
 
 DEFAULT_MAX_BATCH = 8
 
@@ -35,23 +35,6 @@ SERVABLE: dict[str, set[str]] = {
 }
 
 
-@dataclass(frozen=True)
-class ServeOptions:
-    """How the core model is served (the flags of ``pt2trt triton``)."""
-
-    name: str
-    max_batch: int | None = None  # None: DEFAULT_MAX_BATCH for a dynamic batch (bounded by an engine's profile)
-    instances: int = 1
-    kind: str = "gpu"  # instance group kind: gpu or cpu
-    dynamic_batching: bool = False
-    preferred: tuple[int, ...] = ()
-    max_queue_delay_us: int = 0
-    tensorrt_accelerator: bool = False  # ONNX on GPU: TensorRT execution accelerator
-    triton_release: str | None = None  # e.g. "24.12": checks an engine's TensorRT
-    tensorrt_version: str | None = None  # the server's TensorRT, when the release is not in the table
-    core: str = "native"  # native: the model's own backend; python: ONNX Runtime inside a Python-backend model
-
-
 def model_config_pb2() -> Any:
     try:
         from tritonclient.grpc import model_config_pb2
@@ -69,7 +52,7 @@ def triton_type(dtype: str) -> str:
     return TRITON_TYPES[dtype]
 
 
-def max_batch_size(io: ModelIO, options: ServeOptions) -> int:
+def max_batch_size(io: ModelIO, options: ServeSettings) -> int:
     """``max_batch_size``: 0 for a static batch; else the one asked (default 8), within an engine's profile."""
     if not io.dynamic_batch:
         if options.max_batch:
@@ -103,11 +86,11 @@ def tensor_config(message: Any, tensor: Tensor, batching: bool, dtype: str | Non
     message.dims.extend([-1 if d is None else d for d in dims] or [1])
 
 
-def core_config(io: ModelIO, options: ServeOptions, *, parameters: dict[str, str] | None = None) -> Any:
+def core_config(io: ModelIO, options: ServeSettings, *, parameters: dict[str, str] | None = None) -> Any:
     """The ``ModelConfig`` of the model itself (``options.core == "python"``: ONNX Runtime in a Python model)."""
     pb = model_config_pb2()
     config = pb.ModelConfig()
-    config.name = options.name
+    config.name = options.name or io.path.stem
     kind = "python" if options.core == "python" else io.kind
     if kind == "python" and io.kind != "onnx":
         raise UsageError("--core python serves ONNX files only (with ONNX Runtime)", "Give the .onnx file")
@@ -128,7 +111,7 @@ def core_config(io: ModelIO, options: ServeOptions, *, parameters: dict[str, str
         config.dynamic_batching.max_queue_delay_microseconds = options.max_queue_delay_us
     elif options.preferred or options.max_queue_delay_us:
         raise UsageError("--preferred and --max-queue-delay-us set up dynamic batching", "Add --dynamic-batching")
-    if options.kind not in ("gpu", "cpu"):
+    if options.kind not in INSTANCE_KINDS:
         raise UsageError(f"--kind must be gpu or cpu, got {options.kind}", "Pass --kind gpu or --kind cpu")
     if options.instances < 1:
         raise UsageError(f"--instances must be at least 1, got {options.instances}", "Pass --instances 1 or more")

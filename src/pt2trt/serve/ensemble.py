@@ -10,47 +10,37 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from pt2trt._version import __version__
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.imaging.preprocess import Preprocess
+from pt2trt.onnx.dims import shape_text
 from pt2trt.serve import python_models as pm
 from pt2trt.serve.config import model_config_pb2, tensor_config
 from pt2trt.serve.model_io import ModelIO, Tensor
-from pt2trt.settings import PreprocessSettings, TaskSettings
+from pt2trt.settings import EnsembleSettings, PreprocessSettings
 
 
-def _classify() -> TaskSettings:
-    return TaskSettings(task="classify")
+@dataclass
+class EnsembleModels:
+    """The pre, post and ensemble models (``{name: (ModelConfig, model.py text or None)}``), the preprocessing the
+    pre model applies, and what was chosen for the user (said aloud by the CLI)."""
+
+    configs: dict[str, tuple[Any, str | None]]
+    preprocess: Preprocess
+    notes: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class EnsembleOptions:
-    """What the pre/post models do: the task and its options, the preprocessing, class names."""
-
-    task: TaskSettings = field(default_factory=_classify)
-    preprocess: Preprocess | str | Path | None = None
-    labels: str | Path | None = None
-
-
-def adopt_preprocess(io: ModelIO, options: EnsembleOptions, default_preset: str) -> Preprocess:
-    """The preprocessing that feeds the model's one image input (size, layout and dtype taken from the input)."""
+def adopt_preprocess(io: ModelIO, options: EnsembleSettings, default_preset: str) -> tuple[Preprocess, str]:
+    """The preprocessing that feeds the model's one image input (size, layout and dtype taken from the input), and
+    a note saying where it came from: given, recorded in the model at export, or the task's preset (a guess)."""
     from pt2trt.prediction.image_model import choose_preprocess, recorded_preprocess
 
-    pre = choose_preprocess(PreprocessSettings(options.preprocess), recorded_preprocess(io.metadata), default_preset)
-    if len(io.inputs) != 1 or len(io.inputs[0].dims) != 4:
-        raise Pt2trtError(
-            f"--ensemble needs one image input [N, C, H, W] or [N, H, W, C]; {io.path.name} has "
-            + ", ".join(f"{t.name} {list(t.dims)}" for t in io.inputs),
-            "Leave out --ensemble for this model, or export one with a single image input",
-        )
-    dims = io.inputs[0].dims
-    if dims[1] != 3 and dims[3] == 3:
-        pre = replace(pre, layout="NHWC")
-    elif dims[1] == 3 and dims[3] != 3:
-        pre = replace(pre, layout="NCHW")
+    recorded = recorded_preprocess(io.metadata)
+    pre = choose_preprocess(options.preprocess, recorded, default_preset)
+    dims = _image_dims(io)
+    pre = _fit_layout(pre, dims)
     hw = dims[2:4] if pre.layout == "NCHW" else dims[1:3]
     if all(isinstance(d, int) for d in hw):
         pre = pre.with_size(int(hw[0]), int(hw[1]))  # type: ignore[arg-type]
@@ -64,7 +54,45 @@ def adopt_preprocess(io: ModelIO, options: EnsembleOptions, default_preset: str)
         )
     if dims[0] not in (None, 1):
         raise UsageError(f"{io.path.name} has a static batch of {dims[0]}", "Export with --dynamic-batch (or batch 1)")
-    return replace(pre, dtype=dtype)
+    pre = replace(pre, dtype=dtype)
+    return pre, _preprocess_note(pre, options.preprocess, recorded, default_preset)
+
+
+def _image_dims(io: ModelIO) -> tuple[int | None, ...]:
+    if len(io.inputs) != 1 or len(io.inputs[0].dims) != 4:
+        raise Pt2trtError(
+            f"--ensemble needs one image input [N, C, H, W] or [N, H, W, C]; {io.path.name} has "
+            + ", ".join(f"{t.name} {shape_text(t.dims)}" for t in io.inputs),
+            "Leave out --ensemble for this model, or export one with a single image input",
+        )
+    return io.inputs[0].dims
+
+
+def _fit_layout(pre: Preprocess, dims: tuple[int | None, ...]) -> Preprocess:
+    """NHWC when only the last axis has 3 channels, NCHW when only the second has."""
+    if dims[1] != 3 and dims[3] == 3:
+        return replace(pre, layout="NHWC")
+    if dims[1] == 3 and dims[3] != 3:
+        return replace(pre, layout="NCHW")
+    return pre
+
+
+def _preprocess_note(
+    pre: Preprocess, given: PreprocessSettings, recorded: Preprocess | None, default_preset: str
+) -> str:
+    """Where the preprocessing came from, said as predict says it: a guess is named as one."""
+    if given.preprocess is not None:
+        source = "as given (--preprocess)"
+    elif recorded is not None:
+        source = "as recorded in the model at export"
+    else:
+        source = (
+            f"the task's preset {default_preset}, a guess: the model records no preprocessing (pass --preprocess, "
+            "or export it with pt2trt export --preprocess)"
+        )
+    overridden = ", ".join(f"--{k.replace('_', '-')}" for k in given.overrides())
+    changed = f", with {overridden} over it" if overridden else ""
+    return f"ensemble preprocessing: {pre.describe()}; {source}{changed}"
 
 
 def model_py(role: str, cls: str, name: str, summary: str) -> str:
@@ -97,14 +125,14 @@ def _add(section: Any, name: str, dtype: str, dims: list[int]) -> None:
     entry.dims.extend(dims)
 
 
-def ensemble_models(io: ModelIO, core: Any, options: EnsembleOptions) -> dict[str, tuple[Any, str | None]]:
-    """``{model name: (ModelConfig, model.py text or None)}`` for the pre, post and ensemble models."""
+def ensemble_models(io: ModelIO, core: Any, options: EnsembleSettings) -> EnsembleModels:
+    """The pre, post and ensemble models around ``core`` (see :class:`EnsembleModels`)."""
     from pt2trt.tasks import make_task
     from pt2trt.tasks.base import Labels
 
     name, batch = core.name, core.max_batch_size
     task = make_task(options.task)
-    pre_recipe = adopt_preprocess(io, options, task.default_preset)
+    pre_recipe, note = adopt_preprocess(io, options, task.default_preset)
     image_in = io.inputs[0]
     blob = [-1] if batch > 0 else [1, -1]  # clients send [1, L] bytes either way: one image per request
     transform_dims = [8] if batch > 0 else [1, 8]
@@ -149,11 +177,12 @@ def ensemble_models(io: ModelIO, core: Any, options: EnsembleOptions) -> dict[st
 
     pre_summary = f"Encoded image bytes -> '{image_in.name}' ({pre_recipe.describe()}) and each image's TRANSFORM."
     post_summary = f"Raw outputs -> one JSON result per image (task {task.name}, {json.dumps(task.options())})."
-    return {
+    configs = {
         pre.name: (pre, model_py("preprocessing", "PreprocessModel", name, pre_summary)),
         post.name: (post, model_py("postprocessing", "PostprocessModel", name, post_summary)),
         ensemble.name: (ensemble, None),
     }
+    return EnsembleModels(configs, pre_recipe, [note])
 
 
 def core_model_py(name: str, io: ModelIO) -> str:
@@ -162,4 +191,4 @@ def core_model_py(name: str, io: ModelIO) -> str:
     return model_py("core model (ONNX Runtime)", "OnnxRuntimeModel", name, summary)
 
 
-__all__ = ["EnsembleOptions", "Tensor", "adopt_preprocess", "core_model_py", "ensemble_models"]
+__all__ = ["EnsembleModels", "Tensor", "adopt_preprocess", "core_model_py", "ensemble_models"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pt2trt.backends import ENGINE_SUFFIXES
 from pt2trt.errors import Pt2trtError
@@ -110,8 +111,8 @@ def _engine_io(path: Path) -> ModelIO:
             "Build it with pt2trt build, which writes the metadata beside the engine",
         )
 
-    def tensor(d: dict[str, object]) -> Tensor:
-        return Tensor(str(d["name"]), str(d["dtype"]), _dims(list(d["shape"])))  # type: ignore[arg-type]
+    def tensor(d: dict[str, Any]) -> Tensor:
+        return Tensor(str(d["name"]), str(d["dtype"]), _dims(list(d["shape"])))
 
     maxima = [int(shapes["max"][0]) for p in meta.profiles for shapes in p.values() if shapes.get("max")]
     return ModelIO(

@@ -19,7 +19,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from pt2trt.errors import Pt2trtError
 
@@ -61,6 +61,7 @@ class LocalTritonServer:
         self.process: subprocess.Popen[bytes] | None = None
         self.http_port = self.grpc_port = 0
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._log_file: IO[bytes] | None = None
 
     @property
     def http_url(self) -> str:
@@ -160,7 +161,7 @@ class LocalTritonServer:
                 self.process.kill()
                 self.process.wait(timeout=10)
         self.process = None
-        if getattr(self, "_log_file", None) is not None:
+        if self._log_file is not None:
             self._log_file.close()
             self._log_file = None
         if self._tmp is not None:

@@ -110,6 +110,10 @@ class RunInputs:
         return list(self.providers) or None
 
 
+#: the runtimes ``debug layers`` can compare a candidate on
+LAYER_BACKENDS = ("onnxruntime", "tensorrt")
+
+
 @dataclass(frozen=True)
 class LayerSearch:
     """How ``debug layers`` searches for the first layer that parts ways.

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 #: modes a runner can be timed in: one request at a time, or as many in flight as the device likes
 TIMING_MODES = ("latency", "throughput")
+#: ``bench --openvino-mode`` choices: the timing modes to run a backend in (``both``: latency and throughput)
+OPENVINO_MODES = (*TIMING_MODES, "both")
 
 
 @dataclass(frozen=True)
@@ -47,3 +49,14 @@ class Loop:
 
     def to_dict(self) -> dict[str, Any]:
         return {"warmup_ms": self.warmup_ms, "iterations": self.iterations, "duration_s": self.duration}
+
+
+@dataclass(frozen=True)
+class BenchTargets:
+    """What ``bench`` times: the ``backends`` (the first is the speed-up baseline), the timing ``modes`` to run each
+    in where it has them (OpenVINO: ``latency``, ``throughput``), and the models of other kinds (``sources``:
+    ``pytorch``, a spec; ``engine``, a TensorRT engine built from the ONNX model)."""
+
+    backends: tuple[str, ...] = ("torch", "onnxruntime", "openvino")
+    modes: tuple[str, ...] = ("latency",)
+    sources: dict[str, Any] = field(default_factory=dict, hash=False)

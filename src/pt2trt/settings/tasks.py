@@ -86,3 +86,15 @@ class PredictSettings:
         if isinstance(settings, TaskSettings):
             return cls(task=settings)
         return cls(task=TaskSettings(task=settings or "classify"))
+
+
+@dataclass(frozen=True)
+class CompareSettings:
+    """The two sides of ``compare`` and the agreement they must reach: each side's backend (``auto``: by file
+    type), ``min_agreement`` (top-1 agreement, matched boxes or pixel agreement, as a fraction) and ``match_iou``
+    (the IoU at which two boxes match)."""
+
+    backend_a: str = "auto"
+    backend_b: str = "auto"
+    min_agreement: float = 0.99
+    match_iou: float = 0.5

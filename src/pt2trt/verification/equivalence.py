@@ -3,7 +3,10 @@
 This is the check behind ``simplify`` and the semantics-keeping ``edit`` operations. Inputs come from the reference
 model: the shapes recorded at export (``pt2trt.inputs`` metadata) when they still fit the graph, else the graph's own
 static shapes, with dynamic batch axes at 1. Where the graph has dynamic axes a second case runs them at other sizes
-(batch 2, spatial axes +32), so a tool that silently baked a shape into the graph is caught.
+(batch 2, spatial axes +32), so a tool that silently baked a shape into the graph is caught. A model whose declared
+dynamic axes do not all vary (a classifier whose Flatten fixes the spatial size) rejects that case; the axes are then
+varied one group at a time (the batch axis, then the others), and a claim that rests on fewer feeds says which
+sizes were not run and why.
 
 ``check_equivalence(a, b)`` is the one-call form; :class:`ReferenceRuns` runs the reference once and checks any number
 of candidates against it (``simplify`` tries several engines on one model).
@@ -37,11 +40,13 @@ _MAX_BYTES = 2_000_000_000
 
 @dataclass
 class Case:
-    """One run: a feed for the reference model and the matching feed for the candidate."""
+    """One run: a feed for the reference model and the matching feed for the candidate; ``fallbacks`` are run
+    instead, in order, when the reference model rejects this one."""
 
     label: str
     reference_feed: Feed
     candidate_feed: Feed
+    fallbacks: list[Case] = field(default_factory=list)
 
 
 @dataclass
@@ -81,22 +86,26 @@ class EquivalenceReport:
 
     @property
     def max_abs_error(self) -> float:
-        errors = [t.max_abs_error for c in self.compared for t in c.comparison.tensors if t.max_abs_error is not None]
+        tensors = [t for c in self.compared if c.comparison is not None for t in c.comparison.tensors]
+        errors = [t.max_abs_error for t in tensors if t.max_abs_error is not None]
         return max(errors, default=0.0)
 
     def worst(self) -> tuple[str, TensorComparison] | None:
         """The failing output with the largest error (or the first failing one), with its case label."""
-        failed = [(c.label, t) for c in self.compared for t in c.comparison.failed]
+        failed = [(c.label, t) for c in self.compared if c.comparison is not None for t in c.comparison.failed]
         if not failed:
             return None
         return max(failed, key=lambda item: item[1].max_abs_error if item[1].max_abs_error is not None else np.inf)
 
     def summary(self) -> str:
-        """One line: ``equivalent on 2 random feeds (input:1x3x224x224, input:2x3x224x224), max abs error 3e-06``."""
-        labels = ", ".join(c.label for c in self.compared)
+        """One line: ``equivalent on 2 random feeds (input:1x3x224x224, input:2x3x224x224), max abs error 3e-06``;
+        feeds that could not run are named with the reason."""
         count = f"{len(self.compared)} random feed{'s' if len(self.compared) != 1 else ''}"
         if self.passed:
-            return f"equivalent on {count} ({labels}), max abs error {self.max_abs_error:.3g}"
+            labels = ", ".join(f"{c.label} {c.note}" if c.note else c.label for c in self.compared)
+            text = f"equivalent on {count} ({labels}), max abs error {self.max_abs_error:.3g}"
+            not_run = [f"{c.label}: {c.note}" for c in self.cases if c.comparison is None]
+            return text + (f"; not run: {'; '.join(not_run)}" if not_run else "")
         worst = self.worst()
         if worst is None:
             notes = "; ".join(c.note for c in self.cases if c.note)
@@ -147,14 +156,30 @@ def default_cases(
     ``input_map`` renames inputs for the candidate (reference name -> candidate name).
     """
     specs = example_specs(model, inputs)
-    cases = []
-    for i, variant in enumerate([specs, varied_specs(specs)]):
-        if variant is None:
-            continue
-        feed = random_feed(variant, seed + i)
-        label = ", ".join(map(str, variant))
-        cases.append(Case(label, feed, rename_feed(feed, input_map)))
+
+    def case(variant: Sequence[InputSpec], index: int) -> Case:
+        feed = random_feed(variant, seed + index)
+        return Case(", ".join(map(str, variant)), feed, rename_feed(feed, input_map))
+
+    cases = [case(specs, 0)]
+    varied = varied_specs(specs)
+    if varied is not None:
+        cases.append(case(varied, 1))
+        alone = [_varied_only(specs, batch) for batch in (True, False)]
+        cases[-1].fallbacks = [case(v, 1) for v in alone if v is not None and v != varied]
     return cases
+
+
+def _varied_only(specs: Sequence[InputSpec], batch: bool) -> list[InputSpec] | None:
+    """:func:`varied_specs` with only the batch axes (``batch``) or only the other dynamic axes varied; None when
+    there are none of that kind."""
+    keep = [
+        InputSpec(s.name, s.shape, s.dtype, {a: n for a, n in s.dynamic.items() if (a == 0) == batch}) for s in specs
+    ]
+    varied = varied_specs(keep)
+    if varied is None:
+        return None
+    return [InputSpec(v.name, v.shape, v.dtype, s.dynamic) for v, s in zip(varied, specs)]
 
 
 def rename_feed(feed: Feed, names: Mapping[str, str] | None) -> Feed:
@@ -237,22 +262,34 @@ class ReferenceRuns:
         self.notes: list[str] = []
         start = time.perf_counter()
         with ort_session(model, providers) as runner:
-            for i, case in enumerate(self.cases):
-                try:
-                    out = quiet_infer(runner, case.reference_feed)
-                except Pt2trtError as exc:
-                    if i == 0:
-                        raise Pt2trtError(
-                            f"the reference model does not run on {case.label}: {exc.message}",
-                            "Pass --input NAME:SHAPE with shapes it accepts",
-                        ) from exc
+            for i, case in enumerate(list(self.cases)):
+                ran, out, failures = self._first_that_runs(runner, case)
+                if ran is None and i == 0:
+                    raise Pt2trtError(
+                        f"the reference model does not run on {case.label}: {failures[0]}",
+                        "Pass --input NAME:SHAPE with shapes it accepts",
+                    )
+                if ran is None:
                     # another size of a dynamic axis the model does not really accept: not a candidate's fault
                     self.outputs.append(None)
-                    self.notes.append(f"skipped: the reference model fails on these shapes ({exc.message})")
+                    self.notes.append(f"the reference model fails on these shapes ({failures[0]})")
                     continue
+                self.cases[i] = ran
                 self.outputs.append(transform(out) if transform else out)
-                self.notes.append("")
+                swapped = ran is not case
+                self.notes.append(f"instead of {case.label}, which the reference model rejects" if swapped else "")
         self.seconds = time.perf_counter() - start
+
+    @staticmethod
+    def _first_that_runs(runner: Any, case: Case) -> tuple[Case | None, Any, list[str]]:
+        """``case``, else the first of its fallbacks, that the reference model runs; its outputs; the failures."""
+        failures: list[str] = []
+        for attempt in [case, *case.fallbacks]:
+            try:
+                return attempt, quiet_infer(runner, attempt.reference_feed), failures
+            except Pt2trtError as exc:
+                failures.append(exc.message)
+        return None, None, failures
 
     def check(
         self,
@@ -284,7 +321,8 @@ class ReferenceRuns:
                     got = {back.get(k, k): v for k, v in got.items()}
                     if only_reference_outputs:
                         got = {k: v for k, v in got.items() if k in expected}
-                    report.cases.append(CaseResult(case.label, compare_outputs(expected, got, rtol=rtol, atol=atol)))
+                    compared = compare_outputs(expected, got, rtol=rtol, atol=atol)
+                    report.cases.append(CaseResult(case.label, compared, note))
         except Pt2trtError as exc:  # the candidate does not even load
             label = self.cases[0].label if self.cases else "-"
             report.cases.append(CaseResult(label, _failed(self.outputs[0] or {}, exc.message, rtol, atol)))
@@ -309,17 +347,16 @@ def check_equivalence(
     input_map: Mapping[str, str] | None = None,
     output_map: Mapping[str, str] | None = None,
     only_reference_outputs: bool = False,
-    seed: int | None = None,
 ) -> EquivalenceReport:
     """Run both models in ONNX Runtime on the same random inputs and compare every output.
 
-    ``inputs`` (:class:`~pt2trt.settings.RunInputs` or a list of specs) give example shapes, the seed (``seed`` puts
-    another over it) and the providers; ``cases`` default to :func:`default_cases` of the reference;
+    ``inputs`` (:class:`~pt2trt.settings.RunInputs` or a list of specs) give example shapes, the seed and the
+    providers; ``cases`` default to :func:`default_cases` of the reference;
     ``input_map``/``output_map`` rename inputs and outputs from the reference's names to the candidate's.
     """
     from pt2trt.onnx.load import load_onnx
 
-    run = RunInputs.of(inputs, seed=seed)
+    run = RunInputs.of(inputs)
     if cases is None:
         ref_proto = reference if not isinstance(reference, str | Path) else load_onnx(reference)
         cases = default_cases(ref_proto, run.spec_list, seed=run.seed, input_map=input_map)

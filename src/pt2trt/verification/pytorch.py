@@ -82,7 +82,8 @@ class VerifyResult:
         t = self.task_comparison
         if t is not None:
             verdict = "verified" if t.passed else "mismatch"
-            return f"{verdict} ({t.task}, decided by the decoded results): {t.criterion}; {within}"
+            samples = f"{t.images} sample{'s' if t.images != 1 else ''}"
+            return f"{verdict} ({t.task}, decided by the decoded results of {samples}): {t.criterion}; {within}"
         worst = max((x.max_abs_error or 0.0 for x in c.tensors), default=0.0)
         verdict = "verified" if self.passed else "mismatch"
         return f"{verdict}: {within}, max abs error {worst:.3g}"

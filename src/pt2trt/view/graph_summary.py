@@ -17,12 +17,11 @@ from typing import TYPE_CHECKING
 
 from pt2trt.onnx.dims import dim_text
 from pt2trt.onnx.graph import real_inputs
+from pt2trt.settings.view import DEFAULT_MAX_BOXES
 from pt2trt.view.module_tree import Group, ModuleTree, Node, collect_nodes, components, open_groups, split_components
 
 if TYPE_CHECKING:
     import onnx
-
-DEFAULT_MAX_BOXES = 30
 
 
 @dataclass

@@ -115,7 +115,8 @@ def _handler(root: Path, model: Path, page: bytes) -> type[http.server.BaseHTTPR
             self._serve(body=True)
 
         def _serve(self, body: bool) -> None:
-            if not _local_host(self.headers.get("Host"), int(self.server.server_address[1])):
+            port = self.server.server_address[1]  # type: ignore[index]  # an (host, port) pair: bound to 127.0.0.1
+            if not _local_host(self.headers.get("Host"), int(port)):
                 self.send_error(403, "Only 127.0.0.1 and localhost are served")
                 return
             path = _request_path(self.path)

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
-from pt2trt.view.graph_summary import DEFAULT_MAX_BOXES, Box, GraphSummary, summarize_graph
+from pt2trt.settings.view import SvgSettings
+from pt2trt.view.graph_summary import Box, GraphSummary, summarize_graph
 
 if TYPE_CHECKING:
     from pt2trt.onnx.model import ModelLike
@@ -81,16 +82,31 @@ def _size(box: Box) -> tuple[float, float]:
     return max(width, 56.0), len(lines) * LINE_H + 2 * PAD_Y
 
 
-def layout(summary: GraphSummary) -> tuple[dict[str, _Placed], list[list[str]], dict[tuple[str, str], list[str]]]:
+_Edge = tuple[str, str]
+_Links = dict[str, list[str]]
+
+
+def layout(summary: GraphSummary) -> tuple[dict[str, _Placed], list[list[str]], dict[_Edge, list[str]]]:
     """Positions of the boxes, the layers (with dummy points ``~N``) and each edge's chain of points."""
     ids = [b.id for b in summary.boxes]
     sizes = {b.id: _size(b) for b in summary.boxes}
-    succ: dict[str, list[str]] = defaultdict(list)
-    for e in summary.edges:
-        succ[e.source].append(e.target)
-    # break cycles (possible once nodes are grouped): drop edges back to a box on the current DFS path
+    edges = _acyclic_edges(ids, [(e.source, e.target) for e in summary.edges])
+    outputs = [b.id for b in summary.boxes if b.kind == "output"]
+    layers = _layers(ids, edges, outputs)
+    routes, up, down = _route_long_edges(edges, layers, sizes)
+    layers = _order_layers(layers, up, down)
+    x = _x_positions(layers, sizes, up, down)
+    return _place(layers, sizes, x), layers, routes
+
+
+def _acyclic_edges(ids: list[str], edges: list[_Edge]) -> list[_Edge]:
+    """The edges with each cycle broken (possible once nodes are grouped): an edge back to a box on the current DFS
+    path is reversed, and listed after the others."""
+    succ: _Links = defaultdict(list)
+    for s, t in edges:
+        succ[s].append(t)
     state: dict[str, int] = {}
-    back: set[tuple[str, str]] = set()
+    back: set[_Edge] = set()
     for root in ids:
         if root in state:
             continue
@@ -107,14 +123,17 @@ def layout(summary: GraphSummary) -> tuple[dict[str, _Placed], list[list[str]], 
             elif nxt not in state:
                 state[nxt] = 1
                 stack.append((nxt, iter(succ[nxt])))
-    edges = [(e.source, e.target) for e in summary.edges if (e.source, e.target) not in back]
-    edges += [(t, s) for s, t in back]
-    preds: dict[str, list[str]] = defaultdict(list)
-    succ = defaultdict(list)
+    return [e for e in edges if e not in back] + [(t, s) for s, t in back]
+
+
+def _layers(ids: list[str], edges: list[_Edge], outputs: list[str]) -> list[list[str]]:
+    """Boxes on layers by longest path from the sources, in topological order; outputs that feed nothing sit on
+    the last layer."""
+    preds: _Links = defaultdict(list)
+    succ: _Links = defaultdict(list)
     for s, t in edges:
         succ[s].append(t)
         preds[t].append(s)
-    # layers: longest path from the sources, in topological order
     layer: dict[str, int] = {}
     indeg = {i: len(preds[i]) for i in ids}
     queue = [i for i in ids if indeg[i] == 0]
@@ -125,22 +144,29 @@ def layout(summary: GraphSummary) -> tuple[dict[str, _Placed], list[list[str]], 
             indeg[t] -= 1
             if indeg[t] == 0:
                 queue.append(t)
-    # outputs sit on the last layer
     last = max(layer.values(), default=0)
-    for b in summary.boxes:
-        if b.kind == "output" and not succ[b.id]:
-            layer[b.id] = max(layer[b.id], last)
+    for out in outputs:
+        if not succ[out]:
+            layer[out] = max(layer[out], last)
     layers: list[list[str]] = [[] for _ in range(max(layer.values(), default=0) + 1)]
     for i in ids:
         layers[layer[i]].append(i)
-    # long edges through dummy points
-    routes: dict[tuple[str, str], list[str]] = {}
-    up: dict[str, list[str]] = defaultdict(list)
-    down: dict[str, list[str]] = defaultdict(list)
+    return layers
+
+
+def _route_long_edges(
+    edges: list[_Edge], layers: list[list[str]], sizes: dict[str, tuple[float, float]]
+) -> tuple[dict[_Edge, list[str]], _Links, _Links]:
+    """Each edge as a chain of points, one per layer it crosses (dummy points ``~N`` added to ``layers`` and
+    ``sizes``), and the links between neighbouring layers both ways (``up``: to the layer above)."""
+    level_of = {n: k for k, lay in enumerate(layers) for n in lay}
+    routes: dict[_Edge, list[str]] = {}
+    up: _Links = defaultdict(list)
+    down: _Links = defaultdict(list)
     dummy = 0
     for s, t in edges:
         chain = [s]
-        for level in range(layer[s] + 1, layer[t]):
+        for level in range(level_of[s] + 1, level_of[t]):
             d = f"~{dummy}"
             dummy += 1
             layers[level].append(d)
@@ -151,38 +177,49 @@ def layout(summary: GraphSummary) -> tuple[dict[str, _Placed], list[list[str]], 
         for a, b in itertools.pairwise(chain):
             down[a].append(b)
             up[b].append(a)
-    # order: barycentre sweeps, keeping the order with the fewest crossings
+    return routes, up, down
+
+
+def _crossings(layers: list[list[str]], pos: dict[str, int], down: _Links) -> int:
+    """Edge crossings between neighbouring layers, with boxes at positions ``pos``."""
+    total = 0
+    for lay in layers:
+        pairs = sorted((pos[a], pos[b]) for a in lay for b in down[a])
+        for i in range(len(pairs)):
+            for j in range(i + 1, len(pairs)):
+                if pairs[j][1] < pairs[i][1] and pairs[j][0] > pairs[i][0]:
+                    total += 1
+    return total
+
+
+def _order_layers(layers: list[list[str]], up: _Links, down: _Links) -> list[list[str]]:
+    """Box order within each layer by barycentre sweeps (down, then up, ...), keeping the order with the fewest
+    crossings."""
     pos = {n: i for lay in layers for i, n in enumerate(lay)}
-
-    def crossings() -> int:
-        total = 0
-        for lay in layers:
-            pairs = sorted((pos[a], pos[b]) for a in lay for b in down[a])
-            for i in range(len(pairs)):
-                for j in range(i + 1, len(pairs)):
-                    if pairs[j][1] < pairs[i][1] and pairs[j][0] > pairs[i][0]:
-                        total += 1
-        return total
-
-    best, best_cross = [list(lay) for lay in layers], crossings()
+    best, best_cross = [list(lay) for lay in layers], _crossings(layers, pos, down)
     for sweep in range(12):
         order = range(1, len(layers)) if sweep % 2 == 0 else range(len(layers) - 2, -1, -1)
+        neighbours = up if sweep % 2 == 0 else down
+
+        def centre(n: str, nb: _Links = neighbours) -> float:
+            return sum(pos[m] for m in nb[n]) / len(nb[n]) if nb[n] else pos[n]
+
         for level in order:
-            neighbours = up if sweep % 2 == 0 else down
-
-            def centre(n: str, nb: dict[str, list[str]] = neighbours) -> float:
-                return sum(pos[m] for m in nb[n]) / len(nb[n]) if nb[n] else pos[n]
-
             layers[level].sort(key=centre)
             for i, n in enumerate(layers[level]):
                 pos[n] = i
-        cross = crossings()
+        cross = _crossings(layers, pos, down)
         if cross < best_cross:
             best, best_cross = [list(lay) for lay in layers], cross
         if best_cross == 0:
             break
-    layers = best
-    # x: pack, then pull towards neighbours and push apart, a few rounds
+    return best
+
+
+def _x_positions(
+    layers: list[list[str]], sizes: dict[str, tuple[float, float]], up: _Links, down: _Links
+) -> dict[str, float]:
+    """Box centres: packed, then a few rounds of pulls towards the neighbours and pushes apart."""
     x: dict[str, float] = {}
     for lay in layers:
         cursor = 0.0
@@ -197,16 +234,27 @@ def layout(summary: GraphSummary) -> tuple[dict[str, _Placed], list[list[str]], 
                 nb = up[n] if downward else down[n]
                 if nb:
                     x[n] = sum(x[m] for m in nb) / len(nb)
-            for i in range(1, len(lay)):  # push right
-                a, b = lay[i - 1], lay[i]
-                least = x[a] + (sizes[a][0] + sizes[b][0]) / 2 + GAP_X
-                if x[b] < least:
-                    x[b] = least
-            for i in range(len(lay) - 2, -1, -1):  # and back left, so the row stays centred on its wishes
-                a, b = lay[i], lay[i + 1]
-                most = x[b] - (sizes[a][0] + sizes[b][0]) / 2 - GAP_X
-                if x[a] > most:
-                    x[a] = most
+            _spread(lay, sizes, x)
+    return x
+
+
+def _spread(lay: list[str], sizes: dict[str, tuple[float, float]], x: dict[str, float]) -> None:
+    """Push the boxes of one layer right until none overlaps, and back left, so the row stays centred on its
+    wishes."""
+    for i in range(1, len(lay)):
+        a, b = lay[i - 1], lay[i]
+        least = x[a] + (sizes[a][0] + sizes[b][0]) / 2 + GAP_X
+        if x[b] < least:
+            x[b] = least
+    for i in range(len(lay) - 2, -1, -1):
+        a, b = lay[i], lay[i + 1]
+        most = x[b] - (sizes[a][0] + sizes[b][0]) / 2 - GAP_X
+        if x[a] > most:
+            x[a] = most
+
+
+def _place(layers: list[list[str]], sizes: dict[str, tuple[float, float]], x: dict[str, float]) -> dict[str, _Placed]:
+    """Boxes at their centres, each layer one row below the last, everything shifted right of the margin."""
     left = min((x[n] - sizes[n][0] / 2 for n in x), default=0.0)
     placed: dict[str, _Placed] = {}
     y = float(MARGIN)
@@ -216,7 +264,7 @@ def layout(summary: GraphSummary) -> tuple[dict[str, _Placed], list[list[str]], 
             w, h = sizes[n]
             placed[n] = _Placed(x[n] - left + MARGIN, y + (height - h) / 2, w, h)
         y += height + GAP_Y
-    return placed, layers, routes
+    return placed
 
 
 def render(summary: GraphSummary, title: str | None = None) -> str:
@@ -295,10 +343,10 @@ class SvgResult:
 
 
 def write_svg(
-    model: ModelLike, output: str | Path, *, max_boxes: int | None = DEFAULT_MAX_BOXES, force: bool = False
+    model: ModelLike, output: str | Path, settings: SvgSettings | None = None, *, force: bool = False
 ) -> SvgResult:
     """Draw ``model`` (a handle or a path) into the SVG file ``output`` (atomically; an existing file only with
-    ``force``)."""
+    ``force``), grouped as ``settings`` say (:class:`~pt2trt.settings.view.SvgSettings`)."""
     from pt2trt.errors import UsageError
     from pt2trt.files import check_writable, publish, staging_dir
     from pt2trt.onnx.model import OnnxModel
@@ -306,6 +354,7 @@ def write_svg(
     out = check_writable(output, force=force)
     if out.suffix.lower() != ".svg":
         raise UsageError(f"output {out} does not end in .svg", "Name the picture like model.svg")
+    max_boxes = (settings or SvgSettings()).max_boxes
     if max_boxes is not None and max_boxes < 3:
         raise UsageError(f"--max-boxes must be at least 3, got {max_boxes}", "Pass --max-boxes 3 or more")
     handle = OnnxModel.of(model)

@@ -122,10 +122,9 @@ class OpenVinoRunner(Runner):
     def _infer(self, feed: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         try:
             results = self.request.infer({k: np.ascontiguousarray(v) for k, v in feed.items()})
-        except Exception as exc:
-            text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        except Exception as exc:  # its first line says where in OpenVINO's C++ it was raised, the last what failed
             raise Pt2trtError(
-                f"OpenVINO inference failed: {text}",
+                f"OpenVINO inference failed: {load_error_cause(str(exc))}",
                 "Check the input shapes and dtypes against `pt2trt inspect MODEL.onnx`, or try --backend onnxruntime",
             ) from exc
         values = list(results.values())

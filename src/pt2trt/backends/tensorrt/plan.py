@@ -279,7 +279,8 @@ def _resolve_options(
     if level is not None and level not in OPTIMIZATION_LEVELS:
         raise UsageError(
             f"--builder-optimization-level must be 0 to 5, got {level}",
-            "Higher levels search longer for faster kernels; 3 is TensorRT's default",
+            "Pass a level from 0 to 5, e.g. --builder-optimization-level 3 (TensorRT's default; higher levels search "
+            "longer for faster kernels)",
         )
     plan.workspace_mib = workspace_mib
     plan.builder_optimization_level = level

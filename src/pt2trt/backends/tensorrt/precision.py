@@ -46,6 +46,10 @@ def precision_name(*, fp16: bool, int8: bool) -> str:
     return "+".join(p for p, on in (("fp16", fp16), ("int8", int8)) if on) or "fp32"
 
 
+#: every precision an engine can be built with, by :func:`precision_name` (``inspect --precision`` choices)
+ENGINE_PRECISIONS = tuple(precision_name(fp16=fp16, int8=int8) for int8 in (False, True) for fp16 in (False, True))
+
+
 @dataclass
 class PrecisionChoice:
     """How INT8 is obtained (``qdq``, ``calibration`` or None), from which calibration files, and what to note."""

@@ -34,7 +34,10 @@ class InputInfo:
 
     @property
     def dims_text(self) -> str:
-        return "x".join(str(d) if d is not None else "?" for d in self.dims) or "scalar"
+        """As a user sees dims everywhere (:mod:`pt2trt.onnx.dims`): a chosen name, else ``?``."""
+        from pt2trt.onnx.dims import shape_text
+
+        return shape_text(self.dims)
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "dtype": self.dtype, "shape": list(self.dims)}
@@ -61,9 +64,11 @@ def resolve_profiles(
     for k, profile in enumerate(profiles):
         unknown = [n for n in profile.shapes if n not in names]
         if unknown:
+            first = inputs[0] if inputs else None
             raise UsageError(
                 f"profile {k} names '{unknown[0]}', which is not an input of the model",
-                f"Inputs are: {', '.join(i.name for i in inputs)}",
+                f"Name one of its inputs ({', '.join(i.name for i in inputs)})"
+                + (f", e.g. --shapes {first.name}:{_example(first)}" if first else ""),
             )
     complete = [_complete_profile(k, dict(p.shapes), inputs, metadata or {}) for k, p in enumerate(profiles)]
     if not complete:
@@ -98,7 +103,8 @@ def _complete_profile(
                     raise UsageError(
                         f"profile {k}: {label} shape {shape_text(shape)} of '{info.name}' sets dim {axis} to {size}, "
                         f"but the model fixes it at {dim} ({info.dims_text})",
-                        "Only the model's dynamic dims can vary",
+                        f"Keep dim {axis} at {dim} ({info.name}:{_with(shape, axis, dim)}), or export the model with "
+                        f"that axis dynamic (pt2trt export --dynamic {info.name}:{axis})",
                     )
         if not all(a <= b <= c for a, b, c in zip(low, opt, high)):
             raise UsageError(
@@ -133,3 +139,13 @@ def _missing_range(info: InputInfo, metadata: dict[str, str], profile: int | Non
         f"Give one, e.g. --min-shapes {info.name}:{low} --opt-shapes {info.name}:{opt} --max-shapes "
         f"{info.name}:{high} (or --shapes {info.name}:{opt} for one fixed shape)",
     )
+
+
+def _with(shape: Shape, axis: int, size: int) -> str:
+    """``shape`` with dim ``axis`` set to ``size``, spelt ``1x3x224x224``."""
+    return shape_text(tuple(size if i == axis else d for i, d in enumerate(shape)))
+
+
+def _example(info: InputInfo) -> str:
+    """A shape the input takes: its static dims, 1 for the dynamic ones."""
+    return shape_text(tuple(d if isinstance(d, int) else 1 for d in info.dims))

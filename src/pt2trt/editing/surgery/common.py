@@ -186,14 +186,9 @@ def constant(graph: gs.Graph, base: str, value: Any, dtype: Any = None) -> gs.Co
 def mapping_value(value: Any, what: str) -> dict[str, Any]:
     """A recipe mapping, or the same written inline on the command line as YAML (``{op: Relu, after: x}``)."""
     if isinstance(value, str):
-        import yaml
+        from pt2trt.user_yaml import load_user_yaml
 
-        try:
-            value = yaml.safe_load(value)
-        except yaml.YAMLError as exc:
-            raise UsageError(
-                f"malformed {what} '{value}': {exc}", "Check its syntax against `pt2trt edit --help`"
-            ) from None
+        value = load_user_yaml(value, f"'{value}'", argument=True)  # the caller names the edit
     if not isinstance(value, Mapping):
         raise UsageError(
             f"{what} expects a mapping, e.g. {{op: Relu, after: TENSOR}}", "Write it as a YAML mapping of key: value"

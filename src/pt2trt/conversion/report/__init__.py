@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from pt2trt.report.html import context, render, write_report
+from pt2trt.conversion.report.html import context, render, write_report
 
 __all__ = ["context", "render", "write_report"]

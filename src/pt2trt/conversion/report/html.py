@@ -1,5 +1,5 @@
 """``report.html`` (one self-contained file: every figure and picture a ``data:`` URI, styles inline, no script) and
-``report.json``, from a convert result. Templates are Jinja2 files shipped in ``pt2trt/report/templates``.
+``report.json``, from a convert result. Templates are Jinja2 files shipped in ``pt2trt/conversion/report/templates``.
 """
 
 from __future__ import annotations
@@ -9,13 +9,16 @@ import datetime as dt
 import io
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from pt2trt import _version
+from pt2trt.conversion.report import plots
 from pt2trt.files import publish, staging_dir
-from pt2trt.report import plots
+
+if TYPE_CHECKING:
+    from pt2trt.conversion.record import ConvertResult, ConvertResults
 
 THUMBNAIL = 320  # longest side of the inline prediction pictures, pixels
 
@@ -43,8 +46,8 @@ def thumbnail_uri(path: Path) -> str | None:
     return data_uri(buffer.getvalue(), "image/jpeg")
 
 
-def _verification(results: dict[str, Any]) -> dict[str, Any] | None:
-    verify = results.get("verify")
+def _verification(results: ConvertResults) -> dict[str, Any] | None:
+    verify = results.verify
     if verify is None:
         return None
     c = verify.comparison
@@ -76,18 +79,18 @@ def _errors_vs_torch(bench: Any) -> dict[str, np.ndarray]:
     return errors
 
 
-def _speed(results: dict[str, Any]) -> dict[str, Any] | None:
+def _speed(results: ConvertResults) -> dict[str, Any] | None:
     """Every backend's latency at FP32 and at each reduced precision, and agreement against latency across them."""
-    bench = results.get("bench")
+    bench = results.bench
     if bench is None:
         return None
-    reduced: dict[str, Any] = results.get("bench_reduced") or {}
+    reduced = results.bench_reduced
     rows = [(f"{r.label} fp32", r) for r in bench.results]
     points = [(f"{r.label} fp32", r.latency.median, 100.0) for r in bench.ran if r.backend != "torch"]
     unknown = False
     for precision, report in reduced.items():
         rows += [(f"{r.label} {precision}", r) for r in report.results]
-        agreement = _agreement_pct((results.get("precision") or {}).get(precision))
+        agreement = _agreement_pct(results.precision.get(precision))
         unknown |= agreement is None
         if agreement is not None:
             points += [(f"{r.label} {precision}", r.latency.median, agreement) for r in report.ran]
@@ -112,9 +115,9 @@ def _agreement_pct(result: Any) -> float | None:
     return None if value is None else 100.0 * float(value)
 
 
-def _precision(results: dict[str, Any]) -> list[dict[str, Any]] | None:
+def _precision(results: ConvertResults) -> list[dict[str, Any]] | None:
     """One row per reduced precision asked for: its file, its agreement with FP32, what stayed in float."""
-    by_precision = results.get("precision")
+    by_precision = results.precision
     if not by_precision:
         return None
     rows = []
@@ -141,8 +144,46 @@ def _precision(results: dict[str, Any]) -> list[dict[str, Any]] | None:
     return rows
 
 
-def _predictions(results: dict[str, Any]) -> dict[str, Any] | None:
-    per_backend = results.get("predict")
+def _evaluation(results: ConvertResults) -> dict[str, Any] | None:
+    """``--eval``: every model's task metric side by side (the first is the reference), the per-class figures that
+    moved most, and the pictures whose answer changed."""
+    report = results.evaluation
+    if report is None:
+        return None
+    reference = report.reference
+    rows = []
+    for e in report.evaluations:
+        deltas = {d.metric: d for d in e.deltas}
+        cells = []
+        for metric, value in e.metrics.items():
+            d = deltas.get(metric)
+            cells.append({
+                "metric": metric, "value": value, "delta": None if d is None else d.delta,
+                "p": None if d is None else d.p_value, "significant": False if d is None else d.significant,
+            })  # fmt: skip
+        rows.append({"label": e.label, "reference": e.reference, "cells": cells, "changed": e.changed})
+    by_class = {c.id: c for c in reference.per_class}
+    moved = []
+    for e in report.evaluations[1:]:
+        for c in e.per_class:
+            base = by_class.get(c.id)
+            if base is not None and base.value is not None and c.value is not None and c.value != base.value:
+                moved.append({"model": e.label, "name": c.name, "reference": base.value, "value": c.value,
+                              "support": c.support})  # fmt: skip
+    moved.sort(key=lambda m: m["value"] - m["reference"])
+    thumbnails = [
+        {"model": e.label, "uri": uri} for e in report.evaluations for path in e.saved[:6]
+        if (uri := thumbnail_uri(Path(path))) is not None
+    ]  # fmt: skip
+    return {
+        "task": report.task, "data": report.data, "images": report.images, "primary": report.primary,
+        "max_drop": report.max_drop, "failures": report.failures, "rows": rows, "moved": moved[:12],
+        "changed": thumbnails, "notes": report.notes,
+    }  # fmt: skip
+
+
+def _predictions(results: ConvertResults) -> dict[str, Any] | None:
+    per_backend = results.predict
     if not per_backend:
         return None
     backends = list(per_backend)
@@ -164,8 +205,8 @@ def _labels() -> Any:
     return Labels()
 
 
-def _debug(results: dict[str, Any]) -> dict[str, Any] | None:
-    report = results.get("debug")
+def _debug(results: ConvertResults) -> dict[str, Any] | None:
+    report = results.debug
     if report is None:
         return None
     failed = [
@@ -182,22 +223,22 @@ def _debug(results: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def context(result: Any, outdir: Path) -> dict[str, Any]:
+def context(result: ConvertResult, outdir: Path) -> dict[str, Any]:
     """Everything the template shows, as plain data (also what the tests inspect)."""
     results = result.results
     graph = outdir / "model.svg"
     facts = result.facts or {}
     ops = sorted((facts.get("op_counts") or {}).items(), key=lambda kv: -kv[1])
-    lint = results.get("lint")
+    lint = results.lint
     verification = _verification(results)
-    errors = _errors_vs_torch(results.get("bench"))
+    errors = _errors_vs_torch(results.bench)
     return {
-        "title": f"pt2trt convert: {result.options.model}",
+        "title": f"pt2trt convert: {result.model}",
         "verdict": result.verdict(),
         "passed": result.passed,
         "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "version": _version.__version__,
-        "options": result.options.to_dict(),
+        "options": result.options(),
         "steps": [s.to_dict() for s in result.steps],
         "failed": result.failed_step.to_dict() if result.failed_step else None,
         "facts": facts,
@@ -207,6 +248,7 @@ def context(result: Any, outdir: Path) -> dict[str, Any]:
         "error_histogram": svg_uri(plots.error_histogram(errors)),
         "debug": _debug(results),
         "precision": _precision(results),
+        "evaluation": _evaluation(results),
         "speed": _speed(results),
         "graph": data_uri(graph.read_bytes(), "image/svg+xml") if graph.is_file() else None,
         "predictions": _predictions(results),
@@ -219,7 +261,7 @@ def render(ctx: dict[str, Any]) -> str:
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("pt2trt.report", "templates"),
+        loader=jinja2.PackageLoader("pt2trt.conversion.report", "templates"),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
         trim_blocks=True,
         lstrip_blocks=True,
@@ -228,7 +270,7 @@ def render(ctx: dict[str, Any]) -> str:
     return env.get_template("report.html.j2").render(**ctx)
 
 
-def write_report(result: Any, outdir: str | Path) -> tuple[Path, Path]:
+def write_report(result: ConvertResult, outdir: str | Path) -> tuple[Path, Path]:
     """Write ``report.html`` and ``report.json`` into ``outdir`` atomically; their paths."""
     out = Path(outdir)
     html_path, json_path = out / "report.html", out / "report.json"
@@ -238,7 +280,7 @@ def write_report(result: Any, outdir: str | Path) -> tuple[Path, Path]:
     with staging_dir(html_path) as tmp:
         (tmp / "report.html").write_text(text, encoding="utf-8")
         (tmp / "report.json").write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
-        replace = bool(getattr(getattr(result, "options", None), "force", False))  # convert --force
+        replace = result.settings.force  # convert --force
         publish(tmp / "report.json", json_path, replace=replace)
         publish(tmp / "report.html", html_path, replace=replace)
     _write_figures(ctx, out)
