@@ -77,7 +77,7 @@ def _trained_weights_converted(out: Path) -> None:
     assert len(scores) == 4 and min(scores.values()) > 0.9, scores
     html = (out / "report.html").read_text()
     assert '<section id="evaluation">' in html
-    assert all(f"<td>{label}" in html for label in scores), scores
+    assert all(f"<td>{label.rsplit('/', 1)[-1]}" in html for label in scores), scores
     if CHROMIUM is not None:  # the evaluation section renders (the screenshot in docs/ came from here)
         with Chromium(width=1280, height=900) as browser:
             session = browser.open((out / "report.html").resolve().as_uri())

@@ -333,7 +333,7 @@ def _dynamo(
         dynamic_shapes=dynamic_shapes if any(d is not None for d in dynamic_shapes) else None,
         optimize=constant_folding,
         verbose=False,
-        **({"custom_translation_table": dict(custom_translation_table)} if custom_translation_table else {}),
+        custom_translation_table=dict(custom_translation_table) if custom_translation_table else None,
     )
     if program is None:  # pragma: no cover - torch contract
         raise RuntimeError("torch.onnx.export returned no program")

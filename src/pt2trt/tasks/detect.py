@@ -339,7 +339,7 @@ def nms_candidates(outputs: Outputs, count: int) -> list[Candidates]:
     boxes_name = _find_boxes_3d(outputs)
     scores_name = _find(outputs, r"score", exclude={boxes_name})
     classes_name = _find(outputs, r"class|label", exclude={boxes_name})
-    if None in (num_name, boxes_name, scores_name, classes_name):
+    if num_name is None or boxes_name is None or scores_name is None or classes_name is None:
         raise Pt2trtError(
             f"end-to-end NMS outputs need num_dets, boxes, scores and classes; got {describe_outputs(outputs)}",
             "Pass the --layout that matches the outputs (see `pt2trt inspect MODEL.onnx`)",

@@ -67,6 +67,7 @@ def text_panel(
     draw.rectangle((x0, y0, x0 + width, y0 + height), fill=(0, 0, 0, 170))
     for i, (line, box) in enumerate(zip(lines, boxes)):
         y = y0 + 5 + i * line_h
-        if swatches[i] is not None:
-            draw.rectangle((x0 + 6, y, x0 + 6 + swatch, y + swatch), fill=(*swatches[i], 255))
+        colour = swatches[i]
+        if colour is not None:
+            draw.rectangle((x0 + 6, y, x0 + 6 + swatch, y + swatch), fill=(*colour, 255))
         draw.text((x0 + swatch + 12 - box[0], y - box[1]), line, fill=(255, 255, 255, 255), font=face)

@@ -340,7 +340,8 @@ def instance_masks(
     masks = np.empty((len(logits), height, width), dtype=bool)
     cols, rows = np.arange(width) + 0.5, np.arange(height) + 0.5
     for i, m in enumerate(logits):
-        up = np.asarray(Image.fromarray(np.ascontiguousarray(m, np.float32)).resize((width, height), Image.BILINEAR))
+        plane = Image.fromarray(np.ascontiguousarray(m, np.float32))
+        up = np.asarray(plane.resize((width, height), Image.Resampling.BILINEAR))
         x1, y1, x2, y2 = boxes[i]
         inside = ((rows >= y1) & (rows < y2))[:, None] & ((cols >= x1) & (cols < x2))[None, :]
         masks[i] = (up > threshold) & inside

@@ -86,14 +86,14 @@ def _speed(results: ConvertResults) -> dict[str, Any] | None:
         return None
     reduced = results.bench_reduced
     rows = [(f"{r.label} fp32", r) for r in bench.results]
-    points = [(f"{r.label} fp32", r.latency.median, 100.0) for r in bench.ran if r.backend != "torch"]
+    points = [(f"{r.label} fp32", r.latency.median, 100.0) for r in bench.ran if r.backend != "torch" and r.latency]
     unknown = False
     for precision, report in reduced.items():
         rows += [(f"{r.label} {precision}", r) for r in report.results]
         agreement = _agreement_pct(results.precision.get(precision))
         unknown |= agreement is None
         if agreement is not None:
-            points += [(f"{r.label} {precision}", r.latency.median, agreement) for r in report.ran]
+            points += [(f"{r.label} {precision}", r.latency.median, agreement) for r in report.ran if r.latency]
     table = [{**r.to_dict(), "label": label} for label, r in rows]
     dist = plots.latency_distributions([(label, r.samples_ms) for label, r in rows if r.status == "ok"])
     return {
@@ -161,18 +161,18 @@ def _evaluation(results: ConvertResults) -> dict[str, Any] | None:
                 "metric": metric, "value": value, "delta": None if d is None else d.delta,
                 "p": None if d is None else d.p_value, "significant": False if d is None else d.significant,
             })  # fmt: skip
-        rows.append({"label": e.label, "reference": e.reference, "cells": cells, "changed": e.changed})
+        rows.append({"label": _short(e.label), "reference": e.reference, "cells": cells, "changed": e.changed})
     by_class = {c.id: c for c in reference.per_class}
-    moved = []
+    moved: list[dict[str, Any]] = []
     for e in report.evaluations[1:]:
         for c in e.per_class:
             base = by_class.get(c.id)
             if base is not None and base.value is not None and c.value is not None and c.value != base.value:
-                moved.append({"model": e.label, "name": c.name, "reference": base.value, "value": c.value,
+                moved.append({"model": _short(e.label), "name": c.name, "reference": base.value, "value": c.value,
                               "support": c.support})  # fmt: skip
     moved.sort(key=lambda m: m["value"] - m["reference"])
     thumbnails = [
-        {"model": e.label, "uri": uri} for e in report.evaluations for path in e.saved[:6]
+        {"model": _short(e.label), "uri": uri} for e in report.evaluations for path in e.saved[:6]
         if (uri := thumbnail_uri(Path(path))) is not None
     ]  # fmt: skip
     return {
@@ -180,6 +180,11 @@ def _evaluation(results: ConvertResults) -> dict[str, Any] | None:
         "max_drop": report.max_drop, "failures": report.failures, "rows": rows, "moved": moved[:12],
         "changed": thumbnails, "notes": report.notes,
     }  # fmt: skip
+
+
+def _short(label: str) -> str:
+    """``/long/path/model-fp16.onnx (onnxruntime)`` as ``model-fp16.onnx (onnxruntime)``: the files sit in OUTDIR."""
+    return label.rsplit("/", 1)[-1]
 
 
 def _predictions(results: ConvertResults) -> dict[str, Any] | None:

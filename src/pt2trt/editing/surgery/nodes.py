@@ -134,7 +134,9 @@ def insert_node(graph: gs.Graph, spec: NodeSpec) -> tuple[None, str]:
     import onnx_graphsurgeon as gs
 
     after = getattr(spec, "after", None)
-    source = find_tensor(graph, after)
+    if after is None:
+        raise UsageError("--insert-node needs after: TENSOR", "e.g. --insert-node '{op: Relu, after: conv_out}'")
+    source = find_tensor(graph, str(after))
     name = unused_name(graph, spec.name or f"{spec.op.lower()}_after_{source.name}")
     out = spec.variable(graph, f"{source.name}_{spec.op.lower()}", source)
     node = gs.Node(
