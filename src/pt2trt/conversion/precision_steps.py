@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pt2trt.conversion.onnx_steps import recorded_preprocess
-from pt2trt.conversion.record import PASSED
+from pt2trt.conversion.record import PASSED, WARNING
 from pt2trt.conversion.state import Outcome, State, cmd
 from pt2trt.errors import Pt2trtError
 from pt2trt.onnx.model import OnnxModel
@@ -43,18 +43,25 @@ def _quantize(state: State, precision: str) -> Outcome:
         "kept_fp32": [layer.to_dict() for layer in result.kept_fp32],
         "excluded": [layer.to_dict() for layer in result.excluded],
         "accuracy": result.accuracy.to_dict() if result.accuracy is not None else None,
+        "warnings": result.warnings,
     }
     options = [*(["--calib", calib] if calib else []), *(["--task", task] if task else [])]
     command = cmd("quantize", final.path, "-o", output, "--precision", precision, *options)
-    line = f"wrote {output.name} ({precision}): {len(data['kept_fp32'])} layer(s) kept in FP32"
-    if result.accuracy is not None and result.accuracy.agreement is not None:
-        line += f", agreement with FP32 {100 * result.accuracy.agreement:.2f}%"
+    kept = result.kept_fp32 or result.excluded
+    where = "kept in FP32" if precision == "fp16" else "left in float"
+    # the figure the verdict rests on, counted (images, boxes), with its interval; the notes after it
+    line = f"wrote {output.name} ({precision}, {len(kept)} layer(s) {where}): {result.accuracy.headline()}"
+    if calib is not None and not s.calib:
+        line += f" (samples: --images {calib})"
+    notes = [*result.warnings, *result.accuracy.notes]
     if not result.passed:
         raise Pt2trtError(
             f"{precision} model {output.name} does not keep the FP32 model's answers "
             f"({'; '.join(result.accuracy.reasons) or 'below the target'})",
-            f"Keep layers in FP32: {command} --auto-exclude (or --exclude NODE)",
+            f"See which layers: {command} --auto-exclude" + (" (or --exclude NODE)" if precision == "int8" else ""),
         )
+    if notes:
+        return WARNING, f"{line}; {'; '.join(n.removeprefix('note: ') for n in notes)}", command, data
     return PASSED, line, command, data
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from pt2trt.conversion.record import PASSED, WARNING
@@ -114,18 +115,24 @@ def predict_step(state: State) -> Outcome:
     models: dict[str, Any] = {b: final for b in s.backends if runner_class(b).source == "onnx"}
     if engine.exists():  # built in this run: TensorRT and a GPU are here
         models["tensorrt"] = engine
+    notes: list[str] = []
     for backend, model in models.items():
         state.progress(backend)
         save = state.outdir / "predictions" / backend
         settings = PredictSettings(
             replace(s.task, task=task), s.preprocess, RunnerSettings(backend=backend), labels=s.labels
         )
-        per_backend[backend] = predict(model, images, settings, save=save, force=True)
+        with warnings.catch_warnings(record=True) as caught:  # predict's notes: said in this step's line, in
+            warnings.simplefilter("always")  # pt2trt's words, never as Python warnings on stderr
+            per_backend[backend] = predict(model, images, settings, save=save, force=True)
+        notes += [str(w.message) for w in caught if str(w.message) not in notes]
     state.results.predict = per_backend
     count = sum(len(v) for v in per_backend.values())
     line = f"predicted {len(images)} image(s) with {', '.join(per_backend)} ({task}): {count} pictures in predictions/"
     command = cmd("predict", final.path, s.images, "--task", task, "--save", state.outdir / "predictions")
     data = {b: [p.to_dict() for p in preds] for b, preds in per_backend.items()}
+    if notes:
+        return WARNING, f"{line}; note: {'; '.join(notes)}", command, data
     return PASSED, line, command, data
 
 

@@ -2,8 +2,10 @@
 
 ``quantize(model, output, "fp16" | "int8", calib=...)`` returns a :class:`QuantizeResult`. Modules: ``data``
 (samples through the model's preprocessing), ``statistics`` (one pass of activation statistics), ``fp16`` (which
-nodes stay FP32, then onnxconverter-common), ``int8`` (ONNX Runtime's Q/DQ quantizer, TensorRT-compatible settings),
-``autoexclude`` (layers ranked by added error), ``accuracy`` (FP32 vs converted on held-apart samples), ``api``.
+nodes stay FP32), ``fp16_casts`` (the mixed model written, Casts at the boundaries), ``int8`` (ONNX Runtime's Q/DQ
+quantizer, placed as TensorRT places Q/DQ, bias-corrected), ``autoexclude`` (layers ranked by added error),
+``accuracy`` (FP32 vs converted on held-apart samples, at the batch the model takes), ``verdict`` (counts, intervals,
+a verdict per output), ``api``.
 """
 
 from __future__ import annotations

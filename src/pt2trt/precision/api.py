@@ -1,7 +1,7 @@
 """``quantize``: FP32 ONNX -> mixed FP16 or INT8 Q/DQ ONNX, calibrated on real data, with its accuracy cost measured.
 
 Steps, each with explicit inputs: load the samples (calibration, and held-apart evaluation), collect activation
-statistics once, convert (FP16 analysis + onnxconverter-common, or ONNX Runtime's Q/DQ quantizer), measure against
+statistics once, convert (FP16 analysis + pt2trt's Cast writer, or ONNX Runtime's Q/DQ quantizer), measure against
 FP32 on the evaluation samples, optionally keep the worst INT8 layers in float until the target is met, record
 everything in the output's ``pt2trt.*`` metadata and publish the file atomically.
 """
@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pt2trt.errors import UsageError
+from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.files import check_writable, existing_file, publish, staging_dir
-from pt2trt.precision.accuracy import Accuracy, measure, run_outputs
+from pt2trt.precision.accuracy import Accuracy, measure, run_outputs, settle_batch
 from pt2trt.precision.data import Samples, load_samples
 from pt2trt.precision.int8 import check_method
 from pt2trt.precision.names import Layer
@@ -90,10 +90,18 @@ def quantize(
     force: bool = False,
     progress: bool = True,
     max_exclusions: int = MAX_AUTO_EXCLUSIONS,
+    size: tuple[int, int] | None = None,
 ) -> QuantizeResult:
-    """Convert ``model`` to ``precision`` ("fp16" or "int8"), write ``output``, and measure what it cost."""
+    """Convert ``model`` to ``precision`` ("fp16" or "int8"), write ``output``, and measure what it cost.
+
+    ``task``: the task metric to judge by (``"none"``: judge each output on its own; None: classify for an image
+    model with one ``[N, C]`` output, said in the result). ``size``: the image size for a model whose input size is
+    dynamic. ``progress``: a progress bar and the notes on stderr (the CLI); without it the notes are only in
+    ``result.warnings``.
+    """
     from pt2trt.onnx.load import load_onnx
-    from pt2trt.precision.statistics import collect_statistics, static_batch
+    from pt2trt.precision.data import measurement_batch
+    from pt2trt.precision.statistics import collect_statistics
 
     start = time.perf_counter()
     if precision not in PRECISIONS:
@@ -116,23 +124,30 @@ def quantize(
 
     NodeNames(proto).resolve([*keep_fp32, *exclude], "--keep-fp32" if keep_fp32 else "--exclude")  # fail early
     warnings: list[str] = []
-    calib_samples, eval_samples = _samples(source, proto, calib, eval_data, limit, preprocess, task)
+    calib_samples, eval_samples = _samples(source, proto, calib, eval_data, limit, preprocess, task, size)
     for note in calib_samples.notes:
         warnings.append(note)
         _warn(note, progress)
-    batch, static = static_batch(proto, 8)
+    batch, static = measurement_batch(proto, 8)
+    batch = settle_batch(source, calib_samples, batch, static)
 
     with _Progress(progress) as bar:
         task_id = bar.add(f"statistics over {len(calib_samples)} samples", len(calib_samples))
-        stats = collect_statistics(
-            proto,
-            source,
-            calib_samples,
-            batch=batch,
-            histograms=method != "minmax" and precision == "int8",
-            progress=lambda n: bar.advance(task_id, n),
-        )
-        reference = run_outputs(source, eval_samples, batch, static)
+        histograms = method != "minmax" and precision == "int8"
+        key = (_file_key(source), _data_key(calib), _data_key(eval_data), limit, str(preprocess), task, size, batch)
+        try:
+            # convert --precision fp16,int8 quantizes one model twice on the same samples: one statistics pass
+            stats = _reused(("statistics", histograms, *key), lambda: collect_statistics(
+                proto, source, calib_samples, batch=batch, histograms=histograms,
+                progress=lambda n: bar.advance(task_id, n),
+            ))  # fmt: skip
+            reference = _reused(("reference", *key), lambda: run_outputs(source, eval_samples, batch, static))
+        except Pt2trtError as exc:  # the FP32 model itself: say so, it is not the conversion that failed
+            raise Pt2trtError(
+                f"the FP32 model {source.name} itself fails on the samples ({calib_samples.source}): {exc.message}",
+                "Run it on these inputs first (pt2trt predict MODEL DATA, or verify with --data): an export can fix "
+                "a size that only random inputs leave unexercised",
+            ) from None
         calibration = {**calib_samples.summary(), "statistics": stats.summary()}
         if precision == "int8":
             calibration["method"] = method
@@ -152,11 +167,12 @@ def quantize(
                 converted, kept, excluded, accuracy, details = _fp16(proto, stats, keep_fp32, fp16_io, staged, evaluate)
             else:
                 converted, kept, excluded, accuracy, details = _int8(
-                    proto, stats, method, exclude, auto_exclude, max_exclusions, calib_samples, tmp, staged, evaluate
-                )
-            _record(converted, precision, method, kept, excluded, calibration, accuracy)
+                    proto, stats, method, exclude, (auto_exclude, max_exclusions, batch, static), calib_samples,
+                    staged, evaluate,
+                )  # fmt: skip
+            _record(converted, precision, method, kept, excluded, calibration, accuracy, calib_samples)
             _save(converted, staged)
-            size = staged.stat().st_size
+            written = staged.stat().st_size
             data = staged.with_name(staged.name + ".data")  # external weights of a model over 2 GB
             if data.exists():
                 publish(data, out.with_name(out.name + ".data"), replace=force)
@@ -170,7 +186,7 @@ def quantize(
         accuracy,
         method if precision == "int8" else None,
         time.perf_counter() - start,
-        size,
+        written,
         warnings,
         details,
     )
@@ -184,14 +200,41 @@ def _samples(
     limit: int | None,
     preprocess: Preprocess | str | Path | None,
     task: str | None,
+    size: tuple[int, int] | None,
 ) -> tuple[Samples, Samples]:
-    options = {"limit": limit, "preprocess": preprocess, "task": task}
-    samples = load_samples(source, proto, calib, **options)
-    if eval_data is not None:
-        return samples, load_samples(source, proto, eval_data, **options)
+    options: dict[str, Any] = {"limit": limit, "preprocess": preprocess, "task": task, "size": size}
+    try:
+        samples = load_samples(source, proto, calib, **options)
+        if eval_data is not None:
+            return samples, load_samples(source, proto, eval_data, **options)
+    except Pt2trtError as exc:
+        raise own_hint(exc) from None
     if calib is None:  # random calibration: evaluate on other random samples
         return samples, load_samples(source, proto, None, **options, seed=10_000, count=8)
     return samples.split()
+
+
+#: the options of ``pt2trt quantize``: a hint from a shared module naming another command's option is rewritten
+QUANTIZE_OPTIONS = {
+    "--output", "--precision", "--calib", "--eval", "--limit", "--preprocess", "--size", "--task", "--keep-fp32",
+    "--fp16-io", "--exclude", "--auto-exclude", "--max-exclusions", "--target-agreement", "--method", "--force",
+    "--json",
+}  # fmt: skip
+
+
+def own_hint(exc: Pt2trtError) -> Pt2trtError:
+    """``exc`` with a hint that names only quantize's options (image loading is shared with predict and compare)."""
+    import re
+
+    named = set(re.findall(r"--[a-z][a-z0-9-]*", f"{exc.message} {exc.hint or ''}"))
+    if named <= QUANTIZE_OPTIONS:
+        return exc
+    hint = (
+        "Pass --preprocess FILE.yaml (size, layout, channels), --size HxW for a dynamic input size, or the samples "
+        "as .npy/.npz arrays with --calib (fed to the inputs as they are)"
+    )
+    message = re.sub(r";?\s*(pass|pick|use)\b[^.;]*--[a-z][^.;]*", "", exc.message, flags=re.IGNORECASE)
+    return type(exc)(message.replace("predict needs", "image samples need"), hint)
 
 
 def _fp16(
@@ -216,10 +259,8 @@ def _int8(
     stats: Any,
     method: str,
     exclude: Sequence[str],
-    auto_exclude: bool,
-    max_exclusions: int,
+    auto: tuple[bool, int, int, bool],  # --auto-exclude, --max-exclusions, the batch and whether it is static
     calib_samples: Samples,
-    tmp: Path,
     staged: Path,
     evaluate: Callable[[Path], Accuracy],
 ) -> tuple[onnx.ModelProto, list[Layer], list[Layer], Accuracy, dict[str, Any]]:
@@ -227,6 +268,7 @@ def _int8(
     from pt2trt.precision.int8 import qdq_summary, quantize_int8
     from pt2trt.precision.names import NodeNames
 
+    auto_exclude, max_exclusions, batch, static = auto
     names = NodeNames(proto)
     chosen = names.resolve(exclude, "--exclude")
     excluded = [names.layer(i, f"--exclude {name}") for i, name in chosen.items()]
@@ -236,9 +278,12 @@ def _int8(
     if auto_exclude and not accuracy.passed:
         from pt2trt.precision.autoexclude import rank_layers
 
-        reference = tmp / "fp32-named.onnx"
+        reference = staged.parent / "fp32-named.onnx"
         _save(named_copy(proto), reference)
-        feed = next(calib_samples.batches(min(RANK_SAMPLES, len(calib_samples))))[0]
+        # a few calibration samples, at the batch the model takes (one at a time for per-image outputs)
+        feed = next(
+            calib_samples.batches(batch if static else min(RANK_SAMPLES, batch, len(calib_samples)), pad=static)
+        )[0]
         index = {label: i for i, label in enumerate(names.labels)}
         tried: set[str] = {x.node for x in excluded}
         best = _score(accuracy)
@@ -262,6 +307,36 @@ def _int8(
     if auto_exclude:
         details["auto_exclude"] = {"rounds": rounds, "limit": max_exclusions, "target_met": accuracy.passed}
     return converted, [], excluded, accuracy, details
+
+
+_REUSED: dict[tuple, Any] = {}
+
+
+def _reused(key: tuple, compute: Callable[[], Any]) -> Any:
+    """The last result computed for ``key`` (one per kind: statistics, reference outputs), else ``compute()``."""
+    kind = key[0]
+    if key not in _REUSED:
+        for old in [k for k in _REUSED if k[0] == kind]:
+            del _REUSED[old]
+        _REUSED[key] = compute()
+    return _REUSED[key]
+
+
+def _file_key(path: Path) -> tuple[str, int, int]:
+    stat = path.stat()
+    return str(path.resolve()), stat.st_mtime_ns, stat.st_size
+
+
+def _data_key(source: str | Path | None) -> tuple:
+    """What a data source holds, as far as its files' names, sizes and times tell (a folder: each of its files)."""
+    if source is None:
+        return ()
+    path = Path(source)
+    if path.is_file():
+        return _file_key(path)
+    if path.is_dir():
+        return tuple(_file_key(p) for p in sorted(path.iterdir()) if p.is_file())
+    return (str(source),)
 
 
 def _score(accuracy: Accuracy) -> tuple[float, float]:
@@ -296,11 +371,16 @@ def _record(
     excluded: list[Layer],
     calibration: dict[str, Any],
     accuracy: Accuracy,
+    samples: Samples,
 ) -> None:
-    from pt2trt.onnx.metadata import write_metadata
+    """The ``pt2trt.precision.*`` records, and the image preprocessing the samples went through (so that predict and
+    compare feed the converted model as it was calibrated)."""
+    from pt2trt.onnx.metadata import PREPROCESSING, write_metadata
 
     compact = {k: v for k, v in accuracy.to_dict().items() if k not in ("outputs",)}
     compact["nan_inf_added"] = accuracy.new_nonfinite
+    if samples.recipe is not None:
+        write_metadata(model, {PREPROCESSING: samples.recipe.to_json()})
     write_metadata(
         model,
         {
@@ -323,14 +403,11 @@ def _save(model: onnx.ModelProto, path: Path) -> None:
 
 
 def _warn(text: str, enabled: bool) -> None:
+    """A note of pt2trt's own on stderr (the CLI); callers of the API read ``result.warnings`` instead."""
     if enabled:
         from rich.console import Console
 
         Console(stderr=True, soft_wrap=True).print(f"[bold yellow]warning:[/] {text}", highlight=False)
-    else:
-        import warnings
-
-        warnings.warn(text, stacklevel=3)
 
 
 class _Progress:

@@ -27,19 +27,10 @@ class Ranked:
 def rank_layers(reference: Path, candidate: Path, feed: Feed, skip: Collection[str] = ()) -> list[Ranked]:
     """Quantizable nodes of ``reference`` (not in ``skip``), worst first, by the output error each one adds."""
     from pt2trt.debug.onnx_pair import debug_onnx_layers
+    from pt2trt.settings import RunInputs, Tolerance
 
     report = debug_onnx_layers(
-        reference,
-        candidate,
-        None,
-        data=None,
-        feed=feed,
-        batch=None,
-        rtol=1e-2,
-        atol=1e-3,
-        seed=0,
-        providers=None,
-        backend="onnxruntime",
+        reference, candidate, RunInputs(feed=feed), Tolerance(rtol=1e-2, atol=1e-3), backend="onnxruntime"
     )
     error: dict[str, float] = {}
     for layer in report.layers:

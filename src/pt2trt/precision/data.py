@@ -38,9 +38,11 @@ class Samples:
     feeds: list[Feed]
     source: str  # what the user gave, or "random"
     kind: str  # "images" | "arrays" | "random"
-    preprocess: str | None = None
+    preprocess: str | None = None  # the recipe's description
     files: int = 0
     notes: list[str] = field(default_factory=list)
+    recipe: Preprocess | None = None  # the image preprocessing applied (images only)
+    recipe_origin: str = ""  # "given", "recorded in the model", "the task's preset"
 
     def __len__(self) -> int:
         return len(self.feeds)
@@ -69,18 +71,45 @@ class Samples:
         ids = {id(f) for f in held}
         calib = [f for f in self.feeds if id(f) not in ids]
         return (
-            Samples(calib, self.source, self.kind, self.preprocess, self.files, list(self.notes)),
-            Samples(held, f"{self.source} (every {every}th sample held apart)", self.kind, self.preprocess),
-        )
+            Samples(
+                calib, self.source, self.kind, self.preprocess, self.files, list(self.notes), self.recipe,
+                self.recipe_origin,
+            ),
+            Samples(
+                held, f"{self.source} (every {every}th sample held apart)", self.kind, self.preprocess,
+                recipe=self.recipe, recipe_origin=self.recipe_origin,
+            ),
+        )  # fmt: skip
 
     def summary(self) -> dict[str, Any]:
         return {
             "source": self.source,
             "kind": self.kind,
             "samples": len(self.feeds),
-            **({"preprocessing": self.preprocess} if self.preprocess else {}),
+            **({"preprocessing": self.preprocess, "preprocessing_from": self.recipe_origin} if self.preprocess else {}),
             **({"files": self.files} if self.files else {}),
         }
+
+
+def measurement_batch(model: onnx.ModelProto, wanted: int) -> tuple[int, bool]:
+    """The batch to run samples at, and whether it is the model's static batch (then the last one is padded).
+
+    ``wanted`` only when the first input's batch axis is dynamic and every output carries that same axis; one sample
+    at a time when outputs hold one image or have data-dependent lengths; the static batch when the model fixes it.
+    """
+    inits = {i.name for i in model.graph.initializer}
+    inputs = [v for v in model.graph.input if v.name not in inits]
+    if not inputs:
+        return 1, False
+    dims = inputs[0].type.tensor_type.shape.dim
+    if dims and dims[0].HasField("dim_value") and dims[0].dim_value > 0:
+        return int(dims[0].dim_value), True
+    symbol = dims[0].dim_param if dims and dims[0].HasField("dim_param") else None
+    for output in model.graph.output:
+        out_dims = output.type.tensor_type.shape.dim
+        if not symbol or not out_dims or not out_dims[0].HasField("dim_param") or out_dims[0].dim_param != symbol:
+            return 1, False
+    return wanted, False
 
 
 def load_samples(
@@ -93,6 +122,7 @@ def load_samples(
     task: str | None = None,
     seed: int = 0,
     count: int = 32,
+    size: tuple[int, int] | None = None,
 ) -> Samples:
     """Samples from ``source`` (at most ``limit``), or ``count`` seeded random ones when ``source`` is None."""
     if limit is not None and limit < 1:
@@ -104,7 +134,7 @@ def load_samples(
     if kind == "arrays":
         feeds = _array_samples(files, [str(s.name) for s in specs], limit)
         return Samples(feeds, str(source), "arrays", files=len(files))
-    return _image_samples(model_path, files, str(source), limit, preprocess, task)
+    return _image_samples(model_path, files, str(source), limit, preprocess, task, size)
 
 
 def _graph_specs(proto: onnx.ModelProto) -> list:
@@ -171,27 +201,34 @@ def _image_samples(
     limit: int | None,
     preprocess: Preprocess | str | Path | None,
     task: str | None,
+    size: tuple[int, int] | None = None,
 ) -> Samples:
     from pt2trt.imaging.sources import iter_frames
     from pt2trt.prediction.image_model import ImageModel
     from pt2trt.settings import PreprocessSettings, RunnerSettings
     from pt2trt.tasks import task_class
 
-    preset = task_class(task).default_preset if task else "imagenet-classification"
+    preset = task_class(task).default_preset if task and task != "none" else "imagenet-classification"
     model = ImageModel(
-        model_path, runner=RunnerSettings(backend="onnxruntime"), preprocess=PreprocessSettings(preprocess),
+        model_path, runner=RunnerSettings(backend="onnxruntime"), preprocess=PreprocessSettings(preprocess, size=size),
         default_preset=preset,
     )  # fmt: skip
     with model:  # opening reads the model's one image input: its name, layout, dtype and static size
         model.probe()  # the size predict runs at; one the graph cannot take fails here, explained
         recipe, name, dtype = model.preprocess, model.input_name, model.input_dtype
+    if preprocess is not None:
+        origin = "given (--preprocess)"
+    elif model.recorded is not None:
+        origin = "recorded in the model"
+    else:
+        origin = f"the {preset} preset (the model records none; --preprocess PRESET|FILE.yaml to choose)"
     feeds: list[Feed] = []
     for frame in iter_frames(files):
         sample, _ = recipe.apply(frame.load())
         feeds.append({name: sample[None].astype(dtype, copy=False)})
         if limit is not None and len(feeds) >= limit:
             break
-    return Samples(feeds, source, "images", recipe.describe(), files=len(files))
+    return Samples(feeds, source, "images", recipe.describe(), len(files), list(model.notes), recipe, origin)
 
 
 def _random_samples(specs: list, count: int, seed: int) -> Samples:

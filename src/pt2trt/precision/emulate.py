@@ -20,14 +20,24 @@ _SUFFIX = "__fp16_emulated"
 
 
 def emulate_fp16(model: onnx.ModelProto) -> onnx.ModelProto:
-    """An FP32 model computing what ``model`` (FP16, possibly mixed) computes, with FP16 storage rounding."""
+    """An FP32 model computing what ``model`` (FP16, possibly mixed) computes, with FP16 storage rounding.
+
+    Subgraphs (``If``/``Loop``/``Scan`` bodies) are rewritten the same way: their FP16 inputs, outputs and values
+    become float32 rounded through FP16, so that they fit the float32 tensors the main graph now hands them.
+    """
+    import onnx
+
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    _emulate_graph(out.graph, top=True)
+    return out
+
+
+def _emulate_graph(graph: onnx.GraphProto, *, top: bool) -> None:
     import onnx
     from onnx import helper, numpy_helper
 
     f16, f32 = onnx.TensorProto.FLOAT16, onnx.TensorProto.FLOAT
-    out = onnx.ModelProto()
-    out.CopyFrom(model)
-    graph = out.graph
     half: set[str] = set()
     for value in [*graph.value_info, *graph.input, *graph.output]:
         if value.type.tensor_type.elem_type == f16:
@@ -39,6 +49,7 @@ def emulate_fp16(model: onnx.ModelProto) -> onnx.ModelProto:
                 numpy_helper.from_array(numpy_helper.to_array(init).astype("float32"), init.name)
             )
     inputs = {v.name for v in graph.input}
+    outputs = {v.name for v in graph.output}
     nodes = []
     for node in graph.node:
         if node.op_type == "Cast":
@@ -46,11 +57,11 @@ def emulate_fp16(model: onnx.ModelProto) -> onnx.ModelProto:
             if to.i == f16:
                 to.i = f32
                 half.add(node.output[0])
-        if node.op_type == "Constant":
-            for attr in node.attribute:
-                if attr.name == "value" and attr.t.data_type == f16:
-                    array = numpy_helper.to_array(attr.t).astype("float32")
-                    attr.t.CopyFrom(numpy_helper.from_array(array, attr.t.name))
+        for attr in node.attribute:
+            if attr.name == "value" and node.op_type == "Constant" and attr.t.data_type == f16:
+                attr.t.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(attr.t).astype("float32"), attr.t.name))
+            for sub in [attr.g] if attr.HasField("g") else list(attr.graphs):
+                _emulate_graph(sub, top=False)
         nodes.append(node)
         for j, tensor in enumerate(node.output):
             if tensor in half:
@@ -58,7 +69,9 @@ def emulate_fp16(model: onnx.ModelProto) -> onnx.ModelProto:
                 nodes.append(helper.make_node("Cast", [node.output[j]], [tensor + _SUFFIX + "_h"], to=f16))
                 nodes.append(helper.make_node("Cast", [tensor + _SUFFIX + "_h"], [tensor], to=f32))
     rounded_inputs = []
-    for name in [n for n in inputs if n in half]:  # FP16 graph inputs (--fp16-io): fed as float32, rounded
+    # FP16 graph inputs (--fp16-io, or a subgraph's FP16 inputs): fed as float32, rounded; a Loop body's inputs are
+    # rounded too (its carried values come back from its outputs)
+    for name in [n for n in inputs if n in half and n not in outputs]:
         rounded_inputs += [
             helper.make_node("Cast", [name], [name + _SUFFIX + "_h"], to=f16),
             helper.make_node("Cast", [name + _SUFFIX + "_h"], [name + _SUFFIX], to=f32),
@@ -69,8 +82,8 @@ def emulate_fp16(model: onnx.ModelProto) -> onnx.ModelProto:
                     node.input[j] = name + _SUFFIX
     del graph.node[:]
     graph.node.extend(rounded_inputs + nodes)
-    del graph.value_info[:]
-    return out
+    if top:  # ONNX Runtime infers the main graph's types again; a subgraph keeps its records, all float32 now
+        del graph.value_info[:]
 
 
 def session_options() -> object:

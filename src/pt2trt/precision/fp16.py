@@ -16,18 +16,21 @@ A node is kept in FP32 when
   (below ``margin`` times FP16's smallest normal);
 * **user**: ``--keep-fp32 NODE|MODULE``.
 
-onnxconverter-common's ``convert_float_to_float16`` then converts with this node block list and inserts the Cast
-nodes at every FP32/FP16 boundary; float32 graph inputs and outputs are kept unless ``fp16_io``.
+* **fixed**: control flow (``If``/``Loop``/``Scan``: subgraphs untouched), ops ONNX defines for float32 only, ops of
+  other domains.
+
+:mod:`pt2trt.precision.fp16_casts` then writes the model, with one Cast at each FP32/FP16 boundary; float32 graph
+inputs and outputs are kept unless ``fp16_io``.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from pt2trt.precision.fp16_casts import fp32_op_reason
 from pt2trt.precision.names import Layer, NodeNames
 from pt2trt.precision.statistics import FP16_MAX, FP16_MIN_NORMAL, Statistics
 
@@ -105,7 +108,10 @@ def analyse_fp16(
         if init.data_type == 1 and np.abs(numpy_helper.to_array(init)).max(initial=0.0) > FP16_MAX
     }
     for i, node in enumerate(model.graph.node):
-        if node.op_type in SENSITIVE_OPS:
+        fixed = fp32_op_reason(node)
+        if fixed is not None:
+            keep(i, f"op: {fixed}")
+        elif node.op_type in SENSITIVE_OPS:
             keep(i, f"op: {SENSITIVE_OPS[node.op_type]}")
         elif node.op_type in REDUCTIONS:
             extent = _reduced_extent(node, stats)
@@ -122,7 +128,41 @@ def analyse_fp16(
         heavy = [t for t in node.input if t in big_weights]
         if heavy:
             keep(i, f"weights: {heavy[0]} holds values beyond the FP16 range")
+    for i in index_arithmetic(model):
+        keep(i, "index arithmetic: computes from integer values (shapes, counts), exact in FP16 only up to 2048")
     return [names.layer(i, reasons[i]) for i in sorted(reasons)]
+
+
+INTEGER_TYPES = {2, 3, 4, 5, 6, 7, 12, 13}  # uint8, int8, uint16, int16, int32, int64, uint32, uint64
+
+
+def index_arithmetic(model: onnx.ModelProto) -> list[int]:
+    """Nodes computing in float from integer values: a Cast of an integer tensor to float, and every node whose float
+    inputs all come from such values or constants. Exporters compute sizes and counts that way (torchvision's
+    detectors: anchors, top-k lengths, box counts); in FP16 a count of 4347 becomes 4348 and a Reshape fails."""
+    import onnx
+
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False)
+    except Exception:  # a model shape inference cannot read: no node is found by this rule
+        return []
+    types = {v.name: v.type.tensor_type.elem_type for v in [*inferred.graph.value_info, *inferred.graph.input]}
+    constants = {i.name for i in model.graph.initializer}
+    constants |= {o for n in model.graph.node if n.op_type == "Constant" for o in n.output}
+    index: set[str] = set()
+    found = []
+    for i, node in enumerate(model.graph.node):
+        if node.op_type == "Cast":
+            source = types.get(node.input[0])
+            if source in INTEGER_TYPES or node.input[0] in index:
+                index.update(node.output)
+                found.append(i)
+            continue
+        floats = [t for t in node.input if t and (types.get(t) == 1 or t in index)]
+        if floats and all(t in index or t in constants for t in floats) and any(t in index for t in floats):
+            index.update(t for t in node.output if types.get(t) == 1)
+            found.append(i)
+    return found
 
 
 def _reduced_extent(node: onnx.NodeProto, stats: Statistics) -> int | None:
@@ -152,19 +192,14 @@ def named_copy(model: onnx.ModelProto) -> onnx.ModelProto:
 def convert_fp16(
     model: onnx.ModelProto, keep: Sequence[str] = (), *, fp16_io: bool = False, block_ops: Sequence[str] = ()
 ) -> onnx.ModelProto:
-    """onnxconverter-common's conversion with ``keep`` (node names) and ``block_ops`` left in FP32."""
-    from onnxconverter_common import float16
+    """The mixed FP16 model (:mod:`pt2trt.precision.fp16_casts`) with the nodes named in ``keep`` and the op types in
+    ``block_ops`` left in FP32 (plus the ops that must stay FP32: control flow, float32-only ops)."""
+    from pt2trt.precision.fp16_casts import write_fp16
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # it warns for every value it clamps; the analysis reports the ranges
-        return float16.convert_float_to_float16(
-            named_copy(model),
-            min_positive_val=2.0**-24,  # FP16's smallest subnormal: clamp nothing that FP16 can hold
-            max_finite_val=FP16_MAX,  # the default 1e4 would silently clamp valid weights
-            keep_io_types=not fp16_io,
-            op_block_list=[*float16.DEFAULT_OP_BLOCK_LIST, *block_ops],
-            node_block_list=list(keep),
-        )
+    named = named_copy(model)
+    wanted, blocked = set(keep), set(block_ops)
+    indices = [i for i, n in enumerate(named.graph.node) if n.name in wanted or n.op_type in blocked]
+    return write_fp16(named, indices, fp16_io=fp16_io)
 
 
 def whole_graph_fp16(model: onnx.ModelProto, *, fp16_io: bool = False) -> onnx.ModelProto:

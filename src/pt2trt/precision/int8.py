@@ -81,7 +81,8 @@ def residual_adds(model: onnx.ModelProto) -> tuple[set[str], set[str]]:
     """Names of Add nodes whose inputs are both computed (residual), and of the others (bias-like, not quantized)."""
     constants = {i.name for i in model.graph.initializer}
     constants |= {o for n in model.graph.node if n.op_type == "Constant" for o in n.output}
-    residual, other = set(), set()
+    residual: set[str] = set()
+    other: set[str] = set()
     for node in model.graph.node:
         if node.op_type == "Add":
             (other if any(t in constants for t in node.input) else residual).add(node.name)
@@ -154,8 +155,16 @@ def quantize_int8(
     method: str = "minmax",
     exclude: Collection[str] = (),
     op_types: list[str] | None = None,
+    correct_bias: bool = True,
+    placement: str = "tensorrt",
 ) -> onnx.ModelProto:
-    """Write ``model`` with Q/DQ nodes to ``output`` and return it; ``exclude``: node names left in float."""
+    """Write ``model`` with Q/DQ nodes to ``output`` and return it; ``exclude``: node names left in float.
+
+    ``placement="tensorrt"``: Q/DQ on the inputs of the quantized ops only, residual Adds on their skip input (see
+    :func:`float_fusible_add_inputs`); ``"onnxruntime"``: ONNX Runtime's own placement (outputs quantized too, both
+    Add inputs), kept to measure what the TensorRT placement gains (docs/precision.md). ``correct_bias``: see
+    :func:`correct_weight_bias`.
+    """
     import onnxruntime
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.calibrate import TensorData, TensorsData, save_tensors_data
@@ -184,7 +193,13 @@ def quantize_int8(
         "WeightSymmetric": True,
         "QuantizeBias": False,  # TensorRT dequantizes INT8, not INT32: biases stay float
         "QDQOpTypePerChannelSupportToAxis": {"MatMul": 1},
+        # inputs only, as TensorRT places them (and ModelOpt writes them): a Q/DQ on a convolution's output would
+        # sit before its activation (ReLU6 clips a range the Q/DQ already rounded) and stop TensorRT's fusions
+        "OpTypesToExcludeOutputQuantization": sorted({n.op_type for n in named.graph.node}),
+        "ForceQuantizeNoInputCheck": True,  # pooling's input quantized even when its producer is not
     }
+    if placement == "onnxruntime":
+        del extra["OpTypesToExcludeOutputQuantization"], extra["ForceQuantizeNoInputCheck"]
     root = logging.getLogger()
     level = root.level
     root.setLevel(logging.ERROR)  # ORT logs a pre-processing advice as a warning on every call
@@ -213,7 +228,153 @@ def quantize_int8(
     finally:
         root.setLevel(level)
         cache.unlink(missing_ok=True)
-    return load_onnx(output)
+    quantized = load_onnx(output)
+    if placement == "tensorrt":
+        quantized = float_fusible_add_inputs(quantized)
+    if correct_bias:
+        correct_weight_bias(quantized, named, stats)
+    import onnx
+
+    onnx.save_model(quantized, str(output), save_as_external_data=quantized.ByteSize() > 1_800_000_000)
+    return quantized
+
+
+def correct_weight_bias(quantized: onnx.ModelProto, original: onnx.ModelProto, stats: Statistics) -> int:
+    """Move each quantized Conv/Gemm's expected weight-rounding error into its float bias; returns how many.
+
+    Rounding the weights to INT8 shifts the mean of every output channel by ``(W - Wq) . E[x]``, the same for every
+    image: the depthwise convolutions of MobileNet-style networks, 9 weights per channel, shift most. ``E[x]`` is the
+    per-channel mean of the layer's float input over the calibration samples (statistics), ``Wq`` is read back from
+    the Q/DQ model, and the shift is added to the bias, which TensorRT keeps in float (empirical bias correction,
+    Nagel et al. 2019; NNCF's fast bias correction does the same).
+    """
+    from onnx import numpy_helper
+
+    floats = {i.name: i for i in original.graph.initializer}
+    by_name = {n.name: n for n in original.graph.node if n.name}
+    inits = {i.name: i for i in quantized.graph.initializer}
+    producers = {t: n for n in quantized.graph.node for t in n.output}
+    corrected = 0
+    for node in quantized.graph.node:
+        source = by_name.get(node.name)
+        if node.op_type not in ("Conv", "Gemm") or source is None or len(source.input) < 2:
+            continue
+        dq = producers.get(node.input[1])
+        weight = floats.get(source.input[1])
+        mean = stats.tensors[source.input[0]].channel_mean if source.input[0] in stats.tensors else None
+        if dq is None or dq.op_type != "DequantizeLinear" or weight is None or mean is None:
+            continue
+        w = numpy_helper.to_array(weight).astype(np.float64)
+        wq = _dequantized(dq, inits)
+        if wq is None or wq.shape != w.shape:
+            continue
+        shift = _mean_shift(node, w - wq, mean)
+        if shift is None:
+            continue
+        _add_to_bias(quantized, node, shift.astype(np.float32), inits)
+        corrected += 1
+    return corrected
+
+
+def _dequantized(dq: onnx.NodeProto, inits: dict[str, onnx.TensorProto]) -> np.ndarray | None:
+    from onnx import numpy_helper
+
+    if dq.input[0] not in inits or dq.input[1] not in inits:
+        return None
+    q = numpy_helper.to_array(inits[dq.input[0]]).astype(np.float64)
+    scale = numpy_helper.to_array(inits[dq.input[1]]).astype(np.float64)
+    axis = next((a.i for a in dq.attribute if a.name == "axis"), 1)
+    if scale.size > 1:
+        shape = [1] * q.ndim
+        shape[axis] = scale.size
+        scale = scale.reshape(shape)
+    return q * scale
+
+
+def _mean_shift(node: onnx.NodeProto, delta: np.ndarray, mean: np.ndarray) -> np.ndarray | None:
+    """``E[delta * x]`` per output channel for a Conv (``delta`` [Cout, Cin/g, k...]) or a Gemm."""
+    if node.op_type == "Conv":
+        groups = next((a.i for a in node.attribute if a.name == "group"), 1)
+        cout, cin_g = delta.shape[0], delta.shape[1]
+        if mean.size != cin_g * groups or cout % groups:
+            return None
+        per_group = cout // groups
+        inputs = mean.reshape(groups, cin_g)[np.arange(cout) // per_group]  # [Cout, Cin/g]
+        return (delta.reshape(cout, cin_g, -1).sum(axis=2) * inputs).sum(axis=1)
+    trans_b = next((a.i for a in node.attribute if a.name == "transB"), 0)
+    matrix = delta if trans_b else delta.T  # [N, K]
+    return matrix @ mean if matrix.shape[1] == mean.size else None
+
+
+def _add_to_bias(model: onnx.ModelProto, node: onnx.NodeProto, shift: np.ndarray, inits: dict) -> None:
+    from onnx import numpy_helper
+
+    if len(node.input) > 2 and node.input[2] in inits:
+        bias = inits[node.input[2]]
+        values = numpy_helper.to_array(bias).astype(np.float32)
+        if values.shape == shift.shape:
+            bias.CopyFrom(numpy_helper.from_array(values + shift, bias.name))
+        return
+    name = f"{node.name or node.output[0]}_bias_corrected"
+    model.graph.initializer.append(numpy_helper.from_array(shift, name))
+    while len(node.input) < 3:
+        node.input.append("")
+    node.input[2] = name
+
+
+#: ops whose output TensorRT fuses into the Add that reads it (the convolution takes the other input as its residual)
+FUSIBLE_PRODUCERS = {"Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization"}
+
+
+def float_fusible_add_inputs(model: onnx.ModelProto) -> onnx.ModelProto:
+    """Residual Adds keep a Q/DQ on their skip input only: the input a convolution computes reads the float value,
+    so that TensorRT fuses convolution + Add (the skip input, quantized, is the convolution's residual input).
+
+    ModelOpt's ``build_non_residual_input_map`` + ``remove_partial_input_qdq`` do the same; of two convolution
+    branches the first stays float.
+    """
+    producers = {t: n for n in model.graph.node for t in n.output}
+    for node in model.graph.node:
+        if node.op_type != "Add" or len(node.input) != 2:
+            continue
+        sources = [_through_qdq(name, producers) for name in node.input]
+        if not all(source is not None for source, _ in sources):
+            continue
+        fusible = [
+            i for i, (source, _) in enumerate(sources) if source is not None and source.op_type in FUSIBLE_PRODUCERS
+        ]
+        if fusible:
+            node.input[fusible[0]] = sources[fusible[0]][1]  # the float tensor before the Q/DQ pair
+    return _drop_unused_qdq(model)
+
+
+def _through_qdq(name: str, producers: dict[str, onnx.NodeProto]) -> tuple[onnx.NodeProto | None, str]:
+    """For ``name`` = DequantizeLinear(QuantizeLinear(x)): x's producer and x; else (None, name)."""
+    dq = producers.get(name)
+    if dq is None or dq.op_type != "DequantizeLinear":
+        return None, name
+    q = producers.get(dq.input[0])
+    if q is None or q.op_type != "QuantizeLinear":
+        return None, name
+    return producers.get(q.input[0]), q.input[0]
+
+
+def _drop_unused_qdq(model: onnx.ModelProto) -> onnx.ModelProto:
+    outputs = {o.name for o in model.graph.output}
+    while True:
+        used = {t for n in model.graph.node for t in n.input} | outputs
+        unused = [n for n in model.graph.node if n.op_type in ("QuantizeLinear", "DequantizeLinear")
+                  and not any(t in used for t in n.output)]  # fmt: skip
+        if not unused:
+            break
+        for node in unused:
+            model.graph.node.remove(node)
+    used = {t for n in model.graph.node for t in n.input} | outputs
+    kept = [i for i in model.graph.initializer if i.name in used]
+    if len(kept) != len(model.graph.initializer):
+        del model.graph.initializer[:]
+        model.graph.initializer.extend(kept)
+    return model
 
 
 def qdq_summary(model: onnx.ModelProto) -> dict[str, Any]:

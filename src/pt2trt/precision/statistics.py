@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pt2trt.precision.data import Samples
+from pt2trt.precision.data import Samples, measurement_batch
 
 if TYPE_CHECKING:
     import onnx
@@ -43,8 +43,21 @@ class TensorStats:
     inf: int = 0
     abs_min_nonzero: float = float("inf")
     shape: tuple[int, ...] = ()  # as last seen (batch axis included)
+    channel_sum: np.ndarray | None = None  # per channel (axis 1) sums, for INT8 bias correction
+    channel_count: int = 0
+
+    @property
+    def channel_mean(self) -> np.ndarray | None:
+        return self.channel_sum / self.channel_count if self.channel_sum is not None and self.channel_count else None
 
     def update(self, values: np.ndarray) -> None:
+        if values.ndim >= 2 and np.isfinite(values).all():
+            sums = values.astype(np.float64).sum(axis=tuple(i for i in range(values.ndim) if i != 1))
+            if self.channel_sum is None or self.channel_sum.shape != sums.shape:
+                self.channel_sum, self.channel_count = sums, 0
+            else:
+                self.channel_sum = self.channel_sum + sums
+            self.channel_count += values.size // values.shape[1] if values.shape[1] else 0
         self.shape = tuple(values.shape)
         flat = values.reshape(-1)
         finite = np.isfinite(flat)
@@ -132,7 +145,7 @@ def collect_statistics(
     names = float_tensors(model)
     stats: dict[str, TensorStats] = {}
     collector = _histogram_collector() if histograms else None
-    batch, static = static_batch(model, batch)
+    batch, static = measurement_batch(model, batch)
     batches = 0
     with exposed(model, names, source) as serialized, onnxruntime_factory()(serialized) as runner:
         for feed, count in samples.batches(batch, pad=static):
@@ -162,15 +175,3 @@ def _histogram_collector() -> Any:
 
     # a signed histogram over [-|x|max, |x|max] serves both entropy and (folded) percentile thresholds
     return HistogramCollector("entropy", True, HISTOGRAM_BINS, 128, 99.999, "same")
-
-
-def static_batch(model: onnx.ModelProto, wanted: int) -> tuple[int, bool]:
-    """The batch size to feed: ``wanted`` for a dynamic batch axis, else the model's static one (and True)."""
-    inits = {i.name for i in model.graph.initializer}
-    for value in model.graph.input:
-        if value.name in inits:
-            continue
-        dims = value.type.tensor_type.shape.dim
-        if dims and dims[0].HasField("dim_value") and dims[0].dim_value > 0:
-            return int(dims[0].dim_value), True
-    return wanted, False

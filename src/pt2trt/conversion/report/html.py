@@ -130,6 +130,8 @@ def _precision(results: ConvertResults) -> list[dict[str, Any]] | None:
                 "precision": result.precision,
                 "output": Path(result.output).name,
                 "agreement": _agreement_pct(result),
+                # the figure the verdict rests on, as a count with its interval (or each output's verdict)
+                "agreement_text": accuracy.headline() if hasattr(accuracy, "headline") else None,
                 "metrics": {k: v for k, v in task.items() if isinstance(v, int | float)},
                 "cosine": min((o.comparison.cosine_similarity or 0.0 for o in outputs), default=None),
                 "max_abs": max((o.comparison.max_abs_error or 0.0 for o in outputs), default=None),

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pt2trt.backends.tensorrt.lint.dtypes import dtype_findings
 from pt2trt.backends.tensorrt.lint.facts import operator_data, opset_findings
 from pt2trt.backends.tensorrt.lint.plugins import plugin_findings
 from pt2trt.backends.tensorrt.lint.qdq import qdq_findings
@@ -51,6 +52,7 @@ def lint_model(model: onnx.ModelProto, target: str | Target) -> TrtCompatReport:
         report.findings.extend(plugin_findings(node, tgt))
     report.findings.extend(type_findings(graph, info))
     report.findings.extend(qdq_findings(graph, tgt))
+    report.findings.extend(dtype_findings(model))
     report.findings.extend(dynamic_input_findings(model))
     order = {s: i for i, s in enumerate(SEVERITIES)}
     report.findings.sort(key=lambda f: order[f.severity])

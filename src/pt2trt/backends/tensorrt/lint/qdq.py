@@ -80,6 +80,7 @@ def qdq_findings(graph: GraphFacts, target: Target) -> list[Finding]:
             for user in consumers.get(node.output[0], []):
                 if user.op_type not in INT8_OPS:
                     placements.setdefault(user.op_type, []).append(node_label(user))
+    findings.extend(_output_quantization(graph, consumers))
     for op, users in sorted(placements.items()):
         findings.append(
             Finding(
@@ -94,6 +95,41 @@ def qdq_findings(graph: GraphFacts, target: Target) -> list[Finding]:
             )
         )
     return findings
+
+
+#: ops TensorRT fuses into the convolution or matrix product before them
+ACTIVATIONS = {"Relu", "Clip", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Elu", "Selu"}
+WEIGHTED = {"Conv", "ConvTranspose", "Gemm", "MatMul"}
+
+
+def _output_quantization(graph: GraphFacts, consumers: dict[str, list[onnx.NodeProto]]) -> list[Finding]:
+    """Q/DQ between a Conv/Gemm/MatMul and the activation that follows it (ONNX Runtime's default placement)."""
+    producers = {t: n for n in graph.walk() for t in n.output}
+    found = []
+    for node in graph.walk():
+        if node.op_type != "QuantizeLinear" or node.domain not in ("", "ai.onnx"):
+            continue
+        source = producers.get(node.input[0])
+        if source is None or source.op_type not in WEIGHTED:
+            continue
+        for dq in consumers.get(node.output[0], []):
+            users = [u for u in consumers.get(dq.output[0], []) if u.op_type in ACTIVATIONS] if dq.output else []
+            if dq.op_type == "DequantizeLinear" and users:
+                found.append(node_label(users[0]) + f" after {node_label(source)}")
+    if not found:
+        return []
+    return [
+        Finding(
+            "warning",
+            "qdq-placement",
+            ", ".join(found[:3]) + (" ..." if len(found) > 3 else ""),
+            "QuantizeLinear",
+            f"{len(found)} Q/DQ pair(s) between a convolution or matrix product and its activation: the layer's full "
+            "range is rounded to INT8 before the activation clips it, and TensorRT cannot fuse across the pair",
+            "Quantize inputs only, as TensorRT and ModelOpt place Q/DQ (pt2trt quantize does; ONNX Runtime's "
+            "quantize_static: extra_options OpTypesToExcludeOutputQuantization)",
+        )
+    ]
 
 
 def _zero_point(node: onnx.NodeProto, label: str, graph: GraphFacts, allowed: set[int], target: Target) -> list:
