@@ -61,21 +61,21 @@ def qdq_findings(graph: GraphFacts, target: Target) -> list[Finding]:
                 )
             )
         scale = graph.value(scale_name)
-        per_channel = scale is not None and scale.size > 1
-        if per_channel and node.input[0] not in graph.constants and node.op_type == "QuantizeLinear":
+        scales = 0 if scale is None else scale.size
+        if scales > 1 and node.input[0] not in graph.constants and node.op_type == "QuantizeLinear":
             findings.append(
                 Finding(
                     "error",
                     "qdq-per-channel",
                     label,
                     node.op_type,
-                    f"per-channel quantization ({scale.size} scales) of an activation",
+                    f"per-channel quantization ({scales} scales) of an activation",
                     "TensorRT quantizes activations per tensor: one scale (ActivationSymmetric, per_channel "
                     "applies to weights only)",
                 )
             )
         if node.op_type == "DequantizeLinear":
-            if per_channel and node.input[0] in graph.constants:
+            if scales > 1 and node.input[0] in graph.constants:
                 findings.extend(_weight_axis(node, label, consumers))
             for user in consumers.get(node.output[0], []):
                 if user.op_type not in INT8_OPS:
