@@ -25,7 +25,7 @@ inputs and outputs are kept unless ``fp16_io``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -77,60 +77,95 @@ def analyse_fp16(
     reduction_limit: int = DEFAULT_REDUCTION_LIMIT,
 ) -> list[Layer]:
     """The nodes to keep in FP32, each with its first reason, in graph order."""
+    names = NodeNames(model)
+    graph = _Graph(model)
+    reasons: dict[int, str] = {}
+
+    def keep(found: Iterable[tuple[int, str]]) -> None:
+        for i, reason in found:
+            reasons.setdefault(i, reason)
+
+    keep((i, f"--keep-fp32 {name}") for i, name in names.resolve(keep_fp32, "--keep-fp32").items())
+    keep(_range_rules(graph, stats, margin))
+    big_weights = _weights_beyond_fp16(model)
+    for i, node in enumerate(model.graph.node):
+        reason = _node_rule(node, graph, stats, margin, reduction_limit)
+        if reason is not None:
+            keep([(i, reason)])
+        heavy = [t for t in node.input if t in big_weights]
+        if heavy:
+            keep([(i, f"weights: {heavy[0]} holds values beyond the FP16 range")])
+    index = "index arithmetic: computes from integer values (shapes, counts), exact in FP16 only up to 2048"
+    keep((i, index) for i in index_arithmetic(model))
+    return [names.layer(i, reasons[i]) for i in sorted(reasons)]
+
+
+class _Graph:
+    """Each tensor's producing node and consuming nodes (by index)."""
+
+    def __init__(self, model: onnx.ModelProto) -> None:
+        self.model = model
+        self.consumers: dict[str, list[int]] = {}
+        self.producer: dict[str, int] = {}
+        for i, node in enumerate(model.graph.node):
+            for t in node.input:
+                self.consumers.setdefault(t, []).append(i)
+            for t in node.output:
+                self.producer[t] = i
+
+    def users(self, tensor: str) -> list[int]:
+        """The producer and every consumer of ``tensor``."""
+        return [*([self.producer[tensor]] if tensor in self.producer else []), *self.consumers.get(tensor, [])]
+
+    def producer_op(self, tensor: str) -> str | None:
+        return self.model.graph.node[self.producer[tensor]].op_type if tensor in self.producer else None
+
+
+def _range_rules(graph: _Graph, stats: Statistics, margin: float) -> Iterator[tuple[int, str]]:
+    """The **range** and **underflow** rules: every user of a tensor observed beyond FP16's range, or mostly below
+    its normal numbers."""
+    for tensor, t in stats.tensors.items():
+        if t.abs_max * margin > FP16_MAX:
+            for i in graph.users(tensor):
+                yield i, f"range: {tensor} reaches {t.abs_max:.4g} (FP16 max 65504, margin {margin:g})"
+        elif t.nonzero and t.subnormal_fraction >= UNDERFLOW_FRACTION and tensor in graph.producer:
+            for i in graph.users(tensor):
+                yield i, f"underflow: {t.subnormal_fraction:.0%} of {tensor}'s values are below FP16's normal range"
+
+
+def _weights_beyond_fp16(model: onnx.ModelProto) -> set[str]:
     from onnx import numpy_helper
 
-    names = NodeNames(model)
-    reasons: dict[int, str] = {}
-    consumers: dict[str, list[int]] = {}
-    producer: dict[str, int] = {}
-    for i, node in enumerate(model.graph.node):
-        for t in node.input:
-            consumers.setdefault(t, []).append(i)
-        for t in node.output:
-            producer[t] = i
-
-    def keep(i: int, reason: str) -> None:
-        reasons.setdefault(i, reason)
-
-    for i, name in names.resolve(keep_fp32, "--keep-fp32").items():
-        keep(i, f"--keep-fp32 {name}")
-    for tensor, t in stats.tensors.items():
-        users = [*([producer[tensor]] if tensor in producer else []), *consumers.get(tensor, [])]
-        if t.abs_max * margin > FP16_MAX:
-            for i in users:
-                keep(i, f"range: {tensor} reaches {t.abs_max:.4g} (FP16 max 65504, margin {margin:g})")
-        elif t.nonzero and t.subnormal_fraction >= UNDERFLOW_FRACTION and tensor in producer:
-            for i in users:
-                keep(i, f"underflow: {t.subnormal_fraction:.0%} of {tensor}'s values are below FP16's normal range")
-    big_weights = {
+    return {
         init.name
         for init in model.graph.initializer
         if init.data_type == 1 and np.abs(numpy_helper.to_array(init)).max(initial=0.0) > FP16_MAX
     }
-    for i, node in enumerate(model.graph.node):
-        fixed = fp32_op_reason(node)
-        if fixed is not None:
-            keep(i, f"op: {fixed}")
-        elif node.op_type in SENSITIVE_OPS:
-            keep(i, f"op: {SENSITIVE_OPS[node.op_type]}")
-        elif node.op_type in REDUCTIONS:
-            extent = _reduced_extent(node, stats)
-            if extent is not None and extent >= reduction_limit:
-                keep(i, f"reduction over {extent} elements (limit {reduction_limit})")
-        elif node.op_type == "Div" and len(node.input) > 1:
-            divisor = node.input[1]
-            source = model.graph.node[producer[divisor]].op_type if divisor in producer else None
-            t = stats.tensors.get(divisor)
-            if source in STATISTIC_OPS:
-                keep(i, f"divisor: divides by a {source} statistic")
-            elif t is not None and t.count and t.abs_min_nonzero < FP16_MIN_NORMAL * margin:
-                keep(i, f"divisor: {divisor} reaches {t.abs_min_nonzero:.3g}, below FP16's normal range")
-        heavy = [t for t in node.input if t in big_weights]
-        if heavy:
-            keep(i, f"weights: {heavy[0]} holds values beyond the FP16 range")
-    for i in index_arithmetic(model):
-        keep(i, "index arithmetic: computes from integer values (shapes, counts), exact in FP16 only up to 2048")
-    return [names.layer(i, reasons[i]) for i in sorted(reasons)]
+
+
+def _node_rule(
+    node: onnx.NodeProto, graph: _Graph, stats: Statistics, margin: float, reduction_limit: int
+) -> str | None:
+    """The **fixed**, **op**, **reduction** and **divisor** rules for one node: why it stays FP32, or None."""
+    fixed = fp32_op_reason(node)
+    if fixed is not None:
+        return f"op: {fixed}"
+    if node.op_type in SENSITIVE_OPS:
+        return f"op: {SENSITIVE_OPS[node.op_type]}"
+    if node.op_type in REDUCTIONS:
+        extent = _reduced_extent(node, stats)
+        if extent is not None and extent >= reduction_limit:
+            return f"reduction over {extent} elements (limit {reduction_limit})"
+        return None
+    if node.op_type == "Div" and len(node.input) > 1:
+        divisor = node.input[1]
+        source = graph.producer_op(divisor)
+        t = stats.tensors.get(divisor)
+        if source in STATISTIC_OPS:
+            return f"divisor: divides by a {source} statistic"
+        if t is not None and t.count and t.abs_min_nonzero < FP16_MIN_NORMAL * margin:
+            return f"divisor: {divisor} reaches {t.abs_min_nonzero:.3g}, below FP16's normal range"
+    return None
 
 
 INTEGER_TYPES = {2, 3, 4, 5, 6, 7, 12, 13}  # uint8, int8, uint16, int16, int32, int64, uint32, uint64
