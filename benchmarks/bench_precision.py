@@ -111,6 +111,7 @@ def main() -> None:
     args = parser.parse_args()
     from pt2trt.precision import quantize
     from pt2trt.pytorch.export import export
+    from pt2trt.settings import QuantizeSettings
     from pt2trt.shapes import InputSpec
 
     threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -124,7 +125,8 @@ def main() -> None:
         seconds = []
         for _ in range(1 if args.quick else 2):
             start = time.perf_counter()
-            result = quantize(fp32, work / "resnet18-int8.onnx", "int8", calib=folder, force=True, progress=False)
+            settings = QuantizeSettings("int8", calib=folder, force=True)
+            result = quantize(fp32, work / "resnet18-int8.onnx", settings, progress=False)
             seconds.append(time.perf_counter() - start)
         print(f"quantize: {min(seconds):.1f} s; " + "; ".join(result.accuracy.lines()), flush=True)
         calls = variants(model, fp32, result.output, threads)

@@ -15,7 +15,7 @@ from sklearn.datasets import load_digits
 
 import pt2trt
 from pt2trt.precision import quantize
-from pt2trt.settings import ExportSettings
+from pt2trt.settings import ExportSettings, QuantizeSettings
 
 
 def train(x: np.ndarray, y: np.ndarray) -> torch.nn.Module:
@@ -58,10 +58,9 @@ def main(out: Path) -> int:
     fp32 = pt2trt.export(model, [spec], out / "digits.onnx", ExportSettings(exporter="legacy"), force=True).path
     print(f"FP32 held-apart accuracy {accuracy(fp32, x[test_idx], digits.target[test_idx]):.4f}")
     for precision in ("fp16", "int8"):
-        result = quantize(
-            fp32, out / f"digits-{precision}.onnx", precision, calib=out / "calib.npy", eval_data=out / "eval.npy",
-            force=True, progress=False,
-        )  # fmt: skip
+        # calibrated on training images, measured against FP32 on held-apart ones (unlabelled: --holdout)
+        settings = QuantizeSettings(precision, calib=out / "calib.npy", holdout=out / "eval.npy", force=True)
+        result = quantize(fp32, out / f"digits-{precision}.onnx", settings, progress=False)
         measured = accuracy(result.output, x[test_idx], digits.target[test_idx])
         print(f"{precision}: top-1 agreement with FP32 {result.accuracy.agreement:.4f}, accuracy {measured:.4f}")
         if not result.passed:

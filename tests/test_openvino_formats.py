@@ -13,7 +13,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from pt2trt.errors import CheckFailed
-from pt2trt.settings import OpenVinoSettings, RunInputs
+from pt2trt.settings import OpenVinoSettings, QuantizeSettings, RunInputs
 from pt2trt.settings.openvino import IR_TOLERANCES
 from pt2trt.shapes import parse_input
 from tests.conftest import assert_one_line_error
@@ -213,7 +213,7 @@ def test_a_correct_int8_ir_of_resnet18_passes_its_tolerance_not_fp32s(tmp_path: 
     fp32 = tmp_path / "r18.onnx"
     pt2trt.export("torchvision:resnet18", [parse_input("input:1x3x224x224")], fp32, ExportSettings(dynamic_batch=True))
     int8 = tmp_path / "r18-int8.onnx"
-    quantize(fp32, int8, "int8", progress=False)
+    quantize(fp32, int8, QuantizeSettings("int8"), progress=False)
     result = export_openvino(int8, tmp_path / "ir.xml")
     assert result.weights == "int8" and result.passed, result.verdict()
     assert result.max_abs_error > 1e-3
@@ -253,7 +253,7 @@ def test_an_int8_page_orientation_ir_is_checked_page_by_page(tmp_path: Path) -> 
     pages = tmp_path / "pages.npz"
     np.savez(pages, x=page_batch())
     int8 = tmp_path / "orientation-int8.onnx"
-    quantize(orientation_classifier(), int8, "int8", calib=pages, eval_data=pages, progress=False)
+    quantize(orientation_classifier(), int8, QuantizeSettings("int8", calib=pages, holdout=pages), progress=False)
 
     probe = tmp_path / "probe.xml"
     save_ir(convert_to_ir(OnnxModel(int8)), probe, fp16=False)

@@ -12,6 +12,7 @@ import pytest
 from onnx import helper, numpy_helper
 from PIL import Image
 
+from pt2trt.settings import Int8Settings, PreprocessSettings, QuantizeSettings
 from tests.conftest import assert_one_line_error
 from tests.precision_models import EnergyNet, digits, export, photos, train_digits
 
@@ -38,7 +39,8 @@ def test_trained_digits_keep_accuracy(digits_model, precision):
 
     folder, fp32, x_test, y_test = digits_model
     out = folder / f"digits-{precision}.onnx"
-    result = quantize(fp32, out, precision, calib=folder / "calib.npy", eval_data=folder / "eval.npy", force=True)
+    settings = QuantizeSettings(precision, calib=folder / "calib.npy", holdout=folder / "eval.npy", force=True)
+    result = quantize(fp32, out, settings)
     accuracy_fp32 = float((run(fp32, x_test).argmax(1) == y_test).mean())
     accuracy = float((run(out, x_test).argmax(1) == y_test).mean())
     print(f"digits {precision}: held-apart accuracy FP32 {accuracy_fp32:.4f}, {precision} {accuracy:.4f}")
@@ -66,24 +68,17 @@ def test_exclude_by_module_name_and_auto_exclude(digits_model):
     from pt2trt.precision import quantize
 
     folder, fp32, *_ = digits_model
-    result = quantize(
-        fp32, folder / "ex.onnx", "int8", calib=folder / "calib.npy", exclude=["head"], force=True, progress=False
-    )
+    calib = folder / "calib.npy"
+    settings = QuantizeSettings("int8", calib=calib, int8=Int8Settings(exclude=("head",)), force=True)
+    result = quantize(fp32, folder / "ex.onnx", settings, progress=False)
     assert [(x.op, x.module) for x in result.excluded] == [("Gemm", "head")]
     gemm = next(n for n in onnx.load(str(folder / "ex.onnx")).graph.node if n.op_type == "Gemm")
     assert not any("DequantizeLinear" in t for t in gemm.input)
     # an unreachable target: every round keeps the layer adding most error in float, up to the limit
-    auto = quantize(
-        fp32,
-        folder / "auto.onnx",
-        "int8",
-        calib=folder / "calib.npy",
-        auto_exclude=True,
-        target_agreement=1.0,
-        max_exclusions=2,
-        force=True,
-        progress=False,
+    auto_settings = QuantizeSettings(
+        "int8", calib=calib, target_agreement=1.0, int8=Int8Settings(auto_exclude=True, max_exclusions=2), force=True
     )
+    auto = quantize(fp32, folder / "auto.onnx", auto_settings, progress=False)
     rounds = auto.details["auto_exclude"]["rounds"]
     assert auto.passed == (auto.accuracy.agreement == 1.0)
     assert len(rounds) <= 2 and len(auto.excluded) == sum(r["kept"] for r in rounds)
@@ -99,7 +94,8 @@ def test_fp16_keeps_overflowing_layer_in_fp32(tmp_path):
     fp32 = export(EnergyNet().eval(), (1, 3, 64, 64), tmp_path / "energy.onnx")
     images = photos(tmp_path / "photos", crops=1)
     raw = Preprocess(resize="stretch", size=(64, 64), scale=1.0)  # raw 0-255 pixels: energies of ~1e8
-    result = quantize(fp32, tmp_path / "mixed.onnx", "fp16", calib=images, preprocess=raw, force=True)
+    settings = QuantizeSettings("fp16", calib=images, preprocess=PreprocessSettings(raw), force=True)
+    result = quantize(fp32, tmp_path / "mixed.onnx", settings)
     kept = {x.op: x.reason for x in result.kept_fp32}
     assert "ReduceSum" in kept and kept["ReduceSum"].startswith("range:")
     assert "Log" in kept  # op rule
@@ -138,7 +134,7 @@ def test_cli_target_missed_exits_1(digits_model, cli):
     out = folder / "t.onnx"
     result = cli(
         "quantize", str(fp32), "--precision", "int8", "--calib", str(folder / "blank.npy"),
-        "--eval", str(folder / "eval.npy"), "--target-agreement", "0.99", "-o", str(out), "-f",
+        "--holdout", str(folder / "eval.npy"), "--target-agreement", "0.99", "-o", str(out), "-f",
     )  # fmt: skip
     assert result.returncode == 1, result.stdout + result.stderr
     assert "FAILED: " in result.stdout and "below the target 0.99" in result.stdout
@@ -199,7 +195,7 @@ def test_converted_models_lint_clean_and_debug_layers_map_through_casts_and_qdq(
 
     folder, fp32, x_test, _ = digits_model
     out = folder / f"lint-{precision}.onnx"
-    quantize(fp32, out, precision, calib=folder / "calib.npy", force=True, progress=False)
+    quantize(fp32, out, QuantizeSettings(precision, calib=folder / "calib.npy", force=True), progress=False)
     for target in ("trt-10", "trt-11"):
         report = trt_compatibility(out, target)
         assert report.passed, [f.line() for f in report.errors]

@@ -10,6 +10,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 
+from pt2trt.settings import Fp16Settings, QuantizeSettings
 from tests import fp16_graphs
 
 GRAPHS = {
@@ -36,7 +37,8 @@ def test_quantize_fp16_keeps_float32_io_and_runs(tmp_path, name):
     x = np.random.default_rng(0).normal(size=(12, 1, 3, 8, 8)).astype(np.float32)
     np.save(tmp_path / "calib.npy", x[:, 0])
     out = tmp_path / "m16.onnx"
-    result = quantize(fp32, out, "fp16", calib=tmp_path / "calib.npy", keep_fp32=keep, force=True, progress=False)
+    settings = QuantizeSettings("fp16", calib=tmp_path / "calib.npy", fp16=Fp16Settings(tuple(keep)), force=True)
+    result = quantize(fp32, out, settings, progress=False)
     assert result.accuracy.new_nonfinite == 0
     session, got = _run(out, x[0])
     assert session.get_outputs()[0].type == "tensor(float)"  # float32 I/O kept, also after a kept final node

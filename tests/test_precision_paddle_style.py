@@ -10,6 +10,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from pt2trt.settings import QuantizeSettings
+
 
 def paddle_style(path: Path) -> Path:
     rng = np.random.default_rng(0)
@@ -46,7 +48,8 @@ def test_int8_of_a_paddle_style_model(tmp_path: Path) -> None:
 
     model = paddle_style(tmp_path / "paddle.onnx")
     np.save(tmp_path / "calib.npy", np.random.default_rng(1).uniform(0, 1, (40, 3, 32, 32)).astype(np.float32))
-    result = quantize(model, tmp_path / "int8.onnx", "int8", calib=tmp_path / "calib.npy", force=True, progress=False)
+    settings = QuantizeSettings("int8", calib=tmp_path / "calib.npy", force=True)
+    result = quantize(model, tmp_path / "int8.onnx", settings, progress=False)
     out = onnx.load(str(result.output))
     opset = next(o.version for o in out.opset_import if o.domain in ("", "ai.onnx"))
     assert opset >= 13  # converted: per-channel DequantizeLinear needs the axis attribute of opset 13

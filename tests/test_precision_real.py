@@ -10,6 +10,7 @@ import numpy as np
 import onnx
 import pytest
 
+from pt2trt.settings import Int8Settings, QuantizeSettings
 from tests.precision_models import export, photos
 
 pytestmark = pytest.mark.slow
@@ -34,7 +35,8 @@ def test_torchvision_int8_qdq(tmp_path, photo_folder, name):
     model = he_init(getattr(torchvision.models, name)(weights=None)).eval()
     fp32 = export(model, (1, 3, 224, 224), tmp_path / f"{name}.onnx")
     out = tmp_path / f"{name}-int8.onnx"
-    result = quantize(fp32, out, "int8", calib=photo_folder, method="percentile", force=True, progress=False)
+    settings = QuantizeSettings("int8", calib=photo_folder, int8=Int8Settings(method="percentile"), force=True)
+    result = quantize(fp32, out, settings, progress=False)
     print(f"{name} INT8: " + "; ".join(result.accuracy.lines()))
     assert result.calibration["kind"] == "images" and result.calibration["samples"] >= 30
     assert result.accuracy.samples >= 8 and result.accuracy.agreement is not None
@@ -46,7 +48,7 @@ def test_torchvision_int8_qdq(tmp_path, photo_folder, name):
     for target in ("trt-10", "trt-11"):
         report = trt_compatibility(out, target)
         assert report.passed, [f.line() for f in report.errors]
-    samples = load_samples(out, onnx.load(str(out)), photo_folder, limit=4)
+    samples = load_samples(out, photo_folder, limit=4)
     x = np.concatenate([feed["input"] for feed in samples.feeds])
     with OnnxRuntimeRunner(out) as runner:
         ort_out = next(iter(runner.infer({"input": x}).values()))

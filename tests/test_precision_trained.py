@@ -9,6 +9,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 
+from pt2trt.settings import QuantizeSettings
 from tests.precision_models import efficientnet_lite0, export, photo_crops, real_photo_files
 
 pytestmark = pytest.mark.slow
@@ -31,7 +32,8 @@ def test_trained_efficientnet_lite0_keeps_its_answers_in_int8(tmp_path):
     np.save(tmp_path / "eval.npy", judged.astype(np.float32))
     fp32 = export(efficientnet_lite0(), (1, 3, 224, 224), tmp_path / "lite0.onnx")
     out = tmp_path / "lite0-int8.onnx"
-    result = quantize(fp32, out, "int8", calib=tmp_path / "calib.npy", eval_data=tmp_path / "eval.npy", progress=False)
+    settings = QuantizeSettings("int8", calib=tmp_path / "calib.npy", holdout=tmp_path / "eval.npy")
+    result = quantize(fp32, out, settings, progress=False)
     a, b = _logits(fp32, judged.astype(np.float32)), _logits(out, judged.astype(np.float32))
     agree = a.argmax(1) == b.argmax(1)
     p = np.exp(a - a.max(1, keepdims=True))

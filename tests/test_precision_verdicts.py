@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 
 import numpy as np
 import onnx
 import pytest
 from click.testing import CliRunner
 
+from pt2trt.settings import Int8Settings, QuantizeSettings
 from tests.precision_models import digits, export, photos, train_digits
 from tests.verdict_models import (
     Encoder,
@@ -74,10 +76,10 @@ def test_a_few_samples_give_a_count_an_interval_and_say_so(digits_onnx, tmp_path
     assert result.exit_code == 0, result.output
     assert "agreement 1.0000" not in result.stdout
     assert re.search(r"top-1 agreement \d/2 = [\d.]+ % \(95 % CI [\d.]+-[\d.]+ %\)", result.stdout), result.stdout
-    assert "2 samples: too few to conclude" in result.stdout and "--eval DATA" in result.stdout
+    assert "2 samples: too few to conclude" in result.stdout and "--holdout DATA" in result.stdout
     # many samples: the same figure, now conclusive (no note)
     many = quantize_cli(
-        str(fp32), "--precision", "int8", "--calib", str(folder / "calib.npy"), "--eval", str(folder / "eval.npy"),
+        str(fp32), "--precision", "int8", "--calib", str(folder / "calib.npy"), "--holdout", str(folder / "eval.npy"),
         "-o", str(tmp_path / "b.onnx"), "--json",
     )  # fmt: skip
     data = json.loads(many.stdout)
@@ -98,7 +100,7 @@ def test_raw_heads_judged_per_output_and_a_collapse_fails(photo_npy, tmp_path):
     assert "output scores:" in good.stdout and "close" in good.stdout and "2 outputs judged" in good.stdout
     bad = quantize_cli(
         str(fp32), "--precision", "int8", "--calib", str(photo_npy / "dim.npy"),
-        "--eval", str(photo_npy / "photos.npy"), "-o", str(tmp_path / "bad.onnx"),
+        "--holdout", str(photo_npy / "photos.npy"), "-o", str(tmp_path / "bad.onnx"),
     )  # fmt: skip
     assert bad.exit_code == 1, bad.output
     assert "FAILED: output" in bad.stdout and "collapsed" in bad.stdout
@@ -185,9 +187,8 @@ def test_a_detector_whose_outputs_hold_one_image_is_measured_image_by_image(tmp_
 
     names = ["boxes", "scores", "labels"]
     fp32 = export_dynamic(OneImageDetector(), (1, 3, 64, 64), tmp_path / "det.onnx", {0: "batch"}, names)
-    result = quantize(
-        fp32, tmp_path / "det8.onnx", "int8", calib=photo_npy / "photos.npy", task="detect", progress=False
-    )
+    settings = QuantizeSettings("int8", calib=photo_npy / "photos.npy", task="detect")
+    result = quantize(fp32, tmp_path / "det8.onnx", settings, progress=False)
     assert result.accuracy.batch == 1
     counted = result.accuracy.counted
     assert counted is not None and counted.metric == "boxes matched" and counted.images == result.accuracy.samples
@@ -202,10 +203,10 @@ class TestAutoExclude:
         from pt2trt.precision import quantize
 
         folder, fp32 = digits_onnx
-        result = quantize(
-            fp32, tmp_path / "a.onnx", "int8", calib=folder / "calib.npy", auto_exclude=True, target_agreement=0.5,
-            progress=False,
-        )  # fmt: skip
+        settings = QuantizeSettings(
+            "int8", calib=folder / "calib.npy", target_agreement=0.5, int8=Int8Settings(auto_exclude=True)
+        )
+        result = quantize(fp32, tmp_path / "a.onnx", settings, progress=False)
         assert result.passed and result.details["auto_exclude"]["rounds"] == [] and result.excluded == []
 
     def test_ranking_rounds_keep_what_helps(self, digits_onnx, tmp_path):
@@ -214,10 +215,11 @@ class TestAutoExclude:
         from pt2trt.precision import quantize
 
         folder, fp32 = digits_onnx
-        result = quantize(
-            fp32, tmp_path / "r.onnx", "int8", calib=folder / "blank.npy", eval_data=folder / "eval.npy",
-            auto_exclude=True, target_agreement=0.99, max_exclusions=2, progress=False,
+        settings = QuantizeSettings(
+            "int8", calib=folder / "blank.npy", holdout=folder / "eval.npy", target_agreement=0.99,
+            int8=Int8Settings(auto_exclude=True, max_exclusions=2),
         )  # fmt: skip
+        result = quantize(fp32, tmp_path / "r.onnx", settings, progress=False)
         rounds = result.details["auto_exclude"]["rounds"]
         assert 1 <= len(rounds) <= 2 and all(r["node"] for r in rounds)
         assert len(result.excluded) == sum(r["kept"] for r in rounds)
@@ -233,13 +235,13 @@ class TestAutoExclude:
         folder, fp32 = digits_onnx
         relu = next(n.name for n in onnx.load(str(fp32)).graph.node if n.op_type == "Relu")
         monkeypatch.setattr(autoexclude, "rank_layers", lambda *a, **k: [Ranked(relu, "Relu", None, 1.0, 1.0)])
-        options = {"calib": folder / "blank.npy", "eval_data": folder / "eval.npy", "progress": False}
-        result = quantize(
-            fp32, tmp_path / "u.onnx", "int8", auto_exclude=True, target_agreement=0.999, max_exclusions=1, **options
-        )
+        plain_settings = QuantizeSettings("int8", calib=folder / "blank.npy", holdout=folder / "eval.npy")
+        auto = Int8Settings(auto_exclude=True, max_exclusions=1)
+        settings = replace(plain_settings, target_agreement=0.999, int8=auto)
+        result = quantize(fp32, tmp_path / "u.onnx", settings, progress=False)
         rounds = result.details["auto_exclude"]["rounds"]
         assert [r["kept"] for r in rounds] == [False] and result.excluded == []
-        plain = quantize(fp32, tmp_path / "p.onnx", "int8", **options)
+        plain = quantize(fp32, tmp_path / "p.onnx", plain_settings, progress=False)
         assert result.details["qdq"] == plain.details["qdq"]
 
     def test_nothing_left_to_rank_stops(self, digits_onnx, tmp_path, monkeypatch):
@@ -247,8 +249,9 @@ class TestAutoExclude:
 
         folder, fp32 = digits_onnx
         monkeypatch.setattr(autoexclude, "rank_layers", lambda *a, **k: [])
-        result = quantize(
-            fp32, tmp_path / "n.onnx", "int8", calib=folder / "blank.npy", eval_data=folder / "eval.npy",
-            auto_exclude=True, target_agreement=0.999, progress=False,
+        settings = QuantizeSettings(
+            "int8", calib=folder / "blank.npy", holdout=folder / "eval.npy", target_agreement=0.999,
+            int8=Int8Settings(auto_exclude=True),
         )  # fmt: skip
+        result = quantize(fp32, tmp_path / "n.onnx", settings, progress=False)
         assert result.details["auto_exclude"]["rounds"] == [] and not result.passed

@@ -158,7 +158,7 @@ def test_text_line_classifier_runs_at_its_size_and_calibrates_there(tmp_path: Pa
     direct = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"]).run(None, {"images": sample[None]})
     expected = np.exp(direct[0][0]) / np.exp(direct[0][0]).sum()
     np.testing.assert_allclose(prediction.result.probabilities, expected, rtol=1e-5)
-    samples = load_samples(model, onnx.load(str(model)), tmp_path, task="classify")
+    samples = load_samples(model, tmp_path, task="classify")
     assert samples.feeds[0]["images"].shape == (1, 3, 48, 192)
     result = cli("predict", str(model), str(picture), "--task", "classify", "--size", "48x192")
     assert result.returncode == 0, result.stderr
@@ -196,9 +196,9 @@ def test_a_size_the_graph_cannot_take_fails_explained_in_predict_and_calibration
     from pt2trt.precision.data import load_samples
 
     with pytest.raises(Pt2trtError, match="cannot run at 52x50") as info:
-        load_samples(model, onnx.load(str(model)), picture.parent, preprocess=Preprocess(size=(52, 50)), task="segment")
+        load_samples(model, picture.parent, preprocess=Preprocess(size=(52, 50)), task="segment")
     assert "--size 56x50" in (info.value.hint or "")
-    samples = load_samples(model, onnx.load(str(model)), picture.parent, preprocess=Preprocess(size=(56, 50)))
+    samples = load_samples(model, picture.parent, preprocess=Preprocess(size=(56, 50)))
     assert samples.feeds[0]["images"].shape == (1, 3, 56, 50)
 
 

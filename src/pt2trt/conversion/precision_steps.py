@@ -31,11 +31,8 @@ def _quantize(state: State, precision: str) -> Outcome:
     output = state.outdir / f"model-{precision}.onnx"
     calib = s.calib or s.images  # the sample pictures calibrate when no calibration data is given
     task = s.task.task
-    result = quantize(
-        final.path, output, precision, calib=calib, task=task, preprocess=recorded_preprocess(state), force=True,
-        progress=False,
-    )  # fmt: skip
-    state.reduced[precision] = OnnxModel(result.output)
+    result = quantize(final, output, _quantize_settings(state, precision, calib), progress=False)
+    state.reduced[precision] = result.model or OnnxModel(result.output)
     state.results.precision[precision] = result
     data = {
         "output": str(result.output),
@@ -43,9 +40,12 @@ def _quantize(state: State, precision: str) -> Outcome:
         "kept_fp32": [layer.to_dict() for layer in result.kept_fp32],
         "excluded": [layer.to_dict() for layer in result.excluded],
         "accuracy": result.accuracy.to_dict() if result.accuracy is not None else None,
+        "evaluation": result.evaluation.to_dict() if result.evaluation is not None else None,
         "warnings": result.warnings,
     }
     options = [*(["--calib", calib] if calib else []), *(["--task", task] if task else [])]
+    if result.evaluation is not None and result.evaluation.max_drop is not None:
+        options += ["--eval", s.eval_data, "--max-drop", f"{s.max_drop:g}"]
     command = cmd("quantize", final.path, "-o", output, "--precision", precision, *options)
     kept = result.kept_fp32 or result.excluded
     where = "kept in FP32" if precision == "fp16" else "left in float"
@@ -53,7 +53,20 @@ def _quantize(state: State, precision: str) -> Outcome:
     line = f"wrote {output.name} ({precision}, {len(kept)} layer(s) {where}): {result.accuracy.headline()}"
     if calib is not None and not s.calib:
         line += f" (samples: --images {calib})"
+    searched = result.evaluation
+    if searched is not None:
+        from pt2trt.precision.metric_search import signed
+
+        figure = f"{searched.metric} {signed(searched.drop)} points"
+        line += f"; {figure} on {searched.images} labelled image(s) (--max-drop {searched.max_drop:g})"
     notes = [*result.warnings, *result.accuracy.notes]
+    if searched is not None and not searched.passed:
+        stopped = f" (the search stopped: {searched.stopped})" if searched.stopped else ""
+        raise Pt2trtError(
+            f"{precision} model {output.name} loses {searched.drop:.2f} points of {searched.metric} with {len(kept)} "
+            f"layer(s) in float, more than --max-drop {searched.max_drop:g}{stopped}",
+            f"See the search's steps: {command}; or raise --max-drop",
+        )
     if not result.passed:
         raise Pt2trtError(
             f"{precision} model {output.name} does not keep the FP32 model's answers "
@@ -63,6 +76,22 @@ def _quantize(state: State, precision: str) -> Outcome:
     if notes:
         return WARNING, f"{line}; {'; '.join(n.removeprefix('note: ') for n in notes)}", command, data
     return PASSED, line, command, data
+
+
+def _quantize_settings(state: State, precision: str, calib: Any) -> Any:
+    """The job of one precision step: calibrated on ``calib``, the preprocessing asked for (recorded in the ONNX);
+    INT8 with ``--eval`` and ``--max-drop`` keeps the fewest layers in float that hold the metric's drop within it
+    (FP16 has no such search: the eval step judges it)."""
+    from pt2trt.settings import LabelledEval, PreprocessSettings, QuantizeSettings
+
+    s = state.settings
+    evaluation = None
+    if precision == "int8" and s.eval_data is not None and s.max_drop is not None:
+        evaluation = LabelledEval(s.eval_data, s.max_drop, s.labels)
+    return QuantizeSettings(
+        precision, calib=calib, task=s.task.task, preprocess=PreprocessSettings(recorded_preprocess(state)),
+        evaluation=evaluation, force=True,
+    )  # fmt: skip
 
 
 def eval_step(state: State) -> Outcome:

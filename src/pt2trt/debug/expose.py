@@ -38,10 +38,13 @@ def onnxruntime_factory(providers: Sequence[str] | None = None) -> RunnerFactory
 
 
 @contextlib.contextmanager
-def exposed(model: onnx.ModelProto, names: Collection[str], source: Path | None = None) -> Iterator[bytes | Path]:
+def exposed(
+    model: onnx.ModelProto, names: Collection[str], source: Path | bytes | None = None
+) -> Iterator[bytes | Path]:
     """The serialised model (bytes, or a temporary file for > 2 GB) with ``names`` added to its outputs.
 
-    ``source``: the file ``model`` was loaded from, when it holds the whole model (see :func:`load_model_file`).
+    ``source``: the file ``model`` was loaded from, or the bytes a model handle read from it, when it holds the whole
+    model (see :func:`load_model_file`): its bytes are reused rather than the model serialised again.
     """
     import onnx
 
@@ -50,7 +53,8 @@ def exposed(model: onnx.ModelProto, names: Collection[str], source: Path | None 
     added = [n for n in dict.fromkeys(names) if n not in present]
     if source is not None:
         extra = onnx.ModelProto(graph=onnx.GraphProto(output=[onnx.ValueInfoProto(name=n) for n in added]))
-        yield source.read_bytes() + extra.SerializeToString()
+        raw = source if isinstance(source, bytes) else source.read_bytes()
+        yield raw + extra.SerializeToString()
         return
     before = len(graph.output)
     graph.output.extend(onnx.ValueInfoProto(name=n) for n in added)  # ONNX Runtime needs no type here

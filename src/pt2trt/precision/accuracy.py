@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,6 +27,9 @@ from pt2trt.comparators.tensors import TensorComparison, compare_tensors
 from pt2trt.errors import Pt2trtError
 from pt2trt.precision.data import Samples
 from pt2trt.precision.verdict import Agreement, OutputJudgement, agreement_of, judge_output
+
+if TYPE_CHECKING:
+    from pt2trt.onnx.model import OnnxModel
 
 #: the task metric ``--target-agreement`` is checked against
 PRIMARY_METRIC = {"classify": "top1_agreement", "detect": "matched_fraction", "segment": "pixel_agreement"}
@@ -159,9 +162,10 @@ class Accuracy:
 
 
 def run_outputs(
-    model: Path | bytes, samples: Samples, batch: int, static: bool, *, emulate_fp16: bool = False
+    model: OnnxModel | Path | bytes, samples: Samples, batch: int, static: bool, *, emulate_fp16: bool = False
 ) -> Batches:
-    """``model``'s outputs on ONNX Runtime's CPU provider, batch by batch over ``samples``.
+    """``model``'s outputs on ONNX Runtime's CPU provider, batch by batch over ``samples`` (a handle gives the
+    runtime the bytes it holds: the file is not read again).
 
     ``emulate_fp16``: run :func:`pt2trt.precision.emulate.emulate_fp16` of the model instead (FP16 storage rounding,
     which ONNX Runtime's CPU provider would otherwise hide).
@@ -180,7 +184,7 @@ def run_outputs(
     return batches
 
 
-def settle_batch(model: Path | bytes, samples: Samples, batch: int, static: bool) -> int:
+def settle_batch(model: OnnxModel | Path | bytes, samples: Samples, batch: int, static: bool) -> int:
     """``batch`` when one run of that many samples gives outputs that all carry them along axis 0, else 1: the
     recorded output shapes can say ``batch`` for outputs that hold one image (or a data-dependent count)."""
     if static or batch <= 1 or len(samples) < 2:
@@ -203,13 +207,14 @@ def _cut(outputs: dict[str, np.ndarray], count: int, batch: int, static: bool) -
     return {k: v[:count] if v.ndim and v.shape[0] == batch else v for k, v in outputs.items()}
 
 
-def _run_emulated(model: Path | bytes, samples: Samples, batch: int, static: bool) -> Batches:
+def _run_emulated(model: OnnxModel | Path | bytes, samples: Samples, batch: int, static: bool) -> Batches:
     import onnx
     import onnxruntime as ort
 
+    from pt2trt.onnx.model import OnnxModel
     from pt2trt.precision.emulate import emulate_fp16, session_options
 
-    proto = onnx.load_from_string(model) if isinstance(model, bytes) else onnx.load(str(model))
+    proto = onnx.load_from_string(model) if isinstance(model, bytes) else OnnxModel.of(model).with_weights()
     session = ort.InferenceSession(
         emulate_fp16(proto).SerializeToString(), session_options(), providers=["CPUExecutionProvider"]
     )
@@ -240,7 +245,7 @@ def guess_task(outputs: Batches, samples: Samples) -> tuple[str | None, str]:
 
 def measure(
     reference: Batches,
-    candidate: Path | bytes,
+    candidate: OnnxModel | Path | bytes,
     samples: Samples,
     *,
     batch: int,

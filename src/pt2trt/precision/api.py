@@ -1,9 +1,12 @@
 """``quantize``: FP32 ONNX -> mixed FP16 or INT8 Q/DQ ONNX, calibrated on real data, with its accuracy cost measured.
 
-Steps, each with explicit inputs: load the samples (calibration, and held-apart evaluation), collect activation
-statistics once, convert (FP16 analysis + pt2trt's Cast writer, or ONNX Runtime's Q/DQ quantizer), measure against
-FP32 on the evaluation samples, optionally keep the worst INT8 layers in float until the target is met, record
-everything in the output's ``pt2trt.*`` metadata and publish the file atomically.
+Steps, each with explicit inputs: load the samples (calibration, and held-apart ones to measure on), collect
+activation statistics once, convert (FP16 analysis + pt2trt's Cast writer, or ONNX Runtime's Q/DQ quantizer),
+measure against FP32 on the held-apart samples, optionally keep the worst INT8 layers in float until the agreement
+target is met (``--auto-exclude``) or the task metric's drop on labelled data is within ``--max-drop``
+(:mod:`pt2trt.precision.metric_search`), record everything in the output's ``pt2trt.*`` metadata and publish the file
+atomically. The model travels as one handle (:class:`~pt2trt.onnx.model.OnnxModel`): parsed once, its bytes handed
+to ONNX Runtime; each converted model is measured from the proto just written, not read back.
 """
 
 from __future__ import annotations
@@ -11,32 +14,35 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pt2trt.errors import Pt2trtError, UsageError
-from pt2trt.files import check_writable, existing_file, publish, staging_dir
-from pt2trt.precision.accuracy import Accuracy, measure, run_outputs, settle_batch
+from pt2trt.files import check_writable, publish, staging_dir
+from pt2trt.onnx.model import ModelLike, OnnxModel
+from pt2trt.precision.accuracy import Accuracy, Batches, measure, run_outputs, settle_batch
+from pt2trt.precision.autoexclude import RANK_SAMPLES, Int8State, candidate_handle
 from pt2trt.precision.data import Samples, load_samples
-from pt2trt.precision.int8 import check_method
-from pt2trt.precision.names import Layer
+from pt2trt.precision.names import Layer, NodeNames
+from pt2trt.precision.saving import save_model
+from pt2trt.settings.precision import QUANTIZE_PRECISIONS, QuantizeSettings
 
 if TYPE_CHECKING:
     import onnx
 
-    from pt2trt.imaging.preprocess import Preprocess
+    from pt2trt.precision.autoexclude import LayerRanking
+    from pt2trt.precision.metric_search import LabelledScorer, MetricCheck
+    from pt2trt.precision.statistics import Statistics
 
-PRECISIONS = ("fp16", "int8")
-MAX_AUTO_EXCLUSIONS = 10
-RANK_SAMPLES = 8
+PRECISIONS = QUANTIZE_PRECISIONS
 KEY = "pt2trt.precision"
 
 
 @dataclass
 class QuantizeResult:
-    """What ``quantize`` wrote and what it measured."""
+    """What ``quantize`` wrote and what it measured; ``model``: the output's handle (parsed: no need to read it)."""
 
     output: Path
     precision: str
@@ -49,10 +55,13 @@ class QuantizeResult:
     size_bytes: int = 0
     warnings: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+    #: the task metric on labelled data (``--eval``), and the ``--max-drop`` search's steps
+    evaluation: MetricCheck | None = None
+    model: OnnxModel | None = field(default=None, repr=False, compare=False)
 
     @property
     def passed(self) -> bool:
-        return self.accuracy.passed
+        return self.accuracy.passed and (self.evaluation is None or self.evaluation.passed)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -63,6 +72,7 @@ class QuantizeResult:
             "excluded": [layer.to_dict() for layer in self.excluded],
             "calibration": self.calibration,
             "accuracy": self.accuracy.to_dict(),
+            "evaluation": self.evaluation.to_dict() if self.evaluation is not None else None,
             "passed": self.passed,
             "seconds": round(self.seconds, 3),
             "size_bytes": self.size_bytes,
@@ -71,154 +81,187 @@ class QuantizeResult:
         }
 
 
+@dataclass
+class _Conversion:
+    """The converted model and what was measured of it."""
+
+    proto: onnx.ModelProto
+    kept: list[Layer]
+    excluded: list[Layer]
+    accuracy: Accuracy
+    details: dict[str, Any]
+    evaluation: MetricCheck | None = None
+
+
 def quantize(
-    model: str | Path,
-    output: str | Path,
-    precision: str,
-    *,
-    calib: str | Path | None = None,
-    eval_data: str | Path | None = None,
-    limit: int | None = None,
-    preprocess: Preprocess | str | Path | None = None,
-    task: str | None = None,
-    keep_fp32: Sequence[str] = (),
-    exclude: Sequence[str] = (),
-    auto_exclude: bool = False,
-    target_agreement: float | None = None,
-    method: str = "minmax",
-    fp16_io: bool = False,
-    force: bool = False,
-    progress: bool = True,
-    max_exclusions: int = MAX_AUTO_EXCLUSIONS,
-    size: tuple[int, int] | None = None,
+    model: ModelLike, output: str | Path, settings: QuantizeSettings, *, progress: bool = True
 ) -> QuantizeResult:
-    """Convert ``model`` to ``precision`` ("fp16" or "int8"), write ``output``, and measure what it cost.
+    """Convert ``model`` (a handle or an ONNX file) as ``settings`` say, write ``output``, and measure what it cost.
 
-    ``task``: the task metric to judge by (``"none"``: judge each output on its own; None: classify for an image
-    model with one ``[N, C]`` output, said in the result). ``size``: the image size for a model whose input size is
-    dynamic. ``progress``: a progress bar and the notes on stderr (the CLI); without it the notes are only in
-    ``result.warnings``.
+    ``progress``: a progress bar and the notes on stderr (the CLI); without it the notes are only in
+    ``result.warnings``. ``result.passed`` is false (the file is written anyway, its verdict recorded in it) when an
+    output collapsed, NaN/Inf appeared, the agreement target was missed or the task metric dropped past
+    ``--max-drop``.
     """
-    from pt2trt.onnx.load import load_onnx
-    from pt2trt.precision.data import measurement_batch
-    from pt2trt.precision.statistics import collect_statistics
-
     start = time.perf_counter()
-    if precision not in PRECISIONS:
-        raise UsageError(f"unknown precision '{precision}'", f"Use one of: {', '.join(PRECISIONS)}")
-    check_method(method)
-    if target_agreement is not None and not 0 < target_agreement <= 1:
-        raise UsageError(f"--target-agreement {target_agreement} is not a fraction in (0, 1]", "e.g. 0.99")
-    if precision == "fp16" and (exclude or auto_exclude):
-        raise UsageError("--exclude/--auto-exclude choose INT8 layers", "For FP16 use --keep-fp32 NODE|MODULE")
-    if precision == "int8" and keep_fp32:
-        raise UsageError("--keep-fp32 is for FP16", "For INT8 use --exclude NODE|MODULE")
-    if auto_exclude and target_agreement is None:
-        target_agreement = 0.99
-    source = existing_file(model, "ONNX file")
-    out = check_writable(output, force=force)
-    if out.resolve() == source.resolve():
-        raise UsageError("the output would overwrite the model", "Choose another -o path")
-    proto = load_onnx(source)
-    from pt2trt.precision.names import NodeNames
-
-    NodeNames(proto).resolve([*keep_fp32, *exclude], "--keep-fp32" if keep_fp32 else "--exclude")  # fail early
-    warnings: list[str] = []
-    calib_samples, eval_samples = _samples(source, proto, calib, eval_data, limit, preprocess, task, size)
-    for note in calib_samples.notes:
-        warnings.append(note)
-        _warn(note, progress)
-    batch, static = measurement_batch(proto, 8)
-    batch = settle_batch(source, calib_samples, batch, static)
-
-    with _Progress(progress) as bar:
-        task_id = bar.add(f"statistics over {len(calib_samples)} samples", len(calib_samples))
-        histograms = method != "minmax" and precision == "int8"
-        key = (_file_key(source), _data_key(calib), _data_key(eval_data), limit, str(preprocess), task, size, batch)
-        try:
-            # convert --precision fp16,int8 quantizes one model twice on the same samples: one statistics pass
-            stats = _reused(("statistics", histograms, *key), lambda: collect_statistics(
-                proto, source, calib_samples, batch=batch, histograms=histograms,
-                progress=lambda n: bar.advance(task_id, n),
-            ))  # fmt: skip
-            reference = _reused(("reference", *key), lambda: run_outputs(source, eval_samples, batch, static))
-        except Pt2trtError as exc:  # the FP32 model itself: say so, it is not the conversion that failed
-            raise Pt2trtError(
-                f"the FP32 model {source.name} itself fails on the samples ({calib_samples.source}): {exc.message}",
-                "Run it on these inputs first (pt2trt predict MODEL DATA, or verify with --data): an export can fix "
-                "a size that only random inputs leave unexercised",
-            ) from None
-        calibration = {**calib_samples.summary(), "statistics": stats.summary()}
-        if precision == "int8":
-            calibration["method"] = method
+    handle = OnnxModel.of(model)
+    names = NodeNames(handle.with_weights())
+    out = _output_path(handle, output, settings.force)
+    names.resolve(settings.layer_names, settings.layer_flag)  # fail early
+    _check_evaluation(settings)
+    job = _Job.start(handle, settings, _Progress(progress))
+    with job.bar:
+        stats, reference = _fp32_runs(job)
+        calibration = {**job.calib.summary(), "statistics": stats.summary()}
+        if settings.precision == "int8":
+            calibration["method"] = settings.int8.method
         with staging_dir(out) as tmp:
             staged = tmp / out.name
-            evaluate: Callable[[Path], Accuracy] = lambda path: measure(  # noqa: E731
-                reference,
-                path,
-                eval_samples,
-                batch=batch,
-                static=static,
-                task=task,
-                target=target_agreement,
-                emulate_fp16=precision == "fp16",
-            )
-            if precision == "fp16":
-                converted, kept, excluded, accuracy, details = _fp16(proto, stats, keep_fp32, fp16_io, staged, evaluate)
+            measured: Callable[[OnnxModel], Accuracy] = lambda candidate: job.measure(reference, candidate)  # noqa: E731
+            if settings.precision == "fp16":
+                conversion = _fp16(job, stats, staged, measured)
             else:
-                converted, kept, excluded, accuracy, details = _int8(
-                    proto, stats, method, exclude, (auto_exclude, max_exclusions, batch, static), calib_samples,
-                    staged, evaluate,
-                )  # fmt: skip
-            _record(converted, precision, method, kept, excluded, calibration, accuracy, calib_samples)
-            _save(converted, staged)
+                conversion = _int8(job, names, stats, staged, measured)
+            _record(conversion, job, calibration)
+            save_model(conversion.proto, staged)
             written = staged.stat().st_size
             data = staged.with_name(staged.name + ".data")  # external weights of a model over 2 GB
             if data.exists():
-                publish(data, out.with_name(out.name + ".data"), replace=force)
-            publish(staged, out, replace=force)
+                publish(data, out.with_name(out.name + ".data"), replace=settings.force)
+            publish(staged, out, replace=settings.force)
     return QuantizeResult(
-        out,
-        precision,
-        kept,
-        excluded,
-        calibration,
-        accuracy,
-        method if precision == "int8" else None,
-        time.perf_counter() - start,
-        written,
-        warnings,
-        details,
-    )
+        out, settings.precision, conversion.kept, conversion.excluded, calibration, conversion.accuracy,
+        settings.int8.method if settings.precision == "int8" else None, time.perf_counter() - start, written,
+        job.warnings, conversion.details, conversion.evaluation, candidate_handle(out, conversion.proto),
+    )  # fmt: skip
 
 
-def _samples(
-    source: Path,
-    proto: onnx.ModelProto,
-    calib: str | Path | None,
-    eval_data: str | Path | None,
-    limit: int | None,
-    preprocess: Preprocess | str | Path | None,
-    task: str | None,
-    size: tuple[int, int] | None,
-) -> tuple[Samples, Samples]:
-    options: dict[str, Any] = {"limit": limit, "preprocess": preprocess, "task": task, "size": size}
+def _output_path(handle: OnnxModel, output: str | Path, force: bool) -> Path:
+    out = check_writable(output, force=force)
+    if handle.path is not None and out.resolve() == handle.path.resolve():
+        raise UsageError("the output would overwrite the model", "Choose another -o path")
+    return out
+
+
+def _check_evaluation(settings: QuantizeSettings) -> None:
+    """``--eval``: labelled data that exists, and a task with a metric (checked before any work)."""
+    evaluation = settings.evaluation
+    if evaluation is None:
+        return
+    from pt2trt.evaluation.results import TASK_METRICS
+    from pt2trt.precision.data import ARRAY_SUFFIXES
+
+    path = Path(evaluation.data)
+    if path.suffix.lower() in ARRAY_SUFFIXES:
+        raise UsageError(
+            f"--eval takes labelled data (an ImageFolder, COCO, YOLO or masks); {path.name} holds unlabelled arrays",
+            f"Pass them with --holdout {path} to measure the agreement with FP32 on them",
+        )
+    if not path.exists():
+        raise Pt2trtError(f"--eval {path} not found", "Give labelled data as pt2trt eval reads it (--data)")
+    if settings.task is not None and settings.task not in TASK_METRICS:
+        raise UsageError(
+            f"--eval scores a task's metric; --task {settings.task} has none",
+            f"Pass --task {' or '.join(TASK_METRICS)}",
+        )
+
+
+@dataclass
+class _Job:
+    """One run: the model, its settings, the samples and the batch they run at, the progress display, the notes."""
+
+    handle: OnnxModel
+    settings: QuantizeSettings
+    calib: Samples
+    holdout: Samples
+    batch: int
+    static: bool
+    bar: _Progress
+    warnings: list[str] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, handle: OnnxModel, settings: QuantizeSettings, bar: _Progress) -> _Job:
+        from pt2trt.precision.data import measurement_batch
+
+        calib, holdout = _samples(handle, settings)
+        for note in calib.notes:
+            _warn(note, bar.notes)
+        batch, static = measurement_batch(handle.proto, 8)
+        batch = settle_batch(handle, calib, batch, static)
+        return cls(handle, settings, calib, holdout, batch, static, bar, list(calib.notes))
+
+    def measure(self, reference: Batches, candidate: OnnxModel) -> Accuracy:
+        """``candidate`` against the FP32 ``reference`` outputs on the held-apart samples."""
+        s = self.settings
+        return measure(
+            reference, candidate, self.holdout, batch=self.batch, static=self.static, task=s.task, target=s.target,
+            emulate_fp16=s.precision == "fp16",
+        )  # fmt: skip
+
+    def rank_feed(self) -> dict[str, Any]:
+        """A few calibration samples, at the batch the model takes (one at a time for per-image outputs)."""
+        size = self.batch if self.static else min(RANK_SAMPLES, self.batch, len(self.calib))
+        return next(self.calib.batches(size, pad=self.static))[0]
+
+    def run_key(self) -> tuple | None:
+        """What the FP32 runs depend on (None for a model in memory: nothing is reused)."""
+        if self.handle.path is None:
+            return None
+        s = self.settings
+        preprocess = repr(s.preprocess)
+        return (_file_key(self.handle.path), _data_key(s.calib), _data_key(s.holdout), s.limit, preprocess, s.task,
+                self.batch)  # fmt: skip
+
+
+def _samples(handle: OnnxModel, settings: QuantizeSettings) -> tuple[Samples, Samples]:
+    s = settings
+    options: dict[str, Any] = {"limit": s.limit, "preprocess": s.preprocess, "task": s.task}
     try:
-        samples = load_samples(source, proto, calib, **options)
-        if eval_data is not None:
-            return samples, load_samples(source, proto, eval_data, **options)
+        samples = load_samples(handle, s.calib, **options)
+        if s.holdout is not None:
+            return samples, load_samples(handle, s.holdout, **options)
     except Pt2trtError as exc:
         raise own_hint(exc) from None
-    if calib is None:  # random calibration: evaluate on other random samples
-        return samples, load_samples(source, proto, None, **options, seed=10_000, count=8)
+    if s.calib is None:  # random calibration: measure on other random samples
+        return samples, load_samples(handle, None, **options, seed=10_000, count=8)
     return samples.split()
+
+
+def _fp32_runs(job: _Job) -> tuple[Statistics, Batches]:
+    """The FP32 model's activation statistics over the calibration samples, and its outputs on the held-apart ones
+    (convert --precision fp16,int8 quantizes one model twice on the same samples: one pass of each)."""
+    from pt2trt.precision.statistics import collect_statistics
+
+    s = job.settings
+    histograms = s.precision == "int8" and s.int8.method != "minmax"
+    task_id = job.bar.add(f"statistics over {len(job.calib)} samples", len(job.calib))
+    proto = job.handle.with_weights()
+    raw = job.handle.session_source()
+    source = raw if isinstance(raw, bytes) else None  # the bytes read once: the file is not read again
+    key = job.run_key()
+    try:
+        stats = _reused(("statistics", histograms, *key) if key else None, lambda: collect_statistics(
+            proto, source, job.calib, batch=job.batch, histograms=histograms,
+            progress=lambda n: job.bar.advance(task_id, n),
+        ))  # fmt: skip
+        reference = _reused(
+            ("reference", *key) if key else None, lambda: run_outputs(job.handle, job.holdout, job.batch, job.static)
+        )
+    except Pt2trtError as exc:  # the FP32 model itself: say so, it is not the conversion that failed
+        raise Pt2trtError(
+            f"the FP32 model {job.handle.name} itself fails on the samples ({job.calib.source}): {exc.message}",
+            "Run it on these inputs first (pt2trt predict MODEL DATA, or verify with --data): an export can fix "
+            "a size that only random inputs leave unexercised",
+        ) from None
+    return stats, reference
 
 
 #: the options of ``pt2trt quantize``: a hint from a shared module naming another command's option is rewritten
 QUANTIZE_OPTIONS = {
-    "--output", "--precision", "--calib", "--eval", "--limit", "--preprocess", "--size", "--task", "--keep-fp32",
-    "--fp16-io", "--exclude", "--auto-exclude", "--max-exclusions", "--target-agreement", "--method", "--force",
-    "--json",
+    "--output", "--precision", "--calib", "--holdout", "--limit", "--preprocess", "--resize", "--size", "--mean",
+    "--std", "--scale", "--pad-value", "--bgr", "--channels", "--nhwc", "--task", "--target-agreement", "--keep-fp32",
+    "--fp16-io", "--method", "--exclude", "--auto-exclude", "--max-exclusions", "--eval", "--max-drop", "--labels",
+    "--force", "--json",
 }  # fmt: skip
 
 
@@ -237,83 +280,97 @@ def own_hint(exc: Pt2trtError) -> Pt2trtError:
     return type(exc)(message.replace("predict needs", "image samples need"), hint)
 
 
-def _fp16(
-    proto: onnx.ModelProto,
-    stats: Any,
-    keep_fp32: Sequence[str],
-    fp16_io: bool,
-    staged: Path,
-    evaluate: Callable[[Path], Accuracy],
-) -> tuple[onnx.ModelProto, list[Layer], list[Layer], Accuracy, dict[str, Any]]:
+def _fp16(job: _Job, stats: Statistics, staged: Path, measured: Callable[[OnnxModel], Accuracy]) -> _Conversion:
     from pt2trt.precision.fp16 import analyse_fp16, convert_fp16
 
-    kept = analyse_fp16(proto, stats, keep_fp32=keep_fp32)
-    converted = convert_fp16(proto, [layer.node for layer in kept], fp16_io=fp16_io)
-    _save(converted, staged)
-    details = {"fp16_io": fp16_io, "fp16_nodes": _fp16_nodes(converted)}
-    return converted, kept, [], evaluate(staged), details
+    s = job.settings.fp16
+    proto = job.handle.with_weights()
+    kept = analyse_fp16(proto, stats, keep_fp32=s.keep_fp32)
+    converted = convert_fp16(proto, [layer.node for layer in kept], fp16_io=s.fp16_io)
+    save_model(converted, staged)
+    candidate = candidate_handle(staged, converted)
+    accuracy = measured(candidate)
+    details = {"fp16_io": s.fp16_io, "fp16_nodes": _fp16_nodes(converted)}
+    evaluation = None
+    if job.settings.evaluation is not None:
+        evaluation = _labelled(job, accuracy).pair(job.handle, candidate, job.settings.evaluation.max_drop)
+    return _Conversion(converted, kept, [], accuracy, details, evaluation)
 
 
 def _int8(
-    proto: onnx.ModelProto,
-    stats: Any,
-    method: str,
-    exclude: Sequence[str],
-    auto: tuple[bool, int, int, bool],  # --auto-exclude, --max-exclusions, the batch and whether it is static
-    calib_samples: Samples,
-    staged: Path,
-    evaluate: Callable[[Path], Accuracy],
-) -> tuple[onnx.ModelProto, list[Layer], list[Layer], Accuracy, dict[str, Any]]:
-    from pt2trt.precision.fp16 import named_copy
-    from pt2trt.precision.int8 import qdq_summary, quantize_int8
-    from pt2trt.precision.names import NodeNames
+    job: _Job, names: NodeNames, stats: Statistics, staged: Path, measured: Callable[[OnnxModel], Accuracy]
+) -> _Conversion:
+    from pt2trt.precision.autoexclude import Int8Writer, LayerRanking, auto_exclude
+    from pt2trt.precision.int8 import qdq_summary
 
-    auto_exclude, max_exclusions, batch, static = auto
-    names = NodeNames(proto)
-    chosen = names.resolve(exclude, "--exclude")
+    s = job.settings.int8
+    chosen = names.resolve(s.exclude, "--exclude")
     excluded = [names.layer(i, f"--exclude {name}") for i, name in chosen.items()]
-    converted = quantize_int8(proto, stats, staged, method=method, exclude=[x.node for x in excluded])
-    accuracy = evaluate(staged)
+    writer = Int8Writer(job.handle.with_weights(), stats, s.method, staged)
+    converted, candidate = writer.write(excluded)
+    state = Int8State(excluded, converted, candidate, measured(candidate))
+    ranking = LayerRanking(writer, names, job.rank_feed())
     rounds: list[dict[str, Any]] = []
-    if auto_exclude and not accuracy.passed:
-        from pt2trt.precision.autoexclude import rank_layers
+    if s.auto_exclude and not state.accuracy.passed:
+        state, rounds = auto_exclude(state, ranking, measured, s.max_exclusions)
+    evaluation = None
+    if job.settings.evaluation is not None:
+        state, evaluation = _int8_metric(job, state, ranking, measured)
+    details: dict[str, Any] = {"qdq": qdq_summary(state.proto)}
+    if s.auto_exclude:
+        details["auto_exclude"] = {"rounds": rounds, "limit": s.max_exclusions, "target_met": state.accuracy.passed}
+    return _Conversion(state.proto, [], state.excluded, state.accuracy, details, evaluation)
 
-        reference = staged.parent / "fp32-named.onnx"
-        _save(named_copy(proto), reference)
-        # a few calibration samples, at the batch the model takes (one at a time for per-image outputs)
-        feed = next(
-            calib_samples.batches(batch if static else min(RANK_SAMPLES, batch, len(calib_samples)), pad=static)
-        )[0]
-        index = {label: i for i, label in enumerate(names.labels)}
-        tried: set[str] = {x.node for x in excluded}
-        best = _score(accuracy)
-        while not accuracy.passed and len(rounds) < max_exclusions:
-            ranked = rank_layers(reference, staged, feed, skip=tried)
-            if not ranked:
-                break
-            worst = ranked[0]
-            tried.add(worst.node)
-            layer = names.layer(index[worst.node], f"auto: added error {worst.added_error:.3g} (1 - cosine)")
-            trial = quantize_int8(proto, stats, staged, method=method, exclude=[x.node for x in [*excluded, layer]])
-            measured = evaluate(staged)
-            kept = _score(measured) > best
-            rounds.append({"node": worst.node, "module": worst.module, "agreement": measured.agreement, "kept": kept})
-            if kept:  # an exclusion stays only when it brings the converted model closer to FP32
-                excluded.append(layer)
-                converted, accuracy, best = trial, measured, _score(measured)
-        if rounds and not rounds[-1]["kept"]:  # the file on disk is the last trial: write the best one again
-            converted = quantize_int8(proto, stats, staged, method=method, exclude=[x.node for x in excluded])
-    details: dict[str, Any] = {"qdq": qdq_summary(converted)}
-    if auto_exclude:
-        details["auto_exclude"] = {"rounds": rounds, "limit": max_exclusions, "target_met": accuracy.passed}
-    return converted, [], excluded, accuracy, details
+
+def _int8_metric(
+    job: _Job, state: Int8State, ranking: LayerRanking, measured: Callable[[OnnxModel], Accuracy]
+) -> tuple[Int8State, MetricCheck]:
+    """The INT8 model scored on labelled data; with ``--max-drop``, the fewest layers in float that keep the drop
+    within it (the model written and measured again when the search changed it)."""
+    from pt2trt.precision.metric_search import MetricSearch
+
+    evaluation = job.settings.evaluation
+    assert evaluation is not None
+    scorer = _labelled(job, state.accuracy)
+    if evaluation.max_drop is None:
+        return state, scorer.pair(job.handle, state.candidate, None)
+    limits = (evaluation.max_drop, job.settings.int8.max_exclusions)
+    search = MetricSearch(scorer, ranking, limits, job.bar.status)
+    added, check = search.run(job.handle, state)
+    assert search.proto is not None and search.candidate is not None
+    accuracy = measured(search.candidate) if added else state.accuracy
+    return Int8State([*state.excluded, *added], search.proto, search.candidate, accuracy), check
+
+
+def _labelled(job: _Job, accuracy: Accuracy) -> LabelledScorer:
+    """The scorer of ``--eval``'s labelled data: the task given, else the one guessed for the agreement (said in its
+    note); every model fed the preprocessing the calibration samples went through."""
+    from pt2trt.evaluation.results import TASK_METRICS
+    from pt2trt.precision.metric_search import LabelledScorer
+    from pt2trt.settings import PreprocessSettings
+
+    evaluation = job.settings.evaluation
+    assert evaluation is not None
+    task = job.settings.task
+    if task is None and accuracy.task is not None:
+        task = accuracy.task.task
+    if task not in TASK_METRICS:
+        raise UsageError(
+            "--eval scores a task's metric, and the model's task is unknown", f"Pass --task {' or '.join(TASK_METRICS)}"
+        )
+    recipe = job.calib.recipe
+    preprocess = PreprocessSettings(recipe) if recipe is not None else job.settings.preprocess
+    return LabelledScorer(evaluation, task, preprocess, job.settings.limit, job.batch)
 
 
 _REUSED: dict[tuple, Any] = {}
 
 
-def _reused(key: tuple, compute: Callable[[], Any]) -> Any:
-    """The last result computed for ``key`` (one per kind: statistics, reference outputs), else ``compute()``."""
+def _reused(key: tuple | None, compute: Callable[[], Any]) -> Any:
+    """The last result computed for ``key`` (one per kind: statistics, reference outputs), else ``compute()``;
+    ``None``: always computed."""
+    if key is None:
+        return compute()
     kind = key[0]
     if key not in _REUSED:
         for old in [k for k in _REUSED if k[0] == kind]:
@@ -339,12 +396,6 @@ def _data_key(source: str | Path | None) -> tuple:
     return (str(source),)
 
 
-def _score(accuracy: Accuracy) -> tuple[float, float]:
-    """Higher is closer to FP32: the task agreement, then the outputs' mean cosine similarity."""
-    cosines = [o.comparison.cosine_similarity or 0.0 for o in accuracy.outputs]
-    return (accuracy.agreement or 0.0, sum(cosines) / len(cosines) if cosines else 0.0)
-
-
 def _fp16_nodes(model: onnx.ModelProto) -> dict[str, int]:
     """How many compute nodes run in FP16 and how many stayed FP32 (Cast nodes not counted)."""
     import onnx
@@ -363,43 +414,26 @@ def _fp16_nodes(model: onnx.ModelProto) -> dict[str, int]:
     return {"fp16": half, "fp32": full}
 
 
-def _record(
-    model: onnx.ModelProto,
-    precision: str,
-    method: str,
-    kept: list[Layer],
-    excluded: list[Layer],
-    calibration: dict[str, Any],
-    accuracy: Accuracy,
-    samples: Samples,
-) -> None:
+def _record(conversion: _Conversion, job: _Job, calibration: dict[str, Any]) -> None:
     """The ``pt2trt.precision.*`` records, and the image preprocessing the samples went through (so that predict and
     compare feed the converted model as it was calibrated)."""
     from pt2trt.onnx.metadata import PREPROCESSING, write_metadata
 
+    accuracy = conversion.accuracy
     compact = {k: v for k, v in accuracy.to_dict().items() if k not in ("outputs",)}
     compact["nan_inf_added"] = accuracy.new_nonfinite
-    if samples.recipe is not None:
-        write_metadata(model, {PREPROCESSING: samples.recipe.to_json()})
-    write_metadata(
-        model,
-        {
-            KEY: precision,
-            KEY + ".kept_fp32": json.dumps([x.to_dict() for x in kept]),
-            KEY + ".excluded": json.dumps([x.to_dict() for x in excluded]),
-            KEY + ".calibration": json.dumps({**calibration, **({"method": method} if precision == "int8" else {})}),
-            KEY + ".accuracy": json.dumps(compact, default=float),
-        },
-    )
-
-
-def _save(model: onnx.ModelProto, path: Path) -> None:
-    import onnx
-
-    if model.ByteSize() > 1_800_000_000:
-        onnx.save_model(model, str(path), save_as_external_data=True, location=path.name + ".data")
-    else:
-        onnx.save_model(model, str(path))
+    if job.calib.recipe is not None:
+        write_metadata(conversion.proto, {PREPROCESSING: job.calib.recipe.to_json()})
+    records = {
+        KEY: job.settings.precision,
+        KEY + ".kept_fp32": json.dumps([x.to_dict() for x in conversion.kept]),
+        KEY + ".excluded": json.dumps([x.to_dict() for x in conversion.excluded]),
+        KEY + ".calibration": json.dumps(calibration),
+        KEY + ".accuracy": json.dumps(compact, default=float),
+    }
+    if conversion.evaluation is not None:
+        records[KEY + ".evaluation"] = json.dumps(conversion.evaluation.to_dict(), default=float)
+    write_metadata(conversion.proto, records)
 
 
 def _warn(text: str, enabled: bool) -> None:
@@ -411,11 +445,13 @@ def _warn(text: str, enabled: bool) -> None:
 
 
 class _Progress:
-    """A rich progress bar on stderr, or nothing."""
+    """A rich progress bar on stderr (when it is a terminal), or nothing; ``notes``: pt2trt's own notes go to stderr."""
 
     def __init__(self, enabled: bool) -> None:
+        self.notes = enabled
         self.enabled = enabled and sys.stderr.isatty()
         self.bar: Any = None
+        self._status: int | None = None
 
     def __enter__(self) -> _Progress:
         if self.enabled:
@@ -435,3 +471,12 @@ class _Progress:
     def advance(self, task: int, n: int) -> None:
         if self.bar is not None:
             self.bar.advance(task, n)
+
+    def status(self, text: str) -> None:
+        """One line saying what a long search is doing now (replaced by the next)."""
+        if self.bar is None:
+            return
+        if self._status is None:
+            self._status = self.bar.add_task(text, total=None)
+        else:
+            self.bar.update(self._status, description=text)

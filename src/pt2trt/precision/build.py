@@ -51,14 +51,11 @@ def for_build(plan: BuildPlan, folder: Path) -> Path:
         precision, name = "int8", "model_int8_qdq.onnx"
     else:
         precision, name = "fp16", "model_fp16.onnx"
-    result = quantize(
-        plan.onnx,
-        folder / name,
-        precision,
-        calib=plan.calibration_data,
-        fp16_io=precision == "fp16" and not plan.keep_io_types,
-        force=True,
-    )
+    from pt2trt.settings import Fp16Settings, QuantizeSettings
+
+    fp16 = Fp16Settings(fp16_io=precision == "fp16" and not plan.keep_io_types)
+    settings = QuantizeSettings(precision, calib=plan.calibration_data, fp16=fp16, force=True)
+    result = quantize(plan.onnx, folder / name, settings)
     if result.accuracy.new_nonfinite:
         raise Pt2trtError(
             f"the {precision} conversion of {plan.onnx} produces NaN/Inf where FP32 does not",

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     import onnx
 
     from pt2trt.imaging.preprocess import Preprocess
+    from pt2trt.onnx.model import ModelLike, OnnxModel
+    from pt2trt.settings import PreprocessSettings
 
 ARRAY_SUFFIXES = (".npy", ".npz")
 RANDOM_WARNING = (
@@ -113,28 +115,40 @@ def measurement_batch(model: onnx.ModelProto, wanted: int) -> tuple[int, bool]:
 
 
 def load_samples(
-    model_path: Path,
-    proto: onnx.ModelProto,
+    model: ModelLike,
     source: str | Path | None,
     *,
     limit: int | None = None,
-    preprocess: Preprocess | str | Path | None = None,
+    preprocess: PreprocessSettings | Preprocess | str | Path | None = None,
     task: str | None = None,
     seed: int = 0,
     count: int = 32,
-    size: tuple[int, int] | None = None,
 ) -> Samples:
-    """Samples from ``source`` (at most ``limit``), or ``count`` seeded random ones when ``source`` is None."""
+    """Samples from ``source`` (at most ``limit``), or ``count`` seeded random ones when ``source`` is None.
+
+    ``model``: the ONNX model (a handle, or a path it is opened from) whose inputs the samples feed; ``preprocess``:
+    how pictures become its input (a :class:`~pt2trt.settings.PreprocessSettings`, or a preset, a YAML file or a
+    :class:`~pt2trt.imaging.preprocess.Preprocess` alone).
+    """
+    from pt2trt.onnx.model import OnnxModel
+
     if limit is not None and limit < 1:
         raise UsageError(f"--limit must be at least 1, got {limit}", "Pass --limit 1 or more")
-    specs = _graph_specs(proto)
+    handle = OnnxModel.of(model)
+    specs = _graph_specs(handle.proto)
     if source is None:
         return _random_samples(specs, limit or count, seed)
     files, kind = _expand(source)
     if kind == "arrays":
         feeds = _array_samples(files, [str(s.name) for s in specs], limit)
         return Samples(feeds, str(source), "arrays", files=len(files))
-    return _image_samples(model_path, files, str(source), limit, preprocess, task, size)
+    return _image_samples(handle, files, str(source), limit, _preprocess_settings(preprocess), task)
+
+
+def _preprocess_settings(preprocess: PreprocessSettings | Preprocess | str | Path | None) -> PreprocessSettings:
+    from pt2trt.settings import PreprocessSettings
+
+    return preprocess if isinstance(preprocess, PreprocessSettings) else PreprocessSettings(preprocess)
 
 
 def _graph_specs(proto: onnx.ModelProto) -> list:
@@ -195,33 +209,34 @@ def _array_samples(files: Sequence[Path], names: list[str], limit: int | None) -
 
 
 def _image_samples(
-    model_path: Path,
+    handle: OnnxModel,
     files: list[Path],
     source: str,
     limit: int | None,
-    preprocess: Preprocess | str | Path | None,
+    preprocess: PreprocessSettings,
     task: str | None,
-    size: tuple[int, int] | None = None,
 ) -> Samples:
     from pt2trt.imaging.sources import iter_frames
     from pt2trt.prediction.image_model import ImageModel
-    from pt2trt.settings import PreprocessSettings, RunnerSettings
+    from pt2trt.settings import RunnerSettings
     from pt2trt.tasks import task_class
 
     preset = task_class(task).default_preset if task and task != "none" else "imagenet-classification"
     model = ImageModel(
-        model_path, runner=RunnerSettings(backend="onnxruntime"), preprocess=PreprocessSettings(preprocess, size=size),
-        default_preset=preset,
-    )  # fmt: skip
+        handle, runner=RunnerSettings(backend="onnxruntime"), preprocess=preprocess, default_preset=preset
+    )
     with model:  # opening reads the model's one image input: its name, layout, dtype and static size
         model.probe()  # the size predict runs at; one the graph cannot take fails here, explained
         recipe, name, dtype = model.preprocess, model.input_name, model.input_dtype
-    if preprocess is not None:
+    if preprocess.preprocess is not None:
         origin = "given (--preprocess)"
     elif model.recorded is not None:
         origin = "recorded in the model"
     else:
         origin = f"the {preset} preset (the model records none; --preprocess PRESET|FILE.yaml to choose)"
+    overrides = preprocess.overrides()
+    if overrides:
+        origin += ", with " + ", ".join("--" + name.replace("_", "-") for name in overrides) + " over it"
     feeds: list[Feed] = []
     for frame in iter_frames(files):
         sample, _ = recipe.apply(frame.load())

@@ -26,11 +26,12 @@ import numpy as np
 
 from pt2trt.errors import UsageError
 from pt2trt.precision.statistics import HISTOGRAM_BINS, Statistics
+from pt2trt.settings.precision import CALIBRATION_METHODS
 
 if TYPE_CHECKING:
     import onnx
 
-METHODS = ("minmax", "entropy", "percentile")
+METHODS = CALIBRATION_METHODS
 QUANTIZED_OPS = ["Conv", "ConvTranspose", "Gemm", "MatMul", "Add", "MaxPool", "AveragePool", "GlobalAveragePool"]
 PERCENTILE = 99.999
 

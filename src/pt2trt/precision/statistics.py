@@ -131,14 +131,15 @@ def float_tensors(model: onnx.ModelProto) -> list[str]:
 
 def collect_statistics(
     model: onnx.ModelProto,
-    source: Path | None,
+    source: Path | bytes | None,
     samples: Samples,
     *,
     batch: int = 8,
     histograms: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> Statistics:
-    """Run ``model`` (loaded from ``source`` when that file holds all of it) over ``samples`` and keep statistics."""
+    """Run ``model`` over ``samples`` and keep statistics; ``source``: the file ``model`` was loaded from when it holds
+    all of it, or the bytes read from it (reused, not serialised again)."""
     from pt2trt.debug.expose import exposed, onnxruntime_factory
 
     start = time.perf_counter()

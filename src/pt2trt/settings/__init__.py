@@ -17,6 +17,8 @@ flag. Ground floor: no heavy imports, so ``--help`` can show the defaults.
 * :class:`OpenVinoSettings`: the OpenVINO IR's weight format and its check against ONNX Runtime;
 * :class:`ServeSettings`, :class:`EnsembleSettings`: how Triton serves a model, and the ensemble around it;
 * :class:`OutputFile`: a file a command writes, and whether an existing one may be replaced;
+* :class:`QuantizeSettings`: ``quantize``'s job, with :class:`Fp16Settings`, :class:`Int8Settings` and
+  :class:`LabelledEval` (``--eval DATA --max-drop``);
 * :class:`ConvertSettings`: the whole job (``pt2trt convert``), made of the above.
 """
 
@@ -27,6 +29,7 @@ from pt2trt.settings.graph import EditSettings, SimplifySettings
 from pt2trt.settings.model import ModelSource, WeightsSettings
 from pt2trt.settings.openvino import OpenVinoSettings
 from pt2trt.settings.output import OutputFile
+from pt2trt.settings.precision import Fp16Settings, Int8Settings, LabelledEval, QuantizeSettings
 from pt2trt.settings.runner import BenchTargets, Loop, RunnerSettings
 from pt2trt.settings.serving import EnsembleSettings, ServeSettings
 from pt2trt.settings.tasks import CompareSettings, PredictSettings, PreprocessSettings, ReadSettings, TaskSettings
@@ -42,6 +45,9 @@ __all__ = [
     "EditSettings",
     "EnsembleSettings",
     "ExportSettings",
+    "Fp16Settings",
+    "Int8Settings",
+    "LabelledEval",
     "LayerSearch",
     "Loop",
     "ModelSource",
@@ -50,6 +56,7 @@ __all__ = [
     "PredictSettings",
     "PreprocessSettings",
     "Profile",
+    "QuantizeSettings",
     "ReadSettings",
     "RunInputs",
     "RunnerSettings",
