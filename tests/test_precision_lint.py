@@ -30,8 +30,8 @@ def qdq_model(
         _init("a_scale", np.full(shape, 0.1, np.float32)),
         _init("a_zp", np.zeros(shape, zero_point_dtype)),
         _init("w_q", np.ones((3, 2, 1, 1), np.int8)),
-        _init("w_scale", np.full(3 if weight_axis == 0 else 2, 0.05, np.float32)),
-        _init("w_zp", np.zeros(3 if weight_axis == 0 else 2, np.int8)),
+        _init("w_scale", np.full(3 if weight_axis % 4 == 0 else 2, 0.05, np.float32)),
+        _init("w_zp", np.zeros(3 if weight_axis % 4 == 0 else 2, np.int8)),
     ]  # fmt: skip
     q_inputs = ["x", "a_scale", "a_zp"] if quantize_zero_point else ["x", "a_scale"]
     nodes = [
@@ -83,6 +83,9 @@ def test_int32_bias_dequantize_is_rejected_with_the_fix():
 def test_per_channel_activation_and_wrong_weight_axis_are_rejected():
     assert codes(qdq_model(activation_scales=2))["qdq-per-channel"] == ["q_in"]
     assert codes(qdq_model(weight_axis=1))["qdq-axis"] == ["dq_w"]
+    # ONNX counts a negative axis from the end (NNCF writes them): -4 of a Conv's 4-D weight is its axis 0
+    assert "qdq-axis" not in codes(qdq_model(weight_axis=-4))
+    assert codes(qdq_model(weight_axis=-3))["qdq-axis"] == ["dq_w"]
 
 
 def test_int8_into_an_op_without_int8_kernel_is_a_warning():

@@ -76,7 +76,8 @@ def qdq_findings(graph: GraphFacts, target: Target) -> list[Finding]:
             )
         if node.op_type == "DequantizeLinear":
             if scales > 1 and node.input[0] in graph.constants:
-                findings.extend(_weight_axis(node, label, consumers))
+                weights = graph.value(node.input[0])
+                findings.extend(_weight_axis(node, label, consumers, weights.ndim if weights is not None else 0))
             for user in consumers.get(node.output[0], []):
                 if user.op_type not in INT8_OPS:
                     placements.setdefault(user.op_type, []).append(node_label(user))
@@ -170,8 +171,10 @@ def _zero_point(node: onnx.NodeProto, label: str, graph: GraphFacts, allowed: se
     return findings
 
 
-def _weight_axis(node: onnx.NodeProto, label: str, consumers: dict[str, list]) -> list[Finding]:
+def _weight_axis(node: onnx.NodeProto, label: str, consumers: dict[str, list], rank: int) -> list[Finding]:
     axis = next((a.i for a in node.attribute if a.name == "axis"), 1)
+    if axis < 0 and rank:  # ONNX counts a negative axis from the end (NNCF writes -2 for a Gemm's output channels)
+        axis += rank
     findings = []
     for user in consumers.get(node.output[0], []):
         wanted = _WEIGHT_AXIS.get(user.op_type)
