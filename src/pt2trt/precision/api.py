@@ -292,8 +292,12 @@ def _fp16(job: _Job, stats: Statistics, staged: Path, measured: Callable[[OnnxMo
     accuracy = measured(candidate)
     details = {"fp16_io": s.fp16_io, "fp16_nodes": _fp16_nodes(converted)}
     evaluation = None
-    if job.settings.evaluation is not None:
-        evaluation = _labelled(job, accuracy).pair(job.handle, candidate, job.settings.evaluation.max_drop)
+    if job.settings.evaluation is not None:  # scored with FP16 storage emulated too (ONNX Runtime's CPU would hide it)
+        from pt2trt.precision.emulate import emulate_fp16
+
+        emulated = OnnxModel(proto=emulate_fp16(converted))
+        evaluation = _labelled(job, accuracy).pair(job.handle, emulated, job.settings.evaluation.max_drop)
+        evaluation.notes.append("FP16 scored with FP16 storage emulated (pt2trt.precision.emulate)")
     return _Conversion(converted, kept, [], accuracy, details, evaluation)
 
 

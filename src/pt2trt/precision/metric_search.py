@@ -44,8 +44,8 @@ Status = Callable[[str], None]
 
 @dataclass
 class MetricStep:
-    """One scored model: what changed (``INT8``, ``+ LAYER`` kept in float, ``- LAYER`` quantized again), how many
-    layers it leaves in float, its metric (a fraction) and drop (points), and whether the change stayed."""
+    """One scored model: what changed (``INT8``, ``+ LAYER`` kept in float, ``- LAYER`` tried in INT8 again), how
+    many layers it leaves in float, its metric (a fraction) and drop (points), and whether the change stayed."""
 
     change: str
     layers: int
@@ -119,12 +119,19 @@ class MetricCheck:
         out = [self.headline() + (f", limit {self.max_drop:g} points" if self.max_drop is not None else "")]
         out += [
             f"  {s.change}: {self.metric} {_pct(s.value)} ({signed(s.drop)} points), {s.layers} layer(s) in float"
-            + ("" if s.kept else " - undone")
+            + _outcome(s)
             for s in self.steps
         ]
         if self.stopped:
             out.append(f"  stopped: {self.stopped}")
         return out + self.notes
+
+
+def _outcome(step: MetricStep) -> str:
+    """What a step trying a layer in INT8 again decided."""
+    if not step.change.startswith("- "):
+        return ""
+    return ": not needed, back in INT8" if step.kept else ": needed, stays in float"
 
 
 def points(reference: float, value: float) -> float:
