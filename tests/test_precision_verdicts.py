@@ -156,8 +156,11 @@ def test_task_none_on_an_image_classifier(tmp_path, photo_npy):
 
 
 def test_every_option_a_message_names_is_one_quantize_has(tmp_path):
+    from pt2trt.precision.api import QUANTIZE_OPTIONS
+
     own = quantize_options()
     assert "--size" in own
+    assert own == QUANTIZE_OPTIONS  # the options hints may name are the command's own
     fp32 = export(TinyClassifier().eval(), (1, 3, 32, 32), tmp_path / "tiny.onnx")
     images = photos(tmp_path / "photos", crops=0)
     wrong_task = quantize_cli(

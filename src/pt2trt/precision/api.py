@@ -158,7 +158,11 @@ def _check_evaluation(settings: QuantizeSettings) -> None:
             f"Pass them with --holdout {path} to measure the agreement with FP32 on them",
         )
     if not path.exists():
-        raise Pt2trtError(f"--eval {path} not found", "Give labelled data as pt2trt eval reads it (--data)")
+        raise Pt2trtError(
+            f"--eval {path} not found",
+            "Give labelled data as pt2trt eval reads it: an ImageFolder (a folder per class), a COCO JSON file, a YOLO "
+            "data .yaml or a folder of images/ and masks/",
+        )
     if settings.task is not None and settings.task not in TASK_METRICS:
         raise UsageError(
             f"--eval scores a task's metric; --task {settings.task} has none",
