@@ -55,6 +55,8 @@ _LAZY = {
     "write_svg": "pt2trt.view.svg:write_svg",
     "Tolerance": "pt2trt.settings:Tolerance",
     "RunInputs": "pt2trt.settings:RunInputs",
+    "sweep": "pt2trt.sweeping.run:sweep",
+    "SweepReport": "pt2trt.sweeping.outputs:SweepReport",
 }
 
 __all__ = sorted(["Pt2trtError", "UsageError", "__version__", *_LAZY])
@@ -91,6 +93,8 @@ if TYPE_CHECKING:
     from pt2trt.settings import Tolerance as Tolerance
     from pt2trt.shapes import InputSpec as InputSpec
     from pt2trt.shapes import parse_input as parse_input
+    from pt2trt.sweeping.outputs import SweepReport as SweepReport
+    from pt2trt.sweeping.run import sweep as sweep
     from pt2trt.verification.equivalence import EquivalenceReport as EquivalenceReport
     from pt2trt.verification.equivalence import check_equivalence as check_equivalence
     from pt2trt.verification.pytorch import VerifyResult as VerifyResult

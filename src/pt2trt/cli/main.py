@@ -40,6 +40,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "pt2trt.cli.convert",
         "The whole job: export, check, simplify, verify, lint, precision, engine plan, bench, report.",
     ),
+    "sweep": (
+        "pt2trt.cli.sweep",
+        "Convert a zoo of models (a YAML manifest) on worker processes or Ray; compare with the last sweep.",
+    ),
 }
 
 
