@@ -34,6 +34,8 @@ class ChildRun:
     seconds: float
     killed: list[str] = field(default_factory=list)  # the signal of each killed attempt
     error_line: str = ""  # the last "pt2trt: error: ..." line of the log
+    started: float = 0.0  # wall clock (epoch seconds) of the first attempt's start and of the last one's end
+    finished: float = 0.0
 
     @property
     def interrupted(self) -> bool:
@@ -57,16 +59,16 @@ def run_convert(
     *,
     env: dict[str, str] | None = None,
     retries: int = 1,
-    started: Callable[[subprocess.Popen[bytes]], None] | None = None,
+    on_start: Callable[[subprocess.Popen[bytes]], None] | None = None,
 ) -> ChildRun:
     """Run ``pt2trt ARGV`` in ``workroot`` (it writes ``workroot/NAME/``), once more per kill up to ``retries``.
 
-    ``started`` is told each child process (the local executor keeps them to stop them when the sweep is stopped).
+    ``on_start`` is told each child process (the local executor keeps them to stop them when the sweep is stopped).
     """
     folder = workroot / name
     log_path = folder / LOG
     killed: list[str] = []
-    start = time.perf_counter()
+    start, started = time.perf_counter(), time.time()
     attempt = 0
     while True:
         attempt += 1
@@ -83,15 +85,16 @@ def run_convert(
                 stderr=subprocess.STDOUT,
                 env={**os.environ, **(env or {})},
             )
-            if started is not None:
-                started(proc)
+            if on_start is not None:
+                on_start(proc)
             returncode = proc.wait()
         if returncode >= 0 or returncode == -signal.SIGINT or attempt > retries:
             break
         killed.append(signal_name(returncode))
     if returncode < 0 and returncode != -signal.SIGINT:
         killed.append(signal_name(returncode))
-    return ChildRun(returncode, attempt, time.perf_counter() - start, killed, _error_line(log_path))
+    seconds = time.perf_counter() - start
+    return ChildRun(returncode, attempt, seconds, killed, _error_line(log_path), started, time.time())
 
 
 def _clear(folder: Path, keep: str) -> None:

@@ -56,7 +56,7 @@ class LocalExecutor:
 
     def _one(self, entry: Entry, store: OutputFolder) -> ModelResult | None:
         workroot = store.work(entry.name)
-        run = run_convert(entry.argv, workroot, entry.name, started=self.children.add)
+        run = run_convert(entry.argv, workroot, entry.name, on_start=self.children.add)
         if run.interrupted:
             return None
         where: dict[str, Any] = {"executor": "local", "host": socket.gethostname()}

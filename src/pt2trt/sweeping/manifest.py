@@ -78,8 +78,10 @@ class Manifest:
 class _Mapping(dict[str, Any]):
     """A YAML mapping that remembers its own line and each key's line (1-based)."""
 
-    line: int = 0
-    key_lines: dict[str, int]
+    def __init__(self) -> None:
+        super().__init__()
+        self.line = 0
+        self.key_lines: dict[str, int] = {}
 
 
 class _LineLoader:
@@ -96,7 +98,6 @@ class _LineLoader:
             loader.flatten_mapping(node)  # YAML merge keys (<<: *defaults)
             mapping = _Mapping()
             mapping.line = node.start_mark.line + 1
-            mapping.key_lines = {}
             for key_node, value_node in node.value:
                 key = loader.construct_object(key_node, deep=True)
                 line = key_node.start_mark.line + 1

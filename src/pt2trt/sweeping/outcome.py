@@ -19,6 +19,8 @@ def model_result(entry: Entry, run: ChildRun, folder: Path, where: dict[str, Any
         line=entry.line,
         status=ERROR,
         seconds=round(run.seconds, 3),
+        started=run.started,
+        finished=run.finished,
         attempts=run.attempts,
         where=where,
         log=f"{entry.name}/{LOG}",

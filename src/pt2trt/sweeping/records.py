@@ -60,6 +60,8 @@ class ModelResult:
     step: str | None = None  # failing step: convert's step name, or "convert" / "worker" when it did not finish
     reason: str = ""  # one line
     seconds: float = 0.0
+    started: float | None = None  # wall clock (epoch seconds) when its convert started and ended
+    finished: float | None = None
     attempts: int = 1
     where: dict[str, Any] = field(default_factory=dict)  # executor, host, Ray node id, pid
     steps: list[dict[str, Any]] = field(default_factory=list)  # name, status, seconds of each convert step
