@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from pt2trt.cli.options import force_option, json_option, print_json
+from pt2trt.cli.options import json_option, print_json
 
 
 @click.command("sweep")
@@ -40,7 +40,7 @@ from pt2trt.cli.options import force_option, json_option, print_json
 @click.option("--fail-on-regression", is_flag=True, help="With --baseline: exit 1 when any model regressed.")
 @click.option("--resume", is_flag=True, help="Keep the models already done in OUTDIR; run the others.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr; only the summary.")
-@force_option
+@click.option("-f", "--force", is_flag=True, help="Run every model again, replacing OUTDIR's earlier sweep.")
 @json_option
 def command(
     manifest: str,

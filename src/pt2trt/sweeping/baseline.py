@@ -63,8 +63,10 @@ class Verdict:
 def _same_detail(verdict: Verdict) -> str:
     if not verdict.latency and not verdict.metrics:
         return "nothing to compare"
-    within = [f"{label} x{row['ratio']:.2f} (band x{1 + row['band']:.2f})" for label, row in verdict.latency.items()]
-    return "latency within noise: " + ", ".join(within) if within else "metrics unchanged"
+    parts = [f"{len(verdict.metrics)} metric(s) within the drop threshold"] if verdict.metrics else []
+    if verdict.latency:
+        parts.append(f"latency of {len(verdict.latency)} backend(s) within noise")
+    return ", ".join(parts)
 
 
 def load_baseline(folder: str | Path) -> dict[str, ModelResult]:

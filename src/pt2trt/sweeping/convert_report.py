@@ -18,8 +18,8 @@ REPORT_HTML = "report.html"
 ENGINE_STEP = "engine"
 BUILD_PLAN = "build-plan.json"
 
-_HIGHER = ("agreement", "fraction", "iou", "accuracy", "cosine", "map", "top1", "top5", "f1", "precision", "recall")
-_LOWER = ("difference", "error")
+_HIGHER = ("agreement", "fraction", "iou", "accuracy", "cosine", "map", "f1", "precision", "recall")
+_LOWER = ("error",)
 
 
 def read_report(folder: Path) -> dict[str, Any] | None:

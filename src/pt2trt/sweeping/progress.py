@@ -26,8 +26,8 @@ def clock(seconds: float | None) -> str:
 class Display:
     """``[3/7] passed  resnet18   41.2 s  ...  (2 running, about 1:20 left)``; a live bar when stderr is a terminal."""
 
-    def __init__(self, total: int, kept: int, enabled: bool) -> None:
-        self.total, self.done, self.run_done = total, kept, 0
+    def __init__(self, total: int, kept: int, enabled: bool, width: int = 16) -> None:
+        self.total, self.done, self.run_done, self.width = total, kept, 0, width
         self.todo = total - kept
         self.start = time.perf_counter()
         self.enabled = enabled
@@ -52,7 +52,7 @@ class Display:
         if self.console is not None:
             self.console.print(text, markup=False)
 
-    def finished(self, result: ModelResult, width: int = 16) -> None:
+    def finished(self, result: ModelResult) -> None:
         self.done += 1
         self.run_done += 1
         left = estimate(time.perf_counter() - self.start, self.run_done, self.todo - self.run_done)
@@ -60,7 +60,7 @@ class Display:
         if self.console is None:
             return
         mark = {"passed": "[green]passed[/]", "failed": "[red]failed[/]"}.get(result.status, "[red]error[/] ")
-        head = f"[{self.done}/{self.total}] {mark} {result.name:<{width}} {result.seconds:6.1f} s"
+        head = f"[{self.done}/{self.total}] {mark} {result.name:<{self.width}} {result.seconds:6.1f} s"
         self.console.print(f"{head}  {_detail(result)}  [dim]({tail})[/]")
         if self.progress is not None:
             self.progress.update(self.task, completed=self.done, left=tail)

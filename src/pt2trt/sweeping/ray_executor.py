@@ -197,7 +197,7 @@ class RayExecutor:
         archive.unpack(data["archive"], workroot)
         result = model_result(entry, run, workroot / entry.name, data["where"])
         if result.engine is not None and not gpus:
-            result.engine["gpu"] = "no node of the Ray cluster has a GPU: the engine was not built (build-plan.json)"
+            result.engine["gpu"] = "no GPU in the Ray cluster: not built (build-plan.json)"
         return result
 
     def _engine_built(self, entry: Entry, result: ModelResult, ref: Any, store: OutputFolder) -> None:

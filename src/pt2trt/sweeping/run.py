@@ -63,7 +63,7 @@ def sweep(
     executor = _executor(opts)
     report = SweepReport(plan.path, store.outdir, "", [], baseline=opts.baseline, thresholds=opts.thresholds)
     report.resumed = list(kept)
-    display = Display(len(plan.entries), len(kept), progress)
+    display = Display(len(plan.entries), len(kept), progress, max(len(e.name) for e in plan.entries))
     start = time.perf_counter()
     finished = dict(kept)
     try:
