@@ -135,7 +135,9 @@ def main(argv: list[str] | None = None) -> int:
         print("warm-up (one convert) ...", flush=True)
         run([*pt2trt_command(), "convert", "pt2trt.models:SeedNet", "-i", "1x3x28x28", "-o", "warm", "-q"], workdir)
         jobs = {
-            name: (lambda: loop_run(workdir)) if extra is None else (lambda e=extra, t=i: sweep_run(workdir, e, f"s{t}"))
+            name: (lambda: loop_run(workdir))
+            if extra is None
+            else (lambda e=extra, t=i: sweep_run(workdir, e, f"s{t}"))
             for i, (name, extra) in enumerate(VARIANTS.items())
         }
         runs = interleaved_rounds(jobs, repeats, width=34)

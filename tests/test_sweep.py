@@ -100,7 +100,9 @@ TWOINPUT = {"model": "pt2trt.models:TwoInputNet", "input": ["x:1x3x28x28", "y:1x
 
 
 def test_three_models_on_two_local_workers_one_broken(tmp_path: Path) -> None:
-    zoo = manifest(tmp_path, {"seednet": SEEDNET, "twoinput": TWOINPUT, "broken": {**SEEDNET, "model": "nosuch.net:Net"}})
+    zoo = manifest(
+        tmp_path, {"seednet": SEEDNET, "twoinput": TWOINPUT, "broken": {**SEEDNET, "model": "nosuch.net:Net"}}
+    )
     out = tmp_path / "out"
     result = sweep(str(zoo), "-o", str(out), "--workers", "2")
     assert result.exit_code == 1, result.output  # one model failed; the others were converted all the same
@@ -165,7 +167,11 @@ def test_ray_local_cluster_runs_the_sweep_and_ships_the_folders_back(tmp_path: P
 
     zoo = manifest(
         tmp_path,
-        {"seednet": SEEDNET, "twoinput": TWOINPUT, "drift": {"model": f"{drift_file}:DriftNet", "input": "x:1x3x16x16"}},
+        {
+            "seednet": SEEDNET,
+            "twoinput": TWOINPUT,
+            "drift": {"model": f"{drift_file}:DriftNet", "input": "x:1x3x16x16"},
+        },
     )
     out = tmp_path / "out"
     before = set(Path(os.environ.get("TMPDIR", "/tmp")).glob("pt2trt-ray-*"))
@@ -202,16 +208,16 @@ def test_gpu_task_lands_on_the_gpu_node_and_a_killed_ray_worker_is_retried_once(
     run on that node, and say honestly that TensorRT is not there (no engine is claimed). A model that kills its
     Ray worker once passes on Ray's retry; one that kills it every time is reported after the retry."""
     once, always = tmp_path / "once.log", tmp_path / "always.log"
+    killed_once = model_file(tmp_path, "k1", kill_init(once, always=False, target="parent"))
+    killed_always = model_file(tmp_path, "k2", kill_init(always, always=True, target="parent"))
     zoo = manifest(
         tmp_path,
         {
             "seednet": SEEDNET,
-            "worker-killed-once": {"model": model_file(tmp_path, "k1", kill_init(once, always=False, target="parent")),
-                                   "input": "x:1x3x8x8"},
-            "worker-killed-always": {"model": model_file(tmp_path, "k2", kill_init(always, always=True, target="parent")),
-                                     "input": "x:1x3x8x8"},
+            "worker-killed-once": {"model": killed_once, "input": "x:1x3x8x8"},
+            "worker-killed-always": {"model": killed_always, "input": "x:1x3x8x8"},
         },
-    )  # fmt: skip
+    )
     out = tmp_path / "out"
     result = sweep(str(zoo), "-o", str(out), "--ray", gpu_cluster.address)
     assert result.exit_code == 1
@@ -405,3 +411,45 @@ def test_the_readme_zoo_on_two_workers_then_on_ray_against_it(tmp_path: Path) ->
         assert {p.name for p in out.iterdir()} >= {"index.html", "results.json", "junit.xml", "resnet18", "seednet"}
         assert len(junit_cases(out)) == 5 and all(case.is_passed for case in junit_cases(out).values())
     assert "0 regression(s)" in result.stdout
+
+
+def _group_alive(pgid: int) -> list[int]:
+    """Processes of the process group ``pgid`` still running (zombies left out)."""
+    alive = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            alive.append(int(stat.parent.name))
+    return alive
+
+
+def test_sigterm_stops_the_sweep_and_its_converts(tmp_path: Path) -> None:
+    """A cancelled CI job sends SIGTERM to the sweep only: its running convert children are stopped with it."""
+    zoo = manifest(tmp_path, {"sleepy": {"model": model_file(tmp_path, "sleepy", source=SLEEPY), "input": "x:1x3x8x8"}})
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pt2trt.cli.main", "sweep", str(zoo), "-o", str(out), "-q"],
+        env={**os.environ, "PT2TRT_TEST_SLEEP": "300"}, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        log = out / ".work" / "sleepy" / "sleepy" / "convert.log"
+        deadline = time.monotonic() + 120
+        while not log.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert log.exists() and len(_group_alive(proc.pid)) >= 2  # the sweep and its convert child
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 128 + signal.SIGTERM
+        deadline = time.monotonic() + 10
+        while _group_alive(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _group_alive(proc.pid) == []
+        assert "Traceback" not in proc.stderr.read().decode()  # type: ignore[union-attr]
+    finally:
+        if _group_alive(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert json.loads((out / "results.json").read_text())["pending"] == ["sleepy"]

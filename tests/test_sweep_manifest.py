@@ -100,7 +100,12 @@ def test_manifest_merges_defaults_keeps_lines_and_builds_convert_s_command(tmp_p
 
 # (id, manifest text, line named, fragment)
 BAD_MANIFESTS = [
-    ("unknown-key", "models:\n  - name: a\n    model: m:N\n    dynamic_bacth: true\n", 4, "did you mean 'dynamic_batch'"),
+    (
+        "unknown-key",
+        "models:\n  - name: a\n    model: m:N\n    dynamic_bacth: true\n",
+        4,
+        "did you mean 'dynamic_batch'",
+    ),
     ("unknown-top", "model:\n  - name: a\n", 1, "'models:' list"),
     ("unknown-default", "defaults:\n  speed: 3\nmodels:\n  - name: a\n    model: m:N\n", 2, "unknown key in defaults"),
     ("duplicate-key", "models:\n  - name: a\n    model: m:N\n    name: b\n", 4, "given twice (first on line 2)"),
@@ -119,7 +124,9 @@ BAD_MANIFESTS = [
 ]
 
 
-@pytest.mark.parametrize(("text", "line", "fragment"), [c[1:] for c in BAD_MANIFESTS], ids=[c[0] for c in BAD_MANIFESTS])
+@pytest.mark.parametrize(
+    ("text", "line", "fragment"), [c[1:] for c in BAD_MANIFESTS], ids=[c[0] for c in BAD_MANIFESTS]
+)
 def test_a_bad_manifest_is_one_line_naming_file_and_line(tmp_path: Path, text: str, line: int, fragment: str) -> None:
     manifest = write(tmp_path, text)
     out = tmp_path / "out"
@@ -217,7 +224,7 @@ def test_junit_xml_is_read_by_a_junit_reader(tmp_path: Path) -> None:
     ]
     report = SweepReport(tmp_path / "zoo.yaml", tmp_path, "2 local worker process(es)", models, seconds=7.25)
     report.baseline = tmp_path / "prev"
-    report.verdicts = {"slow": compare(models[3] , result("slow"), Thresholds())}
+    report.verdicts = {"slow": compare(models[3], result("slow"), Thresholds())}
     report.verdicts["slow"].verdict = REGRESSION  # as if its latency had grown
     path = tmp_path / "junit.xml"
     path.write_text(junit_xml(report))

@@ -36,10 +36,11 @@ class ChildRun:
     error_line: str = ""  # the last "pt2trt: error: ..." line of the log
     started: float = 0.0  # wall clock (epoch seconds) of the first attempt's start and of the last one's end
     finished: float = 0.0
+    stopped: bool = False  # the sweep itself was being stopped: the ending says nothing about the model
 
     @property
     def interrupted(self) -> bool:
-        return self.returncode in (INTERRUPTED, -signal.SIGINT)
+        return self.stopped or self.returncode in (INTERRUPTED, -signal.SIGINT)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -60,10 +61,12 @@ def run_convert(
     env: dict[str, str] | None = None,
     retries: int = 1,
     on_start: Callable[[subprocess.Popen[bytes]], None] | None = None,
+    stopped: Callable[[], bool] = lambda: False,
 ) -> ChildRun:
     """Run ``pt2trt ARGV`` in ``workroot`` (it writes ``workroot/NAME/``), once more per kill up to ``retries``.
 
-    ``on_start`` is told each child process (the local executor keeps them to stop them when the sweep is stopped).
+    ``on_start`` is told each child process (the local executor keeps them to stop them when the sweep is stopped);
+    ``stopped()`` true after a child ended means the sweep stopped it: no retry, the run is ``interrupted``.
     """
     folder = workroot / name
     log_path = folder / LOG
@@ -87,7 +90,9 @@ def run_convert(
             )
             if on_start is not None:
                 on_start(proc)
-            returncode = proc.wait()
+            returncode = _wait(proc)
+        if stopped():
+            return ChildRun(returncode, attempt, time.perf_counter() - start, killed, "", started, time.time(), True)
         if returncode >= 0 or returncode == -signal.SIGINT or attempt > retries:
             break
         killed.append(signal_name(returncode))
@@ -95,6 +100,20 @@ def run_convert(
         killed.append(signal_name(returncode))
     seconds = time.perf_counter() - start
     return ChildRun(returncode, attempt, seconds, killed, _error_line(log_path), started, time.time())
+
+
+def _wait(proc: subprocess.Popen[bytes]) -> int:
+    """The child's exit code; if waiting is interrupted (Ctrl-C, a Ray task cancelled), the child is stopped first."""
+    try:
+        return proc.wait()
+    except BaseException:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        raise
 
 
 def _clear(folder: Path, keep: str) -> None:
@@ -124,13 +143,17 @@ class Children:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._procs: list[subprocess.Popen[bytes]] = []
+        self.stopping = threading.Event()
 
     def add(self, proc: subprocess.Popen[bytes]) -> None:
         with self._lock:
             self._procs = [p for p in self._procs if p.poll() is None] + [proc]
+        if self.stopping.is_set():  # started while the sweep was stopping
+            proc.terminate()
 
     def stop(self, grace: float = 5.0) -> None:
         """SIGTERM each child still running, SIGKILL those still there after ``grace`` seconds."""
+        self.stopping.set()
         with self._lock:
             running = [p for p in self._procs if p.poll() is None]
         for proc in running:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import threading
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
@@ -23,6 +25,10 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 class LocalExecutor:
     """Runs each model as a child process, ``workers`` at a time; a killed child is run once more, then reported."""
 
@@ -34,10 +40,15 @@ class LocalExecutor:
         return f"{self.workers} local worker process(es)"
 
     def __enter__(self) -> LocalExecutor:
+        self._sigterm: Any = None
+        if threading.current_thread() is threading.main_thread():  # SIGTERM (a cancelled CI job): stop cleanly too
+            self._sigterm = signal.signal(signal.SIGTERM, _terminate)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.children.stop()  # a sweep stopped half way (Ctrl-C, an error) leaves no convert running
+        self.children.stop()  # a sweep stopped half way (Ctrl-C, SIGTERM, an error) leaves no convert running
+        if self._sigterm is not None:
+            signal.signal(signal.SIGTERM, self._sigterm)
 
     def run(self, entries: list[Entry], store: OutputFolder) -> Iterator[ModelResult]:
         """Each entry's result as it finishes (its folder already in place in OUTDIR)."""
@@ -56,7 +67,9 @@ class LocalExecutor:
 
     def _one(self, entry: Entry, store: OutputFolder) -> ModelResult | None:
         workroot = store.work(entry.name)
-        run = run_convert(entry.argv, workroot, entry.name, on_start=self.children.add)
+        run = run_convert(
+            entry.argv, workroot, entry.name, on_start=self.children.add, stopped=self.children.stopping.is_set
+        )
         if run.interrupted:
             return None
         where: dict[str, Any] = {"executor": "local", "host": socket.gethostname()}

@@ -143,9 +143,9 @@ class RayExecutor:
         ray = self.ray
         if ray is None:
             return
-        for ref in self._pending:  # a sweep stopped half way leaves no task running on the cluster
-            with contextlib.suppress(Exception):
-                ray.cancel(ref, force=True)
+        for ref in self._pending:  # a sweep stopped half way leaves no task running on the cluster: the task's
+            with contextlib.suppress(Exception):  # KeyboardInterrupt stops its convert child
+                ray.cancel(ref)
         if self._owns_connection:
             ray.shutdown()
         self._remove_temp_dir()

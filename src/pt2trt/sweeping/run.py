@@ -60,7 +60,7 @@ def sweep(
     if opts.resume:
         kept = {e.name: r for e in plan.entries if (r := store.resumable(e.name, e.fingerprint)) is not None}
     todo = [e for e in plan.entries if e.name not in kept]
-    executor = _executor(opts)
+    executor = _executor(opts) if todo else _Nothing()
     report = SweepReport(plan.path, store.outdir, "", [], baseline=opts.baseline, thresholds=opts.thresholds)
     report.resumed = list(kept)
     display = Display(len(plan.entries), len(kept), progress, max(len(e.name) for e in plan.entries))
@@ -91,6 +91,22 @@ def _executor(opts: SweepOptions) -> Any:
     from pt2trt.sweeping.local import LocalExecutor
 
     return LocalExecutor(opts.workers)
+
+
+class _Nothing:
+    """The executor of a resumed sweep with every model done: starts nothing (no Ray cluster for no work)."""
+
+    def __enter__(self) -> _Nothing:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def describe(self) -> str:
+        return "no executor (every model kept)"
+
+    def run(self, entries: list[Any], store: OutputFolder) -> list[ModelResult]:
+        return []
 
 
 def _kept_note(kept: dict[str, ModelResult]) -> str:

@@ -56,6 +56,15 @@ class OutputFolder:
 
     def place(self, workroot: Path, result: ModelResult) -> None:
         """Write ``result`` into ``workroot/NAME/`` (a model's finished output), move that to ``OUTDIR/NAME/``."""
+        try:
+            self._place(workroot, result)
+        except OSError as exc:
+            raise Pt2trtError(
+                f"cannot write {self.outdir / result.name}: {exc.strerror or exc}",
+                "Check the free space and permissions of OUTDIR, then run again with --resume",
+            ) from exc
+
+    def _place(self, workroot: Path, result: ModelResult) -> None:
         folder = workroot / result.name
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / f".{RECORD}.tmp"
