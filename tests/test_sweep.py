@@ -453,3 +453,24 @@ def test_sigterm_stops_the_sweep_and_its_converts(tmp_path: Path) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     assert json.loads((out / "results.json").read_text())["pending"] == ["sleepy"]
+
+
+def test_python_api_and_json_output(tmp_path: Path) -> None:
+    """``pt2trt.sweep(...)`` returns the report the CLI prints; ``--json`` prints results.json's content."""
+    import pt2trt
+    from pt2trt.sweeping import SweepReport
+
+    zoo = manifest(tmp_path, {"gone": {**SEEDNET, "model": "nosuch.net:Net"}})
+    report = pt2trt.sweep(zoo, tmp_path / "api", workers=1, progress=False)
+    assert isinstance(report, SweepReport) and not report.passed
+    (model,) = report.models
+    assert (model.status, model.step, model.attempts) == ("failed", "export", 1)
+    assert report.summary() == {
+        "models": 1, "passed": 0, "failed": 1, "error": 0, "not finished": 0, "regressions": None,
+    }  # fmt: skip
+    result = sweep(str(zoo), "-o", str(tmp_path / "cli"), "--json", "--baseline", str(tmp_path / "api"))
+    assert result.exit_code == 1 and result.stderr == ""
+    data = json.loads(result.stdout)
+    assert data["format"] == "pt2trt-sweep/1" and data["summary"]["regressions"] == 0
+    assert data["models"][0]["verdict"]["verdict"] == "still failing"
+    assert data == json.loads((tmp_path / "cli" / "results.json").read_text()) | {"seconds": data["seconds"]}
