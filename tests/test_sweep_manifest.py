@@ -249,3 +249,21 @@ def test_results_json_round_trips_as_a_baseline(tmp_path: Path) -> None:
     report = SweepReport(tmp_path / "zoo.yaml", tmp_path, "x", [model])
     (tmp_path / "results.json").write_text(json.dumps(report.to_dict()))
     assert load_baseline(tmp_path) == {"a": model}
+
+
+def test_report_reading_judges_detectors_by_their_boxes_not_their_raw_outputs() -> None:
+    """A detector's raw outputs are sets of boxes whose order may change: no cosine metric for them (the box matching
+    is the metric), while a classifier's logits keep theirs. The report's shape is convert's (report.json)."""
+    from pt2trt.sweeping.convert_report import outcome
+
+    def report(task: str, metric: str) -> dict[str, object]:
+        outputs = [{"name": "boxes", "cosine_similarity": 0.57, "max_abs_error": 293.5}]
+        verify = {"outputs": outputs, "task": {"task": task, "images": 1, metric: 1.0, "detections_a": 7}}
+        return {"passed": True, "steps": [{"name": "verify", "status": "passed", "line": "ok", "data": verify}]}
+
+    detect = outcome(report("detect", "matched_fraction"))["metrics"]
+    assert set(detect) == {"verify.matched_fraction", "verify.max_abs_error"}  # counts (detections_a) left out
+    assert detect["verify.max_abs_error"].higher_is_better is False
+    classify = outcome(report("classify", "top1_agreement"))["metrics"]
+    assert set(classify) == {"verify.cosine", "verify.max_abs_error", "verify.top1_agreement"}
+    assert classify["verify.cosine"].value == 0.57 and classify["verify.top1_agreement"].samples == 1

@@ -68,23 +68,26 @@ def metrics(steps: list[dict[str, Any]]) -> dict[str, Metric]:
         if name == "verify":
             task: dict[str, Any] = data["task"] if isinstance(data.get("task"), dict) else {}
             samples = task.get("images") if isinstance(task.get("images"), int) else 1
-            _outputs(found, "verify", data.get("outputs"), samples)
+            _outputs(found, "verify", data.get("outputs"), samples, task.get("task"))
             _numbers(found, "verify", task, task.get("images"))
         elif name.startswith("precision-") and isinstance(data.get("accuracy"), dict):
             accuracy = data["accuracy"]
             samples = accuracy.get("samples") if isinstance(accuracy.get("samples"), int) else None
-            _outputs(found, name, accuracy.get("outputs"), samples)
-            _numbers(found, name, accuracy.get("task") or {}, samples)
+            task = accuracy["task"] if isinstance(accuracy.get("task"), dict) else {}
+            _outputs(found, name, accuracy.get("outputs"), samples, task.get("task"))
+            _numbers(found, name, task, samples)
         if isinstance(data.get("metrics"), dict):  # a task metric on data (convert --eval)
             count = data.get("samples", data.get("images"))
             _numbers(found, name, data["metrics"], count if isinstance(count, int) else None)
     return found
 
 
-def _outputs(found: dict[str, Metric], prefix: str, outputs: Any, samples: int | None) -> None:
-    """The worst output: lowest cosine similarity, largest max abs error."""
+def _outputs(found: dict[str, Metric], prefix: str, outputs: Any, samples: int | None, task: Any) -> None:
+    """The worst output: lowest cosine similarity (not for detectors: their raw outputs are sets of boxes whose order
+    may change; the task's box matching judges them), largest max abs error."""
     rows = [o for o in outputs or [] if isinstance(o, dict)]
     cosines = [o["cosine_similarity"] for o in rows if isinstance(o.get("cosine_similarity"), (int, float))]
+    cosines = [] if task == "detect" else cosines
     errors = [o["max_abs_error"] for o in rows if isinstance(o.get("max_abs_error"), (int, float))]
     if cosines:
         found[f"{prefix}.cosine"] = Metric(float(min(cosines)), samples, True)

@@ -46,15 +46,17 @@ def import_ray() -> Any:
 def _loopback_only() -> Iterator[None]:
     """While a local cluster starts: every Ray process binds 127.0.0.1, not the machine's network address (Ray's
     switch for that is named after Windows and macOS, where it is the default)."""
-    import ray._private.ray_constants as constants
+    import ray._private.ray_constants as constants  # read at import; Ray's processes read the environment
 
-    before_env, before_flag = os.environ.get(_LOOPBACK_ENV), constants.ENABLE_RAY_CLUSTER
+    before_env, before_flag = os.environ.get(_LOOPBACK_ENV), getattr(constants, "ENABLE_RAY_CLUSTER", None)
     os.environ[_LOOPBACK_ENV] = "0"
-    constants.ENABLE_RAY_CLUSTER = False
+    if before_flag is not None:
+        constants.ENABLE_RAY_CLUSTER = False
     try:
         yield
     finally:
-        constants.ENABLE_RAY_CLUSTER = before_flag
+        if before_flag is not None:
+            constants.ENABLE_RAY_CLUSTER = before_flag
         if before_env is None:
             os.environ.pop(_LOOPBACK_ENV, None)
         else:
