@@ -50,14 +50,17 @@ class Verdict:
     def regression(self) -> bool:
         return self.verdict == REGRESSION
 
-    def line(self) -> str:
+    def detail(self) -> str:
+        """The regressions (else the other findings, else what was compared), in one line."""
         regressions = [f.text for f in self.findings if f.regression]
         others = [f.text for f in self.findings if not f.regression]
-        detail = "; ".join(regressions or others) or _same_detail(self)
-        return f"{self.verdict}: {detail}"
+        return "; ".join(regressions or others) or _same_detail(self)
+
+    def line(self) -> str:
+        return f"{self.verdict}: {self.detail()}"
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self) | {"line": self.line()}
+        return asdict(self) | {"line": self.line(), "detail": self.detail()}
 
 
 def _same_detail(verdict: Verdict) -> str:

@@ -132,5 +132,5 @@ def _engine(data: dict[str, Any]) -> dict[str, Any] | None:
     if not data:
         return None
     if data.get("engine"):
-        return {"status": "built", "where": "convert", "path": Path(str(data["engine"])).name}
-    return {"status": "planned", "where": "convert", "command": data.get("command")}
+        return {"status": "built", "by": "convert", "path": Path(str(data["engine"])).name}
+    return {"status": "planned", "by": "convert", "command": data.get("command")}
