@@ -18,7 +18,8 @@ from pt2trt.cli.options import json_option, print_json
 )  # fmt: skip
 @click.option(
     "--workers", type=click.IntRange(min=1), metavar="N",
-    help="Models converted at once [default: the usable cores]; with --ray local, the cluster's CPUs.",
+    help="Models converted at once [default: the usable cores]; with --ray local, the cluster's CPUs (with --ray "
+    "ADDRESS the cluster's resources decide).",
 )  # fmt: skip
 @click.option(
     "--ray", "ray_address", metavar="local|ADDRESS",

@@ -105,8 +105,9 @@ def compare(current: ModelResult, before: ModelResult | None, thresholds: Thresh
         verdict.verdict = STILL_FAILING
         verdict.findings.append(Finding("still failing", False, current.summary()))
     _metrics(verdict, current, before, thresholds)
-    for label in current.latency.keys() & before.latency.keys():
-        _latency(verdict, label, before.latency[label], current.latency[label], thresholds)
+    loads = (before.where.get("load"), current.where.get("load"))
+    for label in sorted(current.latency.keys() & before.latency.keys()):
+        _latency(verdict, label, before.latency[label], current.latency[label], thresholds, loads)
     if verdict.verdict != STILL_FAILING:
         if any(f.regression for f in verdict.findings):
             verdict.verdict = REGRESSION
@@ -144,15 +145,19 @@ def latency_change(before: Latency, after: Latency, threshold: float) -> tuple[f
     return ratio, band, "same"
 
 
-def _latency(verdict: Verdict, label: str, before: Latency, after: Latency, thresholds: Thresholds) -> None:
+def _latency(
+    verdict: Verdict, label: str, before: Latency, after: Latency, thresholds: Thresholds, loads: tuple[Any, Any]
+) -> None:
     ratio, band, change = latency_change(before, after, thresholds.latency)
     verdict.latency[label] = {
         "before": before.median, "after": after.median, "ratio": ratio, "band": band, "change": change,
     }  # fmt: skip
     if change == "same":
         return
+    known = all(isinstance(x, (int, float)) for x in loads)
+    load = f"; machine load {loads[0]:g} then, {loads[1]:g} now" if known else ""
     text = (
         f"{label} {change} {before.median:.4g} -> {after.median:.4g} ms (x{ratio:.2f}, beyond the noise band "
-        f"x{1 + band:.2f}; medians over {before.n} and {after.n} inferences)"
+        f"x{1 + band:.2f}; medians over {before.n} and {after.n} inferences{load})"
     )
     verdict.findings.append(Finding(change, change == "slower", text))

@@ -37,6 +37,7 @@ class ChildRun:
     started: float = 0.0  # wall clock (epoch seconds) of the first attempt's start and of the last one's end
     finished: float = 0.0
     stopped: bool = False  # the sweep itself was being stopped: the ending says nothing about the model
+    load: float | None = None  # the machine's 1-minute load average when the child ended (context for latency)
 
     @property
     def interrupted(self) -> bool:
@@ -99,7 +100,8 @@ def run_convert(
     if returncode < 0 and returncode != -signal.SIGINT:
         killed.append(signal_name(returncode))
     seconds = time.perf_counter() - start
-    return ChildRun(returncode, attempt, seconds, killed, _error_line(log_path), started, time.time())
+    load = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
+    return ChildRun(returncode, attempt, seconds, killed, _error_line(log_path), started, time.time(), load=load)
 
 
 def _wait(proc: subprocess.Popen[bytes]) -> int:

@@ -13,6 +13,8 @@ from pt2trt.sweeping.records import ERROR, ModelResult
 
 def model_result(entry: Entry, run: ChildRun, folder: Path, where: dict[str, Any]) -> ModelResult:
     """The result of ``entry`` whose convert ran as ``run`` and wrote ``folder`` (laid out as OUTDIR/NAME/)."""
+    if run.load is not None:
+        where = where | {"load": run.load}
     result = ModelResult(
         name=entry.name,
         model=entry.model,
