@@ -37,7 +37,7 @@ browser:
 test: $(STAMP) browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=25
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not slow"
@@ -56,13 +56,15 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_pipeline.py
 	$(PY) benchmarks/bench_simplify.py
 	$(PY) benchmarks/bench_predict.py
+	$(PY) benchmarks/bench_eval.py
 	$(PY) benchmarks/bench_debug_layers.py
 	$(PY) benchmarks/bench_bench.py
 	$(PY) benchmarks/bench_convert.py
 	$(PY) benchmarks/bench_sweep.py
 
-# On a machine with an NVIDIA GPU and TensorRT: GPU tests, resnet18 FP32/FP16 engines verified against ONNX Runtime, a
-# detector engine through predict, inspect, bench; out/gpu-check/summary.{json,txt}. Fails (never skips) without them.
+# On a machine with an NVIDIA GPU and TensorRT: the real-API conformance (pytest -m trt_api) first, then the GPU tests,
+# resnet18 FP32/FP16 engines verified against ONNX Runtime, a detector engine through predict, inspect, bench;
+# out/gpu-check/summary.{json,txt}. Fails (never skips) without them.
 gpu-check: $(STAMP)
 	PYTHON=$(PY) scripts/gpu_check.sh out/gpu-check
 

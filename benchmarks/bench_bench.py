@@ -27,6 +27,7 @@ from _common import machine_info, print_table, summarize, write_result
 from bench_ort_runner import export_resnet18, plain_session, tiny_model
 
 from pt2trt.bench import Loop, bench
+from pt2trt.settings import RunnerSettings
 
 NAME = "bench_bench"
 TARGET = 0.02  # |paired ratio - 1| <= 2 %
@@ -55,8 +56,8 @@ def measure(
     """Per variant: the median of each round (ms) and every latency (ms)."""
     # bench's own input: seeded random values for the recorded shape; the plain loop gets the very same array
     from pt2trt.feeds import random_feed
+    from pt2trt.onnx.inputs import resolve_verify_inputs
     from pt2trt.onnx.load import load_onnx
-    from pt2trt.verification.inputs import resolve_verify_inputs
 
     feed = random_feed(resolve_verify_inputs(load_onnx(path, load_external_data=False), None, None), 0)
     plain, plain_aa = plain_session(path, threads), plain_session(path, threads)
@@ -69,7 +70,9 @@ def measure(
         order.shuffle(names)
         for name in names:
             if name == BENCH:
-                result = bench(path, ["onnxruntime"], threads=threads, loop=loop).result("onnxruntime")
+                result = bench(path, ["onnxruntime"], runner=RunnerSettings(threads=threads), loop=loop).result(
+                    "onnxruntime"
+                )
                 ms = list(result.samples_ms)
                 assert result.latency is not None
                 medians[name].append(result.latency.median)  # exact, not from the rounded samples

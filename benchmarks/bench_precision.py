@@ -33,6 +33,8 @@ import numpy as np
 from _common import machine_info, print_table, summarize, write_result
 from tests.precision_models import photos
 
+from pt2trt.settings import ExportSettings
+
 NAME = "bench_precision"
 GOAL = 5.0
 
@@ -118,7 +120,7 @@ def main() -> None:
         work.mkdir()
         model = resnet18()
         fp32 = work / "resnet18.onnx"
-        export(model, [InputSpec("input", (1, 3, 224, 224))], fp32, exporter="legacy", force=True)
+        export(model, [InputSpec("input", (1, 3, 224, 224))], fp32, ExportSettings(exporter="legacy"), force=True)
         seconds = []
         for _ in range(1 if args.quick else 2):
             start = time.perf_counter()

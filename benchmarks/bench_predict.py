@@ -39,9 +39,10 @@ from _common import machine_info, print_table, pt2trt_command, summarize, write_
 from PIL import Image, ImageDraw
 
 from pt2trt.backends.onnxruntime import OnnxRuntimeRunner
-from pt2trt.prediction.images import load_image
+from pt2trt.imaging.preprocess import PRESETS
+from pt2trt.imaging.sources import load_image
 from pt2trt.prediction.predict import Predictor
-from pt2trt.preprocess import PRESETS
+from pt2trt.settings import PredictSettings, ReadSettings, RunnerSettings, TaskSettings
 
 NAME = "bench_predict"
 MODEL = "torchvision:resnet18"
@@ -127,9 +128,30 @@ def run_batch(
     batches = premade_batches(paths, batch)
     with (
         OnnxRuntimeRunner(onnx_path, threads=threads) as runner,
-        Predictor(onnx_path, "classify", batch=batch, threads=threads) as predictor,
-        Predictor(onnx_path, "classify", batch=batch, threads=threads, workers=0) as serial,
-        Predictor(onnx_path, "classify", batch=batch, threads=threads, fast_decode=True) as fast,
+        Predictor(
+            onnx_path,
+            PredictSettings(
+                task=TaskSettings(task="classify"),
+                runner=RunnerSettings(threads=threads),
+                read=ReadSettings(batch=batch),
+            ),
+        ) as predictor,
+        Predictor(
+            onnx_path,
+            PredictSettings(
+                task=TaskSettings(task="classify"),
+                runner=RunnerSettings(threads=threads),
+                read=ReadSettings(batch=batch, workers=0),
+            ),
+        ) as serial,
+        Predictor(
+            onnx_path,
+            PredictSettings(
+                task=TaskSettings(task="classify"),
+                runner=RunnerSettings(threads=threads),
+                read=ReadSettings(batch=batch, fast_decode=True),
+            ),
+        ) as fast,
     ):
         assert predictor.preprocess.preset == PRESET, "the preprocessing recorded at export is used"
 
@@ -179,7 +201,7 @@ def fast_decode_error(paths: list[Path]) -> dict[str, float]:
     (the ImageNet crop before normalisation): mean and max over all files, and the worst file's mean."""
     from dataclasses import replace
 
-    from pt2trt.preprocess import PRESETS
+    from pt2trt.imaging.preprocess import PRESETS
 
     recipe = replace(PRESETS[PRESET], dtype="uint8", layout="NHWC")
     draft = lambda size: recipe.geometry(*size)[0]  # noqa: E731 - the size predict asks the decoder for

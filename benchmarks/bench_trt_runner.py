@@ -31,7 +31,7 @@ from _common import machine_info, print_table, summarize, write_result
 
 
 def skip_reason() -> str | None:
-    from pt2trt.tensorrt.versions import cuda_gpus
+    from pt2trt.backends.tensorrt.versions import cuda_gpus
 
     try:
         import tensorrt  # noqa: F401
@@ -46,8 +46,8 @@ def skip_reason() -> str | None:
 
 def build_engine(work: Path, batch: int) -> Path:
     import pt2trt
+    from pt2trt.backends.tensorrt.build import build
     from pt2trt.shapes import apply_dynamic, parse_input
-    from pt2trt.tensorrt.build import build
 
     specs = apply_dynamic([parse_input("input:1x3x224x224")], dynamic_batch=True)
     onnx_path = pt2trt.export("torchvision:resnet18", specs, work / "r18.onnx").path
@@ -60,7 +60,7 @@ def build_engine(work: Path, batch: int) -> Path:
 def time_runner(engine: Path, batch: int, iterations: int, warmup: int) -> dict[str, dict[str, float]]:
     import torch
 
-    from pt2trt.backends.tensorrt import TensorRTRunner
+    from pt2trt.backends.tensorrt.runner import TensorRTRunner
 
     x_np = np.random.default_rng(0).standard_normal((batch, 3, 224, 224)).astype(np.float32)
     x_cuda = torch.from_numpy(x_np).cuda()

@@ -14,6 +14,7 @@ import json
 import time
 
 import pt2trt
+from pt2trt.settings import ExportSettings
 
 
 def mark(marks: dict[str, tuple[float, float]], name: str) -> None:
@@ -29,7 +30,11 @@ def main() -> None:
     mark(marks, "start")
 
     exported = pt2trt.export(
-        "torchvision:resnet18", [pt2trt.parse_input("input:1x3x224x224")], args.out, exporter="auto", force=True
+        "torchvision:resnet18",
+        [pt2trt.parse_input("input:1x3x224x224")],
+        args.out,
+        ExportSettings(exporter="auto"),
+        force=True,
     )
     mark(marks, "export")
 

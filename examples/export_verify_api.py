@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pt2trt
+from pt2trt.settings import RunInputs
 from pt2trt.shapes import apply_dynamic
 
 
@@ -27,7 +28,7 @@ def main(out_dir: Path) -> int:
 
     ok = True
     for batch in (1, 4):
-        verdict = pt2trt.verify("torchvision:mobilenet_v3_small", result.path, batch=batch)
+        verdict = pt2trt.verify("torchvision:mobilenet_v3_small", result.path, RunInputs(batch=batch))
         worst = max(t.max_abs_error or 0.0 for t in verdict.comparison.tensors)
         print(f"batch {batch}: {'verified' if verdict.passed else 'MISMATCH'} (max abs error {worst:.2e})")
         ok &= verdict.passed

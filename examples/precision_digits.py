@@ -15,6 +15,7 @@ from sklearn.datasets import load_digits
 
 import pt2trt
 from pt2trt.precision import quantize
+from pt2trt.settings import ExportSettings
 
 
 def train(x: np.ndarray, y: np.ndarray) -> torch.nn.Module:
@@ -54,7 +55,7 @@ def main(out: Path) -> int:
     np.save(out / "eval.npy", x[test_idx])  # the accuracy cost is measured on images the model never saw
 
     spec = pt2trt.InputSpec("input", (1, 1, 8, 8), "float32", {0: "batch"})
-    fp32 = pt2trt.export(model, [spec], out / "digits.onnx", exporter="legacy", force=True).path
+    fp32 = pt2trt.export(model, [spec], out / "digits.onnx", ExportSettings(exporter="legacy"), force=True).path
     print(f"FP32 held-apart accuracy {accuracy(fp32, x[test_idx], digits.target[test_idx]):.4f}")
     for precision in ("fp16", "int8"):
         result = quantize(

@@ -27,7 +27,7 @@ fail_loudly() {
 [ -x "$PY" ] || command -v "$PY" >/dev/null 2>&1 || fail_loudly "no Python at $PY (make venv, or set PYTHON=...)"
 TRT_VERSION="$("$PY" -c 'import tensorrt; print(tensorrt.__version__)' 2>/dev/null)" \
   || fail_loudly "tensorrt does not import in $PY (pip install \"pt2trt[tensorrt]\" or NVIDIA's tensorrt wheel)"
-GPU="$("$PY" -c 'from pt2trt.tensorrt.versions import cuda_gpus; g = cuda_gpus(); print(g[0].name if g else "")')"
+GPU="$("$PY" -c 'from pt2trt.backends.tensorrt.versions import cuda_gpus; g = cuda_gpus(); print(g[0].name if g else "")')"
 [ -n "$GPU" ] || fail_loudly "no CUDA GPU: the NVIDIA driver reports none"
 "$PY" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' \
   || fail_loudly "torch here has no CUDA (the TensorRT runner moves data with torch): install a CUDA build"
@@ -55,19 +55,28 @@ not_run() {  # NAME REASON
   echo "gpu-check: $1 not run: $2" >&2
 }
 
-gpu_tests() {
-  "$PY" -m pytest -p no:cacheprovider -m gpu -rs --junitxml="$OUT/gpu-tests.xml" \
-    tests/test_tensorrt_gpu.py tests/test_tensorrt_gpu_features.py || return 1
-  # a skipped GPU test on a GPU machine is a failure here
-  "$PY" - "$OUT/gpu-tests.xml" <<'EOF'
+no_skips() {  # JUNIT_XML WHAT: a skipped test fails the step
+  "$PY" - "$1" "$2" <<'EOF'
 import sys
 import xml.etree.ElementTree as ET
 
 suites = ET.parse(sys.argv[1]).getroot().iter("testsuite")
 skipped = sum(int(s.get("skipped", 0)) for s in suites)
-print(f"skipped GPU tests: {skipped}")
+print(f"skipped {sys.argv[2]} tests: {skipped}")
 sys.exit(1 if skipped else 0)
 EOF
+}
+
+trt_api_tests() {
+  "$PY" -m pytest -p no:cacheprovider -m trt_api -rs --junitxml="$OUT/trt-api-tests.xml" tests/test_trt_api.py \
+    || return 1
+  no_skips "$OUT/trt-api-tests.xml" trt_api
+}
+
+gpu_tests() {
+  "$PY" -m pytest -p no:cacheprovider -m gpu -rs --junitxml="$OUT/gpu-tests.xml" \
+    tests/test_tensorrt_gpu.py tests/test_tensorrt_gpu_features.py || return 1
+  no_skips "$OUT/gpu-tests.xml" GPU  # a skipped GPU test on a GPU machine is a failure here
 }
 
 verify_against_onnxruntime() {  # ONNX ENGINE
@@ -77,8 +86,8 @@ import sys
 import numpy as np
 
 from pt2trt.backends.onnxruntime import OnnxRuntimeRunner
-from pt2trt.backends.tensorrt import TensorRTRunner
-from pt2trt.compare.tensors import compare_outputs
+from pt2trt.backends.tensorrt.runner import TensorRTRunner
+from pt2trt.comparators.tensors import compare_outputs
 
 onnx_path, engine = sys.argv[1], sys.argv[2]
 fp16 = "fp16" in engine
@@ -98,6 +107,7 @@ EOF
 }
 
 PROFILE=(--min-shapes input:1x3x224x224 --opt-shapes input:4x3x224x224 --max-shapes input:8x3x224x224)
+step trt-api-conformance trt_api_tests
 step gpu-tests gpu_tests
 step export-resnet18 "${PT2TRT[@]}" export torchvision:resnet18 --input input:1x3x224x224 --dynamic-batch \
   -o "$OUT/r18.onnx" --force

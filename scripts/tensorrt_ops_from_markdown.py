@@ -6,8 +6,9 @@ Usage (one ``VERSION=FILE`` per table; the provenance of each table goes in ``--
         --source "8.6=branch 8.6-GA, commit ee0b139..." -o src/pt2trt/data/tensorrt_onnx_ops.json
 
 Each row keeps the documented support flag, types and restriction text; restrictions that can be checked on the
-ONNX graph are also turned into machine-readable ``checks`` (see pt2trt.tensorrt.lint.rules). Restrictions that match
-no pattern stay as text only. ``targets`` (which table each --target uses) is kept from the existing JSON.
+ONNX graph are also turned into machine-readable ``checks`` (see pt2trt.backends.tensorrt.lint.rules).
+Restrictions that match no pattern stay as text only. ``targets`` (which table each --target uses) is kept from
+the existing JSON.
 
 Resize's checks come from the parser's importer source instead (``IMPORTER_RULES``): operators.md lists only
 ``nearest`` and ``linear`` modes, but the importer maps ``cubic`` to ``kCUBIC`` in 8.6 and 10.x alike.

@@ -25,7 +25,32 @@ class CliResult:
 
 
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600) -> CliResult:
-    """Run ``pt2trt ARGS`` in a fresh interpreter (so import-time behaviour is tested too)."""
+    """Run ``pt2trt ARGS`` in this process, as the entry point does (``pt2trt.cli.main.run``: exit code, one-line
+    errors), with stdout and stderr captured apart (click's CliRunner isolation) and a 160-column terminal.
+    ``timeout`` is for the process runner's signature: an in-process run is not interrupted."""
+    import contextlib
+    import warnings
+
+    from click.testing import CliRunner
+
+    from pt2trt.cli.main import run
+
+    with contextlib.ExitStack() as stack:
+        if cwd is not None:
+            stack.enter_context(contextlib.chdir(cwd))
+        streams = stack.enter_context(CliRunner().isolation(env={"COLUMNS": "160"}))
+        stack.enter_context(warnings.catch_warnings())
+        warnings.simplefilter("ignore")  # what PYTHONWARNINGS=ignore does for the process runner
+        code = run(args)
+        sys.stdout.flush()  # the isolated streams buffer: flush before reading them
+        sys.stderr.flush()
+    stdout, stderr = (s.getvalue().decode("utf-8", "replace") for s in streams[:2])
+    return CliResult(code, stdout, stderr)
+
+
+def run_cli_process(*args: str, cwd: Path | None = None, timeout: float = 600) -> CliResult:
+    """Run ``pt2trt ARGS`` in a fresh interpreter: for tests whose subject is the process itself (import-time
+    behaviour, signals, what is left on stderr at exit)."""
     env = {**os.environ, "PYTHONWARNINGS": "ignore", "COLUMNS": "160"}
     proc = subprocess.run(
         [sys.executable, "-m", "pt2trt.cli.main", *args],
@@ -41,6 +66,11 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600) -> CliRes
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture
+def cli_process():
+    return run_cli_process
 
 
 def assert_one_line_error(result: CliResult, *fragments: str) -> None:

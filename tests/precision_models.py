@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from pt2trt.settings import ExportSettings
+
 #: colour photos shipped in scikit-image's wheel
 PHOTOS = ("astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png", "retina.jpg", "color.png")
 
@@ -75,7 +77,7 @@ def export(model: torch.nn.Module, shape: tuple[int, ...], path: Path) -> Path:
     from pt2trt.shapes import InputSpec
 
     spec = InputSpec("input", shape, "float32", {0: "batch"})
-    pt2trt_export(model, [spec], path, exporter="legacy", force=True)
+    pt2trt_export(model, [spec], path, ExportSettings(exporter="legacy"), force=True)
     return path
 
 

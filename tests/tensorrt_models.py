@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import onnx
@@ -142,7 +144,7 @@ def save(model: onnx.ModelProto, path: Path) -> Path:
 
 
 def trt_enums():
-    """The real ``tensorrt`` module when it imports here, else a stand-in holding only the enum names pt2trt uses.
+    """The real ``tensorrt`` module when it imports here, else :func:`stand_in_trt`.
 
     TensorRT cannot be installed on these CPU machines (its libraries are only on NVIDIA's index), so the
     configuration tests check Polygraphy's objects against these names; on a TensorRT machine they use the
@@ -153,7 +155,14 @@ def trt_enums():
 
         return tensorrt
     except ImportError:
-        pass
+        return stand_in_trt()
+
+
+def stand_in_trt() -> SimpleNamespace:
+    """A stand-in ``tensorrt`` holding only the enum names and base classes pt2trt uses.
+
+    tests/test_trt_api.py checks each name against the real modules of every supported release.
+    """
 
     class EntropyCalibrator2:  # the base class Polygraphy's Calibrator derives from
         def __init__(self) -> None:
@@ -205,8 +214,28 @@ def gpu_skip_reason() -> str | None:
         import torch
     except ImportError:
         return "torch is missing"
-    from pt2trt.tensorrt.versions import cuda_gpus
+    from pt2trt.backends.tensorrt.versions import cuda_gpus
 
     if not cuda_gpus() or not torch.cuda.is_available():
         return "no CUDA device (the NVIDIA driver reports none, or torch has no CUDA)"
     return None
+
+
+def plan_from_flags(
+    onnx_path: Any,
+    output: Any = None,
+    *,
+    force: bool = False,
+    shapes: Sequence[str] = (),
+    min_shapes: Sequence[str] = (),
+    opt_shapes: Sequence[str] = (),
+    max_shapes: Sequence[str] = (),
+    **options: Any,
+) -> Any:
+    """``make_plan`` with trtexec's shape flags, as the CLI (and these tests) spell them."""
+    from pt2trt.backends.tensorrt.plan import make_plan
+    from pt2trt.settings import BuildSettings
+    from pt2trt.settings.tensorrt import parse_profile_flags
+
+    profiles = parse_profile_flags(shapes, min_shapes, opt_shapes, max_shapes)
+    return make_plan(onnx_path, output, BuildSettings(profiles=profiles, **options), force=force)

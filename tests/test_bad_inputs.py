@@ -1,8 +1,10 @@
 """The bad-input corpus: every command, fed what a user gets wrong, answers with one line that says what to do.
 
-Each case runs ``pt2trt`` in a fresh interpreter (as a user would) and asserts: exactly one line on stderr and
-nothing else (no traceback, no ONNX Runtime or FFmpeg log line ahead of it), the exit code (2 for usage errors, 1
-otherwise), a hint after the problem (a second sentence), and no file left behind anywhere under the test folder.
+Each case runs ``pt2trt`` in this process (``pt2trt.cli.main.run``, as the entry point does) and asserts: exactly
+one line on stderr and nothing else (no traceback), the exit code (2 for usage errors, 1 otherwise), a hint after the
+problem (a second sentence), and no file left behind anywhere under the test folder. One case per command also runs
+in a fresh interpreter, where what native libraries write to the process's stderr (ONNX Runtime's or FFmpeg's log
+lines) is seen too.
 All inputs are made once per module from one tiny ``onnx.helper`` classifier, so the whole corpus needs no torch.
 """
 
@@ -21,7 +23,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
 
-from tests.conftest import CliResult, run_cli
+from tests.conftest import CliResult, run_cli, run_cli_process
 
 PREFIX = "pt2trt: error: "
 
@@ -90,7 +92,33 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (inp / "zoo-twice.yaml").write_text(zoo + zoo.removeprefix("models:\n"))
     (inp / "model.engine").write_bytes(b"not really an engine")
     (inp / "model.engine.json").write_text(json.dumps({"format": "pt2trt-engine-metadata/1", "flags": "fp16"}))
+    eval_data(inp)
     return base
+
+
+def eval_data(inp: Path) -> None:
+    """Labelled data for ``eval`` with one thing wrong each (the pictures are 24x20)."""
+    picture = Image.new("RGB", (24, 20), (120, 60, 30))
+    for name in ("zebras", "empty-image"):
+        (inp / name / "zebra").mkdir(parents=True)
+        picture.save(inp / name / "zebra" / "a.png")
+    (inp / "empty-image" / "zebra" / "b.png").write_bytes(b"")
+    (inp / "loose" / "cat").mkdir(parents=True)
+    picture.save(inp / "loose" / "cat" / "a.png")
+    picture.save(inp / "loose" / "stray.png")
+    image = {"id": 1, "file_name": "img.png", "width": 24, "height": 20}
+    box = {"id": 1, "image_id": 1, "category_id": 1, "bbox": [2, 2, 10, 10]}
+    cats = [{"id": 1, "name": "cat"}]
+    for name, changed in (("coco-unknown", {"category_id": 7}), ("coco-outside", {"bbox": [20, 2, 30, 10]})):
+        data = {"images": [image], "annotations": [{**box, **changed}], "categories": cats}
+        (inp / f"{name}.json").write_text(json.dumps(data))
+    (inp / "yolo" / "images").mkdir(parents=True)
+    (inp / "yolo" / "labels").mkdir()
+    picture.save(inp / "yolo" / "images" / "a.png")
+    (inp / "seg" / "images").mkdir(parents=True)
+    (inp / "seg" / "masks").mkdir()
+    picture.save(inp / "seg" / "images" / "a.png")
+    Image.new("L", (20, 24)).save(inp / "seg" / "masks" / "a.png")
 
 
 # (id, args, exit code, fragment of the error line). "{in}" is the inputs folder; outputs are relative to out/.
@@ -252,6 +280,48 @@ CASES: list[tuple[str, list[str], int, str]] = [
     ("debug-text", ["debug", "layers", "{in}/text.onnx", "{in}/model.onnx"], 1, "text.onnx"),
     ("verify-missing-model", ["verify", "{in}/missing.py:Net", "{in}/model.onnx"], 1, "missing.py"),
     ("export-missing-model", ["export", "{in}/missing.py:Net", "-i", "x:1x3x8x8"], 1, "missing.py"),
+    # eval: bad labelled data (one line each, before any model runs) and bad settings
+    ("eval-missing-data", ["eval", "{in}/model.onnx", "--data", "{in}/nothing", "--task", "classify"], 1, "not found"),
+    (
+        "eval-empty-image",
+        ["eval", "{in}/model.onnx", "--data", "{in}/empty-image", "--task", "classify"],
+        1,
+        "is empty (0 bytes)",
+    ),
+    (
+        "eval-missing-class-label",
+        ["eval", "{in}/model.onnx", "--data", "{in}/loose", "--task", "classify"],
+        1,
+        "outside any class folder",
+    ),
+    (
+        "eval-unknown-class-folder",
+        ["eval", "{in}/model.onnx", "--data", "{in}/zebras", "--task", "classify", "--labels", "{in}/labels3.txt"],
+        1,
+        "unknown class",
+    ),
+    (
+        "eval-unknown-category",
+        ["eval", "{in}/model.onnx", "--data", "{in}/coco-unknown.json", "--task", "detect"],
+        1,
+        "unknown class",
+    ),
+    (
+        "eval-box-outside",
+        ["eval", "{in}/model.onnx", "--data", "{in}/coco-outside.json", "--task", "detect"],
+        1,
+        "outside the image",
+    ),
+    ("eval-missing-label-file", ["eval", "{in}/model.onnx", "--data", "{in}/yolo", "--task", "detect"], 1, "no label"),
+    ("eval-mask-size", ["eval", "{in}/model.onnx", "--data", "{in}/seg", "--task", "segment"], 1, "20x24"),
+    (
+        "eval-bootstrap",
+        ["eval", "{in}/model.onnx", "--data", "{in}/zebras", "--task", "classify", "--bootstrap", "-5"],
+        2,
+        "--bootstrap",
+    ),
+    ("eval-limit", ["eval", "{in}/model.onnx", "--data", "{in}/zebras", "--task", "classify", "--limit", "0"], 2, ""),
+    # sweep: the manifest's bad inputs name FILE:LINE
     ("sweep-missing", ["sweep", "{in}/missing.yaml", "-o", "z"], 1, "not found"),
     ("sweep-unknown-key", ["sweep", "{in}/zoo-unknown.yaml", "-o", "z"], 2, "zoo-unknown.yaml:5: unknown key"),
     ("sweep-duplicate-name", ["sweep", "{in}/zoo-twice.yaml", "-o", "z"], 2, "zoo-twice.yaml:5: name 'a'"),
@@ -295,6 +365,19 @@ def test_bad_input(root: Path, args: list[str], code: int, fragment: str) -> Non
     assert fragment in line, line
     assert has_hint(line), f"no hint after the problem: {line}"
     assert listing(root) == before, f"left behind: {listing(root) - before}"
+
+
+#: the first case of each command, run again as a process: native log lines on fd 2 would show there
+FIRST_OF_EACH = list({c[1][0]: c for c in reversed(CASES)}.values())
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "fragment"), [c[1:] for c in FIRST_OF_EACH], ids=[c[0] for c in FIRST_OF_EACH]
+)
+def test_bad_input_in_a_fresh_process(root: Path, args: list[str], code: int, fragment: str) -> None:
+    result = run_cli_process(*[a.replace("{in}", str(root / "in")) for a in args], cwd=root / "out", timeout=120)
+    line = error_line(result)
+    assert line.startswith(PREFIX) and fragment in line and result.returncode == code, result.stderr
 
 
 def test_labels_with_the_wrong_count_warn(root: Path) -> None:
@@ -400,7 +483,7 @@ def test_unreadable_onnx_says_check_permissions(root: Path, monkeypatch: pytest.
     def denied(path: str, *args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied", path)
 
-    monkeypatch.setattr(onnx, "load", denied)
+    monkeypatch.setattr(Path, "read_bytes", denied)  # the one read of an ONNX file (pt2trt.onnx.load)
     with pytest.raises(Pt2trtError, match=r"permission denied\. The file is not readable: check its permissions") as e:
         load_onnx(model)
     assert ".onnx.data" not in str(e.value)

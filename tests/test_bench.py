@@ -14,8 +14,10 @@ import torch
 from torch import nn
 
 import pt2trt
+from pt2trt.backends.timing import time_calls
 from pt2trt.bench import LatencyStats, Loop, bench
-from pt2trt.bench.timing import time_calls
+from pt2trt.bench.run import timing_modes
+from pt2trt.settings import ExportSettings, RunInputs, RunnerSettings
 from tests.conftest import assert_one_line_error
 from tests.models import tiny_conv_relu
 
@@ -58,7 +60,7 @@ def tiny_onnx(tmp_path: Path) -> Path:
 
 def test_bench_onnx_model_side_by_side(tiny_onnx: Path) -> None:
     backends = ["onnxruntime", "openvino", "torch", "tensorrt"]
-    report = bench(tiny_onnx, backends, loop=QUICK, openvino_mode="both", threads=1)
+    report = bench(tiny_onnx, backends, loop=QUICK, modes=timing_modes("both"), runner=RunnerSettings(threads=1))
     labels = [r.label for r in report.results]
     assert labels == ["onnxruntime", "openvino", "openvino (throughput)", "torch", "tensorrt"]
     ort = report.result("onnxruntime")
@@ -97,8 +99,10 @@ class Small(nn.Module):
 def test_bench_torch_against_its_export(tmp_path: Path) -> None:
     module = Small().eval()
     onnx_path = tmp_path / "small.onnx"
-    pt2trt.export(module, [pt2trt.parse_input("x:2x3x16x16")], onnx_path, exporter="legacy")
-    report = bench(onnx_path, ["torch", "onnxruntime"], pytorch=module, loop=QUICK, batch=2)
+    pt2trt.export(module, [pt2trt.parse_input("x:2x3x16x16")], onnx_path, ExportSettings(exporter="legacy"))
+    report = bench(
+        onnx_path, ["torch", "onnxruntime"], sources={"pytorch": module}, loop=QUICK, inputs=RunInputs(batch=2)
+    )
     torch_result, ort = report.result("torch"), report.result("onnxruntime")
     assert torch_result.status == ort.status == "ok"
     assert report.batch == 2 and ort.images_per_second == pytest.approx(2 * ort.inferences_per_second)

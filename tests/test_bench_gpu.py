@@ -19,12 +19,14 @@ pytestmark = [pytest.mark.gpu, pytest.mark.skipif(gpu_skip_reason() is not None,
 def test_bench_tensorrt_engine_phases(tmp_path: Path, cuda_graph: bool) -> None:
     onnx_path = tmp_path / "r18.onnx"
     pt2trt.export("torchvision:resnet18", [pt2trt.parse_input("input:1x3x224x224")], onnx_path)
-    from pt2trt.tensorrt.build import build
+    from pt2trt.precision.build import build
+    from pt2trt.settings import RunnerSettings
 
     engine = build(onnx_path, tmp_path / "r18.engine").engine
     report = bench(
-        onnx_path, ["onnxruntime", "tensorrt"], engine=engine, cuda_graph=cuda_graph, loop=Loop(100, 20, 0.5)
-    )
+        onnx_path, ["onnxruntime", "tensorrt"], sources={"engine": engine},
+        runner=RunnerSettings(cuda_graph=cuda_graph), loop=Loop(100, 20, 0.5),
+    )  # fmt: skip
     trt = report.result("tensorrt (cuda graph)" if cuda_graph else "tensorrt")
     assert trt.status == "ok", trt.reason
     assert {"h2d", "compute", "d2h", "enqueue"} <= set(trt.costs)

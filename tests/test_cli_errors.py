@@ -1,8 +1,8 @@
 """What the CLI does with bad input: one line on stderr naming the problem, the right exit code, no traceback, and
 no output file (or temporary file) left behind by a failed command.
 
-Most tests run ``pt2trt`` in a fresh interpreter; the ones that load a PyTorch model pay torch's import (~2 s), so
-only two of them export (with the fast legacy exporter).
+The tests run ``pt2trt`` in this process (``pt2trt.cli.main.run``); the few whose subject is the process itself
+(import-time behaviour, interrupts) start a fresh interpreter.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from pt2trt.compare import Comparison, TensorComparison, compare_outputs, compare_tensors
+from pt2trt.comparators import Comparison, TensorComparison, compare_outputs, compare_tensors
 
 
 def cmp(reference: object, candidate: object, *, rtol: float = 0.1, atol: float = 0.01) -> TensorComparison:

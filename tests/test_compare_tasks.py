@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import pt2trt
-from pt2trt.compare.tasks import (
+from pt2trt.comparators.tasks import (
     compare_classifications,
     compare_detections,
     compare_results,
@@ -17,6 +17,7 @@ from pt2trt.compare.tasks import (
     match_boxes,
 )
 from pt2trt.errors import Pt2trtError
+from pt2trt.settings import ExportSettings
 from pt2trt.shapes import parse_input
 from pt2trt.tasks.classify import Classification
 from pt2trt.tasks.detect import Detections
@@ -90,7 +91,7 @@ def test_compare_task_outputs_decodes_raw_outputs() -> None:
 
 def test_verify_with_task(tmp_path: Path) -> None:
     path = tmp_path / "seednet.onnx"
-    pt2trt.export("pt2trt.models:SeedNet", [parse_input("input:2x3x28x28")], path, exporter="legacy")
+    pt2trt.export("pt2trt.models:SeedNet", [parse_input("input:2x3x28x28")], path, ExportSettings(exporter="legacy"))
     result = pt2trt.verify("pt2trt.models:SeedNet", path, task="classify")
     assert result.task_comparison is not None and result.passed
     assert result.task_comparison.metrics["top1_agreement"] == 1.0 and result.task_comparison.images == 2

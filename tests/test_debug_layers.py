@@ -17,12 +17,13 @@ import torch
 from onnx import helper, numpy_helper
 
 import pt2trt
-from pt2trt.compare.tensors import compare_tensors
+from pt2trt.comparators.tensors import compare_tensors
 from pt2trt.debug.graph import GraphIndex
 from pt2trt.debug.onnx_pair import tensorrt_skip_reason
 from pt2trt.debug.tolerance import compare_layer
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.onnx.scopes import node_scopes
+from pt2trt.settings import ExportSettings, LayerSearch
 from pt2trt.shapes import parse_input
 from tests import debug_models
 from tests.conftest import assert_one_line_error
@@ -39,17 +40,16 @@ def gate_exports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     paths = {}
     for exporter in ("legacy", "dynamo"):
         paths[exporter] = root / f"{exporter}.onnx"
-        pt2trt.export(debug_models.gate_net(), GATE_INPUT, paths[exporter], exporter=exporter)
+        pt2trt.export(debug_models.gate_net(), GATE_INPUT, paths[exporter], ExportSettings(exporter=exporter))
     paths["legacy-faulty"] = root / "legacy-faulty.onnx"
     with debug_models.faulty_legacy_softplus():
-        pt2trt.export(debug_models.gate_net(), GATE_INPUT, paths["legacy-faulty"], exporter="legacy")
+        pt2trt.export(debug_models.gate_net(), GATE_INPUT, paths["legacy-faulty"], ExportSettings(exporter="legacy"))
     paths["dynamo-faulty"] = root / "dynamo-faulty.onnx"
     pt2trt.export(
         debug_models.gate_net(),
         GATE_INPUT,
         paths["dynamo-faulty"],
-        exporter="dynamo",
-        custom_translation_table=debug_models.faulty_translation_table(),
+        ExportSettings(exporter="dynamo", custom_translation_table=debug_models.faulty_translation_table()),
     )
     return paths
 
@@ -95,15 +95,17 @@ def test_healthy_export_reports_no_divergence_and_explains_folds(gate_exports, e
 @pytest.mark.parametrize("exporter", ["legacy", "dynamo"])
 def test_bisection_finds_the_same_origin(gate_exports, exporter: str) -> None:
     path = gate_exports[f"{exporter}-faulty"]
-    everything = pt2trt.debug_layers(debug_models.gate_net(), path, strategy="all")
-    bisected = pt2trt.debug_layers(debug_models.gate_net(), path, strategy="bisect")
+    everything = pt2trt.debug_layers(debug_models.gate_net(), path, search=LayerSearch(strategy="all"))
+    bisected = pt2trt.debug_layers(debug_models.gate_net(), path, search=LayerSearch(strategy="bisect"))
     assert bisected.strategy == "bisection"
     assert bisected.origin_name == everything.origin_name == "gate"
     assert len(bisected.layers) < len(everything.layers)  # it did not compare everything
 
 
 def test_memory_budget_switches_to_bisection(gate_exports) -> None:
-    report = pt2trt.debug_layers(debug_models.gate_net(), gate_exports["legacy-faulty"], max_memory=4096)
+    report = pt2trt.debug_layers(
+        debug_models.gate_net(), gate_exports["legacy-faulty"], search=LayerSearch(max_memory=4096)
+    )
     assert report.strategy == "bisection" and report.origin_name == "gate"
 
 
@@ -112,7 +114,7 @@ def test_user_files_are_left_alone(gate_exports, tmp_path: Path) -> None:
     path.write_bytes(gate_exports["dynamo-faulty"].read_bytes())
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     pt2trt.debug_layers(debug_models.gate_net(), path)
-    pt2trt.debug_layers(debug_models.gate_net(), path, strategy="bisect")
+    pt2trt.debug_layers(debug_models.gate_net(), path, search=LayerSearch(strategy="bisect"))
     assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.onnx"]
 
@@ -130,7 +132,7 @@ def test_fault_in_the_models_own_code_is_not_blamed_on_the_next_module(gate_expo
 
 def test_inputs_computed_outside_modules_are_compared(tmp_path: Path) -> None:
     path = tmp_path / "mix.onnx"
-    pt2trt.export(debug_models.mix_net(), [parse_input("input:1x3x8x8")], path, exporter="legacy")
+    pt2trt.export(debug_models.mix_net(), [parse_input("input:1x3x8x8")], path, ExportSettings(exporter="legacy"))
     model = onnx.load(str(path))
     mul = next(n for n in model.graph.node if n.op_type == "Mul")  # `y * 3` in MixNet.forward
     factor = next(n for n in model.graph.node if mul.input[1] in n.output)
@@ -145,7 +147,7 @@ def test_inputs_computed_outside_modules_are_compared(tmp_path: Path) -> None:
 def test_model_with_external_data(tmp_path: Path) -> None:
     path = tmp_path / "external.onnx"
     with debug_models.faulty_legacy_softplus():
-        pt2trt.export(debug_models.gate_net(), GATE_INPUT, path, exporter="legacy", external_data=True)
+        pt2trt.export(debug_models.gate_net(), GATE_INPUT, path, ExportSettings(exporter="legacy", external_data=True))
     assert (tmp_path / "external.onnx.data").is_file()
     report = pt2trt.debug_layers(debug_models.gate_net(), path)
     assert report.origin_name == "gate"
@@ -153,7 +155,7 @@ def test_model_with_external_data(tmp_path: Path) -> None:
 
 def test_repeated_calls_are_mapped_per_call_or_reported(tmp_path: Path) -> None:
     path = tmp_path / "twice.onnx"
-    pt2trt.export(debug_models.twice_net(), [parse_input("input:1x3x8x8")], path, exporter="legacy")
+    pt2trt.export(debug_models.twice_net(), [parse_input("input:1x3x8x8")], path, ExportSettings(exporter="legacy"))
     report = pt2trt.debug_layers(debug_models.twice_net(), path)
     assert report.origin is None
     assert {"block.0", "block.0#2", "block.1", "block.1#2"} <= set(_labels(report))
@@ -272,7 +274,7 @@ def test_tensorrt_comparison_is_skipped_with_a_reason_without_gpu(tmp_path: Path
         pytest.skip("TensorRT and a GPU are present: the GPU tests cover this path")
     path = tmp_path / "m.onnx"
     onnx.save(tiny_conv_relu(), str(path))
-    report = pt2trt.debug_layers(path, backend="tensorrt")
+    report = pt2trt.debug_layers(path, search=LayerSearch(backend="tensorrt"))
     assert report.skipped == reason and report.origin is None and not report.layers
     assert report.to_dict()["skipped"] == reason
 
@@ -287,7 +289,7 @@ def test_user_errors(tmp_path: Path, gate_exports) -> None:
     with pytest.raises(UsageError, match="nothing to compare it with"):
         pt2trt.debug_layers(path)
     with pytest.raises(UsageError, match="strategy"):
-        pt2trt.debug_layers(debug_models.gate_net(), gate_exports["legacy"], strategy="fast")
+        pt2trt.debug_layers(debug_models.gate_net(), gate_exports["legacy"], search=LayerSearch(strategy="fast"))
     scripted = torch.jit.script(debug_models.gate_net())
     with pytest.raises(Pt2trtError, match="TorchScript model runs as one graph"):
         pt2trt.debug_layers(scripted, gate_exports["legacy"])
@@ -348,7 +350,7 @@ def real_exports(tmp_path_factory: pytest.TempPathFactory):
         if (key, exporter) not in cache:
             spec, shape = REAL[key]
             path = root / f"{key}-{exporter}.onnx"
-            pt2trt.export(spec, [parse_input(shape)], path, exporter=exporter)
+            pt2trt.export(spec, [parse_input(shape)], path, ExportSettings(exporter=exporter))
             cache[key, exporter] = path
         return cache[key, exporter]
 
@@ -378,7 +380,7 @@ def test_resnet18_scaled_conv_weight_is_traced_to_its_module(real_exports, expor
     assert report.origin.inputs_status == "ok" and report.origin.worst.outside_tolerance_pct > 50
     assert report.origin.folded == ["layer3.0.conv2"]  # Conv+BN folded: the conv's node computes the BN's output
     if exporter == "legacy":
-        bisected = pt2trt.debug_layers("torchvision:resnet18", path, strategy="bisect")
+        bisected = pt2trt.debug_layers("torchvision:resnet18", path, search=LayerSearch(strategy="bisect"))
         assert bisected.strategy == "bisection" and bisected.origin_name == report.origin_name
         assert np.isclose(bisected.origin.worst.max_abs_error, report.origin.worst.max_abs_error)
 
@@ -393,5 +395,5 @@ def test_healthy_real_models_report_no_divergence(real_exports, key: str, export
     assert report.origin is None and not report.failed, [f.to_dict() for f in report.failed[:3]]
     assert len(report.layers) > 50 and report.layers[-1].label == "(model)"
     if key == "resnet18":
-        bisected = pt2trt.debug_layers(REAL[key][0], real_exports(key, exporter), strategy="bisect")
+        bisected = pt2trt.debug_layers(REAL[key][0], real_exports(key, exporter), search=LayerSearch(strategy="bisect"))
         assert bisected.origin is None and bisected.strategy == "bisection"

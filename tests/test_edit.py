@@ -15,6 +15,7 @@ import pt2trt
 from pt2trt.editing.edit import EDITS, apply_edit, edit_model, parse_edit
 from pt2trt.editing.surgery import IMAGENET_MEAN, IMAGENET_STD
 from pt2trt.errors import Pt2trtError, UsageError
+from pt2trt.settings import ExportSettings
 from tests.conftest import CliResult, assert_one_line_error
 from tests.models import (
     batch_folding_model,
@@ -299,6 +300,54 @@ def test_append_efficient_nms_plugin_node() -> None:
     assert "TRT ops that ONNX Runtime cannot run" in steps[0].note
 
 
+def test_efficient_nms_says_where_it_is_deprecated(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pt2trt.backends.tensorrt import versions
+
+    monkeypatch.setattr(versions, "installed_version", lambda: None)
+    _, steps = edited(raw_detections_model(), ("append", "efficient_nms:target=11"))
+    assert "deprecated since TensorRT 10.12" in steps[0].description and "--append nms" in steps[0].description
+    _, steps = edited(raw_detections_model(), ("append", "efficient_nms:target=10.11"))
+    assert "deprecated" not in steps[0].description  # before NVIDIA deprecated it
+    _, steps = edited(raw_detections_model(), ("append", "efficient_nms"))  # no target, none installed: said aloud
+    assert "no target given and no TensorRT installed: judged for the newest family" in steps[0].description
+    monkeypatch.setattr(versions, "installed_version", lambda: "8.6.1")
+    _, steps = edited(raw_detections_model(), ("append", "efficient_nms"))  # the installed TensorRT decides
+    assert "deprecated" not in steps[0].description
+
+
+def test_efficient_nms_refused_where_the_parser_cannot_import_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The refusal follows the facts table: EfficientNMS_TRT is deprecated, not removed, in every release so far, so
+    the table is planted here with a removal in 11.0 (as NVIDIA did to EfficientNMS_ONNX_TRT in 10.16)."""
+    from click.testing import CliRunner
+
+    from pt2trt.backends.tensorrt.lint import plugins
+    from pt2trt.cli.main import cli
+
+    data = plugins.operator_data()
+    planted = {**data, "plugins": {**data["plugins"], "EfficientNMS_TRT": {**data["plugins"]["EfficientNMS_TRT"],
+                                                                            "removed": "11.0"}}}  # fmt: skip
+    monkeypatch.setattr(plugins, "operator_data", lambda: planted)
+    with pytest.raises(Pt2trtError, match=r"TensorRT 11\.x parser cannot import it") as caught:
+        edited(raw_detections_model(), ("append", "efficient_nms:target=11"))
+    assert "--append nms" in caught.value.hint and "INMSLayer" in caught.value.hint
+    model, steps = edited(raw_detections_model(), ("append", "efficient_nms:target=10"))  # 10.x still parses it
+    assert model.graph.node[-1].op_type == "EfficientNMS_TRT" and "deprecated since" in steps[0].description
+    source, out = tmp_path / "det.onnx", tmp_path / "det-nms.onnx"
+    onnx.save(raw_detections_model(), str(source))
+    result = CliRunner().invoke(cli, ["edit", str(source), "-o", str(out), "--append", "efficient_nms:target=11"])
+    assert result.exit_code == 1 and not out.exists()
+    assert result.stderr.count("\n") == 1 and "pt2trt: error: cannot append EfficientNMS_TRT" in result.stderr
+
+
+def test_efficient_nms_target_option_errors() -> None:
+    with pytest.raises(UsageError, match="must be a TensorRT family or release, got 'ten'"):
+        parse_edit("append", "efficient_nms:target=ten")
+    with pytest.raises(UsageError, match="softmax takes no target option"):
+        parse_edit("append", "softmax:target=10")
+
+
 def test_append_errors() -> None:
     with pytest.raises(UsageError, match=r"unknown post-processing 'sofmax'"):
         parse_edit("append", "sofmax")
@@ -429,7 +478,7 @@ def ssdlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("edit-ssd") / "ssdlite.onnx"
     # the dynamo exporter fails on SSDlite after a minute; the fallback itself is tested in test_real_models.py
     spec = [pt2trt.parse_input("images:1x3x320x320")]
-    pt2trt.export("torchvision:ssdlite320_mobilenet_v3_large", spec, path, exporter="legacy")
+    pt2trt.export("torchvision:ssdlite320_mobilenet_v3_large", spec, path, ExportSettings(exporter="legacy"))
     return path
 
 
@@ -491,4 +540,4 @@ def test_help_imports_nothing_heavy(command: str) -> None:
     proc = subprocess.run([sys.executable, "-c", PROBE, command, "--help"], capture_output=True, text=True, timeout=120)
     assert proc.stderr.strip().endswith("EXIT=0 HEAVY="), proc.stderr
     if command == "edit":  # every edit of the table is a flag
-        assert all(e.flag in proc.stdout for e in EDITS.values())
+        assert all(e.info.flag in proc.stdout for e in EDITS.values())

@@ -23,6 +23,7 @@ import pytest
 from onnx import TensorProto, helper
 
 from pt2trt.errors import Pt2trtError
+from pt2trt.settings import PredictSettings, TaskSettings
 
 pytestmark = pytest.mark.slow
 
@@ -157,8 +158,8 @@ def _mutants(count: int) -> list[tuple[str, bytes]]:
 
 def _operations(path: Path, tmp: Path, image: Path, index: int) -> list[tuple[str, Any]]:
     import pt2trt
+    from pt2trt.backends.tensorrt.lint import trt_compatibility
     from pt2trt.cli.options import print_json
-    from pt2trt.tensorrt.lint import trt_compatibility
 
     def inspect_json() -> None:
         with redirect_stdout(io.StringIO()):
@@ -170,7 +171,9 @@ def _operations(path: Path, tmp: Path, image: Path, index: int) -> list[tuple[st
         ("lint", lambda: trt_compatibility(path, "10").to_dict()),
     ]
     if index % 4 == 0:
-        ops.append(("predict", lambda: pt2trt.predict(path, [image], task="classify")))
+        ops.append(
+            ("predict", lambda: pt2trt.predict(path, [image], PredictSettings(task=TaskSettings(task="classify"))))
+        )
     if index % 12 == 0:
         ops.append(("simplify", lambda: pt2trt.simplify(path, tmp / f"s{index}.onnx", force=True)))
     return ops

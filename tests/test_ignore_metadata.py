@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pt2trt.backends.tensorrt import TensorRTRunner
+from pt2trt.backends.tensorrt.runner import TensorRTRunner
 from pt2trt.cli.main import cli as pt2trt_cli
+from pt2trt.settings import ExportSettings, RunnerSettings
 
 
 @pytest.fixture
@@ -52,10 +53,12 @@ def test_verify_passes_the_flag(tmp_path: Path, opened: list, monkeypatch: pytes
     engine = tmp_path / "m.engine"
     engine.write_bytes(b"not an engine")
     source = tmp_path / "m.onnx"
-    pt2trt.export("pt2trt.models:SeedNet", [pt2trt.parse_input("input:1x3x28x28")], source, exporter="legacy")
+    pt2trt.export(
+        "pt2trt.models:SeedNet", [pt2trt.parse_input("input:1x3x28x28")], source, ExportSettings(exporter="legacy")
+    )
     monkeypatch.setattr(verification, "_source_onnx", lambda path: source)
     for ignore, expected in ((False, True), (True, False)):
         opened.clear()
         with pytest.raises(SystemExit):
-            pt2trt.verify("pt2trt.models:SeedNet", engine, ignore_metadata=ignore)
+            pt2trt.verify("pt2trt.models:SeedNet", engine, runner=RunnerSettings(check_metadata=not ignore))
         assert opened[0].check_metadata is expected

@@ -44,9 +44,9 @@ def test_minus_one_dims_are_dynamic_for_build_lint_and_inspect(tmp_path: Path, c
 
 def test_verify_inputs_treat_minus_one_as_dynamic(tmp_path: Path) -> None:
     from pt2trt.onnx.graph import input_dims
+    from pt2trt.onnx.inputs import resolve_run_inputs
     from pt2trt.settings import RunInputs
     from pt2trt.shapes import parse_input
-    from pt2trt.verification.inputs import resolve_run_inputs
 
     proto = onnx.load(str(paddle_style(tmp_path / "paddle.onnx")))
     assert [d is None or isinstance(d, str) for d in input_dims(proto.graph.input[0])] == [True, False, True, True]

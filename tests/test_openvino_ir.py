@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pt2trt.imaging.preprocess import PRESETS
 from pt2trt.onnx import metadata as meta
-from pt2trt.preprocess import PRESETS
 from tests.conftest import assert_one_line_error
 from tests.tensorrt_models import conv_relu, save
 
@@ -18,9 +18,9 @@ ov = pytest.importorskip("openvino")
 
 def test_ir_runs_like_onnxruntime_and_keeps_the_metadata(tmp_path: Path) -> None:
     from pt2trt.backends.onnxruntime import OnnxRuntimeRunner
-    from pt2trt.backends.openvino import OpenVinoRunner
+    from pt2trt.backends.openvino.runner import OpenVinoRunner
     from pt2trt.serve.model_io import read_model_io
-    from pt2trt.serve.openvino_ir import export_openvino
+    from pt2trt.verification.openvino import export_openvino
 
     model = conv_relu("batch")
     meta.write_metadata(model, {meta.PREPROCESSING: PRESETS["imagenet-classification"].to_json()})
@@ -37,7 +37,7 @@ def test_ir_runs_like_onnxruntime_and_keeps_the_metadata(tmp_path: Path) -> None
 
 
 def test_fp16_weights_and_qdq_int8(tmp_path: Path) -> None:
-    from pt2trt.serve.openvino_ir import export_openvino
+    from pt2trt.verification.openvino import export_openvino
 
     source = save(conv_relu("batch"), tmp_path / "cr.onnx")
     fp32 = export_openvino(source, tmp_path / "fp32.xml")

@@ -91,10 +91,10 @@ def test_exclude_by_module_name_and_auto_exclude(digits_model):
 
 
 def test_fp16_keeps_overflowing_layer_in_fp32(tmp_path):
+    from pt2trt.imaging.preprocess import Preprocess
     from pt2trt.precision import quantize
     from pt2trt.precision.emulate import emulate_fp16, session_options
     from pt2trt.precision.fp16 import whole_graph_fp16
-    from pt2trt.preprocess import Preprocess
 
     fp32 = export(EnergyNet().eval(), (1, 3, 64, 64), tmp_path / "energy.onnx")
     images = photos(tmp_path / "photos", crops=1)
@@ -192,10 +192,10 @@ def test_statistics_and_ranges_on_a_tiny_graph(tmp_path):
 
 @pytest.mark.parametrize("precision", ["fp16", "int8"])
 def test_converted_models_lint_clean_and_debug_layers_map_through_casts_and_qdq(digits_model, precision):
+    from pt2trt.backends.tensorrt.lint import trt_compatibility
     from pt2trt.debug.onnx_pair import debug_onnx_layers
     from pt2trt.precision import quantize
     from pt2trt.settings import RunInputs, Tolerance
-    from pt2trt.tensorrt.lint import trt_compatibility
 
     folder, fp32, x_test, _ = digits_model
     out = folder / f"lint-{precision}.onnx"
@@ -232,14 +232,14 @@ def test_build_int8_on_tensorrt_11_plans_the_quantize_step(digits_model, cli):
 def test_build_step_writes_what_tensorrt_11_parses(digits_model, tmp_path):
     """What `build` runs before parsing on TensorRT 11 (the parse itself needs a GPU): mixed FP16 and Q/DQ INT8."""
     from pt2trt.precision import for_build
-    from pt2trt.tensorrt.plan import make_plan
+    from tests.tensorrt_models import plan_from_flags
 
     folder, fp32, *_ = digits_model
     shapes = {"shapes": ["input:4x1x8x8"], "trt_version": "11"}
-    plan = make_plan(fp32, tmp_path / "a.engine", int8=True, calibration_data=folder / "calib.npy", **shapes)
+    plan = plan_from_flags(fp32, tmp_path / "a.engine", int8=True, calibration_data=folder / "calib.npy", **shapes)
     int8 = onnx.load(str(for_build(plan, tmp_path)))
     assert {"QuantizeLinear", "DequantizeLinear"} <= {n.op_type for n in int8.graph.node}
-    plan = make_plan(fp32, tmp_path / "b.engine", fp16=True, **shapes)
+    plan = plan_from_flags(fp32, tmp_path / "b.engine", fp16=True, **shapes)
     fp16 = onnx.load(str(for_build(plan, tmp_path)))
     assert {p.key: p.value for p in fp16.metadata_props}["pt2trt.precision"] == "fp16"
 

@@ -6,7 +6,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from pt2trt.tensorrt.lint import lint_model
+from pt2trt.backends.tensorrt.lint import lint_model
 
 
 def _init(name: str, array: np.ndarray) -> onnx.TensorProto:

@@ -41,8 +41,8 @@ def paddle_style(path: Path) -> Path:
 
 
 def test_int8_of_a_paddle_style_model(tmp_path: Path) -> None:
+    from pt2trt.backends.tensorrt.lint import trt_compatibility
     from pt2trt.precision import quantize
-    from pt2trt.tensorrt.lint import trt_compatibility
 
     model = paddle_style(tmp_path / "paddle.onnx")
     np.save(tmp_path / "calib.npy", np.random.default_rng(1).uniform(0, 1, (40, 3, 32, 32)).astype(np.float32))

@@ -26,9 +26,9 @@ def test_torchvision_int8_qdq(tmp_path, photo_folder, name):
     import torchvision
 
     from pt2trt.backends.onnxruntime import OnnxRuntimeRunner
+    from pt2trt.backends.tensorrt.lint import trt_compatibility
     from pt2trt.precision import quantize
     from pt2trt.precision.data import load_samples
-    from pt2trt.tensorrt.lint import trt_compatibility
     from tests.task_models import he_init
 
     model = he_init(getattr(torchvision.models, name)(weights=None)).eval()

@@ -180,8 +180,8 @@ def test_cli_commands_stay_light() -> None:
 
 def test_engine_uses_its_recorded_preprocessing_and_the_tensorrt_runner(tmp_path: Path, cli, photos: Path) -> None:
     """An engine's metadata file carries the ONNX's pt2trt.* records; running it goes through the TensorRT runner."""
+    from pt2trt.backends.tensorrt.metadata import EngineMetadata, sidecar_path, write_metadata
     from pt2trt.prediction.image_model import ImageModel
-    from pt2trt.tensorrt.metadata import EngineMetadata, sidecar_path, write_metadata
 
     engine = tmp_path / "model.engine"
     engine.write_bytes(b"not a real engine")

@@ -11,9 +11,9 @@ import pytest
 from PIL import Image
 
 from pt2trt.errors import Pt2trtError, UsageError
-from pt2trt.prediction.images import collect_sources, iter_frames, load_image
+from pt2trt.imaging.preprocess import IMAGENET_MEAN, IMAGENET_STD, PRESETS, Preprocess, Transform, load_preprocess
+from pt2trt.imaging.sources import collect_sources, iter_frames, load_image
 from pt2trt.prediction.prefetch import ordered_map
-from pt2trt.preprocess import IMAGENET_MEAN, IMAGENET_STD, PRESETS, Preprocess, Transform, load_preprocess
 
 
 def solid(width: int, height: int, rgb: tuple[int, int, int]) -> Image.Image:

@@ -17,7 +17,8 @@ from PIL import Image
 
 import pt2trt
 from pt2trt.errors import Pt2trtError, UsageError
-from pt2trt.preprocess import PRESETS
+from pt2trt.imaging.preprocess import PRESETS
+from pt2trt.settings import PredictSettings, PreprocessSettings, ReadSettings, TaskSettings
 
 PHOTOS = ("astronaut", "chelsea", "coffee", "rocket")
 
@@ -95,7 +96,13 @@ def test_grayscale_models_get_grayscale_pictures(tmp_path: Path, cli) -> None:
     model = _mean_colour_model(1, tmp_path / "gray.onnx")
     photo = tmp_path / "coffee.png"
     Image.fromarray(photos()["coffee"]).save(photo)
-    (prediction,) = pt2trt.predict(model, [photo], task="classify", preprocess="imagenet-classification", top_k=1)
+    (prediction,) = pt2trt.predict(
+        model,
+        [photo],
+        PredictSettings(
+            task=TaskSettings(task="classify", top_k=1), preprocess=PreprocessSettings("imagenet-classification")
+        ),
+    )
     recipe = replace(PRESETS["imagenet-classification"], size=(32, 32), dtype="uint8", layout="NHWC")  # the model's
     crop = np.asarray(Image.fromarray(recipe.apply(Image.fromarray(photos()["coffee"]))[0]).convert("L"), np.float32)
     expected = (crop.mean() / 255 - 0.485) / 0.229  # grayscale of the crop, normalised with the first channel's stats
@@ -105,8 +112,12 @@ def test_grayscale_models_get_grayscale_pictures(tmp_path: Path, cli) -> None:
     assert "grayscale" in result.stderr  # the closing line says what was done
     four = _mean_colour_model(4, tmp_path / "rgba.onnx")
     with pytest.raises(Pt2trtError, match="--channels RGBA"):
-        pt2trt.predict(four, [photo], task="classify")
-    (rgba,) = pt2trt.predict(four, [photo], task="classify", overrides={"channels": "RGBA"})
+        pt2trt.predict(four, [photo], PredictSettings(task=TaskSettings(task="classify")))
+    (rgba,) = pt2trt.predict(
+        four,
+        [photo],
+        PredictSettings(task=TaskSettings(task="classify"), preprocess=PreprocessSettings(channels="RGBA")),
+    )
     assert rgba.result.probabilities.shape == (5,)
 
 
@@ -143,13 +154,17 @@ def test_dynamic_sizes_fit_the_graph_stride_and_say_so(tmp_path: Path, cli) -> N
     photo = tmp_path / "chelsea.png"
     Image.fromarray(photos()["chelsea"]).save(photo)
     # the segmentation preset's 520x520 is not a multiple of 32: ONNX Runtime would fail on the Add
-    (prediction,) = pt2trt.predict(model, [photo], task="segment")
+    (prediction,) = pt2trt.predict(model, [photo], PredictSettings(task=TaskSettings(task="segment")))
     assert prediction.result.mask.shape == photos()["chelsea"].shape[:2]
     result = cli("predict", str(model), str(photo), "--task", "segment")
     assert result.returncode == 0, result.stderr
     assert "running at 544x544" in result.stderr and "--size" in result.stderr
     with pytest.raises(UsageError, match=r"multiples of 32.*--size 512x544"):
-        pt2trt.predict(model, [photo], task="segment", overrides={"size": (500, 540)})
+        pt2trt.predict(
+            model,
+            [photo],
+            PredictSettings(task=TaskSettings(task="segment"), preprocess=PreprocessSettings(size=(500, 540))),
+        )
 
 
 def test_decompression_bombs_are_one_line_errors(tmp_path: Path, cli) -> None:
@@ -165,17 +180,20 @@ def test_the_same_photo_gives_the_same_answer_whatever_the_flags(tmp_path: Path)
     photo = tmp_path / "astronaut.jpg"
     Image.fromarray(photos()["astronaut"]).resize((1600, 1600)).save(photo, quality=92)
     model = _mean_colour_model(3, tmp_path / "m.onnx")
-    options = {"task": "classify", "preprocess": "imagenet-classification", "top_k": 3}
-    (plain,) = pt2trt.predict(model, [photo], **options)
-    (saved,) = pt2trt.predict(model, [photo], save=tmp_path / "pictures", **options)
-    (batched,) = pt2trt.predict(model, [photo], batch=2, workers=0, **options)
+    options = PredictSettings(TaskSettings(task="classify", top_k=3), PreprocessSettings("imagenet-classification"))
+    (plain,) = pt2trt.predict(model, [photo], options)
+    (saved,) = pt2trt.predict(model, [photo], options, save=tmp_path / "pictures")
+    (batched,) = pt2trt.predict(model, [photo], replace(options, read=ReadSettings(batch=2, workers=0)))
     assert plain.result.top == saved.result.top == batched.result.top
-    (fast,) = pt2trt.predict(model, [photo], fast_decode=True, **options)  # opt-in approximation
+    fast_read = replace(options, read=ReadSettings(fast_decode=True))
+    (fast,) = pt2trt.predict(model, [photo], fast_read)  # opt-in approximation
     assert fast.result.top != plain.result.top
 
 
-def test_a_successful_export_prints_only_its_own_lines(tmp_path: Path, cli) -> None:
-    result = cli("export", "pt2trt.models:SeedNet", "--input", "input:1x3x28x28", "-o", str(tmp_path / "s.onnx"))
+def test_a_successful_export_prints_only_its_own_lines(tmp_path: Path, cli_process) -> None:
+    result = cli_process(
+        "export", "pt2trt.models:SeedNet", "--input", "input:1x3x28x28", "-o", str(tmp_path / "s.onnx")
+    )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""  # no "nanobind: leaked ..." at exit
     assert result.stdout.startswith("exported ") and result.stdout.count("\n") == 1

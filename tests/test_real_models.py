@@ -12,6 +12,7 @@ import torch
 
 import pt2trt
 from pt2trt.onnx import metadata as meta
+from pt2trt.settings import ExportSettings, RunInputs
 from pt2trt.shapes import apply_dynamic, parse_input
 
 # (model spec, inputs, slow?)
@@ -41,7 +42,9 @@ def exported(tmp_path_factory: pytest.TempPathFactory):
         if (key, exporter) not in cache:
             spec, inputs, _ = CASES[key]
             specs = apply_dynamic([parse_input(t) for t in inputs], dynamic_batch=True)
-            cache[key, exporter] = pt2trt.export(spec, specs, root / f"{key}-{exporter}.onnx", exporter=exporter)
+            cache[key, exporter] = pt2trt.export(
+                spec, specs, root / f"{key}-{exporter}.onnx", ExportSettings(exporter=exporter)
+            )
         return cache[key, exporter]
 
     return get
@@ -69,7 +72,7 @@ def test_export_check_verify(exported, key: str, exporter: str) -> None:
     at_export = pt2trt.verify(spec, result.path)
     assert at_export.passed, at_export.comparison.to_dict()
     assert at_export.inputs[0].shape[0] == 1
-    other_batch = pt2trt.verify(spec, result.path, batch=3)
+    other_batch = pt2trt.verify(spec, result.path, RunInputs(batch=3))
     assert other_batch.passed, other_batch.comparison.to_dict()
     assert other_batch.inputs[0].shape[0] == 3
     assert all(t.reference_shape[0] == 3 for t in other_batch.comparison.tensors)
@@ -110,7 +113,9 @@ def test_detection_falls_back_to_legacy_and_verify_reports(tmp_path: Path) -> No
 
 def test_corrupted_weight_fails_verify(tmp_path: Path, cli) -> None:
     onnx_path = tmp_path / "seednet.onnx"
-    pt2trt.export("pt2trt.models:SeedNet", [parse_input("input:1x3x28x28")], onnx_path, exporter="legacy")
+    pt2trt.export(
+        "pt2trt.models:SeedNet", [parse_input("input:1x3x28x28")], onnx_path, ExportSettings(exporter="legacy")
+    )
     model = onnx.load(str(onnx_path))
     weight = max(model.graph.initializer, key=lambda t: len(t.dims))  # a conv weight
     array = onnx.numpy_helper.to_array(weight).copy()
@@ -133,8 +138,10 @@ def test_verify_accepts_npz_and_npy(tmp_path: Path, exported) -> None:
     np.savez(tmp_path / "inputs.npz", x=x, mask=mask)
     np.save(tmp_path / "x.npy", x)
     np.save(tmp_path / "mask.npy", mask)
-    from_npz = pt2trt.verify("pt2trt.models:TwoInputNet", result.path, data=[tmp_path / "inputs.npz"])
-    from_npy = pt2trt.verify("pt2trt.models:TwoInputNet", result.path, data=[tmp_path / "x.npy", tmp_path / "mask.npy"])
+    from_npz = pt2trt.verify("pt2trt.models:TwoInputNet", result.path, RunInputs(data=[tmp_path / "inputs.npz"]))
+    from_npy = pt2trt.verify(
+        "pt2trt.models:TwoInputNet", result.path, RunInputs(data=[tmp_path / "x.npy", tmp_path / "mask.npy"])
+    )
     assert from_npz.passed and from_npy.passed
     assert from_npz.inputs[0].shape == (2, 3, 28, 28)
     assert from_npz.comparison.tensors[0].max_abs_error == from_npy.comparison.tensors[0].max_abs_error
@@ -150,7 +157,9 @@ class EmptyDetections(torch.nn.Module):
 
 
 def test_empty_outputs_are_reported_not_crashed(tmp_path: Path) -> None:
-    result = pt2trt.export(EmptyDetections(), [parse_input("x:1x4")], tmp_path / "empty.onnx", exporter="legacy")
+    result = pt2trt.export(
+        EmptyDetections(), [parse_input("x:1x4")], tmp_path / "empty.onnx", ExportSettings(exporter="legacy")
+    )
     report = pt2trt.verify(EmptyDetections(), result.path)
     assert report.passed
     assert [t.note for t in report.comparison.tensors] == ["empty on both sides"] * 2
@@ -163,10 +172,7 @@ def test_external_data_opset_and_output_names(tmp_path: Path) -> None:
         "pt2trt.models:SeedNet",
         [parse_input("input:1x3x28x28")],
         out,
-        exporter="legacy",
-        opset=13,
-        output_names=["logits"],
-        external_data=True,
+        ExportSettings(exporter="legacy", opset=13, output_names=["logits"], external_data=True),
     )
     assert result.external_data and (tmp_path / "seed.onnx.data").is_file()
     assert result.opset == 13 and result.outputs == ["logits"]
@@ -195,6 +201,6 @@ def test_onnxruntime_provider_that_is_missing(tmp_path: Path) -> None:
     if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
         pytest.skip("this machine has the CUDA execution provider")
     out = tmp_path / "seed.onnx"
-    pt2trt.export("pt2trt.models:SeedNet", [parse_input("input:1x3x28x28")], out, exporter="legacy")
+    pt2trt.export("pt2trt.models:SeedNet", [parse_input("input:1x3x28x28")], out, ExportSettings(exporter="legacy"))
     with pytest.raises(pt2trt.Pt2trtError, match="CUDAExecutionProvider"):
-        pt2trt.verify("pt2trt.models:SeedNet", out, providers=["cuda"])
+        pt2trt.verify("pt2trt.models:SeedNet", out, RunInputs(providers=["cuda"]))

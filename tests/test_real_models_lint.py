@@ -12,7 +12,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from pt2trt.tensorrt.lint import lint_model
+from pt2trt.backends.tensorrt.lint import lint_model
 
 
 def _model(nodes, inputs, outputs, initializers=(), opset: int = 18, metadata: dict | None = None) -> onnx.ModelProto:
@@ -218,7 +218,7 @@ def test_generated_symbolic_dims_print_as_question_marks(tmp_path: Path, cli) ->
 def _sidecar_engine(tmp_path: Path) -> tuple[Path, dict]:
     import hashlib
 
-    from pt2trt.tensorrt.metadata import FORMAT, sidecar_path
+    from pt2trt.backends.tensorrt.metadata import FORMAT, sidecar_path
 
     engine = tmp_path / "model.engine"
     engine.write_bytes(b"serialized engine bytes")
@@ -248,9 +248,9 @@ def _sidecar_engine(tmp_path: Path) -> tuple[Path, dict]:
     ],
 )
 def test_malformed_sidecar_is_one_line_error(tmp_path: Path, field: str, value, message: str) -> None:
+    from pt2trt.backends.tensorrt.metadata import check_engine, sidecar_path
+    from pt2trt.backends.tensorrt.versions import Gpu
     from pt2trt.errors import Pt2trtError
-    from pt2trt.tensorrt.metadata import check_engine, sidecar_path
-    from pt2trt.tensorrt.versions import Gpu
 
     engine, data = _sidecar_engine(tmp_path)
     assert check_engine(engine, "10.3.0.26", Gpu(0, "NVIDIA L4", "8.9")) is not None  # sound as written
@@ -266,9 +266,9 @@ def test_malformed_sidecar_is_one_line_error(tmp_path: Path, field: str, value, 
 
 
 def test_engine_replaced_after_its_build_is_refused(tmp_path: Path) -> None:
+    from pt2trt.backends.tensorrt.metadata import check_engine
+    from pt2trt.backends.tensorrt.versions import Gpu
     from pt2trt.errors import Pt2trtError
-    from pt2trt.tensorrt.metadata import check_engine
-    from pt2trt.tensorrt.versions import Gpu
 
     engine, _ = _sidecar_engine(tmp_path)
     engine.write_bytes(b"another engine")
@@ -310,7 +310,7 @@ def _bad_conv() -> onnx.ModelProto:
 )
 def test_openvino_load_error_names_the_failing_node(tmp_path: Path, model, expected: str) -> None:
     pytest.importorskip("openvino")
-    from pt2trt.backends.openvino import OpenVinoRunner
+    from pt2trt.backends.openvino.runner import OpenVinoRunner
     from pt2trt.errors import Pt2trtError
 
     path = tmp_path / "model.onnx"
@@ -326,7 +326,7 @@ def test_openvino_load_error_names_the_failing_node(tmp_path: Path, model, expec
 
 
 def test_max_rel_ignores_references_near_zero_at_the_tensors_scale() -> None:
-    from pt2trt.compare.tensors import compare_outputs
+    from pt2trt.comparators.tensors import compare_outputs
 
     reference = np.array([10.0, -8.0, 1e-30, 0.0, 5.0], np.float32)
     candidate = reference + np.array([0.01, 0.0, 6e-5, 1e-6, 0.0], np.float32)
@@ -339,7 +339,7 @@ def test_max_rel_ignores_references_near_zero_at_the_tensors_scale() -> None:
 
 def test_verify_table_shows_a_dash_for_an_undefined_max_rel(capsys) -> None:
     from pt2trt.cli.verify import render
-    from pt2trt.compare.tensors import compare_outputs
+    from pt2trt.comparators.tensors import compare_outputs
     from pt2trt.shapes import InputSpec
     from pt2trt.verification.pytorch import VerifyResult
 

@@ -22,8 +22,8 @@ from PIL import Image
 from pt2trt.backends import RUNNERS, register_backend, resolve_backend, runner_class
 from pt2trt.backends.base import Runner, TensorMeta
 from pt2trt.cli.main import cli
-from pt2trt.compare.tasks import TaskComparison
-from pt2trt.preprocess import Transform
+from pt2trt.comparators.tasks import TaskComparison
+from pt2trt.imaging.preprocess import Transform
 from pt2trt.tasks import TASKS, register_task, task_class
 from pt2trt.tasks.base import Labels, Result, Task
 
@@ -236,3 +236,85 @@ def test_help_imports_no_runtime() -> None:
         assert run.returncode == 0, run.stderr[-2000:]
         imported = {line.split("|")[-1].strip().split(".")[0] for line in run.stderr.splitlines() if "|" in line}
         assert "pt2trt" in imported and not imported & set(heavy), imported & set(heavy)
+
+
+# -- a second ONNX backend from this file alone: ONNX's own reference evaluator (pure numpy) -------------------------
+class ReferenceRunner(Runner):
+    """``onnx.reference.ReferenceEvaluator`` as a backend: it runs an ONNX model handle, nothing else to register."""
+
+    backend = "reference"
+
+    def __init__(self, model: Any, *, name: str | None = None) -> None:
+        from pt2trt.onnx.model import OnnxModel
+
+        super().__init__(name)
+        self.model = OnnxModel.of(model)
+        self.session: Any = None
+
+    @classmethod
+    def from_settings(cls, model: Any, settings: Any, inputs: Any = None) -> ReferenceRunner:
+        return cls(model)
+
+    def _activate(self) -> None:
+        from onnx.reference import ReferenceEvaluator
+
+        self.session = ReferenceEvaluator(self.model.proto)
+
+    def _infer(self, feed: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        values = self.session.run(None, dict(feed))
+        return dict(zip(self.model.output_names, values))
+
+    def input_metadata(self) -> list[TensorMeta]:
+        return [
+            TensorMeta(
+                str(s.name), s.dtype, tuple(s.dynamic.get(i) if i in s.dynamic else d for i, d in enumerate(s.shape))
+            )
+            for s in self.model.input_specs
+        ]
+
+    def output_names(self) -> list[str]:
+        return self.model.output_names
+
+
+def test_a_backend_registered_here_runs_in_predict_compare_bench_verify_and_convert(
+    tmp_path: Path, photo: Path
+) -> None:
+    from pt2trt.bench import Loop, bench
+
+    register_backend("reference", ReferenceRunner)
+    register_task("count", CountTask)
+    model = model_file(tmp_path)
+
+    predicted = invoke("predict", str(model), str(photo), "--task", "count", "--backend", "reference")
+    assert predicted.exit_code == 0, predicted.output
+    assert json.loads(predicted.stdout.splitlines()[0])["count"] == 35 and "on reference" in predicted.output
+
+    compared = invoke("compare", str(model), str(model), str(photo), "--task", "count", "--backend-b", "reference")
+    assert compared.exit_code == 0, compared.output
+    assert "(reference)" in compared.output and "count_agreement: 100.00%" in compared.output
+
+    seed = tmp_path / "seed.onnx"
+    exported = invoke(
+        "export", "pt2trt.models:SeedNet", "-i", "input:1x3x28x28", "-o", str(seed), "--exporter", "legacy"
+    )
+    assert exported.exit_code == 0, exported.output
+    report = bench(seed, ["onnxruntime", "reference"], loop=Loop(10, 3, 0.05))
+    timed = report.result("reference")
+    assert timed.status == "ok" and timed.latency is not None and timed.latency.n >= 3
+    np.testing.assert_allclose(timed.outputs[0], report.result("onnxruntime").outputs[0], rtol=1e-4, atol=1e-5)
+
+    verified = invoke("verify", "pt2trt.models:SeedNet", str(seed), "--backend", "reference", "--json")
+    assert verified.exit_code == 0, verified.output
+    assert json.loads(verified.stdout)["backend"] == "reference"
+
+    out = tmp_path / "convert"
+    converted = invoke(
+        "convert", "pt2trt.models:SeedNet", "-i", "input:1x3x28x28", "-o", str(out), "--backend",
+        "onnxruntime,reference", "--images", str(photo), "--bench-duration", "0.05", "-q", "--json",
+    )  # fmt: skip
+    assert converted.exit_code == 0, converted.output
+    steps = {s["name"]: s for s in json.loads(converted.stdout)["steps"]}
+    assert {r["backend"]: r["status"] for r in steps["bench"]["data"]["results"]} == {
+        "onnxruntime": "ok", "reference": "ok"
+    }  # fmt: skip
+    assert (out / "predictions" / "reference" / "spot.png").is_file()

@@ -32,7 +32,7 @@ CHECK_IMAGES = """(() => {
 @pytest.fixture(scope="module")
 def seednet_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import pt2trt
-    from pt2trt.pipeline import convert
+    from pt2trt.conversion import convert
 
     root = tmp_path_factory.mktemp("report")
     images = root / "images"

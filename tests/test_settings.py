@@ -11,10 +11,10 @@ from onnx import TensorProto, helper, numpy_helper
 
 import pt2trt
 from pt2trt.errors import UsageError
-from pt2trt.onnx.graph import input_dims, real_input_names, real_inputs
+from pt2trt.onnx.graph import input_dims, onnx_input_specs, real_input_names, real_inputs
+from pt2trt.onnx.inputs import example_specs, resolve_run_inputs
 from pt2trt.settings import EQUIVALENCE, RunInputs, Tolerance
 from pt2trt.shapes import parse_input
-from pt2trt.verification.inputs import example_specs, onnx_input_specs, resolve_run_inputs
 
 
 def _add_model(x_dims: list[int | str], *, weight_as_input: bool = True) -> onnx.ModelProto:

@@ -13,6 +13,7 @@ import pytest
 import pt2trt
 from pt2trt.editing import simplify as simplify_module
 from pt2trt.errors import Pt2trtError
+from pt2trt.settings import ExportSettings
 from pt2trt.verification.equivalence import check_equivalence, default_cases
 from tests.conftest import CliResult, assert_one_line_error
 from tests.models import foldable_model, tiny_conv_relu
@@ -139,7 +140,9 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
         if name not in cache:
             path = tmp_path_factory.mktemp("simplify") / f"{name}.onnx"
             exporter = "legacy" if name.startswith("ssdlite") else "auto"  # dynamo fails on SSDlite (slowly)
-            pt2trt.export(f"torchvision:{name}", [pt2trt.parse_input(specs[name])], path, exporter=exporter)
+            pt2trt.export(
+                f"torchvision:{name}", [pt2trt.parse_input(specs[name])], path, ExportSettings(exporter=exporter)
+            )
             cache[name] = path
         return cache[name]
 

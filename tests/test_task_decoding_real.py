@@ -16,6 +16,7 @@ from PIL import Image
 import pt2trt
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.prediction.predict import Predictor
+from pt2trt.settings import PredictSettings, PreprocessSettings, TaskSettings
 from pt2trt.tasks import Labels
 from tests.conftest import assert_one_line_error
 from tests.models import constant_outputs_model
@@ -49,14 +50,18 @@ def two_head_classifier(tmp_path: Path) -> Path:
 def test_classifier_with_several_score_like_outputs_is_refused_then_picked(two_head_classifier: Path, tmp_path: Path):
     image = picture(tmp_path / "a.png")
     with pytest.raises(Pt2trtError) as info:
-        pt2trt.predict(two_head_classifier, [image], task="classify")
+        pt2trt.predict(two_head_classifier, [image], PredictSettings(task=TaskSettings(task="classify")))
     message = str(info.value) + " " + (info.value.hint or "")
     assert "boxes[1, 4]" in message and "probs[1, 10]" in message and "--output-name" in message
-    (prediction,) = pt2trt.predict(two_head_classifier, [image], task="classify", output="probs")
+    (prediction,) = pt2trt.predict(
+        two_head_classifier, [image], PredictSettings(task=TaskSettings(task="classify", output_name="probs"))
+    )
     assert prediction.result.top[0] == (7, pytest.approx(0.82, abs=1e-6))
     assert not prediction.result.from_logits
     with pytest.raises(UsageError, match="no output 'scores'"):
-        pt2trt.predict(two_head_classifier, [image], task="classify", output="scores")
+        pt2trt.predict(
+            two_head_classifier, [image], PredictSettings(task=TaskSettings(task="classify", output_name="scores"))
+        )
 
 
 def test_output_name_flag_on_predict_and_compare(cli, two_head_classifier: Path, tmp_path: Path) -> None:
@@ -86,7 +91,11 @@ def test_retinaface_style_outputs_are_refused_naming_them(cli, tmp_path: Path) -
     model = save(constant_outputs_model(outputs, ("N", 3, 64, 64)), tmp_path / "retina.onnx")
     image = picture(tmp_path / "face.png")
     with pytest.raises(Pt2trtError) as info:
-        pt2trt.predict(model, [image], task="detect", preprocess="torchvision-detection")
+        pt2trt.predict(
+            model,
+            [image],
+            PredictSettings(task=TaskSettings(task="detect"), preprocess=PreprocessSettings("torchvision-detection")),
+        )
     text = f"{info.value} {info.value.hint}"
     assert all(name in text for name in ("loc[1, 50, 4]", "conf[1, 50, 2]", "landms[1, 50, 10]"))
     assert "class score per box" not in text  # the error is about the choice, not about one guessed layout
@@ -105,8 +114,10 @@ def test_segmenter_with_two_score_maps_is_refused(tmp_path: Path) -> None:
     model = save(constant_outputs_model(maps), tmp_path / "two_maps.onnx")
     image = picture(tmp_path / "a.png")
     with pytest.raises(Pt2trtError, match="several outputs could be per-pixel class scores"):
-        pt2trt.predict(model, [image], task="segment")
-    (prediction,) = pt2trt.predict(model, [image], task="segment", output="seg_b")
+        pt2trt.predict(model, [image], PredictSettings(task=TaskSettings(task="segment")))
+    (prediction,) = pt2trt.predict(
+        model, [image], PredictSettings(task=TaskSettings(task="segment", output_name="seg_b"))
+    )
     assert prediction.result.class_pixels() == [(0, 64 * 64)]  # both channels equal: argmax picks class 0
 
 
@@ -125,7 +136,9 @@ def yolox_raw_head(anchors: int = 40, classes: int = 3) -> np.ndarray:
 def test_grid_relative_boxes_warn_once(tmp_path: Path) -> None:
     model = save(constant_outputs_model({"output": yolox_raw_head()}, ("N", 3, 640, 640)), tmp_path / "yolox.onnx")
     images = [picture(tmp_path / f"{i}.png", 640, 640) for i in range(3)]
-    with Predictor(model, "detect", preprocess="yolo-letterbox-640") as predictor:
+    with Predictor(
+        model, PredictSettings(task=TaskSettings(task="detect"), preprocess=PreprocessSettings("yolo-letterbox-640"))
+    ) as predictor:
         predictions = list(predictor.run(images))
     assert all(len(p.result) > 0 for p in predictions)
     assert predictor.task.resolved_layout == "yolov5"
@@ -139,10 +152,19 @@ def test_score_logits_warn_and_healthy_heads_do_not(tmp_path: Path) -> None:
     bad = save(constant_outputs_model({"output0": logits.T[None]}, ("N", 3, 640, 640)), tmp_path / "logits.onnx")
     good = save(constant_outputs_model({"output0": YOLO_BOXES.T[None]}, ("N", 3, 640, 640)), tmp_path / "good.onnx")
     image = picture(tmp_path / "a.png", 640, 640)
-    with Predictor(bad, "detect", preprocess="yolo-letterbox-640") as predictor:
+    with Predictor(
+        bad, PredictSettings(task=TaskSettings(task="detect"), preprocess=PreprocessSettings("yolo-letterbox-640"))
+    ) as predictor:
         list(predictor.run([image]))
     assert len(predictor.warnings) == 1 and "outside [0, 1]" in predictor.warnings[0]
-    with Predictor(good, "detect", preprocess="yolo-letterbox-640", labels=Labels(["a", "b"])) as predictor:
+    with Predictor(
+        good,
+        PredictSettings(
+            task=TaskSettings(task="detect"),
+            preprocess=PreprocessSettings("yolo-letterbox-640"),
+            labels=Labels(["a", "b"]),
+        ),
+    ) as predictor:
         (p,) = predictor.run([image])
         assert len(p.result) == 5
     assert predictor.warnings == []
@@ -169,12 +191,14 @@ def test_label_count_mismatch_warns_once(tmp_path: Path) -> None:
     labels = tmp_path / "three.txt"
     labels.write_text("cat\ndog\nbird\n")
     images = [picture(tmp_path / f"{i}.png") for i in range(2)]
-    with Predictor(model, "classify", labels=labels) as predictor:
+    with Predictor(model, PredictSettings(task=TaskSettings(task="classify"), labels=labels)) as predictor:
         records_ = [p.to_dict(predictor.labels) for p in predictor.run(images)]
     (warning,) = predictor.warnings
     assert "name 3 classes but the model has 10" in warning and "three.txt" in warning
     assert records_[0]["top"][0] == {"class": 9, "label": "9", "score": pytest.approx(0.363, abs=0.01)}
-    with Predictor(model, "classify", labels=Labels([str(i) for i in range(10)])) as predictor:
+    with Predictor(
+        model, PredictSettings(task=TaskSettings(task="classify"), labels=Labels([str(i) for i in range(10)]))
+    ) as predictor:
         list(predictor.run(images))
     assert predictor.warnings == []
 
@@ -187,11 +211,21 @@ def test_torchvision_class_ids_beyond_the_labels_warn(tmp_path: Path) -> None:
     }
     model = save(constant_outputs_model(outputs, (1, 3, 64, 64), batched=False), tmp_path / "tv.onnx")
     image = picture(tmp_path / "a.png")
-    with Predictor(model, "detect", preprocess="torchvision-detection", labels="coco80") as predictor:
+    with Predictor(
+        model,
+        PredictSettings(
+            task=TaskSettings(task="detect"), preprocess=PreprocessSettings("torchvision-detection"), labels="coco80"
+        ),
+    ) as predictor:
         list(predictor.run([image]))
     (warning,) = predictor.warnings
     assert "class id 88 has no name in the 80 labels (coco80)" in warning
-    with Predictor(model, "detect", preprocess="torchvision-detection", labels="coco") as predictor:
+    with Predictor(
+        model,
+        PredictSettings(
+            task=TaskSettings(task="detect"), preprocess=PreprocessSettings("torchvision-detection"), labels="coco"
+        ),
+    ) as predictor:
         (p,) = predictor.run([image])
         assert p.to_dict(predictor.labels)["detections"][0]["label"] == "teddy bear"
     assert predictor.labels.source == "coco91-torchvision" and predictor.warnings == []
@@ -217,12 +251,24 @@ def test_labels_coco_follows_the_layout(tmp_path: Path) -> None:
     head[0, 4, 0] = 0.9  # class 0
     yolo = save(constant_outputs_model({"output0": head}, ("N", 3, 640, 640)), tmp_path / "yolo80.onnx")
     image = picture(tmp_path / "a.png", 640, 640)
-    with Predictor(yolo, "detect", preprocess="yolo-letterbox-640", labels="coco") as predictor:
+    with Predictor(
+        yolo,
+        PredictSettings(
+            task=TaskSettings(task="detect"), preprocess=PreprocessSettings("yolo-letterbox-640"), labels="coco"
+        ),
+    ) as predictor:
         (p,) = predictor.run([image])
         assert p.to_dict(predictor.labels)["detections"][0]["label"] == "person"
     assert predictor.labels.source == "coco80" and predictor.warnings == []
     # the 91-id file on an 80-class head: said once
-    with Predictor(yolo, "detect", preprocess="yolo-letterbox-640", labels="coco91-torchvision") as predictor:
+    with Predictor(
+        yolo,
+        PredictSettings(
+            task=TaskSettings(task="detect"),
+            preprocess=PreprocessSettings("yolo-letterbox-640"),
+            labels="coco91-torchvision",
+        ),
+    ) as predictor:
         list(predictor.run([image, image]))
     (warning,) = predictor.warnings
     assert "name 91 classes but the model has 80" in warning
@@ -273,7 +319,9 @@ PLAIN = {"mean": (0.0, 0.0, 0.0), "std": (1.0, 1.0, 1.0), "scale": 1 / 255, "res
 @pytest.mark.parametrize("resize_after", [False, True])
 def test_sigmoid_in_the_graph_is_thresholded_at_one_half(tmp_path: Path, half_red: Path, resize_after: bool) -> None:
     model = save(sigmoid_segmenter(resize_after), tmp_path / "sigmoid.onnx")
-    with Predictor(model, "segment", overrides=PLAIN) as predictor:
+    with Predictor(
+        model, PredictSettings(task=TaskSettings(task="segment"), preprocess=PreprocessSettings(**PLAIN))
+    ) as predictor:
         assert predictor.task.output_ops == {"out": "Sigmoid"}
         (p,) = predictor.run([half_red])
     assert predictor.task.resolved_layout == "probabilities"
@@ -284,16 +332,26 @@ def test_sigmoid_in_the_graph_is_thresholded_at_one_half(tmp_path: Path, half_re
 
 def test_value_range_decides_without_a_graph_and_the_threshold_is_a_flag(tmp_path: Path, half_red: Path) -> None:
     model = save(sigmoid_segmenter(), tmp_path / "sigmoid.onnx")
-    with Predictor(model, "segment", overrides=PLAIN) as predictor:
+    with Predictor(
+        model, PredictSettings(task=TaskSettings(task="segment"), preprocess=PreprocessSettings(**PLAIN))
+    ) as predictor:
         predictor.task.output_ops = {}  # as for an engine or an OpenVINO IR: only the values are known
         (p,) = predictor.run([half_red])
     assert predictor.task.resolved_layout == "probabilities" and p.result.mask[:, :32].all()
-    (high,) = pt2trt.predict(model, [half_red], task="segment", overrides=PLAIN, mask_threshold=0.9)
+    (high,) = pt2trt.predict(
+        model,
+        [half_red],
+        PredictSettings(task=TaskSettings(task="segment", mask_threshold=0.9), preprocess=PreprocessSettings(**PLAIN)),
+    )
     assert not high.result.mask.any()  # 0.88 < 0.9
-    (forced,) = pt2trt.predict(model, [half_red], task="segment", overrides=PLAIN, layout="logits")
+    (forced,) = pt2trt.predict(
+        model,
+        [half_red],
+        PredictSettings(task=TaskSettings(task="segment", layout="logits"), preprocess=PreprocessSettings(**PLAIN)),
+    )
     assert forced.result.mask.all()  # read as logits every probability is > 0: what happened before
     with pytest.raises(UsageError, match="--mask-threshold"):
-        pt2trt.predict(model, [half_red], task="segment", mask_threshold=1.0)
+        pt2trt.predict(model, [half_red], PredictSettings(task=TaskSettings(task="segment", mask_threshold=1.0)))
 
 
 def test_logit_maps_stay_logits_and_probabilities_layout_checks_range(tmp_path: Path, half_red: Path) -> None:
@@ -302,14 +360,27 @@ def test_logit_maps_stay_logits_and_probabilities_layout_checks_range(tmp_path: 
     logits = np.full((1, 1, 16, 16), -3.0, np.float32)
     logits[..., :8] = 0.5
     model = save(constant_outputs_model({"mask": logits}), tmp_path / "logits.onnx")
-    (p,) = pt2trt.predict(model, [half_red], task="segment", overrides=PLAIN)
+    (p,) = pt2trt.predict(
+        model, [half_red], PredictSettings(task=TaskSettings(task="segment"), preprocess=PreprocessSettings(**PLAIN))
+    )
     assert p.result.mask[:, :30].all() and not p.result.mask[:, 34:].any()
-    with Predictor(model, "segment", overrides=PLAIN, layout="probabilities") as predictor:
+    with Predictor(
+        model,
+        PredictSettings(
+            task=TaskSettings(task="segment", layout="probabilities"), preprocess=PreprocessSettings(**PLAIN)
+        ),
+    ) as predictor:
         (p,) = predictor.run([half_red])
     assert not p.result.mask.any()  # 0.5 is not > 0.5
     assert len(predictor.warnings) == 1 and "outside [0, 1]" in predictor.warnings[0]
     with pytest.warns(UserWarning, match="it looks like logits"):  # pt2trt.predict issues them as Python warnings
-        pt2trt.predict(model, [half_red], task="segment", overrides=PLAIN, layout="probabilities")
+        pt2trt.predict(
+            model,
+            [half_red],
+            PredictSettings(
+                task=TaskSettings(task="segment", layout="probabilities"), preprocess=PreprocessSettings(**PLAIN)
+            ),
+        )
 
 
 def test_cli_segment_accepts_probabilities_layout_and_mask_threshold(cli, tmp_path: Path, half_red: Path) -> None:

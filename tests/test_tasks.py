@@ -5,6 +5,7 @@ pixel, masks brought back to odd image sizes, batching."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -13,6 +14,7 @@ from PIL import Image
 
 import pt2trt
 from pt2trt.errors import Pt2trtError, UsageError
+from pt2trt.settings import PredictSettings, PreprocessSettings, ReadSettings, TaskSettings
 from pt2trt.tasks.boxes import box_iou, nms
 from tests.models import bright_box_detector, channel_segmenter, constant_outputs_model, uint8_nhwc_mean_colour
 
@@ -47,9 +49,9 @@ def picture(path: Path, width: int, height: int, color=(40, 40, 40)) -> Path:
     return path
 
 
-def detect(model: Path, images: list[Path], **options) -> list:
-    options.setdefault("preprocess", "yolo-letterbox-640")
-    return [p.result for p in pt2trt.predict(model, images, task="detect", **options)]
+def detect(model: Path, images: list[Path], preprocess: str = "yolo-letterbox-640", **task: Any) -> list:
+    settings = PredictSettings(TaskSettings(task="detect", **task), PreprocessSettings(preprocess))
+    return [p.result for p in pt2trt.predict(model, images, settings)]
 
 
 @pytest.fixture
@@ -152,9 +154,10 @@ def test_segmentation_mask_back_to_odd_sizes(tmp_path: Path, width: int, height:
     (prediction,) = pt2trt.predict(
         model,
         [path],
-        task="segment",
-        preprocess="imagenet-segmentation",
-        overrides={"size": (64, 96), "resize": resize},
+        PredictSettings(
+            task=TaskSettings(task="segment"),
+            preprocess=PreprocessSettings("imagenet-segmentation", size=(64, 96), resize=resize),
+        ),
     )
     mask = prediction.result.mask
     assert mask.shape == (height, width) and prediction.size == (width, height)
@@ -180,7 +183,11 @@ def test_yolo_seg_instances_and_masks(tmp_path: Path) -> None:
     model = save(constant_outputs_model(outputs, ("N", 3, 64, 64)), tmp_path / "yoloseg.onnx")
     image = picture(tmp_path / "img.png", 128, 64)  # letterbox 64x64: x0.5, 16 rows of padding above
     (prediction,) = pt2trt.predict(
-        model, [image], task="segment", preprocess="yolo-letterbox-640", overrides={"size": (64, 64)}
+        model,
+        [image],
+        PredictSettings(
+            task=TaskSettings(task="segment"), preprocess=PreprocessSettings("yolo-letterbox-640", size=(64, 64))
+        ),
     )
     seg = prediction.result
     assert seg.instances is not None and seg.instances.classes.tolist() == [0, 1]
@@ -198,7 +205,9 @@ def test_classification_softmax_top_k_and_batches(tmp_path: Path) -> None:
         constant_outputs_model({"logits": np.array([[1.0, 2.0, 3.0, 0.0]], np.float32)}), tmp_path / "logits.onnx"
     )
     images = [picture(tmp_path / f"{i}.png", 30 + i, 20) for i in range(3)]
-    predictions = pt2trt.predict(logits, images, task="classify", batch=2, top_k=2)  # a partial last batch
+    predictions = pt2trt.predict(
+        logits, images, PredictSettings(task=TaskSettings(task="classify", top_k=2), read=ReadSettings(batch=2))
+    )  # a partial last batch
     assert [p.name for p in predictions] == ["0.png", "1.png", "2.png"]
     e = np.exp([1.0, 2.0, 3.0, 0.0])
     for p in predictions:
@@ -206,9 +215,9 @@ def test_classification_softmax_top_k_and_batches(tmp_path: Path) -> None:
         assert [s for _, s in p.result.top] == pytest.approx([e[2] / e.sum(), e[1] / e.sum()])
         assert p.to_dict()["softmax_applied"] is True
     probs = save(constant_outputs_model({"prob": np.array([[0.1, 0.6, 0.3]], np.float32)}), tmp_path / "probs.onnx")
-    (p,) = pt2trt.predict(probs, images[:1], task="classify")
+    (p,) = pt2trt.predict(probs, images[:1], PredictSettings(task=TaskSettings(task="classify")))
     assert p.result.top[0] == (1, pytest.approx(0.6)) and p.to_dict()["softmax_applied"] is False
-    (forced,) = pt2trt.predict(probs, images[:1], task="classify", layout="logits")
+    (forced,) = pt2trt.predict(probs, images[:1], PredictSettings(task=TaskSettings(task="classify", layout="logits")))
     assert forced.result.top[0][1] == pytest.approx(np.exp(0.6) / np.exp([0.1, 0.6, 0.3]).sum())
 
 
@@ -217,7 +226,11 @@ def test_uint8_nhwc_input_gets_raw_pixels(tmp_path: Path) -> None:
     its own layout, whatever the preset says."""
     model = save(uint8_nhwc_mean_colour(), tmp_path / "u8.onnx")
     image = picture(tmp_path / "c.png", 20, 10, color=(1, 3, 2))
-    (p,) = pt2trt.predict(model, [image], task="classify", preprocess="imagenet-classification")
+    (p,) = pt2trt.predict(
+        model,
+        [image],
+        PredictSettings(task=TaskSettings(task="classify"), preprocess=PreprocessSettings("imagenet-classification")),
+    )
     assert p.result.probabilities == pytest.approx(np.exp([1, 3, 2]) / np.exp([1, 3, 2]).sum())
 
 
@@ -225,10 +238,15 @@ def test_static_batches_are_padded_or_refused(tmp_path: Path) -> None:
     images = [picture(tmp_path / f"{i}.png", 64, 64) for i in range(3)]
     logits = {"logits": np.array([[0.0, 1.0]], np.float32)}
     two = save(constant_outputs_model(logits, (2, 3, 64, 64)), tmp_path / "two.onnx")
-    assert len(pt2trt.predict(two, images, task="classify", batch=2)) == 3  # last batch padded, extra result dropped
+    assert (
+        len(
+            pt2trt.predict(two, images, PredictSettings(task=TaskSettings(task="classify"), read=ReadSettings(batch=2)))
+        )
+        == 3
+    )  # last batch padded, extra result dropped
     one = save(constant_outputs_model(logits, (1, 3, 64, 64)), tmp_path / "one.onnx")
     with pytest.raises(UsageError, match="static batch size of 1"):
-        pt2trt.predict(one, images, task="classify", batch=2)
+        pt2trt.predict(one, images, PredictSettings(task=TaskSettings(task="classify"), read=ReadSettings(batch=2)))
 
 
 def test_undecodable_outputs_are_user_errors(tmp_path: Path, square: Path) -> None:
@@ -236,9 +254,9 @@ def test_undecodable_outputs_are_user_errors(tmp_path: Path, square: Path) -> No
     with pytest.raises(Pt2trtError, match="--layout"):
         detect(flat, [square])
     with pytest.raises(Pt2trtError, match="segmentation model"):
-        pt2trt.predict(flat, [square], task="segment")
+        pt2trt.predict(flat, [square], PredictSettings(task=TaskSettings(task="segment")))
     with pytest.raises(UsageError, match="no output layout 'yolov8'"):
-        pt2trt.predict(flat, [square], task="classify", layout="yolov8")
+        pt2trt.predict(flat, [square], PredictSettings(task=TaskSettings(task="classify", layout="yolov8")))
     image4 = save(constant_outputs_model({"out": np.zeros((1, 5), np.float32)}, ("N", 4, 64, 64)), tmp_path / "c4.onnx")
     with pytest.raises(Pt2trtError, match="4 channels"):
-        pt2trt.predict(image4, [square], task="classify")
+        pt2trt.predict(image4, [square], PredictSettings(task=TaskSettings(task="classify")))

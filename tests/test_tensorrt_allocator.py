@@ -14,7 +14,7 @@ import types
 import numpy as np
 import pytest
 
-from pt2trt.backends.tensorrt import OutputBuffers, has_dynamic_dims, make_output_allocator, view_output
+from pt2trt.backends.tensorrt.runner import OutputBuffers, has_dynamic_dims, make_output_allocator, view_output
 from pt2trt.errors import Pt2trtError
 
 torch = pytest.importorskip("torch")

@@ -14,12 +14,11 @@ import onnxruntime as ort
 import pytest
 from polygraphy.backend.trt import CreateConfig, EngineBytesFromNetwork, NetworkFromOnnxPath
 
+from pt2trt.backends.tensorrt import plan as plan_module
+from pt2trt.backends.tensorrt.build import convert_to_fp16, engine_loader
+from pt2trt.backends.tensorrt.calibration import CalibrationData, make_calibrator
 from pt2trt.errors import Pt2trtError
-from pt2trt.tensorrt import plan as plan_module
-from pt2trt.tensorrt.build import convert_to_fp16, engine_loader
-from pt2trt.tensorrt.calibration import CalibrationData, make_calibrator
-from pt2trt.tensorrt.plan import make_plan
-from tests.tensorrt_models import conv_relu, save, trt_enums
+from tests.tensorrt_models import conv_relu, plan_from_flags, save, trt_enums
 
 HAVE_TENSORRT = importlib.util.find_spec("tensorrt") is not None
 DYN = {"min_shapes": ["input:1x3x16x16"], "opt_shapes": ["input:4x3x16x16"], "max_shapes": ["input:8x3x16x16"]}
@@ -53,7 +52,7 @@ def _calib_dir(tmp_path, shape=(4, 3, 16, 16), count=2):
 
 
 def test_dynamic_profile_in_create_config(trt, onnx_files) -> None:
-    loader = engine_loader(make_plan(onnx_files["dynamic"], trt_version="10", **DYN), trt)
+    loader = engine_loader(plan_from_flags(onnx_files["dynamic"], trt_version="10", **DYN), trt)
     assert isinstance(loader, EngineBytesFromNetwork)
     config = loader._config
     assert isinstance(config, CreateConfig)
@@ -64,16 +63,16 @@ def test_dynamic_profile_in_create_config(trt, onnx_files) -> None:
 
 
 def test_fixed_profile_and_static_model(trt, onnx_files) -> None:
-    fixed = engine_loader(make_plan(onnx_files["dynamic"], trt_version="10", shapes=["input:3x3x16x16"]), trt)
+    fixed = engine_loader(plan_from_flags(onnx_files["dynamic"], trt_version="10", shapes=["input:3x3x16x16"]), trt)
     shape = fixed._config.profiles[0]["input"]
     assert shape.min == shape.opt == shape.max == (3, 3, 16, 16)
-    static = engine_loader(make_plan(onnx_files["static"], trt_version="10"), trt)
+    static = engine_loader(plan_from_flags(onnx_files["static"], trt_version="10"), trt)
     assert [dict(p) for p in static._config.profiles] == [{}]  # Polygraphy's empty default profile
 
 
 @pytest.mark.parametrize("target", ["8.6", "10", "11"])
 def test_fp32_on_each_version(trt, onnx_files, target) -> None:
-    loader = engine_loader(make_plan(onnx_files["dynamic"], trt_version=target, **DYN), trt)
+    loader = engine_loader(plan_from_flags(onnx_files["dynamic"], trt_version=target, **DYN), trt)
     assert loader._config.fp16 is False and loader._config.int8 is False
     assert isinstance(loader._network, NetworkFromOnnxPath)
     assert loader._network.path == str(onnx_files["dynamic"])
@@ -82,10 +81,10 @@ def test_fp32_on_each_version(trt, onnx_files, target) -> None:
 
 @pytest.mark.parametrize("target", ["8.6", "10"])
 def test_fp16_and_int8_builder_flags_on_8_6_and_10(trt, onnx_files, tmp_path, target) -> None:
-    fp16 = engine_loader(make_plan(onnx_files["dynamic"], trt_version=target, fp16=True, **DYN), trt)
+    fp16 = engine_loader(plan_from_flags(onnx_files["dynamic"], trt_version=target, fp16=True, **DYN), trt)
     assert fp16._config.fp16 is True and fp16._config.int8 is False and fp16._network.strongly_typed is False
 
-    plan = make_plan(
+    plan = plan_from_flags(
         onnx_files["dynamic"], trt_version=target, int8=True, calibration_data=_calib_dir(tmp_path),
         calibration_cache=tmp_path / "int8.cache", **DYN,
     )  # fmt: skip
@@ -99,21 +98,31 @@ def test_fp16_and_int8_builder_flags_on_8_6_and_10(trt, onnx_files, tmp_path, ta
         assert isinstance(calibrator, trt.IInt8EntropyCalibrator2)
         assert calibrator._cache == str(tmp_path / "int8.cache")
 
-    qdq = engine_loader(make_plan(onnx_files["qdq"], trt_version=target, int8=True), trt)._config
+    qdq = engine_loader(plan_from_flags(onnx_files["qdq"], trt_version=target, int8=True), trt)._config
     assert qdq.int8 is True and qdq.calibrator is None  # explicit quantization: no calibrator
 
 
 def test_tensorrt_11_has_no_precision_flags(trt, onnx_files) -> None:
-    fp16 = engine_loader(make_plan(onnx_files["dynamic"], trt_version="11", fp16=True, **DYN), trt)
+    fp16 = engine_loader(plan_from_flags(onnx_files["dynamic"], trt_version="11", fp16=True, **DYN), trt)
     assert fp16._network.strongly_typed is True
     assert fp16._config.fp16 is False and fp16._config.int8 is False  # FP16 comes from the converted ONNX
-    qdq = engine_loader(make_plan(onnx_files["qdq"], trt_version="11", int8=True), trt)
+    qdq = engine_loader(plan_from_flags(onnx_files["qdq"], trt_version="11", int8=True), trt)
     assert qdq._network.strongly_typed is True and qdq._config.int8 is False and qdq._config.calibrator is None
+
+
+def test_no_calibrator_for_tensorrt_11(trt, onnx_files, tmp_path) -> None:
+    """TensorRT 11's module has no IInt8EntropyCalibrator2 (tests/test_trt_api.py): refused before it is touched."""
+    plan = plan_from_flags(
+        onnx_files["dynamic"], trt_version="11", int8=True, calibration_data=_calib_dir(tmp_path), **DYN
+    )
+    assert plan.int8_mode == "quantize"
+    with pytest.raises(Pt2trtError, match="TensorRT 11 has no INT8 calibrators"):
+        make_calibrator(plan, trt)
 
 
 def test_pool_limit_timing_cache_level_and_compatibility(trt, onnx_files, tmp_path) -> None:
     cache = tmp_path / "timing.cache"
-    plan = make_plan(
+    plan = plan_from_flags(
         onnx_files["dynamic"], trt_version="10", workspace_mib=1536, timing_cache=cache, builder_optimization_level=4,
         version_compatible=True, hardware_compatibility_level="same-compute-capability", **DYN,
     )  # fmt: skip
@@ -130,11 +139,11 @@ def test_pool_limit_timing_cache_level_and_compatibility(trt, onnx_files, tmp_pa
 
 
 def test_defaults_leave_tensorrt_defaults(trt, onnx_files) -> None:
-    config = engine_loader(make_plan(onnx_files["dynamic"], trt_version="8.6", **DYN), trt)._config
+    config = engine_loader(plan_from_flags(onnx_files["dynamic"], trt_version="8.6", **DYN), trt)._config
     assert config.memory_pool_limits is None and config.builder_optimization_level is None
     assert config.version_compatible is None and config.hardware_compatibility_level is None
     ampere = engine_loader(
-        make_plan(onnx_files["dynamic"], trt_version="8.6", hardware_compatibility_level="ampere+", **DYN), trt
+        plan_from_flags(onnx_files["dynamic"], trt_version="8.6", hardware_compatibility_level="ampere+", **DYN), trt
     )._config
     assert ampere.hardware_compatibility_level == trt.HardwareCompatibilityLevel.AMPERE_PLUS
 
@@ -164,7 +173,7 @@ def test_calibration_images_are_preprocessed(onnx_files, tmp_path) -> None:
     folder.mkdir()
     for i in range(5):
         Image.new("RGB", (40, 30), (255, 0, 128)).save(folder / f"img{i}.png")
-    plan = make_plan(onnx_files["dynamic"], trt_version="10", int8=True, calibration_data=folder, **DYN)
+    plan = plan_from_flags(onnx_files["dynamic"], trt_version="10", int8=True, calibration_data=folder, **DYN)
     data = CalibrationData(plan)
     batches = list(data)
     assert len(data) == 1 and len(batches) == 1  # 5 images make one batch of 4 (the opt batch)
@@ -177,15 +186,15 @@ def test_calibration_images_are_preprocessed(onnx_files, tmp_path) -> None:
 
 def test_calibration_batches_must_have_the_opt_shape(onnx_files, tmp_path) -> None:
     folder = _calib_dir(tmp_path, shape=(2, 3, 16, 16), count=1)
-    plan = make_plan(onnx_files["dynamic"], trt_version="10", int8=True, calibration_data=folder, **DYN)
+    plan = plan_from_flags(onnx_files["dynamic"], trt_version="10", int8=True, calibration_data=folder, **DYN)
     with pytest.raises(Pt2trtError, match=r"'input' has shape 2x3x16x16, the calibration profile needs 4x3x16x16"):
         list(CalibrationData(plan))
 
 
 def test_calibration_data_must_exist_and_hold_data(onnx_files, tmp_path) -> None:
     with pytest.raises(Pt2trtError, match="calibration data not found"):
-        make_plan(onnx_files["dynamic"], trt_version="10", int8=True, calibration_data=tmp_path / "nope", **DYN)
+        plan_from_flags(onnx_files["dynamic"], trt_version="10", int8=True, calibration_data=tmp_path / "nope", **DYN)
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "notes.txt").write_text("x")
     with pytest.raises(Pt2trtError, match="no calibration data in"):
-        make_plan(onnx_files["dynamic"], trt_version="10", int8=True, calibration_data=tmp_path / "empty", **DYN)
+        plan_from_flags(onnx_files["dynamic"], trt_version="10", int8=True, calibration_data=tmp_path / "empty", **DYN)

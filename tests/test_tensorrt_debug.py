@@ -15,6 +15,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from pt2trt.backends.onnxruntime import OnnxRuntimeRunner
 from pt2trt.debug import debug_layers
+from pt2trt.settings import LayerSearch
 
 BLOCKS = 6
 BROKEN = 3  # block whose convolution the candidate computes wrongly
@@ -67,7 +68,7 @@ def test_bisection_finds_the_wrong_kernel_with_bounded_marks(tmp_path) -> None:
     path = chain_model(tmp_path / "chain.onnx")
     every = {t for n in onnx.load(str(path)).graph.node for t in n.output}
     factory = WrongKernel(outputs=1, engine_tensors=every - {f"c{BROKEN}", "c4"})  # conv+relu fused there
-    report = debug_layers(str(path), backend="tensorrt", max_marked=2, candidate_factory=factory)
+    report = debug_layers(str(path), search=LayerSearch(backend="tensorrt", max_marked=2, candidate_factory=factory))
     assert report.strategy == "bisection" and report.diverged
     assert report.origin is not None and report.origin.label == f"/block{BROKEN}/conv/Conv"
     assert report.origin_name == f"block{BROKEN}.conv"
@@ -85,5 +86,5 @@ def test_no_divergence_takes_one_run(tmp_path) -> None:
         return OnnxRuntimeRunner(model)
 
     calls: list[int] = []
-    report = debug_layers(str(path), backend="tensorrt", candidate_factory=same)
+    report = debug_layers(str(path), search=LayerSearch(backend="tensorrt", candidate_factory=same))
     assert not report.diverged and calls == [1] and report.fused_away == []

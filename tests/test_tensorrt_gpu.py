@@ -11,10 +11,11 @@ import pytest
 
 import pt2trt
 from pt2trt.backends.onnxruntime import OnnxRuntimeRunner
-from pt2trt.compare.tensors import compare_outputs
+from pt2trt.backends.tensorrt.versions import cuda_gpus
+from pt2trt.comparators.tensors import compare_outputs
 from pt2trt.errors import Pt2trtError
+from pt2trt.settings import RunInputs, Tolerance
 from pt2trt.shapes import apply_dynamic, parse_input
-from pt2trt.tensorrt.versions import cuda_gpus
 from tests.tensorrt_models import gpu_skip_reason
 
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(gpu_skip_reason() is not None, reason=str(gpu_skip_reason()))]
@@ -36,14 +37,14 @@ def resnet18(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def engines(resnet18):
-    from pt2trt.tensorrt.build import build
+    from pt2trt.precision.build import build
+    from pt2trt.settings import BuildSettings
+    from pt2trt.settings.tensorrt import parse_profile_flags
 
     out = {}
     for precision in ("fp32", "fp16"):
-        result = build(
-            resnet18, resnet18.with_name(f"r18-{precision}.engine"), fp16=precision == "fp16",
-            **PROFILE,
-        )  # fmt: skip
+        settings = BuildSettings(fp16=precision == "fp16", profiles=parse_profile_flags(**PROFILE))
+        result = build(resnet18, resnet18.with_name(f"r18-{precision}.engine"), settings)
         assert result.engine.is_file() and result.metadata_path.is_file()
         out[precision] = result
     return out
@@ -52,7 +53,7 @@ def engines(resnet18):
 @pytest.mark.parametrize("precision", ["fp32", "fp16"])
 @pytest.mark.parametrize("batch", [1, 6])
 def test_engine_matches_onnxruntime(resnet18, engines, precision, batch) -> None:
-    from pt2trt.backends.tensorrt import TensorRTRunner
+    from pt2trt.backends.tensorrt.runner import TensorRTRunner
 
     result = engines[precision]
     x = np.random.default_rng(batch).standard_normal((batch, 3, 224, 224)).astype(np.float32)
@@ -68,7 +69,7 @@ def test_engine_matches_onnxruntime(resnet18, engines, precision, batch) -> None
 
 
 def test_metadata_and_profile_guard(engines) -> None:
-    from pt2trt.backends.tensorrt import TensorRTRunner
+    from pt2trt.backends.tensorrt.runner import TensorRTRunner
 
     metadata = engines["fp32"].metadata
     gpu = cuda_gpus()[0]
@@ -80,7 +81,7 @@ def test_metadata_and_profile_guard(engines) -> None:
 def test_torch_cuda_tensors_without_copies(engines) -> None:
     import torch
 
-    from pt2trt.backends.tensorrt import TensorRTRunner
+    from pt2trt.backends.tensorrt.runner import TensorRTRunner
 
     x = torch.randn(2, 3, 224, 224, device="cuda")
     with TensorRTRunner(engines["fp32"].engine) as runner:
@@ -91,13 +92,15 @@ def test_torch_cuda_tensors_without_copies(engines) -> None:
 
 
 def test_verify_accepts_the_engine(resnet18, engines) -> None:
-    result = pt2trt.verify("torchvision:resnet18", engines["fp32"].engine, batch=3, rtol=1e-2, atol=1e-2)
+    result = pt2trt.verify(
+        "torchvision:resnet18", engines["fp32"].engine, RunInputs(batch=3), tolerance=Tolerance(rtol=1e-2, atol=1e-2)
+    )
     assert result.passed and "tensorrt" in result.seconds
 
 
 def test_corrupt_engine_is_one_line(tmp_path) -> None:
-    from pt2trt.backends.tensorrt import TensorRTRunner
-    from pt2trt.tensorrt.metadata import EngineMetadataWarning
+    from pt2trt.backends.tensorrt.metadata import EngineMetadataWarning
+    from pt2trt.backends.tensorrt.runner import TensorRTRunner
 
     engine = tmp_path / "broken.engine"
     engine.write_bytes(b"\x00" * 1024)

@@ -14,6 +14,7 @@ import pytest
 
 import pt2trt
 from pt2trt.errors import Pt2trtError
+from pt2trt.settings import ExportSettings, LayerSearch, PredictSettings, TaskSettings, Tolerance
 from pt2trt.shapes import parse_input
 from tests.images import photos
 from tests.tensorrt_models import conv_relu, gpu_skip_reason, nonzero_model, save
@@ -25,8 +26,8 @@ TASK_MODELS = str(Path(__file__).with_name("task_models.py"))
 
 # -- 1. data-dependent outputs (IOutputAllocator) -----------------------------------------------------------------
 def test_nonzero_output_allocated_after_execution(tmp_path) -> None:
-    from pt2trt.backends.tensorrt import TensorRTRunner
-    from pt2trt.tensorrt.build import build
+    from pt2trt.backends.tensorrt.runner import TensorRTRunner
+    from pt2trt.precision.build import build
 
     onnx_path = save(nonzero_model(), tmp_path / "nonzero.onnx")
     result = build(onnx_path, tmp_path / "nonzero.engine", progress=False)
@@ -47,15 +48,15 @@ def test_nonzero_output_allocated_after_execution(tmp_path) -> None:
 
 @pytest.mark.slow
 def test_torchvision_detector_engine_through_predict(tmp_path) -> None:
-    from pt2trt.tensorrt.build import build
+    from pt2trt.precision.build import build
 
+    settings = ExportSettings(exporter="legacy", preprocess="torchvision-detection")
     onnx_path = pt2trt.export(
-        f"{TASK_MODELS}:ssdlite", [parse_input("images:1x3x320x320")], tmp_path / "ssdlite.onnx",
-        exporter="legacy", preprocess="torchvision-detection",
-    ).path  # fmt: skip
+        f"{TASK_MODELS}:ssdlite", [parse_input("images:1x3x320x320")], tmp_path / "ssdlite.onnx", settings
+    ).path
     engine = build(onnx_path, tmp_path / "ssdlite.engine", progress=False).engine
     pictures = photos(tmp_path / "photos")
-    predictions = pt2trt.predict(engine, pictures, task="detect", max_det=100)
+    predictions = pt2trt.predict(engine, pictures, PredictSettings(task=TaskSettings(task="detect", max_det=100)))
     assert len(predictions) == len(pictures) and any(len(p.result) > 0 for p in predictions)
     result = pt2trt.compare_models(onnx_path, engine, pictures, "detect", max_det=100, min_agreement=0.9)
     assert result.passed, result.comparison.metrics
@@ -63,26 +64,26 @@ def test_torchvision_detector_engine_through_predict(tmp_path) -> None:
 
 # -- 2. build progress and cancellation (IProgressMonitor, TensorRT >= 10) ----------------------------------------
 def test_build_reports_phases(tmp_path) -> None:
-    from pt2trt.tensorrt.build import build_engine
-    from pt2trt.tensorrt.plan import make_plan
-    from pt2trt.tensorrt.progress import BuildPhases
+    from pt2trt.backends.tensorrt.build import build_engine
+    from pt2trt.backends.tensorrt.progress import BuildPhases
+    from tests.tensorrt_models import plan_from_flags
 
     phases = BuildPhases()
     onnx_path = save(conv_relu(batch=2), tmp_path / "m.onnx")
-    build_engine(make_plan(onnx_path, tmp_path / "m.engine"), phases=phases)
+    build_engine(plan_from_flags(onnx_path, tmp_path / "m.engine"), phases=phases)
     summary = phases.summary()
     assert summary and all(p["finished"] for p in summary) and phases.active == []
 
 
 def test_cancelled_build_writes_nothing(tmp_path) -> None:
-    from pt2trt.tensorrt.build import build_engine
-    from pt2trt.tensorrt.plan import make_plan
-    from pt2trt.tensorrt.progress import BuildPhases
+    from pt2trt.backends.tensorrt.build import build_engine
+    from pt2trt.backends.tensorrt.progress import BuildPhases
+    from tests.tensorrt_models import plan_from_flags
 
     phases = BuildPhases(cancel_requested=True)  # as if Ctrl-C came before the first step
     onnx_path = save(conv_relu(batch=2), tmp_path / "m.onnx")
     with pytest.raises(Pt2trtError, match="cancelled"):
-        build_engine(make_plan(onnx_path, tmp_path / "m.engine"), phases=phases)
+        build_engine(plan_from_flags(onnx_path, tmp_path / "m.engine"), phases=phases)
     assert phases.cancelled
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]
 
@@ -90,11 +91,12 @@ def test_cancelled_build_writes_nothing(tmp_path) -> None:
 # -- 3. engine inspection (IEngineInspector) ----------------------------------------------------------------------
 @pytest.mark.parametrize("fp16", [False, True])
 def test_inspection_of_a_real_engine(tmp_path, fp16) -> None:
-    from pt2trt.tensorrt.build import build
-    from pt2trt.tensorrt.inspect import engine_report
+    from pt2trt.backends.tensorrt.inspect import engine_report
+    from pt2trt.precision.build import build
+    from pt2trt.settings import BuildSettings
 
     onnx_path = save(conv_relu(batch=2), tmp_path / "m.onnx")
-    result = build(onnx_path, tmp_path / "m.engine", fp16=fp16, progress=False)
+    result = build(onnx_path, tmp_path / "m.engine", BuildSettings(fp16=fp16), progress=False)
     report, source = engine_report(result.engine)
     assert source == "IEngineInspector (live)" and report.detailed
     heavy = report.heavy()
@@ -110,5 +112,7 @@ def test_debug_layers_against_tensorrt_bisects(tmp_path) -> None:
     from pt2trt.debug import debug_layers
 
     onnx_path = save(conv_relu(batch=2), tmp_path / "m.onnx")
-    report = debug_layers(str(onnx_path), backend="tensorrt", max_marked=2, rtol=1e-2, atol=1e-3)
+    report = debug_layers(
+        str(onnx_path), tolerance=Tolerance(rtol=1e-2, atol=1e-3), search=LayerSearch(backend="tensorrt", max_marked=2)
+    )
     assert report.skipped is None and report.strategy == "bisection" and not report.diverged

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from pt2trt.backends.tensorrt.inspect import fused_nodes, parse_engine_information, tensor_precision
 from pt2trt.errors import Pt2trtError
-from pt2trt.tensorrt.inspect import fused_nodes, parse_engine_information, tensor_precision
 
 DATA = Path(__file__).parent / "data" / "tensorrt_inspector"
 
@@ -145,7 +145,7 @@ def _legacy_onnx(path: Path) -> Path:
 
 
 def _engine_with_sidecar(tmp_path: Path, engine_information: dict | None, onnx_path: Path) -> Path:
-    from pt2trt.tensorrt.metadata import EngineMetadata, sidecar_path, write_metadata
+    from pt2trt.backends.tensorrt.metadata import EngineMetadata, sidecar_path, write_metadata
 
     engine = tmp_path / "m.engine"
     engine.write_bytes(b"not a real engine")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
+import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from pt2trt.tensorrt.lint import lint_model, operator_data, trt_compatibility
+from pt2trt.backends.tensorrt.lint import lint_model, operator_data, trt_compatibility
 from tests.conftest import assert_one_line_error
 from tests.tensorrt_models import conv_relu, rejected_ops, restricted_ops, save
 
@@ -161,3 +162,54 @@ def test_api_reads_files(tmp_path) -> None:
     report = trt_compatibility(save(rejected_ops(), tmp_path / "r.onnx"), "trt-11")
     assert report.target.name == "11" and report.path.name == "r.onnx"
     assert "10.15" in report.table and "No TensorRT 11 operators.md" in report.note
+
+
+def _with_plugin_node(op: str) -> onnx.ModelProto:
+    """conv_relu's output fed to a TensorRT plugin node (domain TRT, as exporters and pt2trt edit write it)."""
+    model = conv_relu(batch=1)
+    model.graph.node.append(helper.make_node(op, ["output"], ["nms_out"], name="nms", domain="TRT", plugin_version="1"))
+    model.opset_import.append(helper.make_opsetid("TRT", 1))
+    return model
+
+
+@pytest.mark.parametrize(
+    ("target", "severity", "says"),
+    [
+        ("8.6", None, None),
+        ("10", "warning", "deprecated since TensorRT 10.12"),
+        ("11", "warning", "deprecated since TensorRT 10.12"),
+    ],
+)
+def test_efficient_nms_is_deprecated_from_10_12(target: str, severity: str | None, says: str | None) -> None:
+    found = _by(lint_model(_with_plugin_node("EfficientNMS_TRT"), target), "plugin-lifecycle", "nms")
+    assert [f.severity for f in found] == ([severity] if severity else [])
+    if found:
+        assert says in found[0].why and "--append nms" in found[0].fix and "INMSLayer" in found[0].fix
+        assert "10.12" in found[0].source and "CHANGELOG" in found[0].source
+
+
+@pytest.mark.parametrize(
+    ("target", "severity", "says"),
+    [
+        ("8.6", None, None),
+        ("10", "warning", "removed in TensorRT 10.16: TensorRT 10.x before 10.16 parses it"),
+        ("11", "error", "the TensorRT 11.x parser cannot import it"),
+    ],
+)
+def test_efficient_nms_onnx_variant_left_the_parser_in_10_16(
+    target: str, severity: str | None, says: str | None
+) -> None:
+    report = lint_model(_with_plugin_node("EfficientNMS_ONNX_TRT"), target)
+    found = _by(report, "plugin-lifecycle", "nms")
+    assert [f.severity for f in found] == ([severity] if severity else [])
+    if found:
+        assert says in found[0].why and "NonMaxSuppression" in found[0].fix
+    assert report.passed is (severity != "error")
+
+
+def test_plugin_facts_cite_nvidia() -> None:
+    plugins = operator_data()["plugins"]
+    assert plugins["EfficientNMS_TRT"]["deprecated"] == "10.12" and plugins["EfficientNMS_TRT"]["removed"] is None
+    assert plugins["EfficientNMS_ONNX_TRT"]["removed"] == "10.16"
+    for name in ("EfficientNMS_TRT", "EfficientNMS_ONNX_TRT"):
+        assert "NVIDIA/TensorRT" in plugins[name]["source"] and "README.md" in plugins[name]["source"]

@@ -9,10 +9,9 @@ import warnings
 import pytest
 
 from pt2trt import _version
-from pt2trt.errors import Pt2trtError
-from pt2trt.tensorrt import plan as plan_module
-from pt2trt.tensorrt.build import engine_metadata
-from pt2trt.tensorrt.metadata import (
+from pt2trt.backends.tensorrt import plan as plan_module
+from pt2trt.backends.tensorrt.build import engine_metadata
+from pt2trt.backends.tensorrt.metadata import (
     EngineMetadata,
     EngineMetadataWarning,
     check_engine,
@@ -21,9 +20,9 @@ from pt2trt.tensorrt.metadata import (
     sidecar_path,
     write_metadata,
 )
-from pt2trt.tensorrt.plan import make_plan
-from pt2trt.tensorrt.versions import Gpu
-from tests.tensorrt_models import conv_relu, save
+from pt2trt.backends.tensorrt.versions import Gpu
+from pt2trt.errors import Pt2trtError
+from tests.tensorrt_models import conv_relu, plan_from_flags, save
 
 A100 = Gpu(0, "NVIDIA A100-SXM4-40GB", "8.0")
 L4 = Gpu(0, "NVIDIA L4", "8.9")
@@ -37,7 +36,7 @@ def built(tmp_path, monkeypatch):
     src = conv_relu()
     src.metadata_props.add(key="pt2trt.model", value="torchvision:resnet18")
     onnx_path = save(src, tmp_path / "model.onnx")
-    plan = make_plan(
+    plan = plan_from_flags(
         onnx_path, trt_version="10", fp16=True, min_shapes=["input:1x3x16x16"], max_shapes=["input:8x3x16x16"],
         workspace_mib=512,
     )  # fmt: skip

@@ -18,14 +18,13 @@ from types import SimpleNamespace
 import pytest
 from polygraphy.backend.trt import CreateConfig
 
+from pt2trt.backends.tensorrt import build as build_module
+from pt2trt.backends.tensorrt import plan as plan_module
+from pt2trt.backends.tensorrt.build import create_config
+from pt2trt.backends.tensorrt.progress import BuildPhases, make_progress_monitor
+from pt2trt.backends.tensorrt.versions import Gpu
 from pt2trt.errors import Pt2trtError
-from pt2trt.tensorrt import build as build_module
-from pt2trt.tensorrt import plan as plan_module
-from pt2trt.tensorrt.build import create_config
-from pt2trt.tensorrt.plan import make_plan
-from pt2trt.tensorrt.progress import BuildPhases, make_progress_monitor
-from pt2trt.tensorrt.versions import Gpu
-from tests.tensorrt_models import conv_relu, save, trt_enums
+from tests.tensorrt_models import conv_relu, plan_from_flags, save, trt_enums
 
 DATA = Path(__file__).parent / "data" / "tensorrt_inspector"
 PHASES = [("Building engine", None, 3), ("Tactic selection", "Building engine", 4), ("Serialization", None, 1)]
@@ -86,7 +85,7 @@ def test_cancel_request_stops_at_the_next_step() -> None:
 
 _REAL_CTRL_C = """
 import os, signal
-from pt2trt.tensorrt.progress import BuildPhases, cancel_on_sigint
+from pt2trt.backends.tensorrt.progress import BuildPhases, cancel_on_sigint
 phases = BuildPhases()
 before = signal.getsignal(signal.SIGINT)
 with cancel_on_sigint(phases):
@@ -130,7 +129,7 @@ def test_monitor_subclasses_the_tensorrt_interface() -> None:
 
 def test_config_carries_monitor_and_detailed_verbosity(tmp_path) -> None:
     trt = trt_enums()
-    plan = make_plan(save(conv_relu(batch=2), tmp_path / "m.onnx"), trt_version="10")
+    plan = plan_from_flags(save(conv_relu(batch=2), tmp_path / "m.onnx"), trt_version="10")
     monitor = make_progress_monitor(trt, BuildPhases())
     config = create_config(plan, trt, progress_monitor=monitor)
     assert isinstance(config, CreateConfig) and config.progress_monitor is monitor
@@ -184,7 +183,7 @@ def test_build_records_the_inspection_in_the_sidecar(fake_build, tmp_path) -> No
     onnx_path, state = fake_build
     phases = BuildPhases()
     result = build_module.build_engine(
-        make_plan(onnx_path, tmp_path / "m.engine", fp16=True, trt_version="10"), progress=False, phases=phases
+        plan_from_flags(onnx_path, tmp_path / "m.engine", fp16=True, trt_version="10"), progress=False, phases=phases
     )
     assert result.engine.read_bytes() == b"fake engine bytes" and state["detailed"] is True
     assert [p["phase"] for p in phases.summary()][-1] == "Serialization"
@@ -200,6 +199,6 @@ def test_ctrl_c_during_a_build_leaves_nothing_behind(fake_build, tmp_path) -> No
     state["on_step"] = lambda step: signal.getsignal(signal.SIGINT)(signal.SIGINT, None) if step == 3 else None
     before = sorted(p.name for p in tmp_path.iterdir())
     with pytest.raises(Pt2trtError, match="cancelled") as exc:
-        build_module.build_engine(make_plan(onnx_path, tmp_path / "m.engine", trt_version="10"), progress=True)
+        build_module.build_engine(plan_from_flags(onnx_path, tmp_path / "m.engine", trt_version="10"), progress=True)
     assert "nothing was written" in str(exc.value)
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # no engine, no sidecar, no staging directory

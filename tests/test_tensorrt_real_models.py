@@ -7,10 +7,11 @@ import json
 import pytest
 
 import pt2trt
+from pt2trt.backends.tensorrt import plan as plan_module
+from pt2trt.backends.tensorrt.lint import trt_compatibility
+from pt2trt.settings import ExportSettings
 from pt2trt.shapes import apply_dynamic, parse_input
-from pt2trt.tensorrt import plan as plan_module
-from pt2trt.tensorrt.lint import trt_compatibility
-from pt2trt.tensorrt.plan import make_plan
+from tests.tensorrt_models import plan_from_flags
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +26,7 @@ def models(tmp_path_factory: pytest.TempPathFactory):
         ("ssdlite", "torchvision:ssdlite320_mobilenet_v3_large", "images:1x3x320x320", "legacy"),
     ):
         specs = apply_dynamic([parse_input(shape)], dynamic_batch=True)
-        out[key] = pt2trt.export(spec, specs, root / f"{key}.onnx", exporter=exporter).path
+        out[key] = pt2trt.export(spec, specs, root / f"{key}.onnx", ExportSettings(exporter=exporter)).path
     return out
 
 
@@ -57,7 +58,9 @@ def test_ssdlite_lint_differs_by_version(models) -> None:
 def test_resnet18_plans_for_each_version(models, tmp_path) -> None:
     flags = dict(min_shapes=["input:1x3x224x224"], opt_shapes=["input:8x3x224x224"], max_shapes=["input:32x3x224x224"])
     for target, fp16_by in (("8.6", "flag"), ("10", "flag"), ("11", "conversion")):
-        plan = make_plan(models["resnet18"], tmp_path / f"r18-{target}.engine", trt_version=target, fp16=True, **flags)
+        plan = plan_from_flags(
+            models["resnet18"], tmp_path / f"r18-{target}.engine", trt_version=target, fp16=True, **flags
+        )
         assert plan.profiles[0].shapes["input"] == ((1, 3, 224, 224), (8, 3, 224, 224), (32, 3, 224, 224))
         assert (plan.builder_flags == ["FP16"]) is (fp16_by == "flag")
         assert plan.convert_to_fp16 is (fp16_by == "conversion")

@@ -8,9 +8,16 @@ from types import SimpleNamespace
 import pytest
 
 from pt2trt.backends import RUNNERS, runner_class
-from pt2trt.backends.tensorrt import EngineTensor, TensorRTRunner, check_shape, deserialize, dtype_name, is_engine_file
+from pt2trt.backends.tensorrt.runner import (
+    EngineTensor,
+    TensorRTRunner,
+    check_shape,
+    deserialize,
+    dtype_name,
+    is_engine_file,
+)
+from pt2trt.backends.tensorrt.versions import INSTALL_HINT, cuda_gpus, require_gpu
 from pt2trt.errors import Pt2trtError
-from pt2trt.tensorrt.versions import INSTALL_HINT, cuda_gpus, require_gpu
 
 HAVE_TENSORRT = importlib.util.find_spec("tensorrt") is not None
 IMAGES = EngineTensor(
@@ -19,7 +26,7 @@ IMAGES = EngineTensor(
 
 
 def test_registered_as_a_backend() -> None:
-    assert RUNNERS["tensorrt"] == "pt2trt.backends.tensorrt:TensorRTRunner"
+    assert RUNNERS["tensorrt"] == "pt2trt.backends.tensorrt.runner:TensorRTRunner"
     assert runner_class("tensorrt") is TensorRTRunner
 
 

@@ -9,10 +9,10 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
+from pt2trt.backends.tensorrt.metadata import EngineMetadata, write_metadata
 from pt2trt.serve import ServeOptions, check_repository, write_repository
 from pt2trt.serve.config import dtype_name, parse_config
 from pt2trt.serve.versions import releases, table_source, tensorrt_of
-from pt2trt.tensorrt.metadata import EngineMetadata, write_metadata
 from tests.conftest import assert_one_line_error
 from tests.tensorrt_models import conv_relu, save
 
@@ -129,7 +129,7 @@ def test_tensorrt_table_has_its_source_and_unknown_releases_say_what_to_do(cli, 
 
 def test_openvino_repository_is_checked(tmp_path: Path) -> None:
     pytest.importorskip("openvino")
-    from pt2trt.serve.openvino_ir import export_openvino
+    from pt2trt.verification.openvino import export_openvino
 
     ir = export_openvino(save(conv_relu("batch"), tmp_path / "cr.onnx"), tmp_path / "ir")
     write_repository(ir.xml, tmp_path / "repo", ServeOptions("cr", kind="cpu"))

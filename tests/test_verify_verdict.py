@@ -10,8 +10,8 @@ import onnx
 import pytest
 
 import pt2trt
-from pt2trt.compare.tensors import compare_outputs, diagnose
-from pt2trt.settings import Tolerance
+from pt2trt.comparators.tensors import compare_outputs, diagnose
+from pt2trt.settings import ExportSettings, Tolerance
 from pt2trt.shapes import parse_input
 from pt2trt.verification.pytorch import task_of_outputs
 
@@ -44,7 +44,9 @@ def test_outputs_that_name_themselves_detections_are_judged_as_boxes() -> None:
 
 def test_corrupted_weight_is_diagnosed_as_error_with_the_next_step(tmp_path: Path, cli) -> None:
     onnx_path = tmp_path / "seednet.onnx"
-    pt2trt.export("pt2trt.models:SeedNet", [parse_input("input:1x3x28x28")], onnx_path, exporter="legacy")
+    pt2trt.export(
+        "pt2trt.models:SeedNet", [parse_input("input:1x3x28x28")], onnx_path, ExportSettings(exporter="legacy")
+    )
     model = onnx.load(str(onnx_path))
     weight = max(model.graph.initializer, key=lambda t: len(t.dims))
     array = onnx.numpy_helper.to_array(weight).copy()
@@ -64,7 +66,9 @@ def test_corrupted_weight_is_diagnosed_as_error_with_the_next_step(tmp_path: Pat
 @pytest.mark.slow
 def test_healthy_deep_segmenter_passes_by_default(tmp_path: Path) -> None:
     spec = "torchvision:fcn_resnet50"
-    path = pt2trt.export(spec, [parse_input("input:1x3x224x224")], tmp_path / "fcn.onnx", exporter="legacy").path
+    path = pt2trt.export(
+        spec, [parse_input("input:1x3x224x224")], tmp_path / "fcn.onnx", ExportSettings(exporter="legacy")
+    ).path
     result = pt2trt.verify(spec, path)
     assert result.passed, result.comparison.to_dict()  # element-wise it fails on ~0.01 % of the elements
     plain = pt2trt.verify(spec, path, tolerance=Tolerance(scaled=False))
@@ -82,7 +86,7 @@ def test_random_weight_detector_is_judged_as_detections(tmp_path: Path) -> None:
 
 
 def test_flat_boxes_clipped_to_the_border_match_when_they_agree() -> None:
-    from pt2trt.compare.tasks import match_boxes
+    from pt2trt.comparators.tasks import match_boxes
     from pt2trt.tasks.detect import Detections
 
     boxes = np.array([[320, 224.09, 320, 234.69], [0, 0, 320, 0], [10, 10, 50, 50]], np.float32)

@@ -30,8 +30,11 @@ _LAZY = {
     "predict": "pt2trt.prediction.predict:predict",
     "Predictor": "pt2trt.prediction.predict:Predictor",
     "Prediction": "pt2trt.prediction.predict:Prediction",
-    "Preprocess": "pt2trt.preprocess:Preprocess",
-    "compare_models": "pt2trt.prediction.compare:compare_models",
+    "Preprocess": "pt2trt.imaging.preprocess:Preprocess",
+    "compare_models": "pt2trt.prediction.agreement:compare_models",
+    "evaluate": "pt2trt.evaluation.runner:evaluate",
+    "EvalSettings": "pt2trt.evaluation.settings:EvalSettings",
+    "EvalReport": "pt2trt.evaluation.results:EvalReport",
     "check": "pt2trt.onnx.check:check",
     "CheckReport": "pt2trt.onnx.check:CheckReport",
     "inspect_model": "pt2trt.onnx.inspect:inspect_model",
@@ -39,7 +42,7 @@ _LAZY = {
     "load_model": "pt2trt.pytorch.sources:load_model",
     "InputSpec": "pt2trt.shapes:InputSpec",
     "parse_input": "pt2trt.shapes:parse_input",
-    "compare_outputs": "pt2trt.compare.tensors:compare_outputs",
+    "compare_outputs": "pt2trt.comparators.tensors:compare_outputs",
     "runner_class": "pt2trt.backends:runner_class",
     "TorchRunner": "pt2trt.backends.torch:TorchRunner",
     "OnnxRuntimeRunner": "pt2trt.backends.onnxruntime:OnnxRuntimeRunner",
@@ -68,7 +71,7 @@ if TYPE_CHECKING:
     from pt2trt.backends import runner_class as runner_class
     from pt2trt.backends.onnxruntime import OnnxRuntimeRunner as OnnxRuntimeRunner
     from pt2trt.backends.torch import TorchRunner as TorchRunner
-    from pt2trt.compare.tensors import compare_outputs as compare_outputs
+    from pt2trt.comparators.tensors import compare_outputs as compare_outputs
     from pt2trt.debug.layers import debug_layers as debug_layers
     from pt2trt.debug.report import LayersReport as LayersReport
     from pt2trt.editing.edit import EditResult as EditResult
@@ -77,15 +80,18 @@ if TYPE_CHECKING:
     from pt2trt.editing.edit import edit_model as edit_model
     from pt2trt.editing.simplify import SimplifyResult as SimplifyResult
     from pt2trt.editing.simplify import simplify as simplify
+    from pt2trt.evaluation.results import EvalReport as EvalReport
+    from pt2trt.evaluation.runner import evaluate as evaluate
+    from pt2trt.evaluation.settings import EvalSettings as EvalSettings
+    from pt2trt.imaging.preprocess import Preprocess as Preprocess
     from pt2trt.onnx.check import CheckReport as CheckReport
     from pt2trt.onnx.check import check as check
     from pt2trt.onnx.inspect import ModelInfo as ModelInfo
     from pt2trt.onnx.inspect import inspect_model as inspect_model
-    from pt2trt.prediction.compare import compare_models as compare_models
+    from pt2trt.prediction.agreement import compare_models as compare_models
     from pt2trt.prediction.predict import Prediction as Prediction
     from pt2trt.prediction.predict import Predictor as Predictor
     from pt2trt.prediction.predict import predict as predict
-    from pt2trt.preprocess import Preprocess as Preprocess
     from pt2trt.pytorch.export import ExportResult as ExportResult
     from pt2trt.pytorch.export import export as export
     from pt2trt.pytorch.sources import load_model as load_model

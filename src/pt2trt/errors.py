@@ -27,3 +27,13 @@ class UsageError(Pt2trtError):
     """A malformed argument (exit code 2, like click's own usage errors)."""
 
     exit_code = 2
+
+
+class CheckFailed(Pt2trtError):
+    """A check ran and its verdict is "no" (outputs differ, models disagree, a step failed): exit code 1.
+
+    The command has already printed its report, verdict included, so the CLI only sets the exit status. Raised
+    instead of exiting, so that code calling a command's function gets the verdict as an exception with its reason.
+    """
+
+    exit_code = 1

@@ -7,59 +7,41 @@ opens what it runs with :meth:`pt2trt.backends.base.Runner.from_path`; :func:`re
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pt2trt.errors import UsageError
+from pt2trt.registry import Registry, choose_hint
 
 if TYPE_CHECKING:
     from pt2trt.backends.base import Runner, TensorMeta
 
 
-class Backend(str):
-    """One registry line: the runner as ``"module:Class"`` (a string, as registry values always were) with the file
-    suffixes it runs, and the class itself when it was registered as a class."""
-
-    suffixes: tuple[str, ...]
-    runner: type[Runner] | None
-
-    def __new__(cls, target: str, suffixes: tuple[str, ...] = (), runner: type[Runner] | None = None) -> Backend:
-        line = super().__new__(cls, target)
-        line.suffixes = tuple(s.lower() for s in suffixes)
-        line.runner = runner
-        return line
-
-
-#: backend name -> runner and suffixes; drives --backend choices, choosing by file type and error messages.
-RUNNERS: dict[str, Backend] = {
-    "tensorrt": Backend("pt2trt.backends.tensorrt:TensorRTRunner", (".engine", ".plan", ".trt")),
-    "onnxruntime": Backend("pt2trt.backends.onnxruntime:OnnxRuntimeRunner", (".onnx",)),
-    "openvino": Backend("pt2trt.backends.openvino:OpenVinoRunner", (".xml",)),
-    "torch": Backend("pt2trt.backends.torch:TorchRunner"),
-    "triton": Backend("pt2trt.backends.triton:TritonRunner"),  # a server: chosen with --backend triton, no suffix
-}
+#: backend name -> runner ("module:Class", imported to run) with the file suffixes it runs (``info``); drives
+#: --backend choices, choosing by file type and error messages.
+RUNNERS: Registry[type[Runner]] = Registry("backend")
+RUNNERS.register("tensorrt", "pt2trt.backends.tensorrt.runner:TensorRTRunner", (".engine", ".plan", ".trt"))
+RUNNERS.register("onnxruntime", "pt2trt.backends.onnxruntime:OnnxRuntimeRunner", (".onnx",))
+RUNNERS.register("openvino", "pt2trt.backends.openvino.runner:OpenVinoRunner", (".xml",))
+RUNNERS.register("torch", "pt2trt.backends.torch:TorchRunner", ())
+RUNNERS.register("triton", "pt2trt.backends.triton:TritonRunner", ())  # a server: --backend triton, no suffix
 #: the backend for anything whose suffix no backend claims (PyTorch specs: torchvision:resnet18, file.py:Name...)
 FALLBACK = "torch"
 #: TensorRT engine files (the suffixes of the "tensorrt" line)
-ENGINE_SUFFIXES = RUNNERS["tensorrt"].suffixes
+ENGINE_SUFFIXES: tuple[str, ...] = RUNNERS["tensorrt"].info
 
 
 def register_backend(name: str, target: str | type[Runner], suffixes: tuple[str, ...] | None = None) -> None:
     """Register a runner as ``name``: a ``"module:Class"`` string (imported on first use) or the class, with the
     file suffixes it runs (by default the class's ``suffixes``). A suffix goes to the backend registered last."""
-    if isinstance(target, str):
-        if ":" not in target:
-            raise ValueError(f"backend target must be 'module:Class', got '{target}'")
-        RUNNERS[name] = Backend(target, tuple(suffixes or ()))
-    else:
-        claimed = suffixes if suffixes is not None else target.suffixes
-        RUNNERS[name] = Backend(f"{target.__module__}:{target.__qualname__}", tuple(claimed), target)
+    if suffixes is None and not isinstance(target, str):
+        suffixes = target.suffixes
+    RUNNERS.register(name, target, tuple(s.lower() for s in suffixes or ()))
 
 
 def unregister_backend(name: str) -> None:
     """Remove a registered backend (tests, plugins that unload)."""
-    RUNNERS.pop(name, None)
+    RUNNERS.unregister(name)
 
 
 def backend_names(auto: bool = False) -> list[str]:
@@ -70,7 +52,7 @@ def backend_names(auto: bool = False) -> list[str]:
 def suffixes_of(backend: str) -> tuple[str, ...]:
     """The file suffixes ``backend`` runs (empty for an unknown one)."""
     entry = RUNNERS.get(backend)
-    return entry.suffixes if entry else ()
+    return tuple(entry.info) if entry else ()
 
 
 def is_engine_file(path: str | Path) -> bool:
@@ -83,31 +65,18 @@ def resolve_backend(model: str | Path, backend: str = "auto") -> str:
     onnxruntime, engine -> tensorrt, .xml -> openvino), else ``FALLBACK`` (torch). Imports no runner."""
     if backend != "auto":
         if backend not in RUNNERS:
-            raise UsageError(f"unknown backend '{backend}'", _choose_hint(backend, backend_names(auto=True)))
+            raise UsageError(f"unknown backend '{backend}'", choose_hint(backend, backend_names(auto=True)))
         return backend
     suffix = Path(str(model)).suffix.lower()
     for name, entry in reversed(RUNNERS.items()):
-        if suffix in entry.suffixes:
+        if suffix in entry.info:
             return name
     return FALLBACK
 
 
 def runner_class(backend: str) -> type[Runner]:
     """The runner class registered for ``backend``."""
-    if backend not in RUNNERS:
-        raise UsageError(f"unknown backend '{backend}'", _choose_hint(backend, backend_names()))
-    line = RUNNERS[backend]
-    if line.runner is not None:
-        return line.runner
-    module_name, _, cls = line.partition(":")
-    return getattr(importlib.import_module(module_name), cls)
-
-
-def _choose_hint(name: str, names: list[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(name, names, n=1)
-    return f"Did you mean '{close[0]}'?" if close else f"Use one of: {', '.join(names)}"
+    return RUNNERS.load(backend)
 
 
 def __getattr__(name: str) -> Any:
@@ -123,7 +92,6 @@ __all__ = [
     "ENGINE_SUFFIXES",
     "FALLBACK",
     "RUNNERS",
-    "Backend",
     "Runner",
     "TensorMeta",
     "backend_names",

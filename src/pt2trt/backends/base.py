@@ -7,20 +7,30 @@ arrays and returns output names to numpy arrays, in the model's output order. Us
         outputs = runner.infer({"input": x})
 
 Subclasses override the hooks ``_activate``, ``_infer`` and ``_deactivate`` and describe their I/O with
-``input_metadata``/``output_names``; everything else lives here.
+``input_metadata``/``output_names``; everything else lives here. A runner also says what it runs (``source``: an ONNX
+model, a TensorRT engine or a PyTorch model), whether it can run on this machine (:meth:`Runner.unavailable`),
+how it is made from :class:`~pt2trt.settings.RunnerSettings` (:meth:`Runner.from_settings`) and how one call is
+timed (:meth:`Runner.time`), so ``bench``, ``verify``, ``predict`` and ``convert`` take any registered backend.
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
+from pt2trt.backends.timing import Progress, Timings, time_calls
 from pt2trt.errors import Pt2trtError
+from pt2trt.settings.runner import Loop, RunnerSettings
+from pt2trt.shapes import InputSpec
+
+#: what a runner runs: an ONNX model (handle or path), a TensorRT engine, or a PyTorch model
+SOURCES = ("onnx", "engine", "pytorch")
 
 
 @dataclass(frozen=True)
@@ -40,17 +50,24 @@ class Runner(ABC):
     suffixes: ClassVar[tuple[str, ...]] = ()
     #: True when the runner needs the caller's input specs (``inputs=``): a PyTorch module has no input shapes
     needs_input_specs: ClassVar[bool] = False
+    #: what it runs (one of :data:`SOURCES`): ``bench`` and ``convert`` give each backend the model of its kind
+    source: ClassVar[str] = "onnx"
+    #: the timing modes it has (``latency``: one call at a time; ``throughput``: requests kept in flight)
+    modes: ClassVar[tuple[str, ...]] = ("latency",)
 
     @classmethod
-    def from_path(cls, model: Any, **options: Any) -> Runner:
-        """A runner for ``model`` (a path, or whatever the constructor takes first), given the ``options`` its
-        constructor accepts; the others (meant for other backends) are left out."""
-        import inspect
+    def from_settings(cls, model: Any, settings: RunnerSettings, inputs: Sequence[InputSpec] | None = None) -> Runner:
+        """A runner for ``model`` with the :class:`~pt2trt.settings.RunnerSettings` this backend reads; ``inputs``
+        for a runner that ``needs_input_specs``. The default takes the model alone: override it to read settings."""
+        return cls(model)
 
-        parameters = inspect.signature(cls.__init__).parameters
-        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
-            options = {k: v for k, v in options.items() if k in parameters}
-        return cls(model, **options)
+    @classmethod
+    def unavailable(cls) -> str | None:
+        """Why this backend cannot run on this machine (a library or a device missing), or None when it can."""
+        return None
+
+    #: the timing mode of this instance (see :attr:`modes`)
+    mode: str = "latency"
 
     def __init__(self, name: str | None = None) -> None:
         self.name = name or self.backend
@@ -104,6 +121,24 @@ class Runner(ABC):
             raise Pt2trtError(
                 f"inputs do not match the model ({'; '.join(parts)})", f"Inputs are: {', '.join(expected)}"
             )
+
+    # -- timing ----------------------------------------------------------------------------------------------
+    def prepared_call(self, feed: Mapping[str, np.ndarray]) -> Callable[[], object]:
+        """One inference on ``feed`` with everything that is not inference (conversions, checks) done beforehand."""
+        return functools.partial(self._infer, feed)
+
+    def time(self, feed: Mapping[str, np.ndarray], loop: Loop, progress: Progress | None = None) -> Timings:
+        """Time inferences on ``feed``: warm-up, then ``loop``'s iterations and duration, one call at a time."""
+        return time_calls(self.prepared_call(feed), loop, progress)
+
+    def timing_settings(self) -> dict[str, Any]:
+        """What this runner used (versions, threads, device) for the record of a timing."""
+        return {}
+
+    @property
+    def label(self) -> str:
+        """The backend's name, with its timing mode when that is not the default."""
+        return self.backend if self.mode == "latency" else f"{self.backend} ({self.mode})"
 
     # -- hooks -----------------------------------------------------------------------------------------------
     @abstractmethod

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -13,6 +14,9 @@ from pt2trt.backends import suffixes_of
 from pt2trt.backends.base import Runner, TensorMeta
 from pt2trt.errors import Pt2trtError
 from pt2trt.files import existing_file
+from pt2trt.onnx.model import OnnxModel
+from pt2trt.settings.runner import RunnerSettings
+from pt2trt.shapes import InputSpec
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -52,22 +56,23 @@ def resolve_providers(providers: Sequence[str] | None) -> list[str]:
 
 
 class OnnxRuntimeRunner(Runner):
-    """Runs an ONNX file (or serialized model bytes) with ``onnxruntime.InferenceSession``."""
+    """Runs an ONNX model (a handle, a path or serialized bytes) with ``onnxruntime.InferenceSession``; a handle gives
+    the session the bytes it read, so the file is not read again."""
 
     backend = "onnxruntime"
     suffixes = suffixes_of("onnxruntime")
 
     def __init__(
         self,
-        model: str | Path | bytes,
+        model: OnnxModel | str | Path | bytes,
         *,
         providers: Sequence[str] | None = None,
         threads: int | None = None,
         name: str | None = None,
     ) -> None:
         super().__init__(name)
-        if not isinstance(model, bytes):
-            model = existing_file(model, "ONNX file")
+        if isinstance(model, str | Path):
+            model = OnnxModel(existing_file(model, "ONNX file"))
         self.model = model
         self.providers = list(providers) if providers else None
         self.threads = threads
@@ -82,7 +87,7 @@ class OnnxRuntimeRunner(Runner):
         options.log_severity_level = 4
         if self.threads:
             options.intra_op_num_threads = self.threads
-        source = self.model if isinstance(self.model, bytes) else str(self.model)
+        source = self.model if isinstance(self.model, bytes) else self.model.session_source()
         try:
             self.session = ort.InferenceSession(source, options, providers=resolve_providers(self.providers))
         except Exception as exc:  # ORT raises Fail/InvalidGraph/NotImplemented for models it cannot take
@@ -115,6 +120,23 @@ class OnnxRuntimeRunner(Runner):
 
     def _deactivate(self) -> None:
         self.session = None
+
+    @classmethod
+    def from_settings(
+        cls, model: Any, settings: RunnerSettings, inputs: Sequence[InputSpec] | None = None
+    ) -> OnnxRuntimeRunner:
+        return cls(model, providers=settings.provider_list, threads=settings.threads)
+
+    def prepared_call(self, feed: Mapping[str, np.ndarray]) -> Callable[[], object]:
+        """``session.run(None, feed)``: exactly a plain ONNX Runtime loop."""
+        assert self.session is not None
+        return functools.partial(self.session.run, None, dict(feed))
+
+    def timing_settings(self) -> dict[str, Any]:
+        import onnxruntime as ort
+
+        assert self.session is not None
+        return {"threads": self.threads, "onnxruntime": ort.__version__, "providers": self.session.get_providers()}
 
     def input_metadata(self) -> list[TensorMeta]:
         assert self.session is not None, "activate() first"

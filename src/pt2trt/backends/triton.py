@@ -7,7 +7,7 @@ is then used by ``predict``); ``model_name`` overrides the name. tritonclient is
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -16,6 +16,9 @@ import numpy as np
 
 from pt2trt.backends.base import Runner, TensorMeta
 from pt2trt.errors import Pt2trtError, UsageError
+from pt2trt.onnx.model import OnnxModel
+from pt2trt.settings.runner import RunnerSettings
+from pt2trt.shapes import InputSpec
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 
@@ -61,7 +64,7 @@ class TritonRunner(Runner):
         super().__init__(name)
         self.url = url or DEFAULT_URL
         self.protocol, self.address, self.ssl = parse_url(self.url)
-        text = str(model)
+        text = str(model.path or model.name) if isinstance(model, OnnxModel) else str(model)
         self.model_name = model_name or (Path(text).stem if Path(text).suffix else text)
         self.model_version = model_version
         self.timeout = timeout
@@ -69,6 +72,15 @@ class TritonRunner(Runner):
         self._module: Any = None
         self._inputs: list[TensorMeta] = []
         self._outputs: list[str] = []
+
+    @classmethod
+    def from_settings(
+        cls, model: Any, settings: RunnerSettings, inputs: Sequence[InputSpec] | None = None
+    ) -> TritonRunner:
+        return cls(model, url=settings.url, model_name=settings.model_name)
+
+    def timing_settings(self) -> dict[str, Any]:
+        return {"url": self.url, "model_name": self.model_name}
 
     def _activate(self) -> None:
         module = import_tritonclient(self.protocol)

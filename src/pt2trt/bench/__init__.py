@@ -7,9 +7,9 @@ print(report.result("onnxruntime").latency.median)
 
 from __future__ import annotations
 
+from pt2trt.backends.timing import Loop
 from pt2trt.bench.run import BACKENDS, DEFAULT_BACKENDS, BackendResult, BenchReport, bench, parse_backends
 from pt2trt.bench.stats import UNSTABLE_CV_PCT, LatencyStats
-from pt2trt.bench.timing import Loop
 
 __all__ = [
     "BACKENDS",

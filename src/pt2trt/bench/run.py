@@ -2,28 +2,34 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pt2trt.bench.sessions import OnnxRuntimeSession, OpenVinoSession, RunnerSession, Session, TorchSession
+import numpy as np
+
+from pt2trt.backends.timing import Loop, peak_rss_mib, reset_peak_rss, rss_mib
 from pt2trt.bench.stats import LatencyStats
-from pt2trt.bench.timing import Loop, peak_rss_mib, reset_peak_rss, rss_mib
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.files import existing_file
+from pt2trt.onnx.model import ModelLike, OnnxModel
+from pt2trt.settings import RunInputs, RunnerSettings
 from pt2trt.shapes import InputSpec
 
 #: every backend bench knows, in the order ``all`` runs them
 BACKENDS = ("torch", "onnxruntime", "openvino", "tensorrt")
 DEFAULT_BACKENDS = ("torch", "onnxruntime", "openvino")
+#: ``--openvino-mode`` choices: the timing modes to run a backend in (``both``: latency and throughput)
 OPENVINO_MODES = ("latency", "throughput", "both")
 SAMPLES_KEPT = 2000  # latencies kept per backend for the report's distribution plots
 
 ProgressFn = Callable[[str, float], None]
+
+if TYPE_CHECKING:
+    from pt2trt.backends.base import Runner
 
 
 @dataclass
@@ -143,6 +149,13 @@ def parse_backends(text: str | Sequence[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
+def timing_modes(openvino_mode: str) -> tuple[str, ...]:
+    """``--openvino-mode`` as timing modes: ``both`` runs latency and throughput."""
+    if openvino_mode not in OPENVINO_MODES:
+        raise UsageError(f"unknown OpenVINO mode '{openvino_mode}'", f"Use one of: {', '.join(OPENVINO_MODES)}")
+    return ("latency", "throughput") if openvino_mode == "both" else (openvino_mode,)
+
+
 def default_threads() -> int:
     """The cores this process may use."""
     try:
@@ -151,99 +164,76 @@ def default_threads() -> int:
         return os.cpu_count() or 1
 
 
-def unavailable(backend: str, engine: Path | None, pytorch: Any) -> str | None:
-    """Why ``backend`` cannot run here (None when it can)."""
-    if backend == "torch" and pytorch is None:
-        return "no PyTorch model: the ONNX file records none (export it with pt2trt) and none was given (--pytorch)"
-    if backend == "openvino" and importlib.util.find_spec("openvino") is None:
-        return 'openvino is not installed (pip install "pt2trt[openvino]")'
-    if backend == "tensorrt":
-        if importlib.util.find_spec("tensorrt") is None:
-            return 'TensorRT is not installed here (pip install "pt2trt[tensorrt]" on a GPU machine)'
-        from pt2trt.tensorrt.versions import cuda_gpus
+@dataclass(frozen=True)
+class _Planned:
+    """One backend run to time: its runner (None when it cannot run here, with the reason) and its label."""
 
-        if not cuda_gpus():
-            return "no CUDA GPU here"
-        if engine is None:
-            return "no engine: build one with `pt2trt build MODEL.onnx` and pass it with --engine"
-    return None
+    backend: str
+    label: str
+    runner: Runner | None
+    reason: str = ""
 
 
 def bench(
-    model: str | Path,
+    model: ModelLike,
     backends: Sequence[str] = DEFAULT_BACKENDS,
     *,
-    inputs: Sequence[InputSpec] | None = None,
-    batch: int | None = None,
-    threads: int | None = None,
+    inputs: RunInputs | Sequence[InputSpec] | None = None,
+    runner: RunnerSettings | None = None,
     loop: Loop | None = None,
-    openvino_mode: str = "latency",
-    pytorch: Any = None,
-    engine: str | Path | None = None,
-    cuda_graph: bool = False,
-    providers: Sequence[str] | None = None,
-    seed: int = 0,
+    modes: Sequence[str] = ("latency",),
+    sources: Mapping[str, Any] | None = None,
     progress: bool | ProgressFn = False,
-    runner_options: Mapping[str, Any] | None = None,
 ) -> BenchReport:
-    """Time the ONNX file ``model`` on ``backends`` with one loop and one input; the first backend is the baseline.
+    """Time ``model`` (an ONNX handle or path) on ``backends`` with one loop and one input; the first is the baseline.
 
-    ``pytorch`` (a model spec or module) is what the torch backend runs; by default the spec recorded in the ONNX
-    metadata at export. ``engine`` is the TensorRT engine built from ``model``. Backends that cannot run here are
-    reported as skipped with the reason; a backend that fails to load is reported as failed. Any other registered
-    backend (``triton``) runs through its runner, given ``runner_options`` (Triton: ``url``, ``model_name``).
+    Every backend is a registered runner: it runs the model of its kind (``Runner.source``): the ONNX model, or
+    ``sources["pytorch"]`` (a spec, module or :class:`~pt2trt.settings.ModelSource`; by default the spec recorded
+    in the ONNX metadata at export) or ``sources["engine"]`` (the TensorRT engine built from ``model``). ``inputs``
+    (:class:`~pt2trt.settings.RunInputs`: specs, batch, seed) choose the one input; ``runner`` the threads (the same
+    on every backend; default: the usable cores), providers and backend options (Triton: ``url``, ``model_name``;
+    TensorRT: ``cuda_graph``). ``modes`` are the timing modes to run each backend in where it has them (OpenVINO:
+    ``latency``, ``throughput``). A backend that cannot run here is reported as skipped with the reason; one that
+    fails to load is reported as failed.
     """
     from pt2trt.feeds import random_feed
     from pt2trt.onnx import metadata as meta
-    from pt2trt.onnx.load import load_onnx
-    from pt2trt.verification.inputs import resolve_verify_inputs
+    from pt2trt.onnx.inputs import resolve_verify_inputs
 
-    path = existing_file(model, "ONNX file")
-    if openvino_mode not in OPENVINO_MODES:
-        raise UsageError(f"unknown OpenVINO mode '{openvino_mode}'", f"Use one of: {', '.join(OPENVINO_MODES)}")
-    if batch is not None and batch < 1:
-        raise UsageError(f"--batch must be at least 1, got {batch}", "Pass --batch 1 or more")
+    handle = OnnxModel.of(model)
+    run = RunInputs.of(inputs)
+    settings = runner or RunnerSettings()
+    if run.batch is not None and run.batch < 1:
+        raise UsageError(f"--batch must be at least 1, got {run.batch}", "Pass --batch 1 or more")
     loop = loop or Loop()
     if loop.iterations < 1 or loop.duration < 0 or loop.warmup_ms < 0:
         raise UsageError(
             "--iterations must be at least 1, --duration and --warmup not negative",
             "e.g. --iterations 100 --duration 3 --warmup 200",
         )
-    threads = threads or default_threads()
-    proto = load_onnx(path, load_external_data=False)
-    specs = resolve_verify_inputs(proto, inputs, batch)
-    if pytorch is None:
-        pytorch = meta.read_metadata(proto).get(meta.MODEL)
-    del proto
-    feed = random_feed(specs, seed)
+    settings = replace(
+        settings, threads=settings.threads or default_threads(), providers=settings.providers or run.providers
+    )
+    specs = resolve_verify_inputs(handle, run.spec_list, run.batch)
+    given = dict(sources or {})
+    kinds: dict[str, Any] = {"onnx": handle, "pytorch": given.get("pytorch") or handle.metadata.get(meta.MODEL)}
+    if given.get("engine") is not None:
+        kinds["engine"] = existing_file(given["engine"], "engine file")
+    feed = random_feed(specs, run.seed)
     first_batch = specs[0].shape[0] if specs and specs[0].shape else 1
-    engine_path = existing_file(engine, "engine file") if engine is not None else None
-
-    sessions: list[tuple[str, Session | None, str | None]] = []
-    for name in parse_backends(backends):
-        why = unavailable(name, engine_path, pytorch)
-        modes = ["latency", "throughput"] if name == "openvino" and openvino_mode == "both" else [openvino_mode]
-        for mode in modes if name == "openvino" else ["latency"]:
-            session = (
-                None
-                if why
-                else _session(
-                    name, mode, path, specs, feed, threads, pytorch, engine_path, cuda_graph, providers, runner_options
-                )
-            )
-            label = session.label if session else (name if mode == "latency" else f"{name} ({mode})")
-            sessions.append((label, session, why))
+    planned = [p for name in parse_backends(backends) for p in _plan(name, modes, kinds, specs, settings)]
 
     start = time.perf_counter()
-    report = BenchReport(path, specs, first_batch, threads, loop, [], 0.0)
-    notify = _progress(progress)
+    report = BenchReport(handle.path or Path(handle.name), specs, first_batch, settings.threads or 1, loop, [], 0.0)
+    notify = _Notifier(progress)
     try:
-        for label, session, why in sessions:
-            name = label.split(" ")[0]
-            if session is None:
-                report.results.append(BackendResult(name, label, "skipped", why or "", batch=first_batch))
+        for item in planned:
+            if item.runner is None:
+                report.results.append(
+                    BackendResult(item.backend, item.label, "skipped", item.reason, batch=first_batch)
+                )
                 continue
-            report.results.append(_run_one(session, label, loop, first_batch, notify))
+            report.results.append(_run_one(item, feed, loop, first_batch, notify))
     finally:
         notify.close()
     baseline = report.results[0] if report.results and report.results[0].latency else None
@@ -259,43 +249,55 @@ def bench(
     return report
 
 
-def _session(
-    name: str, mode: str, path: Path, specs: list[InputSpec], feed: dict, threads: int, pytorch: Any,
-    engine: Path | None, cuda_graph: bool, providers: Sequence[str] | None,
-    runner_options: Mapping[str, Any] | None = None,
-) -> Session:  # fmt: skip
-    if name == "torch":
-        return TorchSession(pytorch, specs, feed, threads)
-    if name == "onnxruntime":
-        return OnnxRuntimeSession(path, feed, threads, list(providers) if providers else None)
-    if name == "openvino":
-        return OpenVinoSession(path, feed, threads, mode)
-    if name != "tensorrt":
-        return RunnerSession(name, path, feed, threads, runner_options or {})
-    from pt2trt.bench.tensorrt import TensorRTSession
+def _plan(
+    name: str, modes: Sequence[str], kinds: Mapping[str, Any], specs: list[InputSpec], settings: RunnerSettings
+) -> list[_Planned]:
+    """The runs of backend ``name``: one per timing mode it has among ``modes`` (else latency), each a runner or the
+    reason it cannot run here."""
+    from pt2trt.backends import runner_class
 
-    assert engine is not None
-    return TensorRTSession(engine, feed, threads, cuda_graph=cuda_graph)
+    cls = runner_class(name)
+    runs = [m for m in modes if m in cls.modes] or ["latency"]
+    labels = [name if m == "latency" else f"{name} ({m})" for m in runs]
+    why = cls.unavailable() or (None if kinds.get(cls.source) is not None else _missing(cls.source))
+    if why:
+        return [_Planned(name, label, None, why) for label in labels]
+    planned = []
+    for mode, label in zip(runs, labels):
+        made = cls.from_settings(kinds[cls.source], replace(settings, mode=mode), specs)
+        planned.append(_Planned(name, made.label if mode == "latency" else label, made))
+    return planned
 
 
-def _run_one(session: Session, label: str, loop: Loop, batch: int, notify: _Notifier) -> BackendResult:
-    result = BackendResult(session.backend, label, "ok", batch=batch)
+def _missing(source: str) -> str:
+    if source == "pytorch":
+        return "no PyTorch model: the ONNX file records none (export it with pt2trt) and none was given (--pytorch)"
+    if source == "engine":
+        return "no engine: build one with `pt2trt build MODEL.onnx` and pass it with --engine"
+    return f"no {source} model given"
+
+
+def _run_one(item: _Planned, feed: dict, loop: Loop, batch: int, notify: _Notifier) -> BackendResult:
+    runner = item.runner
+    assert runner is not None
+    result = BackendResult(item.backend, item.label, "ok", batch=batch)
     peak_resettable = reset_peak_rss()
     before = rss_mib()
-    notify(label, 0.0)
+    notify(item.label, 0.0)
     start = time.perf_counter()
     try:
-        session.open()
+        runner.activate()
+        first = runner.infer(feed)  # outside the clock: a model that cannot run fails here, as a setup error
         result.setup_seconds = time.perf_counter() - start
-        result.settings = session.settings()
-        result.outputs = session.first_outputs()
-        timings = session.run(loop, lambda done: notify(label, done))
+        result.outputs = [np.asarray(v) for v in first.values()]
+        timings = runner.time(feed, loop, lambda done: notify(item.label, done))
+        result.settings = runner.timing_settings()
     except Pt2trtError as exc:
         result.status, result.reason = "failed", str(exc)
         return result
     finally:
         after = rss_mib()
-        session.close()
+        runner.deactivate()
     result.latency = LatencyStats.from_seconds(timings.seconds)
     result.wall_seconds = timings.wall
     result.costs = {k: LatencyStats.from_seconds(v) for k, v in timings.extra.items() if v}
@@ -335,7 +337,3 @@ class _Notifier:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.stop()
-
-
-def _progress(target: bool | ProgressFn) -> _Notifier:
-    return _Notifier(target)

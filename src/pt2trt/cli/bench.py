@@ -8,7 +8,8 @@ from typing import Any
 import click
 
 from pt2trt.cli.options import input_option, json_option, print_json
-from pt2trt.cli.task_options import triton_options, triton_runner_options
+from pt2trt.cli.task_options import triton_options
+from pt2trt.settings import RunnerSettings
 
 
 @click.command("bench")
@@ -40,7 +41,7 @@ from pt2trt.cli.task_options import triton_options, triton_runner_options
 @click.option("--cuda-graph", is_flag=True, help="TensorRT: capture the enqueue in a CUDA graph and replay it.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random input.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress display.")
-@triton_options
+@triton_options()
 @json_option
 def command(
     model: str,
@@ -57,8 +58,7 @@ def command(
     cuda_graph: bool,
     seed: int,
     quiet: bool,
-    url: str | None,
-    served_model: str | None,
+    triton: RunnerSettings,
     as_json: bool,
 ) -> None:
     """Time MODEL.onnx (or a PyTorch MODEL, exported first) on several backends side by side.
@@ -68,24 +68,23 @@ def command(
     p90/p95/p99/max/std, throughput, set-up time, peak memory and (TensorRT) H2D/D2H/enqueue times.
     """
     import tempfile
+    from dataclasses import replace
 
     from pt2trt.bench import Loop, bench, parse_backends
+    from pt2trt.bench.run import timing_modes
+    from pt2trt.settings import RunInputs
 
     names = parse_backends(backends)  # a typo fails before any export
-    loop = Loop(warmup_ms=warmup, iterations=iterations, duration=duration)
     options: dict[str, Any] = {
-        "batch": batch,
-        "threads": threads,
-        "loop": loop,
-        "openvino_mode": openvino_mode,
-        "engine": engine,
-        "cuda_graph": cuda_graph,
-        "seed": seed,
+        "runner": replace(triton, threads=threads, cuda_graph=cuda_graph),
+        "loop": Loop(warmup_ms=warmup, iterations=iterations, duration=duration),
+        "modes": timing_modes(openvino_mode),
         "progress": not quiet and not as_json,
-        "runner_options": triton_runner_options(url, served_model),
     }
+    run = RunInputs(specs=tuple(inputs), batch=batch, seed=seed)
     if model.lower().endswith(".onnx"):
-        report = bench(model, names, inputs=inputs or None, pytorch=pytorch, **options)
+        sources = {"pytorch": pytorch, "engine": engine}
+        report = bench(model, names, inputs=run, sources=sources, **options)
     else:
         from pt2trt.errors import UsageError
         from pt2trt.pytorch.export import export
@@ -94,7 +93,8 @@ def command(
             raise UsageError(f"{model} is a PyTorch model: its input shapes are needed", "Pass --input NAME:SHAPE")
         with tempfile.TemporaryDirectory(prefix="pt2trt-bench-") as tmp:
             exported = export(model, inputs, Path(tmp) / "model.onnx")
-            report = bench(exported.path, names, pytorch=pytorch or model, **options)
+            sources = {"pytorch": pytorch or model, "engine": engine}
+            report = bench(exported.path, names, inputs=RunInputs(batch=batch, seed=seed), sources=sources, **options)
     if as_json:
         print_json(report.to_dict())
     else:

@@ -23,7 +23,7 @@ def command(onnx_file: str, target: str | None, as_json: bool) -> None:
     report = check(onnx_file)
     lint = None
     if target:
-        from pt2trt.tensorrt.lint import trt_compatibility
+        from pt2trt.backends.tensorrt.lint import trt_compatibility
 
         lint = trt_compatibility(onnx_file, target)
     if as_json:

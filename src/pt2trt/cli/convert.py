@@ -79,8 +79,8 @@ def command(
     pt2trt convert torchvision:resnet18 --input input:1x3x224x224 --dynamic-batch -o out/r18 --images photos/
     """
     from pt2trt.bench import parse_backends
+    from pt2trt.conversion import convert
     from pt2trt.errors import Pt2trtError
-    from pt2trt.pipeline import convert
     from pt2trt.shapes import apply_dynamic
 
     specs = apply_dynamic(inputs, dynamic_batch=dynamic_batch)

@@ -11,14 +11,14 @@ from pt2trt.cli.options import (
     fmt_float,
     force_option,
     json_option,
-    model_options,
     print_json,
     run_input_options,
     tolerance_options,
+    weights_options,
 )
 
 if TYPE_CHECKING:
-    from pt2trt.settings import RunInputs, Tolerance
+    from pt2trt.settings import RunInputs, Tolerance, WeightsSettings
 
 
 @click.group("debug")
@@ -57,23 +57,12 @@ def command() -> None:
 )
 @click.option("--plot", type=click.Path(dir_okay=False), metavar="FILE", help="Draw error against layer depth.")
 @force_option
-@model_options
+@weights_options()
 @json_option
 def layers(
-    reference: str,
-    candidate: str | None,
-    run_inputs: RunInputs,
-    tolerance: Tolerance,
-    backend: str,
-    bisect: bool,
-    max_memory: int,
-    max_marked: int,
-    plot: str | None,
-    force: bool,
-    weights: str | None,
-    allow_pickle: bool,
-    as_json: bool,
-) -> None:
+    reference: str, candidate: str | None, run_inputs: RunInputs, tolerance: Tolerance, backend: str, bisect: bool,
+    max_memory: int, max_marked: int, plot: str | None, force: bool, weights: WeightsSettings, as_json: bool,
+) -> None:  # fmt: skip
     """Compare two runs of a model layer by layer and name the layer where they part ways.
 
     \b
@@ -85,24 +74,15 @@ def layers(
     Exit status 1 when a layer diverges (or the comparison could not run here).
     """
     from pt2trt.debug import debug_layers
-    from pt2trt.errors import Pt2trtError
+    from pt2trt.errors import CheckFailed, Pt2trtError
+    from pt2trt.settings import LayerSearch
 
     if plot:
         from pt2trt.debug.plot import check_plot_path
 
         check_plot_path(plot, force=force)
-    report = debug_layers(
-        reference,
-        candidate,
-        run_inputs,
-        tolerance=tolerance,
-        weights=weights,
-        allow_pickle=allow_pickle,
-        backend=backend,
-        strategy="bisect" if bisect else "auto",
-        max_memory=max_memory * 1_000_000,
-        max_marked=max_marked,
-    )
+    search = LayerSearch(backend, "bisect" if bisect else "auto", max_memory * 1_000_000, max_marked)
+    report = debug_layers(weights.source(reference), candidate, run_inputs, tolerance=tolerance, search=search)
     if plot and report.layers:
         from pt2trt.debug.plot import plot_report
 
@@ -115,13 +95,17 @@ def layers(
             click.echo(f"plot written to {plot}")
     if report.skipped is not None:
         if as_json:
-            raise SystemExit(1)
+            raise CheckFailed(
+                f"ONNX Runtime vs TensorRT skipped: {report.skipped}",
+                "Install TensorRT on a GPU machine to compare against it, or leave out the TensorRT side",
+            )
         raise Pt2trtError(
             f"ONNX Runtime vs TensorRT skipped: {report.skipped}",
             "Install TensorRT on a GPU machine to compare against it, or leave out the TensorRT side",
         )
     if report.diverged:
-        raise SystemExit(1)
+        where = f" at {report.origin_name}" if report.origin else ""
+        raise CheckFailed(f"the runs part ways{where}", "The table above shows the layers around the origin")
 
 
 def render(report: object) -> None:

@@ -36,7 +36,8 @@ def _edit_option(edit: EditDef) -> Callable[[Callable[..., Any]], Callable[..., 
 def edits_from_options(values: dict[str, Any]) -> list[tuple[str, Any]]:
     """The edit flags that were given, in the table's order; a repeated non-combining flag is one edit per value."""
     edits: list[tuple[str, Any]] = []
-    for key, edit in EDITS.items():
+    for key, entry in EDITS.items():
+        edit: EditDef = entry.info
         value = values.get(key)
         if value is None or value == () or value is False:
             continue
@@ -48,8 +49,8 @@ def edits_from_options(values: dict[str, Any]) -> list[tuple[str, Any]]:
 
 
 def _with_edit_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    for edit in reversed(list(EDITS.values())):
-        f = _edit_option(edit)(f)
+    for entry in reversed(list(EDITS.values())):
+        f = _edit_option(entry.info)(f)
     return f
 
 

@@ -38,7 +38,7 @@ def command(
       pt2trt export-openvino r18.onnx -o ir/
       pt2trt export-openvino r18.onnx -o ir/r18_fp16.xml --fp16
     """
-    from pt2trt.serve.openvino_ir import export_openvino
+    from pt2trt.verification.openvino import export_openvino
 
     result = export_openvino(
         model, output, fp16=fp16, force=force, verify=not no_verify, rtol=rtol, atol=atol, seed=seed

@@ -13,8 +13,8 @@ from pt2trt.errors import Pt2trtError
 def show_engine(path: str, *, onnx_path: str | None, precision: str | None, layers: bool, as_json: bool) -> None:
     from rich.table import Table
 
-    from pt2trt.tensorrt.inspect import engine_report, parse_engine_information
-    from pt2trt.tensorrt.metadata import read_metadata
+    from pt2trt.backends.tensorrt.inspect import engine_report, parse_engine_information
+    from pt2trt.backends.tensorrt.metadata import read_metadata
 
     if Path(path).suffix.lower() == ".json":
         report, source = parse_engine_information(_read_json(path), precision), "inspector JSON file"

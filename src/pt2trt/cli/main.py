@@ -2,49 +2,59 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
+from collections.abc import Sequence
 
 import click
 
 from pt2trt._version import __version__
+from pt2trt.registry import Registry
 
-#: command name -> (module, short help). The help text lives here so that ``pt2trt --help`` imports nothing.
-COMMANDS: dict[str, tuple[str, str]] = {
-    "export": ("pt2trt.cli.export", "Export a PyTorch model to ONNX (dynamo or legacy exporter)."),
-    "check": ("pt2trt.cli.check", "Validate an ONNX file: checker (full) and strict shape inference."),
-    "inspect": (
-        "pt2trt.cli.inspect",
+#: command name -> its click command ("module:command", imported when it runs) with its short help as ``info``,
+#: so that ``pt2trt --help`` imports nothing.
+COMMANDS: Registry[click.Command] = Registry("command")
+for _name, _module, _help in [
+    ("export", "export", "Export a PyTorch model to ONNX (dynamo or legacy exporter)."),
+    ("check", "check", "Validate an ONNX file: checker (full) and strict shape inference."),
+    (
+        "inspect",
+        "inspect",
         "Show an ONNX model's versions, I/O, ops, parameters and runtime support; or what an engine became.",
     ),
-    "verify": ("pt2trt.cli.verify", "Check that ONNX Runtime reproduces PyTorch on the same inputs."),
-    "predict": ("pt2trt.cli.predict", "Classify, detect or segment images: JSON lines and annotated pictures."),
-    "compare": ("pt2trt.cli.compare", "Compare two models' (or backends') answers on images: top-k, boxes or masks."),
-    "debug": ("pt2trt.cli.debug", "Name the layer where PyTorch and ONNX (or two ONNX runs) part ways."),
-    "build": ("pt2trt.cli.build", "Build a TensorRT engine from ONNX (or print the build plan with --dry-run)."),
-    "simplify": (
-        "pt2trt.cli.simplify",
-        "Simplify an ONNX graph (onnxslim/onnxsim); ONNX Runtime proves the outputs kept.",
+    ("verify", "verify", "Check that ONNX Runtime reproduces PyTorch on the same inputs."),
+    ("predict", "predict", "Classify, detect or segment images: JSON lines and annotated pictures."),
+    ("compare", "compare", "Compare two models' (or backends') answers on images: top-k, boxes or masks."),
+    (
+        "eval",
+        "eval",
+        "Score models on labelled data: top-1/top-5, COCO mAP or mIoU side by side, deltas with significance.",
     ),
-    "edit": ("pt2trt.cli.edit", "Edit an ONNX graph: rename, batch, uint8 input, nodes, extract, post-processing."),
-    "view": ("pt2trt.cli.view", "Open an ONNX model in Netron (127.0.0.1 only), or draw it as an SVG picture."),
-    "triton": ("pt2trt.cli.triton", "Write a checked Triton model repository (config.pbtxt, ensemble pre/post)."),
-    "export-openvino": ("pt2trt.cli.export_openvino", "Convert ONNX to OpenVINO IR (.xml + .bin), verified vs ORT."),
-    "quantize": (
-        "pt2trt.cli.quantize",
+    ("debug", "debug", "Name the layer where PyTorch and ONNX (or two ONNX runs) part ways."),
+    ("build", "build", "Build a TensorRT engine from ONNX (or print the build plan with --dry-run)."),
+    ("simplify", "simplify", "Simplify an ONNX graph (onnxslim/onnxsim); ONNX Runtime proves the outputs kept."),
+    ("edit", "edit", "Edit an ONNX graph: rename, batch, uint8 input, nodes, extract, post-processing."),
+    ("view", "view", "Open an ONNX model in Netron (127.0.0.1 only), or draw it as an SVG picture."),
+    ("triton", "triton", "Write a checked Triton model repository (config.pbtxt, ensemble pre/post)."),
+    ("export-openvino", "export_openvino", "Convert ONNX to OpenVINO IR (.xml + .bin), verified vs ORT."),
+    (
+        "quantize",
+        "quantize",
         "Convert ONNX to mixed FP16 or INT8 Q/DQ, calibrated on real data, and measure the accuracy cost.",
     ),
-    "bench": ("pt2trt.cli.bench", "Time a model on torch, ONNX Runtime, OpenVINO and TensorRT side by side."),
-    "convert": (
-        "pt2trt.cli.convert",
+    ("bench", "bench", "Time a model on torch, ONNX Runtime, OpenVINO and TensorRT side by side."),
+    (
+        "convert",
+        "convert",
         "The whole job: export, check, simplify, verify, lint, precision, engine plan, bench, report.",
     ),
-    "sweep": (
-        "pt2trt.cli.sweep",
+    (
+        "sweep",
+        "sweep",
         "Convert a zoo of models (a YAML manifest) on worker processes or Ray; compare with the last sweep.",
     ),
-}
+]:
+    COMMANDS.register(_name, f"pt2trt.cli.{_module}:command", _help)
 
 
 class LazyGroup(click.Group):
@@ -56,18 +66,19 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in COMMANDS:
             return None
-        module = importlib.import_module(COMMANDS[cmd_name][0])
-        return module.command
+        return COMMANDS[cmd_name].load()
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with formatter.section("Commands"):
-            formatter.write_dl([(name, text) for name, (_, text) in COMMANDS.items()])
+            formatter.write_dl([(name, entry.info) for name, entry in COMMANDS.items()])
 
     def invoke(self, ctx: click.Context) -> object:
-        from pt2trt.errors import Pt2trtError
+        from pt2trt.errors import CheckFailed, Pt2trtError
 
         try:
             return super().invoke(ctx)
+        except CheckFailed as exc:  # the command printed its report, verdict included: only the exit status is left
+            ctx.exit(exc.exit_code)
         except Pt2trtError as exc:
             click.echo(f"pt2trt: error: {exc}", err=True)
             ctx.exit(exc.exit_code)
@@ -89,20 +100,28 @@ def cli() -> None:
     """
 
 
-def main() -> None:
-    """Run the CLI; click's own usage errors are printed as one line too, like every pt2trt error."""
+def run(args: Sequence[str] | None = None) -> int:
+    """Run the CLI on ``args`` (default: the process's arguments) and return its exit code, in this process: click's
+    own usage errors are printed as one line too, like every pt2trt error. The tests call this directly."""
     try:
-        code = cli.main(prog_name="pt2trt", standalone_mode=False)  # returns ctx.exit()'s code in this mode
+        code = cli.main(args=list(args) if args is not None else None, prog_name="pt2trt", standalone_mode=False)
     except click.Abort:
         click.echo("pt2trt: interrupted", err=True)
-        _exit(130)
+        return 130
     except click.ClickException as exc:
         context = getattr(exc, "ctx", None)
         where = context.command_path if context is not None else "pt2trt"
         message = exc.format_message().rstrip(".")
         click.echo(f"pt2trt: error: {message}. Run '{where} --help' for the options", err=True)
-        _exit(exc.exit_code)
-    _exit(code if isinstance(code, int) else 0)
+        return exc.exit_code
+    except SystemExit as exc:  # a command that exits by itself
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return code if isinstance(code, int) else 0  # standalone_mode=False returns ctx.exit()'s code
+
+
+def main() -> None:
+    """The ``pt2trt`` entry point: :func:`run`, then exit without the interpreter's teardown (see :func:`_exit`)."""
+    _exit(run())
 
 
 def _exit(code: int) -> None:

@@ -1,4 +1,9 @@
-"""Options and output helpers shared by the commands."""
+"""Options and output helpers shared by the commands; option groups that hand a command one settings object.
+
+An option group (:func:`option_group`) is a list of click options whose values reach the command as one frozen
+settings dataclass (``pt2trt.settings``), as Polygraphy's argument groups build its loaders: the command takes the
+object, not the flags, and passes it to the API unchanged.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,26 @@ import click
 
 from pt2trt.errors import UsageError
 from pt2trt.settings import Tolerance
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def option_group(argument: str, params: list[click.Option], make: Callable[[dict[str, Any]], Any]) -> Decorator:
+    """Add ``params`` to a command (in this order in ``--help``); their values reach it as one argument,
+    ``argument`` = ``make(values)`` (values by parameter name)."""
+    names = [str(p.name) for p in params]
+
+    def decorator(f: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(f)
+        def command(*args: Any, **kwargs: Any) -> Any:
+            kwargs[argument] = make({name: kwargs.pop(name) for name in names})
+            return f(*args, **kwargs)
+
+        memo = command.__dict__.setdefault("__click_params__", [])
+        memo.extend(reversed(params))  # click reverses the decorators' list when it builds the command
+        return command
+
+    return decorator
 
 
 def _parse_inputs(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[Any]:
@@ -37,20 +62,36 @@ def input_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[...,
     )
 
 
-def model_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """--weights and --allow-pickle, for commands that load a PyTorch model."""
-    f = click.option(
-        "--allow-pickle",
-        is_flag=True,
-        help="Allow torch.load to unpickle arbitrary Python objects (runs code from the file: trusted files only).",
-    )(f)
-    f = click.option(
-        "--weights",
-        type=click.Path(dir_okay=False),
-        metavar="FILE",
-        help="state_dict to load into MODEL (torch.load with weights_only=True).",
-    )(f)
-    return f
+def weights_options() -> Decorator:
+    """--weights and --allow-pickle -> ``weights: WeightsSettings``, for commands that load a PyTorch model."""
+
+    def make(v: dict[str, Any]) -> Any:
+        from pathlib import Path
+
+        from pt2trt.settings import WeightsSettings
+
+        return WeightsSettings(Path(v["weights"]) if v["weights"] else None, v["allow_pickle"])
+
+    return option_group(
+        "weights",
+        [
+            click.Option(["--weights"], type=click.Path(dir_okay=False), metavar="FILE",
+                         help="state_dict to load into MODEL (torch.load with weights_only=True)."),
+            click.Option(["--allow-pickle"], is_flag=True,
+                         help="Allow torch.load to unpickle arbitrary Python objects (runs code from the file: trusted "
+                         "files only)."),
+        ],
+        make,
+    )  # fmt: skip
+
+
+def pytorch_or_file(model: str, weights: Any, backend: str = "auto") -> Any:
+    """MODEL as the runners take it: with ``--weights``/``--allow-pickle`` (``weights``, a
+    :class:`~pt2trt.settings.WeightsSettings`), a PyTorch spec becomes a :class:`~pt2trt.settings.ModelSource`;
+    files of other backends (``.onnx``, engines, IR) are left as they are."""
+    from pt2trt.backends import FALLBACK, resolve_backend
+
+    return weights.source(model) if resolve_backend(model, backend) == FALLBACK else model
 
 
 #: --input help of the commands whose equivalence check picks its own example shapes (simplify, edit).

@@ -7,24 +7,15 @@ import sys
 
 import click
 
-from pt2trt.cli.choices import backend_choice
-from pt2trt.cli.options import force_option, model_options
-from pt2trt.cli.task_options import (
-    ignore_metadata_option,
-    preprocess_options,
-    preprocess_overrides,
-    task_options,
-    triton_options,
-    triton_runner_options,
-)
+from pt2trt.cli.options import force_option, pytorch_or_file, weights_options
+from pt2trt.cli.task_options import preprocess_options, read_options, runner_options, task_options
+from pt2trt.settings import PreprocessSettings, ReadSettings, RunnerSettings, TaskSettings, WeightsSettings
 
 
 @click.command("predict")
 @click.argument("model")
 @click.argument("images", nargs=-1, required=True)
-@task_options
-@click.option("--backend", type=backend_choice(), default="auto", show_default=True)
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Images per inference.")
+@task_options()
 @click.option(
     "--labels",
     type=click.Path(dir_okay=False),
@@ -36,54 +27,16 @@ from pt2trt.cli.task_options import (
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False), metavar="FILE", help="Write the JSON lines to FILE, not stdout."
 )
-@click.option(
-    "--workers",
-    type=click.IntRange(min=0),
-    default=2,
-    show_default=True,
-    help="Threads decoding images ahead of the model.",
-)
-@click.option("--threads", type=int, help="ONNX Runtime intra-op threads [default: ONNX Runtime's choice].")
-@click.option(
-    "--fast-decode",
-    is_flag=True,
-    help="Decode JPEGs at reduced size when the input is much smaller: faster, pixels differ (docs/tasks.md).",
-)
-@click.option("--allow-large-images", is_flag=True, help="Decode images over PIL's ~179-megapixel safety limit.")
-@triton_options
-@ignore_metadata_option
-@preprocess_options
-@model_options
+@runner_options()
+@read_options()
+@preprocess_options()
+@weights_options()
 @force_option
 def command(
-    model: str,
-    images: tuple[str, ...],
-    task: str,
-    layout: str,
-    output_name: str | None,
-    conf: float,
-    iou: float,
-    max_det: int,
-    top_k: int,
-    mask_threshold: float,
-    backend: str,
-    batch: int,
-    labels: str | None,
-    save: str | None,
-    output: str | None,
-    workers: int,
-    threads: int | None,
-    fast_decode: bool,
-    allow_large_images: bool,
-    url: str | None,
-    served_model: str | None,
-    ignore_metadata: bool,
-    preprocess: str | None,
-    weights: str | None,
-    allow_pickle: bool,
-    force: bool,
-    **flags: object,
-) -> None:
+    model: str, images: tuple[str, ...], task: TaskSettings, labels: str | None, save: str | None,
+    output: str | None, runner: RunnerSettings, read: ReadSettings, preprocess: PreprocessSettings,
+    weights: WeightsSettings, force: bool,
+) -> None:  # fmt: skip
     """Predict on IMAGES (files, folders, globs; videos with OpenCV): one JSON line per image, in its own pixels.
 
     \b
@@ -96,32 +49,11 @@ def command(
     """
     from pt2trt.files import check_writable, publish, staging_dir
     from pt2trt.prediction.predict import Predictor
+    from pt2trt.settings import PredictSettings
 
     out_path = check_writable(output, force=force) if output else None
-    overrides = preprocess_overrides(**flags)  # type: ignore[arg-type]
-    predictor = Predictor(
-        model,
-        task,
-        backend=backend,
-        preprocess=preprocess,
-        overrides=overrides,
-        batch=batch,
-        labels=labels,
-        workers=workers,
-        threads=threads,
-        fast_decode=fast_decode,
-        allow_large_images=allow_large_images,
-        weights=weights,
-        allow_pickle=allow_pickle,
-        layout=layout,
-        output=output_name,
-        mask_threshold=mask_threshold,
-        runner_options=triton_runner_options(url, served_model, ignore_metadata),
-        conf=conf,
-        iou=iou,
-        max_det=max_det,
-        top_k=top_k,
-    )
+    settings = PredictSettings(task, preprocess, runner, read, labels)
+    predictor = Predictor(pytorch_or_file(model, weights, runner.backend), settings)
     shown = 0
 
     def warn_new() -> None:  # each doubt about the results once, on stderr, as soon as it is known

@@ -64,7 +64,7 @@ def command(
     pt2trt sweep examples/zoo.yaml -o out/zoo --workers 2
     pt2trt sweep examples/zoo.yaml -o out/zoo-2 --ray local --baseline out/zoo
     """
-    from pt2trt.errors import UsageError
+    from pt2trt.errors import CheckFailed, UsageError
     from pt2trt.sweeping import Thresholds, sweep
 
     if resume and force:
@@ -87,8 +87,11 @@ def command(
         print_json(report.to_dict())
     else:
         _print_summary(report)
-    if not report.passed or (fail_on_regression and report.regressions):
-        raise SystemExit(1)
+    if not report.passed:
+        failed = [m.name for m in report.models if not m.passed]
+        raise CheckFailed(f"{len(failed)} model(s) failed: {', '.join(failed)}", "index.html shows each one's step")
+    if fail_on_regression and report.regressions:
+        raise CheckFailed(f"regressions: {', '.join(report.regressions)}", "index.html shows what changed")
 
 
 def check_convert_args(argv: list[str]) -> tuple[str, str | None] | None:

@@ -127,14 +127,16 @@ def command(
             raise UsageError("--ensemble needs --task", "e.g. --task classify")
         from dataclasses import replace
 
-        from pt2trt.preprocess import PRESETS, load_preprocess, parse_size
+        from pt2trt.imaging.preprocess import PRESETS, load_preprocess, parse_size
         from pt2trt.tasks import task_class
 
         recipe = load_preprocess(preprocess) if preprocess else None
         if size:
             recipe = replace(recipe or PRESETS[task_class(task).default_preset], size=parse_size(size))
-        task_options = {"layout": layout, "top_k": top_k, "conf": conf, "iou": iou, "max_det": max_det}
-        pipeline = EnsembleOptions(task=task, task_options=task_options, preprocess=recipe, labels=labels)
+        from pt2trt.settings import TaskSettings
+
+        decoding = TaskSettings(task=task, layout=layout, top_k=top_k, conf=conf, iou=iou, max_det=max_det)
+        pipeline = EnsembleOptions(task=decoding, preprocess=recipe, labels=labels)
     elif task or labels or preprocess or size:
         raise UsageError("--task, --labels, --preprocess and --size describe the ensemble", "Add --ensemble")
     result = write_repository(model, repo, options, ensemble=pipeline, force=force)

@@ -6,20 +6,20 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pt2trt.cli.choices import task_choice
+from pt2trt.cli.choices import backend_choice, task_choice
 from pt2trt.cli.options import (
     console,
     fmt_float,
     json_option,
-    model_options,
     print_json,
     run_input_options,
     tolerance_options,
+    weights_options,
 )
 from pt2trt.cli.task_options import ignore_metadata_option
 
 if TYPE_CHECKING:
-    from pt2trt.settings import RunInputs, Tolerance
+    from pt2trt.settings import RunInputs, Tolerance, WeightsSettings
 
 
 @click.command("verify")
@@ -32,39 +32,31 @@ if TYPE_CHECKING:
     type=task_choice(),
     help="Also compare the decoded results (top-k, matched boxes, masks); that comparison decides the verdict.",
 )
-@model_options
+@click.option(
+    "--backend", type=backend_choice(), default="auto", show_default=True,
+    help="Backend that runs MODEL.onnx [default: by file type: ONNX Runtime, or TensorRT for an engine].",
+)  # fmt: skip
+@weights_options()
 @ignore_metadata_option
 @json_option
 def command(
-    model: str,
-    onnx_file: str,
-    run_inputs: RunInputs,
-    tolerance: Tolerance,
-    task: str | None,
-    weights: str | None,
-    allow_pickle: bool,
-    ignore_metadata: bool,
-    as_json: bool,
-) -> None:
-    """Run MODEL in PyTorch and MODEL.onnx in ONNX Runtime on the same inputs; exit 1 if any output differs."""
+    model: str, onnx_file: str, run_inputs: RunInputs, tolerance: Tolerance, task: str | None, backend: str,
+    weights: WeightsSettings, ignore_metadata: bool, as_json: bool,
+) -> None:  # fmt: skip
+    """Run MODEL in PyTorch and MODEL.onnx in ONNX Runtime (or any backend) on the same inputs; exit 1 if any output
+    differs."""
+    from pt2trt.errors import CheckFailed
+    from pt2trt.settings import RunnerSettings
     from pt2trt.verification.pytorch import verify
 
-    result = verify(
-        model,
-        onnx_file,
-        run_inputs,
-        tolerance=tolerance,
-        weights=weights,
-        allow_pickle=allow_pickle,
-        task=task,
-        ignore_metadata=ignore_metadata,
-    )
+    runner = RunnerSettings(backend=backend, providers=run_inputs.providers, check_metadata=not ignore_metadata)
+    result = verify(weights.source(model), onnx_file, run_inputs, tolerance=tolerance, task=task, runner=runner)
     if as_json:
         print_json(result.to_dict())
     else:
         render(result)
     if not result.passed:
-        raise SystemExit(1)
+        raise CheckFailed(result.verdict_line(), result.diagnosis or "See the table above")
 
 
 def render(result: object) -> None:

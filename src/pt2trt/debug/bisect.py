@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pt2trt.debug.comparer import CallComparer
+from pt2trt.debug.module_matching import CallComparer
 from pt2trt.debug.report import OK, LayerResult, choose_origin
 
 Evaluate = Callable[[list[int], bool], None]  # compare these calls (with their inputs' producers when True)

@@ -24,7 +24,7 @@ import numpy as np
 from pt2trt.debug.expose import is_onnx_file
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.feeds import Feed
-from pt2trt.settings import RunInputs, Tolerance
+from pt2trt.settings import LayerSearch, ModelSource, RunInputs, Tolerance
 from pt2trt.shapes import InputSpec
 
 if TYPE_CHECKING:
@@ -45,37 +45,29 @@ CANDIDATE_BACKENDS = ("onnxruntime", "tensorrt")
 
 
 def debug_layers(
-    reference: str | Path | torch.nn.Module | LoadedModel,
+    reference: str | Path | torch.nn.Module | LoadedModel | ModelSource,
     candidate: str | Path | None = None,
     inputs: RunInputs | Sequence[InputSpec] | None = None,
     *,
     tolerance: Tolerance | None = None,
-    rtol: float | None = None,
-    atol: float | None = None,
-    weights: str | Path | None = None,
-    allow_pickle: bool = False,
-    backend: str = "onnxruntime",
-    strategy: str = "auto",
-    max_memory: int = DEFAULT_MAX_MEMORY,
-    max_marked: int = 8,
-    candidate_factory: Any = None,
+    search: LayerSearch | None = None,
 ) -> LayersReport:
     """Compare ``reference`` and ``candidate`` layer by layer; the report names the layer where they part ways.
 
-    * ``reference`` a PyTorch model (spec, module or LoadedModel), ``candidate`` its ONNX file: PyTorch vs ONNX
-      Runtime, every submodule call against the ONNX tensors it maps to;
+    * ``reference`` a PyTorch model (spec, module, LoadedModel or :class:`~pt2trt.settings.ModelSource` with its
+      weights), ``candidate`` its ONNX file: PyTorch vs ONNX Runtime, every submodule call against the ONNX tensors
+      it maps to;
     * both ONNX files: ONNX Runtime vs ONNX Runtime, tensors matched by name, else by node topology;
-    * ``reference`` an ONNX file, no ``candidate``, ``backend="tensorrt"``: ONNX Runtime vs TensorRT (needs a GPU;
-      otherwise the report says why it was skipped), by bisection marking at most ``max_marked`` tensors per engine.
+    * ``reference`` an ONNX file, no ``candidate``, ``search.backend="tensorrt"``: ONNX Runtime vs TensorRT (needs a
+      GPU; otherwise the report says why it was skipped), by bisection marking at most ``search.max_marked``
+      tensors per engine.
 
     ``inputs`` (:class:`~pt2trt.settings.RunInputs` or a list of specs) are resolved as ``verify`` does;
-    ``tolerance`` defaults to :class:`~pt2trt.settings.Tolerance`, ``rtol``/``atol`` put over it.
-    ``strategy``: ``all`` exposes every mapped tensor in one run, ``bisect`` bisects over the layer order with
-    bounded memory, ``auto`` starts with ``all`` and switches to ``bisect`` past ``max_memory`` bytes of values.
-    ``candidate_factory``: with ``backend="tensorrt"``, runs the candidate side instead of building engines (a
-    :data:`~pt2trt.debug.expose.RunnerFactory`; an ``engine_tensors`` attribute names the tensors the production
-    engine keeps).
+    ``tolerance`` defaults to :class:`~pt2trt.settings.Tolerance`; ``search`` (:class:`~pt2trt.settings.LayerSearch`)
+    is how the search runs.
     """
+    s = search or LayerSearch()
+    strategy, backend, max_memory = s.strategy, s.backend, s.max_memory
     if strategy not in STRATEGIES:
         raise UsageError(f"unknown strategy '{strategy}'", f"Use one of: {', '.join(STRATEGIES)}")
     if backend not in CANDIDATE_BACKENDS:
@@ -83,23 +75,23 @@ def debug_layers(
     if max_memory <= 0:
         raise UsageError(f"max_memory must be positive, got {max_memory}", "Pass a positive memory budget")
     run = RunInputs.of(inputs)
-    tol = Tolerance.of(tolerance, rtol, atol)
+    tol = tolerance or Tolerance()
+    if isinstance(reference, ModelSource) and is_onnx_file(reference.spec):
+        raise UsageError(
+            "--weights applies to a PyTorch MODEL, not to an ONNX file",
+            "Leave out --weights for an ONNX reference, or pass the PyTorch MODEL instead",
+        )
     if is_onnx_file(reference):
         from pt2trt.debug.onnx_pair import debug_onnx_layers
 
-        if weights is not None:
-            raise UsageError(
-                "--weights applies to a PyTorch MODEL, not to an ONNX file",
-                "Leave out --weights for an ONNX reference, or pass the PyTorch MODEL instead",
-            )
         return debug_onnx_layers(
             reference,  # type: ignore[arg-type]
             candidate,
             run,
             tol,
             backend=backend,
-            max_marked=max_marked,
-            candidate_factory=candidate_factory,
+            max_marked=s.max_marked,
+            candidate_factory=s.candidate_factory,
         )
     if candidate is None:
         raise UsageError("no ONNX file given to compare the PyTorch model with", "Usage: debug layers MODEL MODEL.onnx")
@@ -114,9 +106,7 @@ def debug_layers(
 
     side = _OnnxSide.load(Path(candidate), run)
     start = time.perf_counter()
-    with TorchRunner(
-        reference, side.specs, output_names=side.index.outputs, weights=weights, allow_pickle=allow_pickle
-    ) as runner:
+    with TorchRunner(reference, side.specs, output_names=side.index.outputs) as runner:
         side.seconds["torch_load"] = time.perf_counter() - start
         session = _TorchSession(reference, runner, side, tol, strategy, max_memory)
         return session.run()
@@ -140,8 +130,8 @@ class _OnnxSide:
     def load(cls, onnx_path: Path, inputs: RunInputs) -> _OnnxSide:
         from pt2trt.debug.expose import load_model_file, onnxruntime_factory
         from pt2trt.debug.graph import GraphIndex
+        from pt2trt.onnx.inputs import resolve_run_inputs
         from pt2trt.onnx.scopes import exporter_of
-        from pt2trt.verification.inputs import resolve_run_inputs
 
         start = time.perf_counter()
         proto, source = load_model_file(onnx_path)
@@ -171,8 +161,8 @@ class _TorchSession:
         strategy: str,
         max_memory: int,
     ) -> None:
-        from pt2trt.debug.comparer import CallComparer
         from pt2trt.debug.mapping import map_calls
+        from pt2trt.debug.module_matching import CallComparer
         from pt2trt.onnx.scopes import node_scopes
 
         assert runner.module is not None

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pt2trt.compare.tensors import TensorComparison
+from pt2trt.comparators.tensors import TensorComparison
 from pt2trt.debug.bisect import first_failing
 from pt2trt.debug.graph import GraphIndex
 from pt2trt.debug.report import DIVERGED, OK, LayerResult

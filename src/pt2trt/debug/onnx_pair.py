@@ -29,10 +29,10 @@ from pt2trt.debug.report import DIVERGED, OK, UNKNOWN, LayerResult, LayersReport
 from pt2trt.debug.tolerance import compare_layer
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.feeds import Feed
+from pt2trt.onnx.inputs import resolve_run_inputs
 from pt2trt.onnx.scopes import exporter_of, node_scopes
 from pt2trt.settings import RunInputs, Tolerance
 from pt2trt.shapes import InputSpec
-from pt2trt.verification.inputs import resolve_run_inputs
 
 _NAME_MATCH_ENOUGH = 0.5
 
@@ -269,7 +269,7 @@ def _cast_feed(feed: Feed, index: GraphIndex) -> Feed:
 def tensorrt_skip_reason() -> str | None:
     """Why ONNX Runtime vs TensorRT cannot run here, or None when it can."""
     try:
-        from pt2trt.tensorrt.versions import cuda_gpus, installed_version
+        from pt2trt.backends.tensorrt.versions import cuda_gpus, installed_version
     except ImportError as exc:
         return f"pt2trt's TensorRT support cannot be imported ({exc})"
     if installed_version() is None:
@@ -287,8 +287,8 @@ def tensorrt_factory(on_engine: Callable[[set[str] | None], None] | None = None)
 
     def make(model: bytes | Path) -> Runner:
         try:
-            from pt2trt.backends.tensorrt import TensorRTRunner
-            from pt2trt.tensorrt.build import build
+            from pt2trt.backends.tensorrt.build import build
+            from pt2trt.backends.tensorrt.runner import TensorRTRunner
         except ImportError as exc:
             raise Pt2trtError(
                 f"pt2trt's TensorRT backend cannot be imported ({exc})",
@@ -310,7 +310,7 @@ def tensorrt_factory(on_engine: Callable[[set[str] | None], None] | None = None)
 
 
 def _engine_tensors(inspection: dict[str, Any]) -> set[str] | None:
-    from pt2trt.tensorrt.inspect import parse_engine_information
+    from pt2trt.backends.tensorrt.inspect import parse_engine_information
 
     information = inspection.get("engine_information") if inspection else None
     return parse_engine_information(information).tensor_names() if information else None

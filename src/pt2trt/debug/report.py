@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pt2trt.compare.tensors import TensorComparison
+from pt2trt.comparators.tensors import TensorComparison
 from pt2trt.shapes import InputSpec
 
 # Status of a layer's inputs: all compared within tolerance, one of them out, not all could be compared, or not

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pt2trt.compare.tensors import TensorComparison, compare_tensors, scaled_atol
+from pt2trt.comparators.tensors import TensorComparison, compare_tensors, scaled_atol
 
 
 def compare_layer(

@@ -21,13 +21,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pt2trt.compare.tensors import compare_outputs
+from pt2trt.comparators.tensors import compare_outputs
 from pt2trt.editing.registry import EDITS, parse_edit
 from pt2trt.editing.simplify import op_counts
 from pt2trt.editing.surgery.common import Verification
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.files import check_writable, format_size
 from pt2trt.onnx import metadata as meta
+from pt2trt.onnx.graph import onnx_input_specs
+from pt2trt.onnx.inputs import example_specs
 from pt2trt.settings import EQUIVALENCE, RunInputs, Tolerance
 from pt2trt.shapes import InputSpec
 from pt2trt.verification.equivalence import (
@@ -41,7 +43,6 @@ from pt2trt.verification.equivalence import (
     varied_specs,
     with_outputs,
 )
-from pt2trt.verification.inputs import example_specs, onnx_input_specs
 
 if TYPE_CHECKING:
     import onnx
@@ -164,7 +165,7 @@ def finish(model: onnx.ModelProto, key: str) -> onnx.ModelProto:
 def apply_edit(model: onnx.ModelProto, key: str, value: Any) -> onnx.ModelProto:
     """Apply one edit (value as on the command line or in a recipe) and check the result; no ONNX Runtime run."""
     key, params = parse_edit(key, value)
-    edited, _, _ = EDITS[key].apply(model, params)
+    edited, _, _ = EDITS[key].load()(model, params)
     return finish(edited, key)
 
 
@@ -187,7 +188,7 @@ def edit_model(
     current = model
     for i, (key, params) in enumerate(edits):
         start = time.perf_counter()
-        edited, verification, description = EDITS[key].apply(current, params)
+        edited, verification, description = EDITS[key].load()(current, params)
         edited = finish(edited, key)
         step = EditStep(key, description, 0.0)
         if verify:

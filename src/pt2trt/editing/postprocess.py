@@ -2,8 +2,11 @@
 
 ``softmax``, ``argmax`` and ``topk`` are verified against the same operation in numpy on the original outputs.
 ``nms`` appends ONNX ``NonMaxSuppression`` and gathers the kept boxes, scores and classes. ``efficient_nms`` appends
-TensorRT's ``EfficientNMS_TRT`` plugin node (domain ``TRT``, as TensorRT's ONNX parser and the YOLO exporters spell
-it): it only runs in a TensorRT engine, so ONNX Runtime cannot check it.
+TensorRT's ``EfficientNMS_TRT`` plugin node (domain ``TRT``, as TensorRT's ONNX parser and the YOLO exporters spell it):
+it only runs in a TensorRT engine, so ONNX Runtime cannot check it. NVIDIA deprecated that plugin in TensorRT 10.12
+(:mod:`pt2trt.backends.tensorrt.lint.plugins` holds the facts): for a ``target=`` (a TensorRT family or release, by
+default the installed one) whose parser no longer imports it the edit refuses and points to ``nms``, which TensorRT
+builds as its own INMSLayer; where it is deprecated the step says so.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ class AppendSpec:
     score: float = 0.05
     max: int = 100
     box_coding: int = 0  # 0: corners (x1, y1, x2, y2); 1: center (cx, cy, w, h)
+    target: str | None = None  # efficient_nms: the TensorRT family or release that will parse it (8.6, 10, 11.4)
 
 
 _INT = {"axis", "k", "max", "box_coding"}
@@ -84,7 +88,23 @@ def parse_append(value: Any) -> AppendSpec:
     spec = AppendSpec(kind=kind, **typed)
     if spec.k < 1 or spec.max < 1:
         raise UsageError("k and max must be at least 1", "Pass k/max as a whole number of 1 or more")
+    if spec.target is not None:
+        _check_target(spec)
     return spec
+
+
+def _check_target(spec: AppendSpec) -> None:
+    from pt2trt.backends.tensorrt.lint.plugins import target_span
+
+    if spec.kind != "efficient_nms":
+        raise UsageError(f"{spec.kind} takes no target option", "target= applies to efficient_nms only")
+    try:
+        target_span(str(spec.target))
+    except ValueError:
+        raise UsageError(
+            f"efficient_nms target must be a TensorRT family or release, got '{spec.target}'",
+            "Use 8.6, 10, 11 or a release such as 10.15.1",
+        ) from None
 
 
 @on_graph
@@ -263,10 +283,30 @@ def _expose(graph: gs.Graph, spec: AppendSpec, boxes: Any, scores: Any, outputs:
         graph.outputs = [t for t in graph.outputs if t is not boxes and t is not scores] + outputs
 
 
+def _plugin_verdict(op: str, target: str | None) -> str:
+    """A note on the plugin for ``target`` ("" when there is nothing to say); a user error when that target's parser
+    cannot import it. The target defaults to the installed TensorRT, else to the newest family (said aloud)."""
+    from pt2trt.backends.tensorrt.lint.plugins import REMOVED, plugin_support
+    from pt2trt.backends.tensorrt.versions import TARGETS, installed_version
+
+    judged = target or installed_version()
+    assumed = "" if judged else " (no target given and no TensorRT installed: judged for the newest family)"
+    support = plugin_support(op, judged or list(TARGETS)[-1])
+    if support is None:
+        return ""
+    if support.state == REMOVED:
+        raise Pt2trtError(
+            f"cannot append {op} for TensorRT {judged or list(TARGETS)[-1]}: {support.why}",
+            "Append ONNX NonMaxSuppression instead (--append nms): TensorRT's parser builds it as its INMSLayer",
+        )
+    return f"; {support.why}{assumed}. {support.fix}"
+
+
 def _efficient_nms(graph: gs.Graph, spec: AppendSpec) -> tuple[None, str]:
     """TensorRT's EfficientNMS_TRT plugin: fixed-size outputs per image, run inside a TensorRT engine only."""
     import onnx_graphsurgeon as gs
 
+    verdict = _plugin_verdict("EfficientNMS_TRT", spec.target)
     boxes, scores = _boxes_scores(graph, spec)
     batch = boxes.shape[0] if boxes.shape else "batch"
     outputs = [
@@ -290,7 +330,7 @@ def _efficient_nms(graph: gs.Graph, spec: AppendSpec) -> tuple[None, str]:
     _expose(graph, spec, boxes, scores, outputs)
     return None, (
         f"appended TensorRT EfficientNMS_TRT to '{boxes.name}'/'{scores.name}' (iou {spec.iou:g}, score "
-        f"{spec.score:g}, max {spec.max}); runs in TensorRT only"
+        f"{spec.score:g}, max {spec.max}); runs in TensorRT only{verdict}"
     )
 
 

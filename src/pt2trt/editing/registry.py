@@ -7,12 +7,12 @@ when an edit runs.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pt2trt.errors import UsageError
+from pt2trt.registry import Entry, Registry
 from pt2trt.shapes import parse_dynamic
 
 if TYPE_CHECKING:
@@ -23,14 +23,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class EditDef:
-    """One edit: recipe key, CLI flag, how to parse its value and the function that applies it.
+    """One edit: recipe key, CLI flag and how to parse its value (its registry entry holds the function).
 
     ``metavar=None`` makes a boolean flag. A ``multiple`` flag given several times is one edit with all the values
     when ``combine`` (renames, removals), else one edit per value in the order given (appends, inserts).
     """
 
     key: str
-    apply_ref: str  # "module:function", imported on first use (numpy and onnx stay out of `--help`)
     parse_ref: str | Callable[[Any], Any]
     help: str
     metavar: str | None = None
@@ -43,17 +42,9 @@ class EditDef:
     def flag(self) -> str:
         return "--" + self.key.replace("_", "-")
 
-    @property
-    def apply(self) -> Callable[[onnx.ModelProto, Any], tuple[onnx.ModelProto, Verification | None, str]]:
-        return _resolve(self.apply_ref)
-
     def parse(self, value: Any) -> Any:
-        return (self.parse_ref if callable(self.parse_ref) else _resolve(self.parse_ref))(value)
-
-
-def _resolve(ref: str) -> Any:
-    module, _, name = ref.partition(":")
-    return getattr(importlib.import_module(module), name)
+        parse = self.parse_ref if callable(self.parse_ref) else Entry(self.key, self.parse_ref).load()
+        return parse(value)
 
 
 def _flag(value: Any) -> bool:
@@ -110,76 +101,145 @@ _NODES = "pt2trt.editing.surgery.nodes:"
 _SUB = "pt2trt.editing.surgery.subgraph:"
 _MODEL = "pt2trt.editing.surgery.model:"
 _P = "pt2trt.editing.postprocess:"
-#: Every edit, in the order the CLI applies its flags (a recipe applies its entries in its own order).
-EDITS: dict[str, EditDef] = {
-    e.key: e
-    for e in [
-        EditDef(
-            "rename_input", _IO + "rename_inputs", _IO + "parse_pairs", "Rename an input.", "OLD=NEW",
-            multiple=True, combine=True,
-        ),
-        EditDef(
-            "rename_output", _IO + "rename_outputs", _IO + "parse_pairs", "Rename an output.", "OLD=NEW",
-            multiple=True, combine=True,
-        ),
-        EditDef("dynamic_batch", _IO + "dynamic_batch", _flag, "Make dim 0 of every input and output dynamic."),
-        EditDef(
-            "dynamic", _IO + "dynamic_axes", _dynamic, "Make axes of an input dynamic, e.g. input:2,3.",
-            "NAME:AXIS[=LABEL],...", multiple=True, combine=True,
-        ),
-        EditDef(
-            "batch", _IO + "fix_batch", _batch, "Fix the batch size (dim 0 of every input) to N.", "N", value_type=int,
-        ),
-        EditDef(
-            "uint8_nhwc", _U8 + "uint8_nhwc", _U8 + "parse_uint8",
-            "Make an image input uint8 NHWC with (x/scale - mean)/std in the graph [default: first input, ImageNet "
-            "mean/std, scale 255].", "[INPUT[:mean=R,G,B][:std=R,G,B][:scale=255]]", optional_value=True,
-        ),
-        EditDef(
-            "remove_node", _NODES + "remove_nodes", _names, "Remove a node; its readers read its input.", "NODE",
-            multiple=True, combine=True,
-        ),
-        EditDef(
-            "insert_node", _NODES + "insert_node", _NODES + "parse_insert",
-            "Insert a node after a tensor, as inline YAML: '{op: Clip, after: TENSOR, attrs: {...}, inputs: [...]}'.",
-            "YAML", multiple=True,
-        ),
-        EditDef(
-            "replace_subgraph", _SUB + "replace_subgraph", _SUB + "parse_replace",
-            "Replace the nodes between tensors by one node: '{from: [A], to: [B], op: HardSwish}'.", "YAML",
-            multiple=True,
-        ),
-        EditDef(
-            "extract", _SUB + "extract", _SUB + "parse_extract", "Keep only the subgraph between tensors.",
-            "IN[,IN...]:OUT[,OUT...]",
-        ),
-        EditDef(
-            "expose", _SUB + "expose", _names, "Add intermediate tensors to the outputs.", "TENSOR", multiple=True,
-            combine=True,
-        ),
-        EditDef(
-            "append", _P + "append", _P + "parse_append",
-            "Append post-processing to an output: softmax | argmax | topk:K | nms | efficient_nms "
-            "(options :key=value,..., e.g. nms:iou=0.45,score=0.25,max=100).", "KIND[:OPTIONS]", multiple=True,
-        ),
-        EditDef("opset", _MODEL + "convert_opset", _int, "Convert to another ai.onnx opset.", "N", value_type=int),
-        EditDef(
-            "set_metadata", _MODEL + "set_metadata", _metadata, "Set a metadata entry (KEY= removes it).", "KEY=VALUE",
-            multiple=True, combine=True,
-        ),
-    ]
-}  # fmt: skip
+EditFn = Callable[["onnx.ModelProto", Any], "tuple[onnx.ModelProto, Verification | None, str]"]
+
+#: Every edit, in the order the CLI applies its flags (a recipe applies its entries in its own order): the function
+#: (``"module:function"``, imported when the edit runs) with its :class:`EditDef` as the entry's ``info``.
+EDITS: Registry[EditFn] = Registry("edit")
+
+
+def _edit(apply_ref: str, edit: EditDef) -> None:
+    EDITS.register(edit.key, apply_ref, edit)
+
+
+_edit(
+    _IO + "rename_inputs",
+    EditDef(
+        "rename_input",
+        _IO + "parse_pairs",
+        "Rename an input.",
+        "OLD=NEW",
+        multiple=True,
+        combine=True,
+    ),
+)
+_edit(
+    _IO + "rename_outputs",
+    EditDef(
+        "rename_output",
+        _IO + "parse_pairs",
+        "Rename an output.",
+        "OLD=NEW",
+        multiple=True,
+        combine=True,
+    ),
+)
+_edit(_IO + "dynamic_batch", EditDef("dynamic_batch", _flag, "Make dim 0 of every input and output dynamic."))
+_edit(
+    _IO + "dynamic_axes",
+    EditDef(
+        "dynamic",
+        _dynamic,
+        "Make axes of an input dynamic, e.g. input:2,3.",
+        "NAME:AXIS[=LABEL],...",
+        multiple=True,
+        combine=True,
+    ),
+)
+_edit(
+    _IO + "fix_batch",
+    EditDef(
+        "batch",
+        _batch,
+        "Fix the batch size (dim 0 of every input) to N.",
+        "N",
+        value_type=int,
+    ),
+)
+_edit(
+    _U8 + "uint8_nhwc",
+    EditDef(
+        "uint8_nhwc",
+        _U8 + "parse_uint8",
+        "Make an image input uint8 NHWC with (x/scale - mean)/std in the graph [default: first input, ImageNet "
+        "mean/std, scale 255].",
+        "[INPUT[:mean=R,G,B][:std=R,G,B][:scale=255]]",
+        optional_value=True,
+    ),
+)
+_edit(
+    _NODES + "remove_nodes",
+    EditDef(
+        "remove_node",
+        _names,
+        "Remove a node; its readers read its input.",
+        "NODE",
+        multiple=True,
+        combine=True,
+    ),
+)
+_edit(
+    _NODES + "insert_node",
+    EditDef(
+        "insert_node",
+        _NODES + "parse_insert",
+        "Insert a node after a tensor, as inline YAML: '{op: Clip, after: TENSOR, attrs: {...}, inputs: [...]}'.",
+        "YAML",
+        multiple=True,
+    ),
+)
+_edit(
+    _SUB + "replace_subgraph",
+    EditDef(
+        "replace_subgraph",
+        _SUB + "parse_replace",
+        "Replace the nodes between tensors by one node: '{from: [A], to: [B], op: HardSwish}'.",
+        "YAML",
+        multiple=True,
+    ),
+)
+_edit(
+    _SUB + "extract",
+    EditDef(
+        "extract",
+        _SUB + "parse_extract",
+        "Keep only the subgraph between tensors.",
+        "IN[,IN...]:OUT[,OUT...]",
+    ),
+)
+_edit(
+    _SUB + "expose",
+    EditDef(
+        "expose",
+        _names,
+        "Add intermediate tensors to the outputs.",
+        "TENSOR",
+        multiple=True,
+        combine=True,
+    ),
+)
+_edit(
+    _P + "append",
+    EditDef(
+        "append",
+        _P + "parse_append",
+        "Append post-processing to an output: softmax | argmax | topk:K | nms | efficient_nms "
+        "(options :key=value,..., e.g. nms:iou=0.45,score=0.25,max=100; efficient_nms:target=10.15 checks the "
+        "TensorRT that will parse the plugin, deprecated since 10.12).",
+        "KIND[:OPTIONS]",
+        multiple=True,
+    ),
+)
+_edit(_MODEL + "convert_opset", EditDef("opset", _int, "Convert to another ai.onnx opset.", "N", value_type=int))
+_edit(_MODEL + "set_metadata", EditDef(
+    "set_metadata", _metadata, "Set a metadata entry (KEY= removes it).", "KEY=VALUE", multiple=True, combine=True,
+))  # fmt: skip
 
 
 def parse_edit(key: str, value: Any) -> tuple[str, Any]:
     """Validate an edit key and parse its value (a CLI string or a recipe value) into the edit's parameters."""
-    if key not in EDITS:
-        import difflib
-
-        close = difflib.get_close_matches(key, list(EDITS), n=1)
-        hint = f"Did you mean '{close[0]}'?" if close else f"Edits are: {', '.join(EDITS)}"
-        raise UsageError(f"unknown edit '{key}'", hint)
+    edit: EditDef = EDITS.entry(key).info
     try:
-        return key, EDITS[key].parse(value)
+        return key, edit.parse(value)
     except UsageError as exc:
         raise UsageError(f"{key}: {exc.message}", exc.hint) from None

@@ -18,6 +18,7 @@ from pt2trt.capture import capture_output
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.files import check_writable, format_size
 from pt2trt.onnx.load import EXTERNAL_DATA_THRESHOLD
+from pt2trt.onnx.model import ModelLike, OnnxModel
 from pt2trt.settings import EQUIVALENCE, RunInputs, Tolerance
 from pt2trt.shapes import InputSpec
 from pt2trt.verification.equivalence import EquivalenceReport, ReferenceRuns, default_cases
@@ -80,6 +81,7 @@ class SimplifyResult:
 
     input_path: Path
     output_path: Path
+    model: OnnxModel  # the handle of output_path, its proto in memory
     engine: str
     ops_before: dict[str, int]
     ops_after: dict[str, int]
@@ -182,7 +184,7 @@ def _finish(model: onnx.ModelProto, original: onnx.ModelProto, engine: str) -> o
 
 
 def simplify(
-    model: str | Path,
+    model: ModelLike,
     output: str | Path,
     *,
     engine: str = "both",
@@ -190,23 +192,25 @@ def simplify(
     tolerance: Tolerance = EQUIVALENCE,
     force: bool = False,
 ) -> SimplifyResult:
-    """Simplify the ONNX file ``model`` into ``output`` and prove with ONNX Runtime that its outputs did not change.
+    """Simplify ``model`` (a handle or a path) into ``output`` and prove with ONNX Runtime that its outputs did not
+    change; ``result.model`` is the handle of what was written.
 
     ``engine`` is ``onnxslim``, ``onnxsim`` or ``both`` (the smallest equivalent result of onnxslim, onnxsim and
     onnxsim + onnxslim). ``inputs`` (:class:`~pt2trt.settings.RunInputs` or a list of specs) give example shapes for
     dynamic axes that have none recorded, the seed and the providers of the check. Raises
     :class:`Pt2trtError` when no engine produced an equivalent model; ``output`` is then not written.
     """
-    from pt2trt.onnx.load import load_onnx, save_onnx
+    from pt2trt.onnx.load import save_onnx
 
     if engine not in CANDIDATES:
         raise UsageError(f"unknown engine '{engine}'", f"Use one of: {', '.join(ENGINES)}")
-    src = Path(model)
+    handle = OnnxModel.of(model)
+    src = handle.path or Path(handle.name)
     out = check_writable(output, force=force)
     if out.suffix != ".onnx":
         raise UsageError(f"output {out} does not end in .onnx", "Name the output file like model-sim.onnx")
     start = time.perf_counter()
-    original = load_onnx(src)
+    original = handle.with_weights()
     size_before = original.ByteSize()
     run = RunInputs.of(inputs)
     cases = default_cases(original, run.spec_list, seed=run.seed)
@@ -240,14 +244,17 @@ def simplify(
         )
     best = min(accepted, key=lambda c: (c.nodes, c.size_bytes))
     chosen = results[best.engine]
-    save_onnx(chosen, out, external_data=chosen.ByteSize() > EXTERNAL_DATA_THRESHOLD, replace=force)
+    external = chosen.ByteSize() > EXTERNAL_DATA_THRESHOLD
+    ops_after = op_counts(chosen)
+    save_onnx(chosen, out, external_data=external, replace=force)  # external data moves the weights out of `chosen`
     assert best.equivalence is not None and best.size_bytes is not None
     return SimplifyResult(
         input_path=src,
         output_path=out,
+        model=OnnxModel(out) if external else OnnxModel(out, chosen),
         engine=best.engine,
         ops_before=op_counts(original),
-        ops_after=op_counts(chosen),
+        ops_after=ops_after,
         size_before=size_before,
         size_after=best.size_bytes,
         seconds=time.perf_counter() - start,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pt2trt.onnx.load import load_onnx
+from pt2trt.onnx.model import ModelLike, OnnxModel
 
 
 @dataclass
@@ -35,38 +35,37 @@ class CheckReport:
         }
 
 
-def check(path: str | Path) -> CheckReport:
-    """Run ``onnx.checker.check_model(full_check=True)`` and strict shape inference on ``path``.
+def check(model: ModelLike) -> CheckReport:
+    """Run ``onnx.checker.check_model(full_check=True)`` and strict shape inference on ``model`` (a handle or a path).
 
     A file that is not ONNX at all raises :class:`~pt2trt.errors.Pt2trtError`; a model that loads but breaks
     the spec is a report with ``errors``.
     """
-    import onnx
     from onnx import checker, shape_inference
 
     # Weights in external data files stay on disk: the checker reads them through the path, shape inference only
     # needs the graph (loading them would also break the 2 GB protobuf limit that external data exists to avoid).
-    model = load_onnx(path, load_external_data=False)
-    report = CheckReport(Path(path))
-    uses_external = any(t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer)
+    handle = OnnxModel.of(model)
+    proto = handle.proto
+    report = CheckReport(handle.path or Path(handle.name))
     try:
-        if uses_external or Path(path).stat().st_size > 2_000_000_000:
-            checker.check_model(str(path), full_check=True)  # the path form handles external data / > 2 GB
+        if handle.path is not None and (handle.has_external_data or handle.path.stat().st_size > 2_000_000_000):
+            checker.check_model(str(handle.path), full_check=True)  # the path form handles external data / > 2 GB
         else:
-            checker.check_model(model, full_check=True)
+            checker.check_model(proto, full_check=True)
         report.checker_ok = True
     except checker.ValidationError as exc:
         report.errors.append("checker: " + _clean(str(exc)))
     except Exception as exc:  # shape inference inside full_check raises its own error types
         report.errors.append(f"checker: {type(exc).__name__}: {_clean(str(exc))}")
     try:
-        inferred = shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
+        inferred = shape_inference.infer_shapes(proto, check_type=True, strict_mode=True, data_prop=True)
         report.shape_inference_ok = True
         report.inferred_values = len(inferred.graph.value_info)
         report.warnings.extend(_unknown_output_shapes(inferred))
     except Exception as exc:
         report.errors.append(f"shape inference: {_clean(str(exc))}")
-    if not model.graph.output:
+    if not proto.graph.output:
         report.errors.append("graph has no outputs")
     return report
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pt2trt.onnx.dtypes import dtype_name
+from pt2trt.shapes import InputSpec
+
 if TYPE_CHECKING:
     import onnx
 
@@ -43,3 +46,15 @@ def input_dims(value: onnx.ValueInfoProto) -> list[Dim]:
 def has_shape(value: onnx.ValueInfoProto) -> bool:
     """Whether the input declares a shape at all (rank known)."""
     return value.type.tensor_type.HasField("shape")
+
+
+def onnx_input_specs(model: onnx.ModelProto) -> list[InputSpec]:
+    """Specs for the graph's real inputs (initializers excluded); dynamic dims recorded by name with size 0."""
+    specs = []
+    for value in real_inputs(model):
+        elem_type = value.type.tensor_type.elem_type
+        dims = input_dims(value)
+        dynamic = {axis: d or f"dim{axis}" for axis, d in enumerate(dims) if not isinstance(d, int)}
+        shape = tuple(d if isinstance(d, int) else 0 for d in dims)
+        specs.append(InputSpec(value.name, shape, dtype_name(elem_type) if elem_type else "float32", dynamic))
+    return specs

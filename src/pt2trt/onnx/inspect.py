@@ -10,7 +10,7 @@ from typing import Any
 from pt2trt.onnx.dims import readable_dim
 from pt2trt.onnx.dtypes import dtype_name, itemsize
 from pt2trt.onnx.graph import real_inputs
-from pt2trt.onnx.load import load_onnx
+from pt2trt.onnx.model import ModelLike, OnnxModel
 from pt2trt.onnx.ort_compat import OrtCompatibility, ort_compatibility
 
 
@@ -97,15 +97,16 @@ class ModelInfo:
         }
 
 
-def inspect_model(path: str | Path, *, nodes: bool = False) -> ModelInfo:
-    """Describe the ONNX model at ``path`` (weights in external data files are not read)."""
+def inspect_model(model: ModelLike, *, nodes: bool = False) -> ModelInfo:
+    """Describe ``model``, a handle or a path (weights in external data files are not read)."""
     import onnx
     import onnxruntime
 
-    p = Path(path)
-    model = load_onnx(p, load_external_data=False)
-    graph = model.graph
-    opsets = {(o.domain or "ai.onnx"): o.version for o in model.opset_import}
+    handle = OnnxModel.of(model)
+    proto = handle.proto
+    p = handle.path or Path(handle.name)
+    graph = proto.graph
+    opsets = {(o.domain or "ai.onnx"): o.version for o in proto.opset_import}
     initializers = {t.name: t for t in graph.initializer}
     params, nbytes = 0, 0
     by_dtype: dict[str, dict[str, int]] = {}
@@ -128,14 +129,17 @@ def inspect_model(path: str | Path, *, nodes: bool = False) -> ModelInfo:
         n.op_type if n.domain in ("", "ai.onnx") else f"{n.domain}::{n.op_type}" for n in graph.node
     )
     data_file = p.with_name(p.name + ".data")
+    on_disk = handle.path is not None and handle.path.exists()
     return ModelInfo(
         path=p,
-        file_bytes=p.stat().st_size + (data_file.stat().st_size if data_file.exists() else 0),
-        ir_version=model.ir_version,
+        file_bytes=p.stat().st_size + (data_file.stat().st_size if data_file.exists() else 0)
+        if on_disk
+        else proto.ByteSize(),
+        ir_version=proto.ir_version,
         opsets=opsets,
-        producer_name=model.producer_name,
-        producer_version=model.producer_version,
-        model_version=model.model_version,
+        producer_name=proto.producer_name,
+        producer_version=proto.producer_version,
+        model_version=proto.model_version,
         graph_name=graph.name,
         inputs=[_tensor_info(v) for v in real_inputs(graph)],
         outputs=[_tensor_info(v) for v in graph.output],
@@ -146,9 +150,9 @@ def inspect_model(path: str | Path, *, nodes: bool = False) -> ModelInfo:
         initializer_dtypes=by_dtype,
         initializers_as_inputs=[v.name for v in graph.input if v.name in initializers],
         external_data=any(t.data_location == onnx.TensorProto.EXTERNAL for t in graph.initializer),
-        metadata={e.key: e.value for e in model.metadata_props},
+        metadata={e.key: e.value for e in proto.metadata_props},
         onnxruntime=ort_compatibility(
-            model.ir_version, opsets.get("ai.onnx"), opsets.get("ai.onnx.ml"), installed=onnxruntime.__version__
+            proto.ir_version, opsets.get("ai.onnx"), opsets.get("ai.onnx.ml"), installed=onnxruntime.__version__
         ),
         nodes=[_node_info(n) for n in graph.node] if nodes else [],
         constant_parameters=constants,

@@ -17,12 +17,24 @@ EXTERNAL_DATA_THRESHOLD = 1_800_000_000
 
 def load_onnx(path: str | Path, *, load_external_data: bool = True) -> onnx.ModelProto:
     """Parse an ONNX file; a file that is not a (complete) ONNX model is a user error, not a traceback."""
+    return load_onnx_bytes(path, load_external_data=load_external_data)[1]
+
+
+def load_onnx_bytes(path: str | Path, *, load_external_data: bool = True) -> tuple[bytes, onnx.ModelProto, bool]:
+    """Read an ONNX file once: its bytes, the parsed model (external data loaded unless told not to) and whether its
+    weights live in external data files (then a runtime must load it by path, not from the bytes)."""
     import onnx
     from google.protobuf.message import DecodeError
+    from onnx.external_data_helper import load_external_data_for_model, uses_external_data
 
     p = existing_file(path, "ONNX file")
     try:
-        model = onnx.load(str(p), load_external_data=load_external_data)
+        raw = p.read_bytes()
+        model = onnx.ModelProto()
+        model.ParseFromString(raw)
+        external = any(uses_external_data(t) for t in model.graph.initializer)
+        if external and load_external_data:
+            load_external_data_for_model(model, str(p.parent))
     except DecodeError as exc:
         raise Pt2trtError(
             f"{p} is not a valid ONNX file (protobuf parse failed: {exc})",
@@ -47,7 +59,20 @@ def load_onnx(path: str | Path, *, load_external_data: bool = True) -> onnx.Mode
             f"{p} is not an ONNX model (no IR version or graph)",
             "The file may be truncated or of another format; export it again",
         )
-    return model
+    return raw, model, external
+
+
+def load_external_weights(model: onnx.ModelProto, path: Path) -> None:
+    """Read the external data files of ``model`` (loaded from ``path``) into it."""
+    from onnx.external_data_helper import load_external_data_for_model
+
+    try:
+        load_external_data_for_model(model, str(path.parent))
+    except OSError as exc:
+        raise Pt2trtError(
+            f"cannot load the weights of {path}: {exc}",
+            "Keep the .onnx file beside its external data file (.onnx.data)",
+        ) from exc
 
 
 def save_onnx(model: onnx.ModelProto, path: Path, *, external_data: bool = False, replace: bool = False) -> int:

@@ -17,7 +17,7 @@ FALLBACK_REASON = PREFIX + "exporter_fallback_reason"
 TORCH_VERSION = PREFIX + "torch_version"
 ONNX_VERSION = PREFIX + "onnx_version"
 PT2TRT_VERSION = PREFIX + "version"
-PREPROCESSING = PREFIX + "preprocessing"  # JSON of pt2trt.preprocess.Preprocess
+PREPROCESSING = PREFIX + "preprocessing"  # JSON of pt2trt.imaging.preprocess.Preprocess
 
 
 def read_metadata(model: onnx.ModelProto) -> dict[str, str]:

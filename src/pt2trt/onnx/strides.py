@@ -32,8 +32,3 @@ def max_stride(model: Any) -> int:
         for name in node.output:
             strides[name] = value
     return max(1, round(largest))
-
-
-def fit_to_stride(size: tuple[int, int], stride: int) -> tuple[int, int]:
-    """``size`` (height, width) rounded up to multiples of ``stride``."""
-    return tuple(-(-side // stride) * stride for side in size)  # type: ignore[return-value]

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from pt2trt.compare.tasks import DEFAULT_MIN_AGREEMENT, TaskComparison
-from pt2trt.compare.tensors import TensorComparison, compare_tensors
+from pt2trt.comparators.tasks import DEFAULT_MIN_AGREEMENT, TaskComparison
+from pt2trt.comparators.tensors import TensorComparison, compare_tensors
 from pt2trt.precision.data import Samples
 
 #: the task metric ``--target-agreement`` is checked against
@@ -164,7 +164,7 @@ def measure(
     emulate_fp16: bool = False,
 ) -> Accuracy:
     """Compare ``candidate``'s outputs with the FP32 ``reference`` outputs on the same ``samples``."""
-    from pt2trt.compare.tasks import compare_task_outputs
+    from pt2trt.comparators.tasks import compare_task_outputs
 
     start = time.perf_counter()
     cand = run_outputs(candidate, samples, batch, static, emulate_fp16=emulate_fp16)

@@ -26,7 +26,7 @@ from pt2trt.precision.names import Layer
 if TYPE_CHECKING:
     import onnx
 
-    from pt2trt.preprocess import Preprocess
+    from pt2trt.imaging.preprocess import Preprocess
 
 PRECISIONS = ("fp16", "int8")
 MAX_AUTO_EXCLUSIONS = 10

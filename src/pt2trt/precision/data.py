@@ -22,7 +22,7 @@ from pt2trt.feeds import Feed, load_feed, random_feed
 if TYPE_CHECKING:
     import onnx
 
-    from pt2trt.preprocess import Preprocess
+    from pt2trt.imaging.preprocess import Preprocess
 
 ARRAY_SUFFIXES = (".npy", ".npz")
 RANDOM_WARNING = (
@@ -108,7 +108,7 @@ def load_samples(
 
 
 def _graph_specs(proto: onnx.ModelProto) -> list:
-    from pt2trt.verification.inputs import onnx_input_specs
+    from pt2trt.onnx.graph import onnx_input_specs
 
     specs = onnx_input_specs(proto)
     if not specs:
@@ -121,7 +121,7 @@ def _graph_specs(proto: onnx.ModelProto) -> list:
 
 def _expand(source: str | Path) -> tuple[list[Path], str]:
     """The files of ``source`` and whether they are arrays or images/videos."""
-    from pt2trt.prediction.images import collect_sources
+    from pt2trt.imaging.sources import collect_sources
 
     path = Path(source)
     if path.is_file() and path.suffix.lower() in ARRAY_SUFFIXES:
@@ -142,7 +142,7 @@ def _expand(source: str | Path) -> tuple[list[Path], str]:
 
 
 def _is_media(path: Path) -> bool:
-    from pt2trt.prediction.images import IMAGE_SUFFIXES, VIDEO_SUFFIXES
+    from pt2trt.imaging.sources import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 
     return path.suffix.lower() in IMAGE_SUFFIXES + VIDEO_SUFFIXES
 
@@ -172,12 +172,16 @@ def _image_samples(
     preprocess: Preprocess | str | Path | None,
     task: str | None,
 ) -> Samples:
+    from pt2trt.imaging.sources import iter_frames
     from pt2trt.prediction.image_model import ImageModel
-    from pt2trt.prediction.images import iter_frames
+    from pt2trt.settings import PreprocessSettings, RunnerSettings
     from pt2trt.tasks import task_class
 
     preset = task_class(task).default_preset if task else "imagenet-classification"
-    model = ImageModel(model_path, backend="onnxruntime", preprocess=preprocess, default_preset=preset)
+    model = ImageModel(
+        model_path, runner=RunnerSettings(backend="onnxruntime"), preprocess=PreprocessSettings(preprocess),
+        default_preset=preset,
+    )  # fmt: skip
     with model:  # opening reads the model's one image input: its name, layout, dtype and static size
         recipe, name, dtype = model.preprocess, model.input_name, model.input_dtype
     feeds: list[Feed] = []

@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pt2trt.errors import Pt2trtError
+from pt2trt.imaging.preprocess import Preprocess, Transform
+from pt2trt.imaging.sources import Frame, collect_sources, iter_frames
 from pt2trt.prediction.image_model import ImageModel, output_ops
-from pt2trt.prediction.images import Frame, collect_sources, iter_frames
 from pt2trt.prediction.prefetch import ordered_map
-from pt2trt.preprocess import Preprocess, Transform
+from pt2trt.settings import PredictSettings, TaskSettings
 from pt2trt.tasks import Labels, Result, Task, make_task
 
 if TYPE_CHECKING:
@@ -76,51 +77,24 @@ class RunStats:
 class Predictor:
     """A model, a task and the preprocessing between them; ``with Predictor(...) as p: p.run(images)``."""
 
-    def __init__(
-        self,
-        model: Any,
-        task: str | Task = "classify",
-        *,
-        backend: str = "auto",
-        preprocess: Preprocess | str | Path | None = None,
-        overrides: dict[str, Any] | None = None,
-        batch: int = 1,
-        labels: Labels | str | Path | None = None,
-        workers: int = 2,
-        weights: str | Path | None = None,
-        allow_pickle: bool = False,
-        providers: list[str] | None = None,
-        threads: int | None = None,
-        fast_decode: bool = False,
-        allow_large_images: bool = False,
-        runner_options: dict[str, Any] | None = None,
-        **task_options: Any,
-    ) -> None:
-        """``fast_decode``: decode JPEGs at reduced size (DCT scaling) when the input is much smaller — faster, but
-        the pixels differ from a full decode (see docs/tasks.md). ``allow_large_images``: lift PIL's decompression
-        bomb limit (~179 megapixels)."""
+    def __init__(self, model: Any, settings: PredictSettings | TaskSettings | str = "classify") -> None:
+        """``model``: a path, an :class:`~pt2trt.onnx.model.OnnxModel`, a PyTorch spec or module; ``settings``:
+        the task (a name is the task with its defaults), preprocessing, runner, reading and labels."""
         require_pillow()
-        self.task = make_task(task, **task_options)
-        self.labels = labels if isinstance(labels, Labels) else Labels.load(labels)
+        s = PredictSettings.of(settings)
+        self.settings = s
+        self.task = make_task(s.task)
+        self.labels = s.labels if isinstance(s.labels, Labels) else Labels.load(s.labels)
         self.model = ImageModel(
-            model,
-            backend=backend,
-            preprocess=preprocess,
-            default_preset=self.task.default_preset,
-            overrides=overrides,
-            batch=batch,
-            weights=weights,
-            allow_pickle=allow_pickle,
-            providers=providers,
-            threads=threads,
-            runner_options=runner_options,
-        )
-        if self.task.uses_output_ops and isinstance(model, str | Path):
-            self.task.output_ops = output_ops(model)
-        self.batch = batch
-        self.workers = workers
-        self.fast_decode = fast_decode
-        self.allow_large_images = allow_large_images
+            model, runner=s.runner, preprocess=s.preprocess, default_preset=self.task.default_preset,
+            batch=s.read.batch,
+        )  # fmt: skip
+        if self.task.uses_output_ops and self.model.handle is not None:
+            self.task.output_ops = output_ops(self.model.handle)
+        self.batch = s.read.batch
+        self.workers = s.read.workers
+        self.fast_decode = s.read.fast_decode
+        self.allow_large_images = s.read.allow_large_images
         self.stats = RunStats()
 
     @property
@@ -203,21 +177,19 @@ class Predictor:
 def predict(
     model: Any,
     images: Sequence[str | Path],
-    task: str | Task = "classify",
+    settings: PredictSettings | TaskSettings | str = "classify",
     *,
     save: str | Path | None = None,
     force: bool = False,
-    **options: Any,
 ) -> list[Prediction]:
     """Predict on ``images`` (files, folders, globs, videos) and return every :class:`Prediction`.
 
-    ``options`` are :class:`Predictor`'s: ``backend``, ``preprocess``, ``batch``, ``labels``, ``workers`` and the
-    task's own (``top_k``; ``conf``, ``iou``, ``max_det``, ``layout``, ``output``, ``mask_threshold``). Doubts about
+    ``settings`` (:class:`~pt2trt.settings.PredictSettings`, or a task name) are :class:`Predictor`'s. Doubts about
     the results (:attr:`Predictor.warnings`) are issued as Python warnings.
     """
     import warnings
 
-    with Predictor(model, task, **options) as predictor:
+    with Predictor(model, settings) as predictor:
         predictions = list(predictor.run(images, save=save, force=force))
     for message in predictor.warnings:
         warnings.warn(message, UserWarning, stacklevel=2)
@@ -275,7 +247,7 @@ class _SaveNames:
         """Refuse before any work when an image's annotated picture already exists (videos are checked per frame)."""
         if self.force:
             return
-        from pt2trt.prediction.images import is_video
+        from pt2trt.imaging.sources import is_video
 
         probe = _SaveNames(self.folder, True)
         for path in paths:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,19 +18,20 @@ from pt2trt import _version
 from pt2trt.capture import capture_output
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.files import check_writable, format_size
+from pt2trt.imaging.preprocess import load_preprocess
 from pt2trt.onnx import metadata as meta
 from pt2trt.onnx.load import EXTERNAL_DATA_THRESHOLD, check_data_file, save_onnx
-from pt2trt.preprocess import Preprocess, load_preprocess
+from pt2trt.onnx.model import OnnxModel
 from pt2trt.pytorch.outputs import flatten_outputs
 from pt2trt.pytorch.outputs import output_names as names_from_structure
 from pt2trt.pytorch.sources import LoadedModel, load_model, no_exit
+from pt2trt.settings import ExportSettings, ModelSource
+from pt2trt.settings.export import EXPORTERS
 from pt2trt.shapes import InputSpec, apply_dynamic
 
 if TYPE_CHECKING:
     import onnx
     import torch
-
-EXPORTERS = ("auto", "dynamo", "legacy")
 
 
 @dataclass
@@ -47,6 +48,12 @@ class ExportResult:
     external_data: bool = False
     fallback_reason: str | None = None
     log: str = field(default="", repr=False)
+    written: OnnxModel | None = field(default=None, repr=False, compare=False)  # the handle, proto in memory
+
+    @property
+    def model(self) -> OnnxModel:
+        """The handle of the file written (its proto already in memory: the next step reads nothing)."""
+        return self.written if self.written is not None else OnnxModel(self.path)
 
     def closing_line(self) -> str:
         via = self.exporter + (" (fallback from dynamo)" if self.fallback_reason else "")
@@ -141,38 +148,30 @@ def _widened(spec: InputSpec) -> InputSpec:
 
 
 def export(
-    model: str | torch.nn.Module | LoadedModel,
+    model: str | torch.nn.Module | LoadedModel | ModelSource,
     inputs: Sequence[InputSpec],
     output: str | Path,
+    settings: ExportSettings | None = None,
     *,
-    dynamic_batch: bool = False,
-    dynamic: Iterable[str] = (),
-    exporter: str = "auto",
-    opset: int | None = None,
-    output_names: Sequence[str] | None = None,
-    constant_folding: bool = True,
-    external_data: bool | None = None,
-    weights: str | Path | None = None,
-    allow_pickle: bool = False,
     force: bool = False,
-    seed: int = 0,
-    custom_translation_table: Mapping[Callable[..., Any], Callable[..., Any]] | None = None,
-    preprocess: Preprocess | str | Path | None = None,
 ) -> ExportResult:
-    """Export ``model`` to ONNX at ``output``.
+    """Export ``model`` (a spec, a module, a LoadedModel, or a :class:`~pt2trt.settings.ModelSource` with its
+    weights) to ONNX at ``output``.
 
-    ``inputs`` give one spec per ``forward()`` argument (unnamed ones take the parameter's name); ``dynamic_batch``
-    makes dim 0 of every input dynamic and ``dynamic`` (``NAME:AXIS[=LABEL],...``, as ``--dynamic``) chosen axes.
-    ``output_names`` name the outputs in order (default: from the output structure).
-    ``exporter="auto"`` tries the dynamo exporter and falls back to the legacy one, recording why.
-    ``external_data=None`` stores weights in ``OUT.onnx.data`` only when the model is too big for one protobuf.
-    ``preprocess`` (a :class:`~pt2trt.preprocess.Preprocess`, a preset name or a YAML file) is recorded in the
-    ONNX metadata, so that ``predict`` on the exported model needs no preprocessing flags.
+    ``inputs`` give one spec per ``forward()`` argument (unnamed ones take the parameter's name). ``settings``
+    (:class:`~pt2trt.settings.ExportSettings`): ``dynamic_batch`` makes dim 0 of every input dynamic and
+    ``dynamic`` (``NAME:AXIS[=LABEL],...``, as ``--dynamic``) chosen axes; ``output_names`` name the outputs in order
+    (default: from the output structure); ``exporter="auto"`` tries the dynamo exporter and falls back to the legacy
+    one, recording why; ``external_data=None`` stores weights in ``OUT.onnx.data`` only when the model is too big
+    for one protobuf; ``preprocess`` (a :class:`~pt2trt.imaging.preprocess.Preprocess`, a preset name or a YAML
+    file) is recorded in the ONNX metadata, so that ``predict`` on the exported model needs no preprocessing flags;
     ``custom_translation_table`` (dynamo exporter only) maps torch ops to your own ONNX translations, as in
     ``torch.onnx.export``; for the legacy exporter register symbolics with ``torch.onnx.register_custom_op_symbolic``.
     """
     import torch
 
+    s = settings or ExportSettings()
+    exporter, opset, custom_translation_table = s.exporter, s.opset, s.custom_translation_table
     if exporter not in EXPORTERS:
         raise UsageError(f"unknown exporter '{exporter}'", f"Use one of: {', '.join(EXPORTERS)}")
     if custom_translation_table and exporter == "legacy":
@@ -181,17 +180,18 @@ def export(
             "Use torch.onnx.register_custom_op_symbolic with the legacy exporter",
         )
     out = check_output_path(output, force=force)
-    if external_data:
+    if s.external_data:
         check_data_file(out, force=force)
-    recipe = load_preprocess(preprocess) if isinstance(preprocess, str | Path) else preprocess
-    loaded = model if isinstance(model, LoadedModel) else load_model(model, weights=weights, allow_pickle=allow_pickle)
-    specs = apply_dynamic(resolve_inputs(loaded, inputs), dynamic_batch=dynamic_batch, dynamic=dynamic)
+    recipe = load_preprocess(s.preprocess) if isinstance(s.preprocess, str | Path) else s.preprocess
+    loaded = model if isinstance(model, LoadedModel) else load_model(model)
+    specs = apply_dynamic(resolve_inputs(loaded, inputs), dynamic_batch=s.dynamic_batch, dynamic=s.dynamic)
     candidates = ["dynamo", "legacy"] if exporter == "auto" else [exporter]
     skipped = _skip_known_failure(loaded.module) if exporter == "auto" else None
     if skipped is not None:
         candidates = ["legacy"]
     if opset is not None:
         candidates = _opset_capable(candidates, opset, explicit=exporter != "auto")
+    seed, constant_folding, output_names, external_data = s.seed, s.constant_folding, s.output_names, s.external_data
 
     with torch.no_grad():
         try:
@@ -267,6 +267,7 @@ def export(
         external_data=use_external,
         fallback_reason=fallback_reason,
         log="\n".join(logs),
+        written=None if use_external else OnnxModel(out, proto),  # external data moved the weights out of proto
     )
 
 

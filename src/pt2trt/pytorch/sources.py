@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from pt2trt.errors import Pt2trtError
 from pt2trt.pytorch.weights import PICKLE_HINT as PICKLE_HINT
 from pt2trt.pytorch.weights import load_weights, saved_module
+from pt2trt.settings.model import ModelSource
 
 if TYPE_CHECKING:
     import torch
@@ -67,7 +68,7 @@ class LoadedModel:
 
 
 def load_model(
-    spec: str | torch.nn.Module,
+    spec: str | torch.nn.Module | ModelSource,
     *,
     weights: str | Path | None = None,
     allow_pickle: bool = False,
@@ -79,6 +80,8 @@ def load_model(
     Construction runs under ``torch.manual_seed(init_seed)``, so an architecture with random weights is the same
     model in every process: ``export`` and a later ``verify`` of the same spec compare identical weights.
     """
+    if isinstance(spec, ModelSource):  # a spec with the weights to load into it
+        spec, weights, allow_pickle = spec.spec, spec.weights or weights, spec.allow_pickle or allow_pickle
     if isinstance(spec, str):
         _check_files_exist(spec, weights)  # before importing torch: a typo should not cost seconds
     import torch

@@ -78,8 +78,8 @@ def tensorrt_problems(io: ModelIO, release: str | None, server_tensorrt: str | N
     """An engine built with another TensorRT than the server's (named by release or version) cannot load there."""
     if io.kind != "tensorrt" or io.tensorrt_version is None:
         return []
+    from pt2trt.backends.tensorrt.versions import version_key
     from pt2trt.serve.versions import DEFAULT_RELEASE, tensorrt_of
-    from pt2trt.tensorrt.versions import version_key
 
     where = f"TensorRT {server_tensorrt}" if server_tensorrt else None
     if server_tensorrt is None:

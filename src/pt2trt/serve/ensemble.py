@@ -9,24 +9,28 @@ preprocessing and task decoders.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from pt2trt._version import __version__
 from pt2trt.errors import Pt2trtError, UsageError
-from pt2trt.preprocess import Preprocess
+from pt2trt.imaging.preprocess import Preprocess
 from pt2trt.serve import python_models as pm
 from pt2trt.serve.config import model_config_pb2, tensor_config
 from pt2trt.serve.model_io import ModelIO, Tensor
+from pt2trt.settings import PreprocessSettings, TaskSettings
+
+
+def _classify() -> TaskSettings:
+    return TaskSettings(task="classify")
 
 
 @dataclass(frozen=True)
 class EnsembleOptions:
     """What the pre/post models do: the task and its options, the preprocessing, class names."""
 
-    task: str = "classify"
-    task_options: dict[str, Any] | None = None
+    task: TaskSettings = field(default_factory=_classify)
     preprocess: Preprocess | str | Path | None = None
     labels: str | Path | None = None
 
@@ -35,7 +39,7 @@ def adopt_preprocess(io: ModelIO, options: EnsembleOptions, default_preset: str)
     """The preprocessing that feeds the model's one image input (size, layout and dtype taken from the input)."""
     from pt2trt.prediction.image_model import choose_preprocess, recorded_preprocess
 
-    pre = choose_preprocess(options.preprocess, recorded_preprocess(io.metadata), default_preset)
+    pre = choose_preprocess(PreprocessSettings(options.preprocess), recorded_preprocess(io.metadata), default_preset)
     if len(io.inputs) != 1 or len(io.inputs[0].dims) != 4:
         raise Pt2trtError(
             f"--ensemble needs one image input [N, C, H, W] or [N, H, W, C]; {io.path.name} has "
@@ -99,7 +103,7 @@ def ensemble_models(io: ModelIO, core: Any, options: EnsembleOptions) -> dict[st
     from pt2trt.tasks.base import Labels
 
     name, batch = core.name, core.max_batch_size
-    task = make_task(options.task, **(options.task_options or {}))
+    task = make_task(options.task)
     pre_recipe = adopt_preprocess(io, options, task.default_preset)
     image_in = io.inputs[0]
     blob = [-1] if batch > 0 else [1, -1]  # clients send [1, L] bytes either way: one image per request

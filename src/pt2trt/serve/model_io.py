@@ -100,7 +100,7 @@ def _onnx_io(path: Path) -> ModelIO:
 
 
 def _engine_io(path: Path) -> ModelIO:
-    from pt2trt.tensorrt.metadata import read_metadata, sidecar_path
+    from pt2trt.backends.tensorrt.metadata import read_metadata, sidecar_path
 
     meta = read_metadata(path)
     if meta is None:
@@ -126,7 +126,7 @@ def _engine_io(path: Path) -> ModelIO:
 
 
 def _openvino_io(path: Path) -> ModelIO:
-    from pt2trt.backends.openvino import _OV_TYPES, import_openvino
+    from pt2trt.backends.openvino.runner import _OV_TYPES, import_openvino
 
     ov = import_openvino()
     if not path.with_suffix(".bin").is_file():

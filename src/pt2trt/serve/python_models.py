@@ -67,12 +67,12 @@ def get_input(pb_utils: Any, request: Any, name: str) -> np.ndarray:
 
 
 def encode_transforms(transforms: list[Any]) -> np.ndarray:
-    """:class:`pt2trt.preprocess.Transform` objects -> ``[N, 8]`` float64."""
+    """:class:`pt2trt.imaging.preprocess.Transform` objects -> ``[N, 8]`` float64."""
     return np.array([[*t.original_size, *t.input_size, *t.scale, *t.offset] for t in transforms], np.float64)
 
 
 def decode_transforms(values: np.ndarray) -> list[Any]:
-    from pt2trt.preprocess import Transform
+    from pt2trt.imaging.preprocess import Transform
 
     rows = np.asarray(values, np.float64).reshape(-1, 8)
     return [Transform((int(r[0]), int(r[1])), (int(r[2]), int(r[3])), (r[4], r[5]), (r[6], r[7])) for r in rows]
@@ -95,14 +95,14 @@ class PreprocessModel:
     """Encoded images (``IMAGE``, uint8, one per batch row) -> the model input and ``TRANSFORM``."""
 
     def initialize(self, args: dict[str, Any]) -> None:
-        from pt2trt.preprocess import Preprocess
+        from pt2trt.imaging.preprocess import Preprocess
 
         _, params = _parameters(args)
         self.preprocess = Preprocess.from_json(params[PREPROCESSING])
         self.input_name = params[INPUT]
 
     def prepare(self, blobs: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
-        from pt2trt.prediction.images import load_image
+        from pt2trt.imaging.sources import load_image
 
         samples, transforms = [], []
         for blob in blobs:
@@ -130,7 +130,9 @@ class PostprocessModel:
         from pt2trt.tasks.base import Labels
 
         _, params = _parameters(args)
-        self.task = make_task(params[TASK], **json.loads(params.get(TASK_OPTIONS) or "{}"))
+        from pt2trt.settings import TaskSettings
+
+        self.task = make_task(TaskSettings(task=params[TASK], **json.loads(params.get(TASK_OPTIONS) or "{}")))
         self.labels = Labels({int(k): v for k, v in json.loads(params.get(LABELS) or "{}").items()})
         self.outputs = json.loads(params[OUTPUTS])
 

@@ -7,52 +7,39 @@ default preprocessing preset; :func:`register_task` adds one at runtime (plugins
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
-from pt2trt.errors import UsageError
+from pt2trt.registry import Registry
 
 if TYPE_CHECKING:
+    from pt2trt.settings.tasks import TaskSettings
     from pt2trt.tasks.base import Labels, Result, Task
 
 #: task name -> "module:Class" (or the class itself); drives --task choices, drawing, comparison and errors.
-TASKS: dict[str, str | type[Task]] = {
-    "classify": "pt2trt.tasks.classify:ClassifyTask",
-    "detect": "pt2trt.tasks.detect:DetectTask",
-    "segment": "pt2trt.tasks.segment:SegmentTask",
-}
+TASKS: Registry[type[Task]] = Registry("task")
+TASKS.register("classify", "pt2trt.tasks.classify:ClassifyTask")
+TASKS.register("detect", "pt2trt.tasks.detect:DetectTask")
+TASKS.register("segment", "pt2trt.tasks.segment:SegmentTask")
 
 
 def register_task(name: str, target: str | type[Task]) -> None:
     """Register a task as ``name``: a ``"module:Class"`` string (imported on first use) or the class."""
-    if isinstance(target, str) and ":" not in target:
-        raise ValueError(f"task target must be 'module:Class', got '{target}'")
-    TASKS[name] = target
+    TASKS.register(name, target)
 
 
 def unregister_task(name: str) -> None:
     """Remove a registered task (tests, plugins that unload)."""
-    TASKS.pop(name, None)
+    TASKS.unregister(name)
 
 
 def task_names() -> list[str]:
     """The registered task names, in registration order."""
-    return list(TASKS)
+    return TASKS.names()
 
 
 def task_class(name: str) -> type[Task]:
     """The task class registered as ``name``."""
-    if name not in TASKS:
-        import difflib
-
-        close = difflib.get_close_matches(name, list(TASKS), n=1)
-        hint = f"Did you mean '{close[0]}'?" if close else f"Use one of: {', '.join(TASKS)}"
-        raise UsageError(f"unknown task '{name}'", hint)
-    target = TASKS[name]
-    if not isinstance(target, str):
-        return target
-    module_name, _, cls = target.partition(":")
-    return getattr(importlib.import_module(module_name), cls)
+    return TASKS.load(name)
 
 
 def task_layouts() -> list[str]:
@@ -63,17 +50,17 @@ def task_layouts() -> list[str]:
     return layouts
 
 
-def make_task(task: str | Task, **options: Any) -> Task:
-    """A task object from its name and options (options a task does not take are ignored)."""
+def make_task(task: str | Task | TaskSettings, settings: TaskSettings | None = None) -> Task:
+    """A task object: ``task`` itself, or the task named ``task`` (or ``settings.task``) made from ``settings``
+    (:meth:`Task.from_settings`: each task reads the options it has)."""
+    from pt2trt.settings.tasks import TaskSettings
     from pt2trt.tasks.base import Task
 
     if isinstance(task, Task):
         return task
-    import inspect
-
-    cls = task_class(task)
-    accepted = inspect.signature(cls.__init__).parameters
-    return cls(**{k: v for k, v in options.items() if k in accepted and v is not None})
+    if isinstance(task, TaskSettings):
+        settings, task = task, task.task or "classify"
+    return task_class(task).from_settings(settings or TaskSettings(task=task))
 
 
 def task_for_result(result: Result) -> Task:

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from pt2trt.errors import Pt2trtError, UsageError
-from pt2trt.preprocess import Transform
+from pt2trt.imaging.preprocess import Transform
+from pt2trt.settings.tasks import TaskSettings
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -156,6 +157,12 @@ class Task(ABC):
         #: doubts about the decoded results (each once): see :meth:`warn`
         self.warnings: list[str] = []
         self._warned: set[str] = set()
+
+    @classmethod
+    def from_settings(cls, settings: TaskSettings) -> Task:
+        """The task with the :class:`~pt2trt.settings.TaskSettings` it reads (the default: ``layout`` only);
+        each task reads its own options explicitly, so none is dropped unseen."""
+        return cls(settings.layout)
 
     def warn(self, key: str, message: str) -> None:
         """Record a doubt about the results once per ``key`` (the CLI prints each on stderr)."""

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pt2trt.errors import Pt2trtError, UsageError
-from pt2trt.preprocess import Transform
+from pt2trt.imaging.preprocess import Transform
+from pt2trt.settings.tasks import TaskSettings
 from pt2trt.tasks.base import Labels, Outputs, Result, Task, describe_outputs, pick_output, value_range
 from pt2trt.tasks.draw import color, text_panel
 
@@ -58,7 +59,7 @@ class ClassifyTask(Task):
     default_preset = "imagenet-classification"
     layouts = ("logits", "probabilities")
     result_type = Classification
-    comparator = "pt2trt.compare.tasks:compare_classifications"
+    comparator = "pt2trt.comparators.tasks:compare_classifications"
 
     def __init__(self, top_k: int = 5, layout: str = "auto", output: str | None = None) -> None:
         super().__init__(layout)
@@ -66,6 +67,10 @@ class ClassifyTask(Task):
             raise UsageError(f"--top-k must be at least 1, got {top_k}", "Pass --top-k 1 or more")
         self.top_k = top_k
         self.output = output
+
+    @classmethod
+    def from_settings(cls, settings: TaskSettings) -> ClassifyTask:
+        return cls(settings.top_k, settings.layout, settings.output_name)
 
     def decode(self, outputs: Outputs, transforms: Sequence[Transform]) -> list[Result]:
         scores = self.scores(outputs, len(transforms))

@@ -31,7 +31,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pt2trt.errors import Pt2trtError, UsageError
-from pt2trt.preprocess import Transform
+from pt2trt.imaging.preprocess import Transform
+from pt2trt.settings.tasks import TaskSettings
 from pt2trt.tasks.base import Labels, Outputs, Result, Task, batch_of, describe_outputs, pick_output, value_range
 from pt2trt.tasks.boxes import cxcywh_to_xyxy, nms
 from pt2trt.tasks.draw import color, font, tag
@@ -90,7 +91,7 @@ class DetectTask(Task):
     default_preset = "yolo-letterbox-640"
     layouts = ("yolov8", "yolov5", "torchvision", "nms")
     result_type = Detections
-    comparator = "pt2trt.compare.tasks:compare_detections"
+    comparator = "pt2trt.comparators.tasks:compare_detections"
 
     def __init__(
         self, conf: float = 0.25, iou: float = 0.45, max_det: int = 300, layout: str = "auto", output: str | None = None
@@ -102,6 +103,10 @@ class DetectTask(Task):
         if max_det < 1:
             raise UsageError(f"--max-det must be at least 1, got {max_det}", "Pass --max-det 1 or more")
         self.conf, self.iou, self.max_det = conf, iou, max_det
+
+    @classmethod
+    def from_settings(cls, settings: TaskSettings) -> DetectTask:
+        return cls(settings.conf, settings.iou, settings.max_det, settings.layout, settings.output_name)
 
     def decode(self, outputs: Outputs, transforms: Sequence[Transform]) -> list[Result]:
         layout = self.layout if self.layout != "auto" else detect_layout(outputs, self.output)

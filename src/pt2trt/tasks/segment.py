@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pt2trt.errors import Pt2trtError, UsageError
-from pt2trt.preprocess import Transform
+from pt2trt.imaging.preprocess import Transform
+from pt2trt.settings.tasks import TaskSettings
 from pt2trt.tasks.base import Labels, Outputs, Result, Task, batch_of, describe_outputs, pick_output, value_range
 from pt2trt.tasks.detect import Detections, DetectTask, check_boxes, draw_detections, yolo_candidates
 from pt2trt.tasks.draw import LEGEND_ROWS, color, text_panel
@@ -77,7 +78,7 @@ class SegmentTask(Task):
     default_preset = "imagenet-segmentation"
     layouts = ("logits", "probabilities", "yolo-seg")
     result_type = Segmentation
-    comparator = "pt2trt.compare.tasks:compare_segmentations"
+    comparator = "pt2trt.comparators.tasks:compare_segmentations"
     uses_output_ops = True
 
     def __init__(
@@ -98,6 +99,11 @@ class SegmentTask(Task):
         self.instances = DetectTask(conf=conf, iou=iou, max_det=max_det)
         self.output = output
         self.mask_threshold = mask_threshold
+
+    @classmethod
+    def from_settings(cls, settings: TaskSettings) -> SegmentTask:
+        s = settings
+        return cls(s.layout, s.conf, s.iou, s.max_det, s.output_name, s.mask_threshold)
 
     def decode(self, outputs: Outputs, transforms: Sequence[Transform]) -> list[Result]:
         layout = self.layout if self.layout != "auto" else segment_layout(outputs)

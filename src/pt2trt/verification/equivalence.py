@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pt2trt.compare.tensors import Comparison, TensorComparison, compare_outputs
+from pt2trt.comparators.tensors import Comparison, TensorComparison, compare_outputs
 from pt2trt.errors import Pt2trtError
 from pt2trt.feeds import Feed, random_feed
+from pt2trt.onnx.inputs import example_specs
 from pt2trt.settings import EQUIVALENCE, RunInputs, Tolerance
 from pt2trt.shapes import InputSpec
-from pt2trt.verification.inputs import example_specs
 
 if TYPE_CHECKING:
     import onnx

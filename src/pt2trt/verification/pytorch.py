@@ -8,20 +8,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pt2trt.backends.base import Runner
-from pt2trt.backends.tensorrt import is_engine_file
-from pt2trt.compare.tensors import Comparison, compare_outputs
+from pt2trt.backends import is_engine_file
+from pt2trt.comparators.tensors import Comparison, compare_outputs
 from pt2trt.errors import Pt2trtError
-from pt2trt.feeds import Feed
-from pt2trt.onnx.load import load_onnx
-from pt2trt.settings import RunInputs, Tolerance
+from pt2trt.onnx.inputs import resolve_run_inputs
+from pt2trt.onnx.model import ModelLike, OnnxModel
+from pt2trt.settings import ModelSource, RunInputs, RunnerSettings, Tolerance
 from pt2trt.shapes import InputSpec
-from pt2trt.verification.inputs import resolve_run_inputs
 
 if TYPE_CHECKING:
     import torch
 
-    from pt2trt.compare.tasks import TaskComparison
+    from pt2trt.comparators.tasks import TaskComparison
     from pt2trt.pytorch.sources import LoadedModel
 
 
@@ -47,7 +45,7 @@ class VerifyResult:
         """For a failed verification: which kind of difference it is and what to try next (None when passed)."""
         if self.passed:
             return None
-        from pt2trt.compare.tensors import diagnose
+        from pt2trt.comparators.tensors import diagnose
 
         kinds = {t.name: diagnose(t) for t in self.comparison.failed}
         if self.task_comparison is not None and not self.task_comparison.passed:
@@ -68,6 +66,19 @@ class VerifyResult:
         }.get(kinds.get(worst, "error"), "differs")
         return f"{worst} {what}: find the layer with `pt2trt debug layers {self.model} {self.onnx_path}`"
 
+    def verdict_line(self) -> str:
+        """The verdict that decided, in one line, with what it rests on: the decoded results when a task was
+        compared, else the outputs against the tolerance."""
+        c = self.comparison
+        within = f"{len(c.tensors) - len(c.failed)}/{len(c.tensors)} output(s) within rtol={c.rtol:g} atol={c.atol:g}"
+        t = self.task_comparison
+        if t is not None:
+            verdict = "verified" if t.passed else "mismatch"
+            return f"{verdict} ({t.task}, decided by the decoded results): {t.criterion}; {within}"
+        worst = max((x.max_abs_error or 0.0 for x in c.tensors), default=0.0)
+        verdict = "verified" if self.passed else "mismatch"
+        return f"{verdict}: {within}, max abs error {worst:.3g}"
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "model": self.model,
@@ -86,8 +97,8 @@ def _source_onnx(path: Path) -> Path:
     """The ONNX describing the model under test: ``path`` itself, or for an engine the ONNX it was built from."""
     if not is_engine_file(path):
         return path
+    from pt2trt.backends.tensorrt.metadata import read_metadata, sidecar_path
     from pt2trt.files import existing_file
-    from pt2trt.tensorrt.metadata import read_metadata, sidecar_path
 
     metadata = read_metadata(existing_file(path, "engine file"))
     recorded = Path(metadata.onnx_path) if metadata else None
@@ -101,82 +112,68 @@ def _source_onnx(path: Path) -> Path:
 
 
 def verify(
-    model: str | torch.nn.Module | LoadedModel,
-    onnx_path: str | Path,
+    model: str | torch.nn.Module | LoadedModel | ModelSource,
+    onnx_path: ModelLike,
     inputs: RunInputs | Sequence[InputSpec] | None = None,
     *,
     tolerance: Tolerance | None = None,
-    data: Sequence[str | Path] | None = None,
-    feed: Feed | None = None,
-    batch: int | None = None,
-    rtol: float | None = None,
-    atol: float | None = None,
-    seed: int | None = None,
-    weights: str | Path | None = None,
-    allow_pickle: bool = False,
-    providers: Sequence[str] | None = None,
     task: str | None = None,
-    ignore_metadata: bool = False,
+    runner: RunnerSettings | None = None,
 ) -> VerifyResult:
-    """Run ``model`` in PyTorch and ``onnx_path`` in ONNX Runtime on the same inputs and compare every output.
+    """Run ``model`` in PyTorch and ``onnx_path`` (a model handle or a path) on the same inputs and compare every
+    output.
 
-    ``onnx_path`` may also be a TensorRT engine (``.engine``/``.plan``/``.trt``) built by ``pt2trt build``: it runs
-    with the TensorRT runner, its inputs described by the ONNX recorded in its metadata.
-
-    ``inputs`` is a :class:`~pt2trt.settings.RunInputs` or a list of input specs; by default the shapes recorded at
-    export with seeded random values. The keywords ``data`` (``.npy``/``.npz`` files), ``feed`` (ready arrays),
-    ``batch`` (re-sizes dynamic batch axes), ``seed`` and ``providers`` are put over it, and ``rtol``/``atol`` over
-    ``tolerance`` (default :class:`~pt2trt.settings.Tolerance`).
-    ``task`` (classify, detect, segment) also compares the decoded results (top-k, matched boxes, masks) with
-    :mod:`pt2trt.compare.tasks`, and that comparison decides ``passed``. ``ignore_metadata`` loads an engine without
-    checking its ``.json`` metadata (TensorRT version, GPU, hash). Without ``task``, outputs that say what they
-    are (``boxes``/``scores``/``labels``: detections, which are sets whose order ties may change) are judged as that
-    task automatically, unless ``tolerance.scaled`` is False (the plain element-wise rule of ``--elementwise``).
+    ``model`` is a spec, a module, a :class:`~pt2trt.pytorch.sources.LoadedModel` or a
+    :class:`~pt2trt.settings.ModelSource` (spec + weights). The candidate runs on the backend of ``runner``
+    (:class:`~pt2trt.settings.RunnerSettings`; ``auto``: ONNX Runtime for ``.onnx``, TensorRT for an engine built by
+    ``pt2trt build``, whose inputs are described by the ONNX recorded in its metadata; any registered backend).
+    ``inputs`` is a :class:`~pt2trt.settings.RunInputs` (specs, data files, arrays, batch, seed) or a list of input
+    specs; by default the shapes recorded at export with seeded random values. ``tolerance`` defaults to
+    :class:`~pt2trt.settings.Tolerance`. ``task`` (classify, detect, segment) also compares the decoded results
+    (top-k, matched boxes, masks) with :mod:`pt2trt.comparators.tasks`, and that comparison decides ``passed``.
+    Without ``task``, outputs that say what they are (``boxes``/``scores``/``labels``: detections, which are sets
+    whose order ties may change) are judged as that task automatically, unless ``tolerance.scaled`` is False (the
+    plain element-wise rule of ``--elementwise``).
     """
-    from pt2trt.backends.onnxruntime import OnnxRuntimeRunner
+    from pt2trt.backends import resolve_backend, runner_class
     from pt2trt.backends.torch import TorchRunner
 
-    run = RunInputs.of(inputs, data=data, feed=feed, batch=batch, seed=seed, providers=providers)
-    tol = Tolerance.of(tolerance, rtol, atol)
-    path = Path(onnx_path)
-    proto = load_onnx(_source_onnx(path), load_external_data=False)
-    specs, feed = resolve_run_inputs(proto, run)
-    output_names = [o.name for o in proto.graph.output]
-    spec_text = model if isinstance(model, str) else getattr(model, "spec", type(model).__name__)
-    del proto
+    run = RunInputs.of(inputs)
+    tol = tolerance or Tolerance()
+    settings = runner or RunnerSettings(providers=run.providers)
+    handle = OnnxModel.of(onnx_path)
+    path = handle.path or Path(handle.name)
+    source = OnnxModel(_source_onnx(path)) if is_engine_file(path) else handle
+    specs, feed = resolve_run_inputs(source, run)
+    output_names = source.output_names
+    spec_text = str(model) if isinstance(model, str | ModelSource) else getattr(model, "spec", type(model).__name__)
 
     seconds: dict[str, float] = {}
     start = time.perf_counter()
-    with TorchRunner(
-        model, specs, output_names=output_names, weights=weights, allow_pickle=allow_pickle
-    ) as torch_runner:
+    with TorchRunner(model, specs, output_names=output_names) as torch_runner:
         seconds["torch_load"] = time.perf_counter() - start
         reference = torch_runner.infer(feed)
         seconds["torch"] = torch_runner.last_inference_seconds or 0.0
     start = time.perf_counter()
-    if is_engine_file(path):  # an engine is the model under test: run it with TensorRT instead of ONNX Runtime
-        from pt2trt.backends.tensorrt import TensorRTRunner
-
-        candidate_runner: Runner = TensorRTRunner(path, check_metadata=not ignore_metadata)
-    else:
-        candidate_runner = OnnxRuntimeRunner(path, providers=run.provider_list)
+    cls = runner_class(resolve_backend(path, settings.backend))
+    candidate_runner = cls.from_settings(handle if cls.source == "onnx" else path, settings, specs)
     backend = candidate_runner.backend
-    with candidate_runner as runner:
+    with candidate_runner as candidate_run:
         seconds[f"{backend}_load"] = time.perf_counter() - start
         try:
-            candidate = runner.infer(feed)
+            candidate = candidate_run.infer(feed)
         except Pt2trtError as exc:
             raise Pt2trtError(f"{exc.message} (inputs {', '.join(map(str, specs))})", exc.hint) from exc
-        seconds[backend] = runner.last_inference_seconds or 0.0
+        seconds[backend] = candidate_run.last_inference_seconds or 0.0
     comparison = compare_outputs(reference, candidate, rtol=tol.rtol, atol=tol.atol, scaled=tol.scaled)
     task_comparison, task_reason = None, None
     if task is None and tol.scaled:
         task, task_reason = task_of_outputs(reference)
     if task is not None:
-        from pt2trt.compare.tasks import compare_task_outputs
+        from pt2trt.comparators.tasks import compare_task_outputs
 
         task_comparison = compare_task_outputs(task, reference, candidate, specs[0].shape)
-    return VerifyResult(str(spec_text), path, specs, comparison, seconds, task_comparison, backend, task_reason)
+    return VerifyResult(spec_text, path, specs, comparison, seconds, task_comparison, backend, task_reason)
 
 
 def task_of_outputs(outputs: dict[str, Any]) -> tuple[str | None, str | None]:

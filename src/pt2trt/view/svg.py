@@ -13,9 +13,13 @@ import itertools
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 from pt2trt.view.graph_summary import DEFAULT_MAX_BOXES, Box, GraphSummary, summarize_graph
+
+if TYPE_CHECKING:
+    from pt2trt.onnx.model import ModelLike
 
 FONT = 12
 CHAR_W = 7.0  # generous average glyph width of a sans-serif font at 12 px
@@ -291,21 +295,22 @@ class SvgResult:
 
 
 def write_svg(
-    model: str | Path, output: str | Path, *, max_boxes: int | None = DEFAULT_MAX_BOXES, force: bool = False
+    model: ModelLike, output: str | Path, *, max_boxes: int | None = DEFAULT_MAX_BOXES, force: bool = False
 ) -> SvgResult:
-    """Draw the ONNX file ``model`` into the SVG file ``output`` (atomically; an existing file only with ``force``)."""
+    """Draw ``model`` (a handle or a path) into the SVG file ``output`` (atomically; an existing file only with
+    ``force``)."""
     from pt2trt.errors import UsageError
     from pt2trt.files import check_writable, publish, staging_dir
-    from pt2trt.onnx.load import load_onnx
+    from pt2trt.onnx.model import OnnxModel
 
     out = check_writable(output, force=force)
     if out.suffix.lower() != ".svg":
         raise UsageError(f"output {out} does not end in .svg", "Name the picture like model.svg")
     if max_boxes is not None and max_boxes < 3:
         raise UsageError(f"--max-boxes must be at least 3, got {max_boxes}", "Pass --max-boxes 3 or more")
-    proto = load_onnx(model, load_external_data=False)
-    summary = summarize_graph(proto, max_boxes)
-    text = render(summary, title=f"{Path(model).name}: {summary.total_nodes} nodes")
+    handle = OnnxModel.of(model)
+    summary = summarize_graph(handle.proto, max_boxes)
+    text = render(summary, title=f"{handle.name}: {summary.total_nodes} nodes")
     with staging_dir(out) as tmp:
         staged = tmp / out.name
         staged.write_text(text, encoding="utf-8")

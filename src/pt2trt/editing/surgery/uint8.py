@@ -12,7 +12,7 @@ import numpy as np
 from pt2trt.editing.surgery.common import Verification, constant, find_input, on_graph, unused_name
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.feeds import Feed
-from pt2trt.preprocess import IMAGENET_MEAN, IMAGENET_STD
+from pt2trt.imaging.preprocess import IMAGENET_MEAN, IMAGENET_STD
 
 if TYPE_CHECKING:
     import onnx_graphsurgeon as gs

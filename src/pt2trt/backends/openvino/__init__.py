@@ -1,0 +1,1 @@
+"""OpenVINO: the runner (CPU, float32) and the IR writer (ONNX -> .xml + .bin, verified)."""
