@@ -20,7 +20,7 @@ from pt2trt.sweeping.records import Latency, ModelResult
 REGRESSION, IMPROVED, SAME, NEW, STILL_FAILING = "regression", "improved", "no change", "new", "still failing"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Thresholds:
     """What counts as a change: ``latency`` a relative move of a median (0.10 = 10 %), widened to the runs' own
     spread; ``metric_drop`` an absolute drop of a higher-is-better metric (0.01 = one point of an agreement)."""

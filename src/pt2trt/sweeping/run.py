@@ -22,7 +22,7 @@ from pt2trt.sweeping.records import ModelResult
 from pt2trt.sweeping.store import OutputFolder
 
 
-@dataclass
+@dataclass(frozen=True)
 class SweepOptions:
     """What ``pt2trt sweep`` was asked to do (its flags, one field each)."""
 
