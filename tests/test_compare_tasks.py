@@ -97,3 +97,69 @@ def test_verify_with_task(tmp_path: Path) -> None:
     assert result.task_comparison.metrics["top1_agreement"] == 1.0 and result.task_comparison.images == 2
     record = result.to_dict()
     assert record["task"]["task"] == "classify" and record["passed"] is True
+
+
+# -- decision boundaries and small sets --------------------------------------------------------------------------
+def _grid_boxes(count: int, offset: float = 0.0) -> list:
+    return [[i * 20 + offset, 0, i * 20 + 10 + offset, 10] for i in range(count)]
+
+
+def test_ties_at_the_cut_off_are_decision_boundaries_not_errors() -> None:
+    """An untrained SSD scores every box alike: both runs keep 10 of the tied boxes, 3 of them different ones."""
+    from pt2trt.comparators.tasks import compare_detections
+
+    boxes = _grid_boxes(13)
+    a = dets(boxes[:10], [0.5] * 10, [1] * 10)
+    b = dets(boxes[:7] + boxes[10:], [0.5] * 10, [1] * 10)
+    result = compare_detections([a], [b])
+    assert result.metrics["matched"] == 7 and result.metrics["boundary_cut-off"] == 6
+    assert result.metrics["unexplained_differences"] == 0 and result.passed
+    distinct = dets(boxes[:7] + boxes[10:], [0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6, 0.95, 0.97, 0.99], [1] * 10)
+    failed = compare_detections(
+        [dets(boxes[:10], [0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6, 0.55, 0.52, 0.51], [1] * 10)], [distinct]
+    )
+    assert not failed.passed and failed.metrics["unexplained_differences"] == 3  # confident boxes that differ
+
+
+def test_scores_at_the_threshold_and_nms_overlaps_are_decision_boundaries() -> None:
+    from pt2trt.comparators.tasks import compare_detections
+    from pt2trt.tasks.detect import Detections
+
+    boxes = np.array(_grid_boxes(30), float)
+    scores = np.linspace(0.9, 0.4, 30)
+    a = Detections(boxes, scores, np.zeros(30, int), threshold=0.25)
+    near = Detections(np.vstack([boxes, [[700, 0, 710, 10]]]), np.append(scores, 0.25003), np.zeros(31, int), 0.25)
+    assert compare_detections([near], [a]).metrics["boundary_threshold"] == 1
+    assert compare_detections([near], [a]).passed
+    # a box beside a kept one (IoU 0.43) that the other run suppressed
+    overlapping = Detections(np.vstack([boxes, [[4, 0, 14, 10]]]), np.append(scores, 0.5), np.zeros(31, int), 0.25)
+    result = compare_detections([overlapping], [a])
+    assert result.metrics["boundary_suppression"] == 1 and result.passed
+    elsewhere = Detections(np.vstack([boxes, [[300, 300, 310, 310]]]), np.append(scores, 0.5), np.zeros(31, int), 0.25)
+    assert compare_detections([elsewhere], [a]).metrics["unexplained_differences"] == 1
+
+
+def test_the_match_threshold_is_count_aware_for_small_sets() -> None:
+    from pt2trt.comparators.tasks import allowed_differences, compare_detections
+
+    assert [allowed_differences(n, 0.99) for n in (2, 10, 17, 18, 21, 60, 100, 250)] == [0, 0, 0, 1, 1, 1, 1, 2]
+    assert allowed_differences(21, 1.0) == 0
+    scores = list(np.linspace(0.9, 0.5, 21))
+    a = dets(_grid_boxes(21), scores, [1] * 21)
+    moved = _grid_boxes(21)
+    moved[5] = [500, 500, 510, 510]  # one confident box somewhere else: 20 of 21 agree
+    result = compare_detections([a], [dets(moved, scores, [1] * 21)])
+    assert result.metrics["unexplained_differences"] == 1 and result.passed and "at most 1 of 21" in result.criterion
+    small = compare_detections(
+        [dets(_grid_boxes(10), scores[:10], [1] * 10)], [dets(moved[:10], scores[:10], [1] * 10)]
+    )
+    assert not small.passed  # 9 of 10: not consistent with 99 %
+
+
+def test_thin_boxes_that_agree_within_half_a_pixel_match() -> None:
+    """Mask R-CNN with random weights: a box 0.013 px wide, 0.005 px apart in the two runs, has IoU 0.48."""
+    from pt2trt.comparators.tasks import match_boxes
+
+    a = dets([[96.4355, 0, 96.4487, 320]], [0.99997], [24])
+    b = dets([[96.4309, 0, 96.4441, 320]], [0.99997], [24])
+    assert len(match_boxes(a, b).pairs) == 1

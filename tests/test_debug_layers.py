@@ -397,3 +397,39 @@ def test_healthy_real_models_report_no_divergence(real_exports, key: str, export
     if key == "resnet18":
         bisected = pt2trt.debug_layers(REAL[key][0], real_exports(key, exporter), search=LayerSearch(strategy="bisect"))
         assert bisected.origin is None and bisected.strategy == "bisection"
+
+
+# -- one module under two names -----------------------------------------------------------------------------------
+class _AliasNet(torch.nn.Module):
+    """``gate`` is also ``blocks.0`` and is called as ``blocks[0]``; the head after it is ``blocks.1``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.ReLU())
+        self.gate = debug_models.SoftplusGate()
+        self.blocks = torch.nn.ModuleList([self.gate, torch.nn.Conv2d(8, 4, 3, padding=1)])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.blocks[1](self.blocks[0](self.stem(x)))
+
+
+def _alias_net() -> torch.nn.Module:
+    torch.manual_seed(0)
+    return _AliasNet().eval()
+
+
+@pytest.mark.parametrize("exporter", ["legacy", "dynamo"])
+def test_a_module_registered_under_two_names_is_blamed(tmp_path: Path, exporter: str) -> None:
+    """The dynamo exporter scopes the gate's nodes as ``blocks.0``, the hooks name it ``gate``: matched by either
+    name, it is the origin (it was listed as carrying no scope, and the next module was blamed)."""
+    path = tmp_path / f"{exporter}.onnx"
+    if exporter == "legacy":
+        with debug_models.faulty_legacy_softplus():
+            pt2trt.export(_alias_net(), GATE_INPUT, path, ExportSettings(exporter="legacy"))
+    else:
+        table = debug_models.faulty_translation_table()
+        pt2trt.export(_alias_net(), GATE_INPUT, path, ExportSettings(exporter="dynamo", custom_translation_table=table))
+    report = pt2trt.debug_layers(_alias_net(), path)
+    assert report.origin_name == "gate" and report.origin.cls == "SoftplusGate"
+    assert "gate" not in [layer.name for layer in report.unmatched]
+    assert 0.001 < report.origin.worst.max_rel_error < 0.02

@@ -16,9 +16,10 @@ from onnx import TensorProto, helper
 from PIL import Image
 
 import pt2trt
-from pt2trt.errors import Pt2trtError, UsageError
+from pt2trt.errors import Pt2trtError
 from pt2trt.imaging.preprocess import PRESETS
 from pt2trt.settings import PredictSettings, PreprocessSettings, ReadSettings, TaskSettings
+from tests.conftest import assert_one_line_error
 
 PHOTOS = ("astronaut", "chelsea", "coffee", "rocket")
 
@@ -146,25 +147,30 @@ def _needs_stride_32(path: Path) -> Path:
     return path
 
 
-def test_dynamic_sizes_fit_the_graph_stride_and_say_so(tmp_path: Path, cli) -> None:
-    from pt2trt.onnx.strides import max_stride
+def test_dynamic_sizes_run_as_asked_and_a_failure_says_which_fit(tmp_path: Path, cli) -> None:
+    """The stride estimate never changes or refuses a size: the preset's 520x520 runs, ONNX Runtime fails on the
+    Add, and the one-line error suggests the size the estimate gives (more in tests/test_strides.py)."""
+    from pt2trt.onnx.strides import estimate_strides
 
     model = _needs_stride_32(tmp_path / "fpn.onnx")
-    assert max_stride(onnx.load(str(model))) == 32
+    assert estimate_strides(onnx.load(str(model))).multiple == (32, 32)
     photo = tmp_path / "chelsea.png"
     Image.fromarray(photos()["chelsea"]).save(photo)
-    # the segmentation preset's 520x520 is not a multiple of 32: ONNX Runtime would fail on the Add
-    (prediction,) = pt2trt.predict(model, [photo], PredictSettings(task=TaskSettings(task="segment")))
-    assert prediction.result.mask.shape == photos()["chelsea"].shape[:2]
     result = cli("predict", str(model), str(photo), "--task", "segment")
-    assert result.returncode == 0, result.stderr
-    assert "running at 544x544" in result.stderr and "--size" in result.stderr
-    with pytest.raises(UsageError, match=r"multiples of 32.*--size 512x544"):
+    assert_one_line_error(result, "cannot run at 520x520", "--size 544x544")
+    (prediction,) = pt2trt.predict(
+        model,
+        [photo],
+        PredictSettings(task=TaskSettings(task="segment"), preprocess=PreprocessSettings(size=(544, 544))),
+    )
+    assert prediction.result.mask.shape == photos()["chelsea"].shape[:2]
+    with pytest.raises(Pt2trtError, match=r"cannot run at 500x540") as info:
         pt2trt.predict(
             model,
             [photo],
             PredictSettings(task=TaskSettings(task="segment"), preprocess=PreprocessSettings(size=(500, 540))),
         )
+    assert "--size 512x544" in (info.value.hint or "")
 
 
 def test_decompression_bombs_are_one_line_errors(tmp_path: Path, cli) -> None:

@@ -80,7 +80,8 @@ def test_output_name_flag_on_predict_and_compare(cli, two_head_classifier: Path,
 
 
 def test_retinaface_style_outputs_are_refused_naming_them(cli, tmp_path: Path) -> None:
-    """loc / conf / landms, each [N, anchors, k]: no YOLO head among them; the error names all three."""
+    """loc / conf / landms, each [N, anchors, k]: a head over priors the graph does not hold. The error names the
+    three outputs and what decoding would need, and does not send the user to layouts that cannot read them."""
     rng = np.random.default_rng(0)
     anchors = 50
     outputs = {
@@ -98,15 +99,16 @@ def test_retinaface_style_outputs_are_refused_naming_them(cli, tmp_path: Path) -
         )
     text = f"{info.value} {info.value.hint}"
     assert all(name in text for name in ("loc[1, 50, 4]", "conf[1, 50, 2]", "landms[1, 50, 10]"))
-    assert "class score per box" not in text  # the error is about the choice, not about one guessed layout
+    assert "SSD/RetinaFace-style" in text and "priors" in text and "cannot read them" in text
     result = cli("predict", str(model), str(image), "--task", "detect", "--preprocess", "torchvision-detection")
-    assert_one_line_error(result, "several outputs could be a raw detection head", "--output-name", "--layout")
-    # picking an output that cannot be a head says why, still in one line
-    picked = cli(
-        "predict", str(model), str(image), "--task", "detect", "--preprocess", "torchvision-detection",
-        "--output-name", "loc",
-    )  # fmt: skip
-    assert_one_line_error(picked, "loc[1, 50, 4]", "4 values per box")
+    assert_one_line_error(result, "SSD/RetinaFace-style head", "min_sizes, steps, variance")
+    # picking one of its outputs cannot decode it either (it gave 0 boxes, silently): the same explanation
+    for name in ("loc", "conf"):
+        picked = cli(
+            "predict", str(model), str(image), "--task", "detect", "--preprocess", "torchvision-detection",
+            "--output-name", name,
+        )  # fmt: skip
+        assert_one_line_error(picked, "SSD/RetinaFace-style head", f"{name}[1, 50, ")
 
 
 def test_segmenter_with_two_score_maps_is_refused(tmp_path: Path) -> None:

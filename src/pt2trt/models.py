@@ -56,7 +56,7 @@ def randomize_batchnorm(module: nn.Module, seed: int = 0) -> nn.Module:
     """Give BatchNorm layers non-trivial statistics so that folding them is actually tested."""
     gen = torch.Generator().manual_seed(seed)
     for m in module.modules():
-        if isinstance(m, nn.BatchNorm2d):
+        if isinstance(m, nn.BatchNorm2d) and m.running_mean is not None and m.running_var is not None:
             with torch.no_grad():
                 m.running_mean.copy_(torch.randn(m.num_features, generator=gen) * 0.1)
                 m.running_var.copy_(torch.rand(m.num_features, generator=gen) + 0.5)

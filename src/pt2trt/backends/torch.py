@@ -46,7 +46,8 @@ class TorchRunner(Runner):
     ) -> None:
         super().__init__(name)
         if isinstance(model, ModelSource):  # a spec with its weights
-            model, weights, allow_pickle = model.spec, model.weights, model.allow_pickle
+            source = model
+            model, weights, allow_pickle = source.spec, source.weights, source.allow_pickle
         self.model = model
         self.inputs = list(inputs)
         self.names = list(output_names) if output_names else None

@@ -97,11 +97,13 @@ def render(result: object) -> None:
     if result.diagnosis:
         out.print(f"  [bold]diagnosis[/bold]: {result.diagnosis}", soft_wrap=True, markup=True)
     if result.task_comparison is not None:
-        t = result.task_comparison
-        for line in t.summary():
+        decided = result.task_comparison
+        for line in decided.summary():
             out.print(f"  {line}", soft_wrap=True)
-        verdict = "[green]verified[/green]" if t.passed else "[red]mismatch[/red]"
-        out.print(f"{verdict} ({t.task}): {t.criterion}; {n_fail} of {len(c.tensors)} output(s) outside tolerance")
+        verdict = "[green]verified[/green]" if decided.passed else "[red]mismatch[/red]"
+        out.print(
+            f"{verdict} ({decided.task}): {decided.criterion}; {n_fail} of {len(c.tensors)} output(s) outside tolerance"
+        )
         return
     if result.passed:
         out.print(f"[green]verified[/green]: all {len(c.tensors)} output(s) within tolerance")

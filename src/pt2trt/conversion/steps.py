@@ -118,6 +118,7 @@ def verify_step(state: State) -> Outcome:
     )
     cmd = _cmd("verify", o.model, state.final.path, *(["--task", o.task] if o.task else []))
     if not result.passed:
+        assert state.exported is not None
         failed = ", ".join(t.name for t in c.failed) or "task results"
         raise Pt2trtError(
             f"ONNX Runtime does not reproduce PyTorch on {state.final.name} ({failed}; max abs error {worst:.3g})",

@@ -61,6 +61,9 @@ class ModuleCall:
     inputs: list[InputSource] = field(default_factory=list)
     passthrough: bool = False  # returned one of its inputs untouched (Identity, Dropout in eval)
     consumers: list[int] = field(default_factory=list)
+    #: the module's other qualified names (one module registered twice: an attribute and a ``ModuleList`` entry);
+    #: an exporter may scope its nodes under any of them
+    aliases: tuple[str, ...] = ()
 
     @property
     def key(self) -> CallKey:
@@ -108,6 +111,10 @@ class CallRecorder:
         self.max_bytes = max_bytes
         self.input_names: list[str] = []
         self._names = {id(m): name for name, m in module.named_modules()}
+        self._aliases: dict[int, tuple[str, ...]] = {}
+        for name, m in module.named_modules(remove_duplicate=False):
+            if name != self._names[id(m)]:
+                self._aliases[id(m)] = (*self._aliases.get(id(m), ()), name)
         self._reset()
 
     def _reset(self) -> None:
@@ -152,7 +159,7 @@ class CallRecorder:
 
         name, call, sources, inputs, loose_values = self._stack.pop()
         index = len(self.trace.calls)
-        record = ModuleCall(index, name, call, _class_name(mod), inputs=sources)
+        record = ModuleCall(index, name, call, _class_name(mod), inputs=sources, aliases=self._aliases.get(id(mod), ()))
         leaves = [t for _, t in flatten_outputs(output) if isinstance(t, torch.Tensor)]
         record.outputs = [_info(t) for t in leaves]
         record.passthrough = bool(leaves) and all(any(t is i and t._version == v for i, v in inputs) for t in leaves)

@@ -106,9 +106,11 @@ def debug_layers(
 
     side = _OnnxSide.load(Path(candidate), run)
     start = time.perf_counter()
-    with TorchRunner(reference, side.specs, output_names=side.index.outputs) as runner:
+    model = reference if not isinstance(reference, Path) else str(reference)
+    runner = TorchRunner(model, side.specs, output_names=side.index.outputs)
+    with runner:
         side.seconds["torch_load"] = time.perf_counter() - start
-        session = _TorchSession(reference, runner, side, tol, strategy, max_memory)
+        session = _TorchSession(model, runner, side, tol, strategy, max_memory)
         return session.run()
 
 
@@ -154,7 +156,7 @@ class _TorchSession:
 
     def __init__(
         self,
-        model: str | Path | torch.nn.Module | LoadedModel,
+        model: str | torch.nn.Module | LoadedModel | ModelSource,
         runner: TorchRunner,
         onnx_side: _OnnxSide,
         tolerance: Tolerance,

@@ -1,9 +1,10 @@
 """Map each PyTorch module call to the ONNX nodes and tensors that compute it, or say why there are none.
 
-A module's nodes are those whose scope (see :mod:`pt2trt.onnx.scopes`) contains its qualified name. When a module
-runs several times, its nodes are split into calls by the call numbers the legacy exporter writes (``relu_1``) or,
-for the dynamo exporter, into connected pieces of the graph, matched to the calls in order; when the counts
-disagree the module is reported unmapped rather than guessed.
+A module's nodes are those whose scope (see :mod:`pt2trt.onnx.scopes`) contains its qualified name, or one of its
+other names when it is registered twice (``self.gate`` and ``self.blocks[0]``: each exporter may use either). When a
+module runs several times, its nodes are split into calls by the call numbers the legacy exporter writes
+(``relu_1``) or, for the dynamo exporter, into connected pieces of the graph, matched to the calls in order; when the
+counts disagree the module is reported unmapped rather than guessed.
 
 The tensors leaving a call's nodes are its candidate outputs (paired with the PyTorch outputs by shape after the
 run); the non-constant tensors entering them are its inputs.
@@ -66,10 +67,11 @@ def map_calls(index: GraphIndex, scopes: list[Scope], calls: list[ModuleCall]) -
             for call in module_calls:
                 mapped[call.index] = CallMapping(list(range(len(scopes))), list(index.outputs), list(index.inputs))
             continue
-        nodes = members.get(name, [])
-        if not nodes:
+        scoped = next((n for n in (name, *module_calls[0].aliases) if members.get(n)), None)
+        if scoped is None:
             continue
-        groups, reason = _split_calls(index, scopes, name, nodes, len(module_calls))
+        nodes = members[scoped]
+        groups, reason = _split_calls(index, scopes, scoped, nodes, len(module_calls))
         if groups is None:
             for call in module_calls:
                 unmapped[call.index] = reason

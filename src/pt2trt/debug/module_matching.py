@@ -12,7 +12,7 @@ inputs of that producer; values computed outside any module are compared with th
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -115,8 +115,8 @@ class CallComparer:
         """Fill the comparison cache for these calls on a few threads (numpy releases the GIL)."""
         jobs: dict[tuple[int, str], tuple[str, np.ndarray, np.ndarray]] = {}
         for i in indices:
-            recorded = trace.outputs.get(i) or []
-            if i in self.results or i in self.unpaired or not recorded or any(v is None for v in recorded):
+            recorded = _arrays(trace.outputs.get(i))
+            if i in self.results or i in self.unpaired or not recorded:
                 continue
             call = self.calls[i]
             for k, name in self._pair(
@@ -170,8 +170,8 @@ class CallComparer:
     def _compare_call(self, i: int, trace: Trace, values: Mapping[str, np.ndarray]) -> LayerResult | None:
         call = self.calls[i]
         m = self.mapping.mapped[i]
-        recorded = trace.outputs.get(i) or []
-        if not recorded or any(v is None for v in recorded):
+        recorded = _arrays(trace.outputs.get(i))
+        if not recorded:
             return None
         pairs = self._pair(call, m.outputs, recorded, values, positional=call.name == "")
         if not pairs:
@@ -199,7 +199,7 @@ class CallComparer:
     def _pair(
         call: ModuleCall,
         candidates: list[str],
-        recorded: list[np.ndarray],
+        recorded: Sequence[np.ndarray],
         values: Mapping[str, np.ndarray],
         *,
         positional: bool,
@@ -261,3 +261,10 @@ def _fits(reference: np.ndarray, candidate: np.ndarray) -> bool:
 def _kind(a: np.ndarray) -> str:
     kind = np.asarray(a).dtype.kind
     return "float" if kind in "fcV" else "int" if kind in "iu" else kind
+
+
+def _arrays(recorded: Sequence[np.ndarray | None] | None) -> list[np.ndarray]:
+    """A call's recorded outputs, or nothing when any is missing (not a tensor): such a call is not compared."""
+    if not recorded or any(v is None for v in recorded):
+        return []
+    return [v for v in recorded if v is not None]

@@ -287,8 +287,10 @@ def tensorrt_factory(on_engine: Callable[[set[str] | None], None] | None = None)
 
     def make(model: bytes | Path) -> Runner:
         try:
-            from pt2trt.backends.tensorrt.build import build
+            from pt2trt.backends.tensorrt.build import build_engine
+            from pt2trt.backends.tensorrt.plan import make_plan
             from pt2trt.backends.tensorrt.runner import TensorRTRunner
+            from pt2trt.backends.tensorrt.versions import import_tensorrt
         except ImportError as exc:
             raise Pt2trtError(
                 f"pt2trt's TensorRT backend cannot be imported ({exc})",
@@ -300,7 +302,8 @@ def tensorrt_factory(on_engine: Callable[[set[str] | None], None] | None = None)
                 source.write_bytes(model)
             else:
                 source = model
-            result = build(source, Path(tmp) / "exposed.engine", progress=False)
+            import_tensorrt()  # the install advice first, not a planning error
+            result = build_engine(make_plan(source, Path(tmp) / "exposed.engine"), progress=False)  # FP32
             engine = result.engine.read_bytes()
         if on_engine is not None:
             on_engine(_engine_tensors(result.metadata.inspection))

@@ -25,7 +25,7 @@ STAT_NAMES = ("map", "map50", "map75")
 
 def require_pycocotools() -> None:
     try:
-        import pycocotools  # type: ignore[import-untyped]  # noqa: F401
+        import pycocotools  # noqa: F401
     except ImportError as exc:
         raise Pt2trtError("detection metrics need pycocotools", "Install it with: pip install pycocotools") from exc
 
@@ -92,8 +92,8 @@ def coco_evaluate(ground_truth: dict[str, Any], detections: list[dict[str, Any]]
     """pycocotools' bbox evaluation of ``detections`` (COCO results: image_id, category_id, bbox [x, y, w, h],
     score) against ``ground_truth`` (a COCO dataset dict). pycocotools' own printing is kept off stdout."""
     require_pycocotools()
-    from pycocotools.coco import COCO  # type: ignore[import-untyped]
-    from pycocotools.cocoeval import COCOeval  # type: ignore[import-untyped]
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
 
     results = [
         {**d, "id": i, "area": float(d["bbox"][2] * d["bbox"][3]), "iscrowd": 0}

@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 
 #: detection is scored as mAP is everywhere (ultralytics' val, COCO's evaluation): every box down to a low score,
 #: NMS at 0.7, unless the caller gives its own decoding.
-DETECT_DEFAULTS = {"conf": 0.001, "iou": 0.7, "max_det": 300}
+DETECT_CONF, DETECT_IOU, DETECT_MAX_DET = 0.001, 0.7, 300
+DETECT_DEFAULTS = {"conf": DETECT_CONF, "iou": DETECT_IOU, "max_det": DETECT_MAX_DET}
 
 ProgressFn = Callable[[str, int, int], None]
 
@@ -65,4 +66,6 @@ class EvalSettings:
         """The task's decoding: the one given, else the scoring convention (detect: :data:`DETECT_DEFAULTS`)."""
         if self.decoding is not None:
             return replace(self.decoding, task=task)
-        return TaskSettings(task=task, **(DETECT_DEFAULTS if task == "detect" else {}))
+        if task == "detect":
+            return TaskSettings(task=task, conf=DETECT_CONF, iou=DETECT_IOU, max_det=DETECT_MAX_DET)
+        return TaskSettings(task=task)

@@ -34,11 +34,13 @@ class ImageInput:
 
 @dataclass(frozen=True)
 class SizeChoice:
-    """Who chose the size for a dynamic input (``--size``, a preprocessing given or recorded, or nobody) and the
-    stride the graph's height and width must be multiples of (1: unknown)."""
+    """Who chose the size for a dynamic input (``--size``, a preprocessing given or recorded, or nobody), and what
+    the graph seems to need: multiples of ``multiple`` (height, width; 1: any size), an estimate that is only said
+    (see :mod:`pt2trt.onnx.strides`), never applied."""
 
     source: str | None = None
-    stride: int = 1
+    multiple: tuple[int, int] = (1, 1)
+    exact: bool = True
 
 
 def fit_image_input(
@@ -63,6 +65,7 @@ def fit_image_input(
     layout = _layout(shape, preprocess.layout)
     if layout != preprocess.layout:
         changes["layout"] = layout
+        notes.append(f"input '{name}' {_shape_text(shape)} is fed {layout} pictures (read from its shape)")
     channels = shape[1] if layout == "NCHW" else shape[3]
     if isinstance(channels, int) and channels != len(preprocess.channels):
         if channels != 1:  # grayscale is unambiguous; an alpha channel (4) is only fed when asked for
@@ -74,57 +77,84 @@ def fit_image_input(
     if input_dtype == "uint8" and preprocess.dtype != "uint8":
         changes["dtype"] = "uint8"  # a uint8 input normalises inside the model (`pt2trt edit --uint8-nhwc`): raw pixels
     hw = (shape[2], shape[3]) if layout == "NCHW" else (shape[1], shape[2])
-    static_size = (int(hw[0]), int(hw[1])) if all(isinstance(d, int) and d > 0 for d in hw) else None
+    fixed = tuple(int(d) if isinstance(d, int) and d > 0 else None for d in hw)
+    static_size = (int(hw[0]), int(hw[1])) if None not in fixed else None
     if static_size is not None:
         changes["size"] = static_size
     elif preprocess.size is None:
-        raise UsageError(f"{model_name} has a dynamic input size", "Pass --size HxW")
+        raise UsageError(f"{model_name} has a dynamic input size", f"Pass --size {_size_hint(fixed)}")
     else:
-        fitted, note = _fit_dynamic_size(model_name, tuple(preprocess.size), preprocess.preset, size)
+        fitted, size_notes = _fit_dynamic_size(model_name, tuple(preprocess.size), fixed, preprocess.preset, size)
         if fitted != tuple(preprocess.size):
             changes["size"] = fitted
-        notes += [note] if note else []
-    size = changes.pop("size", None)
+        notes += size_notes
+    new_size: tuple[int, int] | None = changes.pop("size", None)
     settled = replace(preprocess, **changes) if changes else preprocess
-    if size is not None:
-        settled = settled.with_size(*size)  # checks that it is a picture size
+    if new_size is not None:
+        settled = settled.with_size(*new_size)  # checks that it is a picture size
     static_batch = _static_batch(model_name, name, shape, settled, batch)
     return ImageInput(name, input_dtype, settled, static_size, static_batch, tuple(notes))
 
 
 def _layout(shape: tuple[Any, ...], layout: str) -> str:
-    """[N, H, W, C] where NCHW was expected (or the reverse): the input's shape says which layout it takes."""
+    """[N, H, W, C] where NCHW was expected (or the reverse): the input's shape says which layout it takes.
+
+    The expected channel axis holding a size that is not a channel count, or no number at all (``N x H x W x 3``
+    with a dynamic height), while the other end holds 1, 3 or 4 channels: the other layout.
+    """
     channels = shape[1] if layout == "NCHW" else shape[3]
     other = shape[3] if layout == "NCHW" else shape[1]
-    if isinstance(channels, int) and channels not in (1, 3, 4) and other in (1, 3, 4):
+    not_channels = not isinstance(channels, int) or channels <= 0 or channels not in (1, 3, 4)
+    if not_channels and isinstance(other, int) and other in (1, 3, 4):
         return "NHWC" if layout == "NCHW" else "NCHW"
     return layout
 
 
 def _fit_dynamic_size(
-    model_name: str, size: tuple[int, ...], preset: str | None, choice: SizeChoice
-) -> tuple[tuple[int, int], str | None]:
-    """A dynamic height/width: round the chosen size up to the graph's stride, and say which size runs."""
-    h, w = int(size[0]), int(size[1])
-    fitted = fit_to_stride((h, w), choice.stride)
-    if fitted != (h, w) and choice.source == "--size":
-        raise UsageError(
-            f"--size {h}x{w} does not fit {model_name}: its strides need multiples of {choice.stride}",
-            f"Pass --size {fitted[0]}x{fitted[1]}",
+    model_name: str,
+    size: tuple[int, ...],
+    fixed: tuple[int | None, ...],
+    preset: str | None,
+    choice: SizeChoice,
+) -> tuple[tuple[int, int], list[str]]:
+    """A dynamic height and/or width: the size asked, with the dims the model fixes; said in notes.
+
+    The graph's stride estimate never changes the size: it adds a note when the size is not a multiple of it.
+    """
+    asked = (int(size[0]), int(size[1]))
+    fitted = (fixed[0] or asked[0], fixed[1] or asked[1])
+    notes = []
+    if fitted != asked:
+        axes = " and ".join(f"{axis} at {value}" for axis, value in zip(("height", "width"), fixed) if value)
+        if choice.source == "--size":
+            raise UsageError(
+                f"--size {asked[0]}x{asked[1]} does not fit {model_name}: its input fixes the {axes}",
+                f"Pass --size {fitted[0]}x{fitted[1]}",
+            )
+        notes.append(f"the model fixes its input's {axes}: running at {fitted[0]}x{fitted[1]}")
+    elif choice.source is None:
+        notes.append(
+            f"the model's input size is dynamic: running at {fitted[0]}x{fitted[1]} ({preset or 'default'} "
+            "preset); choose another with --size HxW"
         )
-    if choice.source is not None:
-        return fitted, None
-    rounded = f", rounded up to the model's stride {choice.stride}" if fitted != (h, w) else ""
-    note = (
-        f"the model's input size is dynamic: running at {fitted[0]}x{fitted[1]} ({preset or 'default'} "
-        f"preset{rounded}); choose another with --size HxW"
-    )
-    return fitted, note
+    multiple = choice.multiple
+    if fitted[0] % multiple[0] or fitted[1] % multiple[1]:
+        rounded = (-(-fitted[0] // multiple[0]) * multiple[0], -(-fitted[1] // multiple[1]) * multiple[1])
+        bound = "" if choice.exact else " (an upper bound)"
+        notes.append(
+            f"the graph merges maps downsampled by up to {multiple[0]}x{multiple[1]}{bound}, by an estimate from "
+            f"its strides; if {fitted[0]}x{fitted[1]} fails, try --size {rounded[0]}x{rounded[1]}"
+        )
+    return fitted, notes
 
 
-def fit_to_stride(size: tuple[int, int], stride: int) -> tuple[int, int]:
-    """``size`` (height, width) rounded up to multiples of ``stride``."""
-    return (-(-size[0] // stride) * stride, -(-size[1] // stride) * stride)
+def _shape_text(shape: tuple[Any, ...]) -> str:
+    return "[" + ", ".join(str(d) if isinstance(d, int) and d > 0 else "?" for d in shape) + "]"
+
+
+def _size_hint(fixed: tuple[int | None, ...]) -> str:
+    """``HxW`` with the dims the model fixes filled in (``48xW``)."""
+    return f"{fixed[0] or 'H'}x{fixed[1] or 'W'}"
 
 
 def _static_batch(model_name: str, name: str, shape: tuple[Any, ...], preprocess: Preprocess, batch: int) -> int | None:

@@ -305,7 +305,7 @@ def _resize(image: Image.Image, size: tuple[int, int], antialias: bool) -> Image
     from PIL import Image
 
     if antialias or size == image.size:
-        return image.resize(size, Image.BILINEAR)
+        return image.resize(size, Image.Resampling.BILINEAR)
     src = np.asarray(image, dtype=np.float32)
     rows, row_w = _linear_taps(image.size[1], size[1])
     cols, col_w = _linear_taps(image.size[0], size[0])

@@ -181,7 +181,7 @@ def _video_frames(path: Path) -> Iterator[Frame]:
             if not ok:
                 break
             image = Image.fromarray(bgr[..., ::-1].copy())
-            yield Frame(f"{path.name}#{index}", path, index, lambda image=image: image)
+            yield Frame(f"{path.name}#{index}", path, index, _loaded(image))
             index += 1
     finally:
         capture.release()
@@ -201,3 +201,8 @@ def _orientation(img: Image.Image) -> int:
         return int(img.getexif().get(0x0112, 1))
     except Exception:  # broken EXIF blocks must not stop a prediction
         return 1
+
+
+def _loaded(image: Image.Image) -> Callable[[], Image.Image]:
+    """A frame's loader for a picture already decoded."""
+    return lambda: image

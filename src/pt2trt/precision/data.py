@@ -183,6 +183,7 @@ def _image_samples(
         default_preset=preset,
     )  # fmt: skip
     with model:  # opening reads the model's one image input: its name, layout, dtype and static size
+        model.probe()  # the size predict runs at; one the graph cannot take fails here, explained
         recipe, name, dtype = model.preprocess, model.input_name, model.input_dtype
     feeds: list[Feed] = []
     for frame in iter_frames(files):

@@ -9,6 +9,7 @@ default preset; a model's static input size always wins over the preprocessing's
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.imaging.image_input import SizeChoice, fit_image_input
 from pt2trt.imaging.preprocess import PRESETS, Preprocess, load_preprocess
 from pt2trt.onnx.model import OnnxModel
-from pt2trt.onnx.strides import max_stride
+from pt2trt.onnx.strides import StrideEstimate, estimate_strides
 from pt2trt.settings import ModelSource, PreprocessSettings, RunnerSettings
 from pt2trt.shapes import InputSpec
 
@@ -120,6 +121,8 @@ class ImageModel:
         self.static_size: tuple[int, int] | None = None
         self.notes: list[str] = []  # what was decided for the user (channels converted, size chosen), for the CLI
         self.static_batch: int | None = None
+        #: what the graph's strides seem to need of a dynamic size (said in notes and errors, never applied)
+        self.strides = StrideEstimate()
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
     def __enter__(self) -> ImageModel:
@@ -156,12 +159,44 @@ class ImageModel:
             batch = np.concatenate([batch, pad])
         if batch.dtype != np.dtype(self.input_dtype):
             batch = batch.astype(self.input_dtype)
-        outputs = self.runner.infer({self.input_name: batch}, check=False)
+        try:
+            outputs = self.runner.infer({self.input_name: batch}, check=False)
+        except Pt2trtError as exc:
+            raise self._explain_failure(exc) from exc
         if self.static_batch is not None and count < self.static_batch:
             outputs = {
                 k: v[:count] if np.ndim(v) and v.shape[0] == self.static_batch else v for k, v in outputs.items()
             }
         return outputs
+
+    def probe(self) -> None:
+        """One run on a blank batch at the settled size, for a dynamic size that nothing has run yet (calibration):
+        a size the graph cannot take fails here, explained, instead of deep inside another library."""
+        if self.static_size is None and self.preprocess.size is not None:
+            h, w = self.preprocess.size
+            channels = len(self.preprocess.channels)
+            dims = (channels, h, w) if self.preprocess.layout == "NCHW" else (h, w, channels)
+            self.run(np.zeros((self.static_batch or 1, *dims), dtype=self.input_dtype))
+
+    def _explain_failure(self, exc: Pt2trtError) -> Pt2trtError:
+        """A runtime failure at a dynamic size, said with the size and what the graph's strides suggest."""
+        if self.static_size is not None or self.preprocess.size is None or not _SHAPE_ERROR.search(exc.message):
+            return exc
+        h, w = self.preprocess.size
+        estimate = self.strides
+        if estimate.fits((h, w)):
+            hint = (
+                f"{h}x{w} meets its strides ({estimate.describe()}, an estimate from the graph): a size fixed inside "
+                "the graph (e.g. anchors computed at export) may be the cause; pass the size it was exported at "
+                "with --size HxW"
+            )
+        else:
+            fitted = estimate.fit((h, w))
+            hint = (
+                f"Its strides suggest {estimate.describe()} (an estimate from the graph): pass --size "
+                f"{fitted[0]}x{fitted[1]}"
+            )
+        return Pt2trtError(f"{self.name} cannot run at {h}x{w}: {_failed_node(exc.message)}", hint)
 
     def adopt_size(self, size: tuple[int, int]) -> None:
         """Feed another input size (compare: match the other model's static size); only for dynamic inputs."""
@@ -199,12 +234,29 @@ class ImageModel:
         if self.runner.needs_input_specs:  # it runs the specs it was given: nothing to adopt
             return
         inputs = [(m.name, m.dtype, m.shape) for m in self.runner.input_metadata()]
-        stride = max_stride(self.handle.proto) if self.handle is not None else 1
-        settled = fit_image_input(self.name, inputs, self.preprocess, self.batch, SizeChoice(self.size_source, stride))
+        self.strides = estimate_strides(self.handle.proto) if self.handle is not None else StrideEstimate()
+        choice = SizeChoice(self.size_source, self.strides.multiple, self.strides.exact)
+        settled = fit_image_input(self.name, inputs, self.preprocess, self.batch, choice)
         self.preprocess = settled.preprocess
         self.input_name, self.input_dtype = settled.name, settled.dtype
         self.static_size, self.static_batch = settled.static_size, settled.static_batch
         self.notes += settled.notes
+
+
+#: runtime messages that say two shapes did not fit (ONNX Runtime's broadcast and concat checks, TensorRT's shapes)
+_SHAPE_ERROR = re.compile(r"broadcast|dimension|shape|concat|mismatch", re.IGNORECASE)
+
+
+def _failed_node(message: str) -> str:
+    """ONNX Runtime's long status message cut to the node and the shapes: ``its Add node 'p2o.Add.248' cannot
+    broadcast 45 by 46``."""
+    node = re.search(r"running (\w+) node\. Name:'([^']*)'", message)
+    if node is None:
+        return message
+    detail = re.split(r"(?:was false\.|Status Message:)\s*", message)[-1].strip()
+    detail = re.sub(r"^\S*\.(?:h|cc|cpp):\d+\s+\S+\s+", "", detail)  # the source file and function
+    detail = re.sub(r"^Attempting to broadcast an axis by a dimension other than 1\.", "cannot broadcast", detail)
+    return f"its {node[1]} node '{node[2]}' failed: {detail[:160]}"
 
 
 def _display_name(model: Any) -> str:

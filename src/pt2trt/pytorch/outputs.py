@@ -20,7 +20,7 @@ def flatten_outputs(obj: Any) -> list[tuple[tuple[str | int, ...], Any]]:
             for key, value in node.items():
                 walk(value, (*path, str(key)))
         elif hasattr(node, "_fields") and isinstance(node, tuple):  # namedtuple
-            for key in node._fields:
+            for key in getattr(node, "_fields"):  # noqa: B009 - a namedtuple's field names
                 walk(getattr(node, key), (*path, key))
         elif isinstance(node, list | tuple):
             for i, value in enumerate(node):

@@ -81,7 +81,8 @@ def load_model(
     model in every process: ``export`` and a later ``verify`` of the same spec compare identical weights.
     """
     if isinstance(spec, ModelSource):  # a spec with the weights to load into it
-        spec, weights, allow_pickle = spec.spec, spec.weights or weights, spec.allow_pickle or allow_pickle
+        source = spec
+        spec, weights, allow_pickle = source.spec, source.weights or weights, source.allow_pickle or allow_pickle
     if isinstance(spec, str):
         _check_files_exist(spec, weights)  # before importing torch: a typo should not cost seconds
     import torch
@@ -271,7 +272,7 @@ def _exported_program(path: Path) -> torch.nn.Module:
         program = torch.export.load(str(path))
     except Exception as exc:
         raise Pt2trtError(f"cannot load ExportedProgram {path}: {exc}", "Save it with torch.export.save") from exc
-    module = program.module()
+    module: Any = program.module()
     module._pt2trt_inputs = [
         spec.arg.name for spec in program.graph_signature.input_specs if spec.kind.name == "USER_INPUT"
     ]
@@ -284,7 +285,7 @@ def forward_parameters(module: torch.nn.Module) -> tuple[list[str], int, bool]:
 
     if isinstance(module, torch.jit.ScriptModule):
         try:
-            args = module.forward.schema.arguments[1:]
+            args = module.forward.schema.arguments[1:]  # type: ignore[attr-defined]  # a ScriptMethod's
         except (AttributeError, RuntimeError):
             return [], 0, True
         names = [a.name for a in args]

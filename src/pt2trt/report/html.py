@@ -33,8 +33,8 @@ def thumbnail_uri(path: Path) -> str | None:
     try:
         from PIL import Image
 
-        with Image.open(path) as image:
-            image = image.convert("RGB")
+        with Image.open(path) as opened:
+            image = opened.convert("RGB")
             image.thumbnail((THUMBNAIL, THUMBNAIL))
             buffer = io.BytesIO()
             image.save(buffer, format="JPEG", quality=85)

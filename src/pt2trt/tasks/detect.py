@@ -6,6 +6,8 @@ Output layouts (``--layout``; ``auto`` picks one from the output names and shape
   then one score per class;
 * ``yolov5`` – one ``[N, anchors, 5 + classes]`` output: cx, cy, w, h, objectness, class scores
   (score = objectness x class score);
+* ``yolox`` / ``gfl`` – YOLOX grid-relative heads and multi-level (PP-PicoDet/GFL) heads, decoded with the strides
+  their shapes give (see :mod:`pt2trt.tasks.heads`);
 * ``torchvision`` – ``boxes [K, 4]`` (x1, y1, x2, y2), ``scores [K]``, ``labels [K]`` per image, NMS already done
   (several images: ``0_boxes``, ``1_boxes``...);
 * ``nms`` – end-to-end NMS outputs ``num_dets [N, 1]``, ``boxes [N, K, 4]`` (x1, y1, x2, y2), ``scores [N, K]``,
@@ -15,10 +17,11 @@ Raw layouts are decoded, thresholded at ``conf``, reduced by class-aware NMS at 
 post-processed layouts are only thresholded and cut. Boxes are then mapped back through the preprocessing
 (letterbox padding and scale) to the original image.
 
-``auto`` looks at every output and refuses to guess: several outputs that could be a raw head (RetinaFace's
-``loc``/``conf``/``landms``) are named in the error, with ``--output-name`` and ``--layout`` to pick one. Decoded
-results are sanity-checked: boxes smaller than a pixel (grid-relative or normalised coordinates, e.g. YOLOX exported
-without its decoding) and scores outside [0, 1] (logits) add a warning to :attr:`Task.warnings`.
+``auto`` looks at every output and the input size: a fused YOLOv8 head beside its DFL bins is preferred (said), a
+YOLOX or multi-level head is decoded (said), an SSD/RetinaFace head over priors is refused saying what decoding
+needs, and several other candidates are named in the error, with ``--output-name`` and ``--layout`` to pick one.
+Decoded results are sanity-checked (:mod:`pt2trt.tasks.box_checks`): boxes smaller than a pixel, boxes all in one
+corner and scores outside [0, 1] add a warning to :attr:`Task.warnings`.
 """
 
 from __future__ import annotations
@@ -33,14 +36,18 @@ import numpy as np
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.imaging.preprocess import Transform
 from pt2trt.settings.tasks import TaskSettings
-from pt2trt.tasks.base import Labels, Outputs, Result, Task, batch_of, describe_outputs, pick_output, value_range
+from pt2trt.tasks.base import Labels, Outputs, Result, Task, batch_of, describe_outputs, pick_output
+from pt2trt.tasks.box_checks import check_boxes
 from pt2trt.tasks.boxes import cxcywh_to_xyxy, nms
 from pt2trt.tasks.draw import color, font, tag
+from pt2trt.tasks.heads import Head, analyse, gfl_candidates, grid_strides, yolox_rows
 
 if TYPE_CHECKING:
     from PIL import Image
 
 RAW_LAYOUTS = ("yolov8", "yolov5")
+#: layouts decoded from a head the outputs form with the input size (see :mod:`pt2trt.tasks.heads`)
+HEAD_LAYOUTS = ("yolox", "gfl")
 
 
 @dataclass
@@ -50,6 +57,8 @@ class Detections(Result):
     boxes: np.ndarray
     scores: np.ndarray
     classes: np.ndarray
+    #: the score threshold they were kept at (a box near it may fall on either side of it in another run)
+    threshold: float | None = None
 
     def __len__(self) -> int:
         return int(self.scores.shape[0])
@@ -89,7 +98,7 @@ class DetectTask(Task):
 
     name = "detect"
     default_preset = "yolo-letterbox-640"
-    layouts = ("yolov8", "yolov5", "torchvision", "nms")
+    layouts = ("yolov8", "yolov5", "yolox", "gfl", "torchvision", "nms")
     result_type = Detections
     comparator = "pt2trt.comparators.tasks:compare_detections"
 
@@ -109,18 +118,42 @@ class DetectTask(Task):
         return cls(settings.conf, settings.iou, settings.max_det, settings.layout, settings.output_name)
 
     def decode(self, outputs: Outputs, transforms: Sequence[Transform]) -> list[Result]:
-        layout = self.layout if self.layout != "auto" else detect_layout(outputs, self.output)
+        width, height = transforms[0].input_size if transforms else (0, 0)
+        layout, head = self.head_layout(outputs, (height, width))
         self.resolved_layout = layout
-        candidates = extract_candidates(layout, outputs, len(transforms), output=self.output)
+        if head is not None and head.kind in HEAD_LAYOUTS:
+            candidates = head_candidates(head, outputs, len(transforms), (height, width))
+        else:
+            output = head.output if head is not None else self.output
+            candidates = extract_candidates(layout, outputs, len(transforms), output=output)
         results: list[Result] = []
         for cand, transform in zip(candidates, transforms):
             kept = self.select(cand)
             self.class_count = cand.class_count
-            check_boxes(self, cand, kept)
+            check_boxes(self, cand.scores, cand.boxes[kept], transform.input_size)
             results.append(
-                Detections(transform.boxes_to_original(cand.boxes[kept]), cand.scores[kept], cand.classes[kept])
+                Detections(
+                    transform.boxes_to_original(cand.boxes[kept]), cand.scores[kept], cand.classes[kept], self.conf
+                )
             )
         return results
+
+    def head_layout(self, outputs: Outputs, size: tuple[int, int]) -> tuple[str, Head | None]:
+        """The layout to decode, and the head the outputs form when it is not one plain tensor (said aloud)."""
+        head = None
+        if self.layout in ("auto", *HEAD_LAYOUTS):
+            head = analyse(outputs, size, self.output)
+            if head is not None and self.layout in HEAD_LAYOUTS and head.kind != self.layout:
+                head = None
+            if head is None and self.layout in HEAD_LAYOUTS:
+                head = forced_head(self.layout, outputs, size, self.output)
+            if head is not None and head.note:
+                self.warn(f"head-{head.kind}", head.note)
+        if self.layout != "auto":
+            return self.layout, head
+        if head is not None and head.kind in HEAD_LAYOUTS:
+            return head.kind, head
+        return detect_layout(outputs, head.output if head is not None else self.output), head
 
     def select(self, cand: Candidates) -> np.ndarray:
         """Indices kept after the confidence threshold, NMS (raw layouts) and the detection limit, best first."""
@@ -151,30 +184,6 @@ class DetectTask(Task):
 
     def options(self) -> dict[str, Any]:
         return {**super().options(), "conf": self.conf, "iou": self.iou, "max_det": self.max_det}
-
-
-def check_boxes(task: Task, cand: Candidates, kept: np.ndarray) -> None:
-    """Warn (once each) about boxes smaller than a pixel and scores outside [0, 1]: signs of a misread layout."""
-    low, high = value_range(cand.scores)
-    if low < -1e-3 or high > 1 + 1e-3:
-        task.warn(
-            "scores-range",
-            f"detection scores range from {low:.3g} to {high:.3g}, outside [0, 1]: the output may hold logits "
-            "(no sigmoid in the model) or another layout; check --layout",
-        )
-    boxes = cand.boxes[kept]
-    if len(boxes) == 0:
-        return
-    sizes = np.stack([boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]], axis=1)
-    tiny = np.flatnonzero((sizes < 1).any(axis=1))
-    if len(tiny) * 2 >= len(boxes):
-        w, h = sizes[tiny[0]]
-        task.warn(
-            "tiny-boxes",
-            f"{len(tiny)} of {len(boxes)} boxes are smaller than a pixel (e.g. {w:.1f}x{h:.1f} px in the input): "
-            "the output may hold grid-relative or normalised coordinates, not pixels (e.g. YOLOX exported "
-            "without decoding); export the model with its box decoding, or check --layout",
-        )
 
 
 def draw_detections(image: Image.Image, dets: Detections, labels: Labels) -> Image.Image:
@@ -225,7 +234,7 @@ def raw_head(outputs: Outputs, output: str | None = None) -> str:
             f"cannot tell the detection layout of outputs {describe_outputs(outputs)}",
             "Pass --layout yolov8, yolov5, torchvision or nms",
         )
-    hint = " and --layout yolov8|yolov5; heads split into boxes and scores (RetinaFace, SSD) are not decoded"
+    hint = " and --layout yolov8|yolov5"
     name = pick_output(outputs, output, raw, "a raw detection head", hint)
     if np.ndim(outputs[name]) != 3:
         raise Pt2trtError(
@@ -267,6 +276,42 @@ def extract_candidates(
     if layout == "nms":
         return nms_candidates(outputs, count)
     raise Pt2trtError(f"unknown detection layout '{layout}'", "Pass one of the layouts `pt2trt predict --help` lists")
+
+
+def head_candidates(head: Head, outputs: Outputs, count: int, size: tuple[int, int]) -> list[Candidates]:
+    """Per-image candidates of a head recognised by :func:`pt2trt.tasks.heads.analyse` (yolox, gfl)."""
+    if head.kind == "yolox":
+        assert head.output is not None
+        pred = batch_of(np.asarray(outputs[head.output]), count, head.output)
+        return [yolo_candidates(yolox_rows(p, head.strides, size), "yolov5") for p in pred]
+    result = []
+    for i in range(count):
+        boxes, class_scores = gfl_candidates(outputs, head, i, size)
+        classes = class_scores.argmax(axis=1)
+        scores = class_scores[np.arange(len(classes)), classes]
+        result.append(Candidates(boxes, scores, classes.astype(np.int64), class_count=class_scores.shape[1]))
+    return result
+
+
+def forced_head(layout: str, outputs: Outputs, size: tuple[int, int], output: str | None) -> Head:
+    """``--layout yolox`` on outputs whose boxes look like pixels: the one ``[N, A, 5 + C]`` whose anchors are
+    grid cells, decoded as grid-relative all the same; ``--layout gfl`` needs the outputs to pair up in levels."""
+    if layout == "yolox":
+        name = raw_head(outputs, output)
+        _, anchors, _ = np.shape(outputs[name])
+        strides = grid_strides(anchors, size)
+        if strides is not None:
+            return Head("yolox", output=name, strides=strides)
+        raise Pt2trtError(
+            f"output {name}{list(np.shape(outputs[name]))} has {anchors} anchors, not the grid cells of strides "
+            f"8, 16, 32 (64) over the {size[0]}x{size[1]} input, so it cannot be decoded as YOLOX",
+            "Run at the size the model was exported at (--size HxW), or pass another --layout",
+        )
+    raise Pt2trtError(
+        f"outputs {describe_outputs(outputs)} do not pair up into levels of class scores and box distributions "
+        f"at strides that fit the {size[0]}x{size[1]} input",
+        "Run at the size the model was exported at (--size HxW), or pass another --layout",
+    )
 
 
 def yolo_candidates(pred: np.ndarray, layout: str, mask_channels: int = 0) -> Candidates:

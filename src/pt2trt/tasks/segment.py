@@ -112,6 +112,15 @@ class SegmentTask(Task):
             return self._instances(outputs, transforms)
         name = self._scores_output(outputs)
         scores = batch_of(np.asarray(outputs[name]), len(transforms), "segmentation scores")
+        if transforms and channels_last(scores, transforms[0].input_size):
+            _, rows, cols, classes = scores.shape
+            width, height = transforms[0].input_size
+            self.warn(
+                "channels-last",
+                f"read output {name}{list(scores.shape)} as NHWC ({classes} classes over a {rows}x{cols} grid): "
+                f"read as NCHW its {cols}-wide map would not have the {width}x{height} input's shape",
+            )
+            scores = scores.transpose(0, 3, 1, 2)
         probabilities = self._probabilities(name, scores, self.layout)
         self.resolved_layout = "probabilities" if probabilities else "logits"
         if scores.ndim == 4:
@@ -182,14 +191,16 @@ class SegmentTask(Task):
             cand = yolo_candidates(p, "yolov8", channels)
             kept = self.instances.select(cand)
             self.class_count = cand.class_count
-            check_boxes(self, cand, kept)
+            check_boxes(self, cand.scores, cand.boxes[kept], transform.input_size)
             boxes = cand.boxes[kept]
             assert cand.coefficients is not None
             masks = instance_masks(
                 cand.coefficients[kept], proto, boxes, transform.input_size, logit(self.mask_threshold)
             )
             original = transform.mask_to_original(masks, fill=0).astype(bool)
-            detections = Detections(transform.boxes_to_original(boxes), cand.scores[kept], cand.classes[kept])
+            detections = Detections(
+                transform.boxes_to_original(boxes), cand.scores[kept], cand.classes[kept], self.instances.conf
+            )
             semantic = np.zeros(transform.original_size[::-1], dtype=np.int64)
             for i in np.argsort(detections.scores, kind="stable"):  # best instance painted last, on top
                 semantic[original[i]] = detections.classes[i] + 1
@@ -235,14 +246,28 @@ def draw_segmentation(image: Image.Image, seg: Segmentation, labels: Labels, alp
         rows = [(c, f"{labels(c)}") for c in present]
     else:
         colours = np.array([color(c) for c in range(int(seg.mask.max(initial=0)) + 1)], dtype=np.float32)
-        pixels = (1 - alpha) * pixels + alpha * colours[seg.mask.clip(0)]
+        painted = seg.mask >= (1 if is_background(labels, 0) else 0)  # the picture shows through the background
+        pixels[painted] = (1 - alpha) * pixels[painted] + alpha * colours[seg.mask[painted]]
         image = Image.fromarray(pixels.astype(np.uint8))
         total = max(1, seg.mask.size)
         rows = [(c, f"{labels(c)}  {n / total * 100:.1f}%") for c, n in seg.class_pixels()]
     if len(rows) > LEGEND_ROWS:
         rows = [*rows[: LEGEND_ROWS - 1], (-1, f"+{len(rows) - LEGEND_ROWS + 1} more")]
-    text_panel(image, [text for _, text in rows], [color(c) if c >= 0 else None for c, _ in rows], corner="top-right")
+    unpainted = 0 if seg.instances is None and is_background(labels, 0) else -1
+    swatches = [color(c) if c >= 0 and c != unpainted else None for c, _ in rows]
+    text_panel(image, [text for _, text in rows], swatches, corner="top-right")
     return image
+
+
+#: names of a class that is nothing in particular: the picture shows through it (class 0 without a name too)
+BACKGROUND_NAMES = ("background", "__background__", "_background_", "bg")
+
+
+def is_background(labels: Labels, class_id: int) -> bool:
+    """Whether ``class_id`` is the background: named so, or class 0 without a name (the convention of
+    torchvision's, VOC's and one-channel masks, and the class pt2trt fills cropped-out pixels with)."""
+    name = labels(class_id).strip().lower()
+    return name in BACKGROUND_NAMES or (class_id == 0 and name == "0")
 
 
 def segment_layout(outputs: Outputs) -> str:
@@ -251,6 +276,19 @@ def segment_layout(outputs: Outputs) -> str:
     if len(three) == 1 and len(four) == 1 and np.shape(outputs[three[0]])[1] > np.shape(outputs[four[0]])[1] + 4:
         return "yolo-seg"
     return "logits"
+
+
+def channels_last(scores: np.ndarray, input_size: tuple[int, int]) -> bool:
+    """Whether ``[N, a, b, c]`` float scores are laid out NHWC: only ``a x b`` has the input's aspect ratio (``b x c``
+    does not), and ``c`` is the smaller count. A square ``[N, 64, 64, 64]`` stays NCHW, the usual layout."""
+    if scores.ndim != 4 or not np.issubdtype(scores.dtype, np.floating):
+        return False
+    _, a, b, c = scores.shape
+    width, height = input_size
+    aspect = np.log(width / height) if width > 0 and height > 0 else 0.0
+    as_nchw = abs(np.log(c / b) - aspect) if b and c else np.inf
+    as_nhwc = abs(np.log(b / a) - aspect) if a and b else np.inf
+    return c < a and as_nhwc + 0.5 < as_nchw
 
 
 #: ops whose output is a probability: a one-channel map they end in is thresholded as is, not through a sigmoid

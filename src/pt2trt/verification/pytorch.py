@@ -48,10 +48,18 @@ class VerifyResult:
         from pt2trt.comparators.tensors import diagnose
 
         kinds = {t.name: diagnose(t) for t in self.comparison.failed}
-        if self.task_comparison is not None and not self.task_comparison.passed:
+        t = self.task_comparison
+        if t is not None and not t.passed:
+            differing = t.metrics.get("unexplained_differences")
+            what = (
+                f"{differing} box(es) differ that no decision boundary explains (ties at the cut-off, scores at the "
+                "threshold, NMS overlaps)"
+                if differing is not None
+                else f"the decoded {t.task} results disagree"
+            )
             return (
-                f"the decoded {self.task_comparison.task} results disagree beyond numerical noise: find the layer "
-                f"with `pt2trt debug layers {self.model} {self.onnx_path}`"
+                f"{what}: beyond numerical noise; find the layer with `pt2trt debug layers {self.model} "
+                f"{self.onnx_path}`"
             )
         if kinds and all(k == "noise" for k in kinds.values()):
             return (

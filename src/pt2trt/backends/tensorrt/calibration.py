@@ -133,14 +133,14 @@ def load_image(path: Path, shape: tuple[int, ...], preprocessing: dict[str, Any]
     height, width = (shape[2], shape[3]) if channels_first else (shape[1], shape[2])
     try:
         with Image.open(path) as img:
-            rgb = img.convert("RGB").resize((width, height), Image.BILINEAR)
+            rgb = img.convert("RGB").resize((width, height), Image.Resampling.BILINEAR)
     except OSError as exc:
         raise Pt2trtError(
             f"cannot read calibration image {path}: {exc}",
             "Remove or replace the broken image in the --calib-data folder",
         ) from exc
-    array = np.asarray(rgb, dtype=np.float32) * np.float32(preprocessing["scale"])
-    array = (array - np.asarray(preprocessing["mean"], np.float32)) / np.asarray(preprocessing["std"], np.float32)
+    scaled = np.asarray(rgb, dtype=np.float32) * np.float32(preprocessing["scale"])
+    array = (scaled - np.asarray(preprocessing["mean"], np.float32)) / np.asarray(preprocessing["std"], np.float32)
     return np.ascontiguousarray(array.transpose(2, 0, 1) if channels_first else array)
 
 

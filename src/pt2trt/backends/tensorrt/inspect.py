@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -232,7 +232,7 @@ def fused_nodes(name: str, metadata: Any) -> list[str]:
     return list(dict.fromkeys(p for p in parts if p))
 
 
-def _flops(kind: str, weights: Mapping[str, Any] | None, outputs: list[Mapping[str, Any]]) -> int | None:
+def _flops(kind: str, weights: Mapping[str, Any] | None, outputs: Sequence[Mapping[str, Any]]) -> int | None:
     """2 x weights x output positions for a convolution (weights = out x in/groups x kernel): None when unknown."""
     if kind != "heavy" or not weights or not outputs:
         return None

@@ -94,10 +94,10 @@ def metadata_problems(data: dict[str, Any]) -> list[str]:
     for name, types in _FIELD_TYPES.items():
         if name not in data:
             continue
-        value = data[name]
+        value: Any = data[name]
         if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
             problems.append(f'"{name}" is {type(value).__name__} {json.dumps(value)[:40]}, not {_JSON_NAMES[types[0]]}')
-        elif types == (list,) and not all(isinstance(item, dict) for item in value):
+        elif isinstance(value, list) and types == (list,) and not all(isinstance(item, dict) for item in value):
             problems.append(f'"{name}" must be a list of objects')
     if isinstance(data.get("onnx_metadata"), dict) and not all(
         isinstance(v, str) for v in data["onnx_metadata"].values()

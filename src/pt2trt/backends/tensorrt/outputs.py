@@ -81,7 +81,7 @@ def _round_up(size: int, alignment: int) -> int:
 def make_output_allocator(trt: Any, allocate: Callable[[int], Any], address: Callable[[Any], int]) -> Any:
     """An ``trt.IOutputAllocator`` with :class:`OutputBuffers`' logic (the base class comes from ``trt``)."""
 
-    class Allocator(OutputBuffers, trt.IOutputAllocator):  # type: ignore[misc, name-defined]
+    class Allocator(OutputBuffers, trt.IOutputAllocator):
         def __init__(self) -> None:
             trt.IOutputAllocator.__init__(self)
             OutputBuffers.__init__(self, allocate, address)

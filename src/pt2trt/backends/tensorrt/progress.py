@@ -135,7 +135,7 @@ def make_progress_monitor(trt: Any, phases: BuildPhases) -> Any:
 
     class Monitor(base):  # type: ignore[misc, valid-type]
         def __init__(self) -> None:
-            base.__init__(self)
+            super().__init__()
             self.phases = phases
 
         def phase_start(self, phase_name: str, parent_phase: str | None, num_steps: int) -> None:
