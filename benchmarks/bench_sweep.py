@@ -93,25 +93,28 @@ def ray_overhead(repeats: int = 3, calls: int = 100) -> dict[str, Any]:
     payload = os.urandom(1 << 20)
     for _ in range(repeats):
         temp = tempfile.mkdtemp(prefix="pt2trt-ray-")
-        start = time.perf_counter()
-        with _loopback_only():
-            ray.init(address="local", num_cpus=2, include_dashboard=False, _temp_dir=temp,
-                     logging_level=logging.ERROR, log_to_driver=False)  # fmt: skip
-        task = ray.remote(noop)
-        ray.get(task.remote())
-        startup.append(time.perf_counter() - start)
-        for _ in range(calls):
-            t0 = time.perf_counter()
+        try:
+            start = time.perf_counter()
+            with _loopback_only():
+                ray.init(address="local", num_cpus=2, include_dashboard=False, _temp_dir=temp,
+                         logging_level=logging.ERROR, log_to_driver=False)  # fmt: skip
+            task = ray.remote(noop)
             ray.get(task.remote())
-            empty.append((time.perf_counter() - t0) * 1000)
-        for _ in range(calls // 4):
+            startup.append(time.perf_counter() - start)
+            for _ in range(calls):
+                t0 = time.perf_counter()
+                ray.get(task.remote())
+                empty.append((time.perf_counter() - t0) * 1000)
+            for _ in range(calls // 4):
+                t0 = time.perf_counter()
+                ray.get(task.remote(payload))
+                megabyte.append((time.perf_counter() - t0) * 1000)
             t0 = time.perf_counter()
-            ray.get(task.remote(payload))
-            megabyte.append((time.perf_counter() - t0) * 1000)
-        t0 = time.perf_counter()
-        ray.shutdown()
-        shutdown.append(time.perf_counter() - t0)
-        shutil.rmtree(temp, ignore_errors=True)
+            ray.shutdown()
+            shutdown.append(time.perf_counter() - t0)
+        finally:
+            ray.shutdown()
+            shutil.rmtree(temp, ignore_errors=True)
     return {
         "startup_s": summarize(startup),
         "shutdown_s": summarize(shutdown),
