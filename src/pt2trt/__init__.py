@@ -71,6 +71,8 @@ _LAZY = {
     "OpenVinoExport": "pt2trt.verification.openvino:OpenVinoExport",
     "inspect": "pt2trt.view.inspect:inspect",
     "EngineInspection": "pt2trt.view.inspect:EngineInspection",
+    "sweep": "pt2trt.sweeping.run:sweep",
+    "SweepReport": "pt2trt.sweeping.outputs:SweepReport",
 }
 
 __all__ = sorted(["Pt2trtError", "UsageError", "__version__", *_LAZY])
@@ -118,6 +120,8 @@ if TYPE_CHECKING:
     from pt2trt.settings import Tolerance as Tolerance
     from pt2trt.shapes import InputSpec as InputSpec
     from pt2trt.shapes import parse_input as parse_input
+    from pt2trt.sweeping.outputs import SweepReport as SweepReport
+    from pt2trt.sweeping.run import sweep as sweep
     from pt2trt.verification.equivalence import EquivalenceReport as EquivalenceReport
     from pt2trt.verification.equivalence import check_equivalence as check_equivalence
     from pt2trt.verification.openvino import OpenVinoExport as OpenVinoExport
