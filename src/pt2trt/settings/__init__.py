@@ -15,7 +15,8 @@ flag. Ground floor: no heavy imports, so ``--help`` can show the defaults.
 * :class:`Profile`, :class:`BuildSettings`: the TensorRT target, its optimization profiles and precision;
 * :class:`ServeSettings`, :class:`EnsembleSettings`: how Triton serves a model, and the ensemble around it;
 * :class:`OutputFile`: a file a command writes, and whether an existing one may be replaced;
-* :class:`ConvertSettings`: the whole job (``pt2trt convert``), made of the above.
+* :class:`ConvertSettings`: the whole job (``pt2trt convert``), made of the above;
+* :class:`SweepSettings`, :class:`Thresholds`: where ``pt2trt sweep`` runs a zoo, and what counts as a change.
 """
 
 from pt2trt.settings.comparison import EQUIVALENCE, LayerSearch, RunInputs, Tolerance
@@ -25,6 +26,7 @@ from pt2trt.settings.model import ModelSource, WeightsSettings
 from pt2trt.settings.output import OutputFile
 from pt2trt.settings.runner import BenchTargets, Loop, RunnerSettings
 from pt2trt.settings.serving import EnsembleSettings, ServeSettings
+from pt2trt.settings.sweep import SweepSettings, Thresholds
 from pt2trt.settings.tasks import CompareSettings, PredictSettings, PreprocessSettings, ReadSettings, TaskSettings
 from pt2trt.settings.tensorrt import BuildSettings, Profile
 
@@ -48,7 +50,9 @@ __all__ = [
     "RunInputs",
     "RunnerSettings",
     "ServeSettings",
+    "SweepSettings",
     "TaskSettings",
+    "Thresholds",
     "Tolerance",
     "WeightsSettings",
 ]

@@ -15,18 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from pt2trt.errors import Pt2trtError
+from pt2trt.settings.sweep import Thresholds
 from pt2trt.sweeping.records import Latency, ModelResult
 
 REGRESSION, IMPROVED, SAME, NEW, STILL_FAILING = "regression", "improved", "no change", "new", "still failing"
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """What counts as a change: ``latency`` a relative move of a median (0.10 = 10 %), widened to the runs' own
-    spread; ``metric_drop`` an absolute drop of a higher-is-better metric (0.01 = one point of an agreement)."""
-
-    latency: float = 0.10
-    metric_drop: float = 0.01
 
 
 @dataclass
