@@ -28,7 +28,7 @@ from bench_pipeline import run
 
 NAME = "bench_sweep"
 TARGET_RATIO = 0.65
-OPTIONS = {"backend": ["onnxruntime", "openvino"], "bench_duration": 0.2}
+OPTIONS = {"backend": "onnxruntime,openvino", "bench_duration": 0.2}
 MODELS = {
     "seednet": {"model": "pt2trt.models:SeedNet", "input": "input:1x3x28x28"},
     "twoinput": {"model": "pt2trt.models:TwoInputNet", "input": ["x:1x3x28x28", "y:1x1x28x28"]},
@@ -56,15 +56,19 @@ def write_manifest(folder: Path) -> Path:
 
 
 def loop_run(workdir: Path) -> dict[str, Any]:
-    """The serial shell loop: one ``pt2trt convert`` per model, as each manifest entry translates."""
+    """The serial shell loop: one ``pt2trt convert --config ENTRY.yaml -o NAME`` per model, each manifest entry as
+    its config file (what the sweep's children run)."""
+    from pt2trt.cli.sweep import ConvertCommand
+    from pt2trt.sweeping.convert_config import CONFIG, convert_argv
     from pt2trt.sweeping.manifest import load_manifest
 
     out = workdir / "loop"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir()
     wall = cpu = 0.0
-    for entry in load_manifest(workdir / "zoo.yaml").entries:
-        seconds, used, _ = run([*pt2trt_command(), *entry.argv], out)
+    for entry in load_manifest(workdir / "zoo.yaml", ConvertCommand()).entries:
+        (out / CONFIG).write_text(entry.config)
+        seconds, used, _ = run([*pt2trt_command(), *convert_argv(entry.name)], out)
         wall, cpu = wall + seconds, cpu + used
     return {"wall": wall, "cpu": cpu}
 

@@ -136,6 +136,51 @@ def test_three_models_on_two_local_workers_one_broken(tmp_path: Path) -> None:
     assert again.exit_code == 1 and "already holds" in again.stderr and "--resume" in again.stderr
 
 
+def test_convert_s_own_keys_reach_each_model_weights_preprocessing_and_eval(tmp_path: Path) -> None:
+    """Keys the sweep never listed (``weights``, ``preprocess``, ``eval``, ``max_drop``, ``labels``) go to convert as
+    its config file: the digits CNN of examples/ with weights trained here, its preprocessing from a YAML file and
+    labelled pictures beside the manifest (relative paths), scored at FP32 and FP16 by convert's --eval."""
+    import torch
+    import yaml
+
+    from tests.conftest import ROOT
+    from tests.eval_data import digits_split, train_digits_cnn, write_digits
+
+    train, train_labels, test, test_labels = digits_split()
+    torch.save(train_digits_cnn(train, train_labels, epochs=2).state_dict(), tmp_path / "digits.pt")  # DigitsCNN's keys
+    write_digits(tmp_path / "val", test[:40], test_labels[:40])
+    (tmp_path / "digits.yaml").write_text("resize: stretch\nsize: 32x32\nchannels: L\nscale: 1/255\n")
+    zoo = manifest(
+        tmp_path,
+        {
+            "digits": {
+                "model": f"{ROOT / 'examples' / 'digits_cnn.py'}:DigitsCNN", "weights": "digits.pt",
+                "input": "input:1x1x32x32", "preprocess": "digits.yaml", "task": "classify", "labels": "digits.txt",
+                "precision": "fp16", "eval": "val", "max_drop": 5,
+            }
+        },
+    )  # fmt: skip
+    (tmp_path / "digits.txt").write_text("".join(f"{n}\n" for n in range(10)))  # the class folders' names
+    out = tmp_path / "out"
+    result = sweep(str(zoo), "-o", str(out), "--workers", "1")
+    assert result.exit_code == 0, result.output
+    model = results(out)["digits"]
+    # convert's --eval ran on the 40 pictures: the sweep records each model's task metric (a baseline compares them)
+    scored = {k: v for k, v in model["metrics"].items() if k.startswith("eval.")}
+    assert set(scored) == {f"eval.{m}.{k}" for m in ("pytorch", "fp32", "fp16") for k in ("top1", "top5")}, scored
+    assert all(m["samples"] == 40 and m["higher_is_better"] for m in scored.values())
+    report = json.loads((out / "digits" / "report.json").read_text())
+    (evaluation,) = [s["data"] for s in report["steps"] if s["name"] == "eval"]
+    fp32 = next(m for m in evaluation["models"] if m["model"].endswith("/model.onnx"))
+    assert scored["eval.fp32.top1"]["value"] == fp32["metrics"]["top1"] > 0.5  # the trained weights: far above 0.1
+    # convert's effective configuration: the entry's values, paths taken from the manifest's folder
+    config = yaml.safe_load((out / "digits" / "config.yaml").read_text())
+    root = tmp_path.resolve()
+    assert config["weights"] == str(root / "digits.pt") and config["eval"] == str(root / "val")
+    assert config["preprocess"] == str(root / "digits.yaml") and config["labels"] == str(root / "digits.txt")
+    assert config["max_drop"] == 5 and config["precision"] == "fp16"
+
+
 def test_a_killed_convert_is_run_once_more_then_reported(tmp_path: Path) -> None:
     once, always = tmp_path / "once.log", tmp_path / "always.log"
     zoo = manifest(
@@ -458,10 +503,11 @@ def test_sigterm_stops_the_sweep_and_its_converts(tmp_path: Path) -> None:
 def test_python_api_and_json_output(tmp_path: Path) -> None:
     """``pt2trt.sweep(...)`` returns the report the CLI prints; ``--json`` prints results.json's content."""
     import pt2trt
+    from pt2trt.settings import SweepSettings
     from pt2trt.sweeping import SweepReport
 
     zoo = manifest(tmp_path, {"gone": {**SEEDNET, "model": "nosuch.net:Net"}})
-    report = pt2trt.sweep(zoo, tmp_path / "api", workers=1, progress=False)
+    report = pt2trt.sweep(zoo, tmp_path / "api", SweepSettings(workers=1), progress=False)
     assert isinstance(report, SweepReport) and not report.passed
     (model,) = report.models
     assert (model.status, model.step, model.attempts) == ("failed", "export", 1)

@@ -1,4 +1,5 @@
-"""The sweep's manifest, its key table against convert's own options, the baseline verdicts and the JUnit file.
+"""The sweep's manifest (convert's own config keys, checked before anything runs), the baseline verdicts and the JUnit
+file.
 
 Nothing here runs a model: these are the parts of ``pt2trt sweep`` that decide before and after the runs
 (tests/test_sweep.py runs real sweeps, locally and on Ray clusters).
@@ -9,43 +10,23 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import click
 import pytest
+import yaml
 from click.testing import CliRunner
 
+from pt2trt.cli.config_file import load_config
 from pt2trt.cli.convert import command as convert_command
+from pt2trt.cli.convert import settings_of
 from pt2trt.cli.main import cli
-from pt2trt.sweeping import convert_args
-from pt2trt.sweeping.baseline import IMPROVED, NEW, REGRESSION, SAME, STILL_FAILING, Thresholds, compare, latency_change
+from pt2trt.cli.sweep import ConvertCommand
+from pt2trt.settings import Thresholds
+from pt2trt.sweeping import convert_config
+from pt2trt.sweeping.baseline import IMPROVED, NEW, REGRESSION, SAME, STILL_FAILING, compare, latency_change
 from pt2trt.sweeping.manifest import load_manifest
 from pt2trt.sweeping.outputs import SweepReport, junit_xml
 from pt2trt.sweeping.records import FAILED, PASSED, Latency, Metric, ModelResult
 
 PREFIX = "pt2trt: error: "
-
-
-def convert_options() -> dict[str, click.Option]:
-    """convert's click options by manifest key (the long name in snake_case)."""
-    options = {}
-    for param in convert_command.params:
-        if isinstance(param, click.Option):
-            long = max((o for o in param.opts if o.startswith("--")), key=len)
-            options[long[2:].replace("-", "_")] = param
-    return options
-
-
-def test_the_key_table_is_convert_s_own_options() -> None:
-    """Every convert option is a manifest key or set by the sweep, with the same flag and kind: a new or renamed
-    convert option fails here until convert_args knows it."""
-    options = convert_options()
-    assert set(options) == set(convert_args.OPTIONS) | set(convert_args.SET_BY_SWEEP)
-    for key, (flag, kind) in convert_args.OPTIONS.items():
-        param = options[key]
-        assert flag in param.opts, (key, flag, param.opts)
-        assert (kind == convert_args.FLAG) == param.is_flag, key
-        assert (kind == convert_args.REPEAT) == param.multiple, key
-    arguments = [p.name for p in convert_command.params if isinstance(p, click.Argument)]
-    assert arguments == ["model"]  # the one positional: the manifest's "model"
 
 
 def write(tmp_path: Path, text: str, name: str = "zoo.yaml") -> Path:
@@ -54,12 +35,19 @@ def write(tmp_path: Path, text: str, name: str = "zoo.yaml") -> Path:
     return path
 
 
-def test_manifest_merges_defaults_keeps_lines_and_builds_convert_s_command(tmp_path: Path) -> None:
+def child_config(tmp_path: Path, entry: object) -> dict[str, object]:
+    """The entry's config file as the child reads it: ``convert --config`` (its own loader), by parameter name."""
+    path = tmp_path / convert_config.CONFIG
+    path.write_text(entry.config)  # type: ignore[attr-defined]
+    return load_config(path, convert_command)
+
+
+def test_manifest_merges_defaults_keeps_lines_and_writes_convert_s_config(tmp_path: Path) -> None:
     (tmp_path / "nets").mkdir()
     manifest = write(
         tmp_path,
         "defaults:\n"
-        "  backend: [torch, onnxruntime]\n"
+        "  backend: torch,onnxruntime\n"
         "  bench_duration: 0.2\n"
         "models:\n"
         "  - name: seed\n"
@@ -70,32 +58,94 @@ def test_manifest_merges_defaults_keeps_lines_and_builds_convert_s_command(tmp_p
         "    model: nets/mine.py:Net\n"
         "    input: [x:1x3x8x8, y:1x1x8x8]\n"
         "    backend: onnxruntime\n"
-        "    precision: [fp16, int8]\n"
+        "    precision: fp16,int8\n"
         "    calib: data/calib\n",
     )
-    plan = load_manifest(manifest, check_args=None)
+    plan = load_manifest(manifest, ConvertCommand())
     seed, mine = plan.entries
     assert (seed.name, seed.line, mine.line) == ("seed", 5, 9)
     assert seed.lines["bench_duration"] == 3 and mine.lines["backend"] == 12  # inherited, own
-    assert seed.argv == [
-        "convert", "pt2trt.models:SeedNet", "--input", "input:1x3x28x28", "--dynamic-batch",
-        "--backend", "torch,onnxruntime", "--bench-duration", "0.2", "-o", "seed",
-    ]  # fmt: skip
+    # the child runs `convert --config .convert.yaml -o NAME`: the entry is convert's config file, name left out
+    assert convert_config.convert_argv("seed") == ["convert", "--config", ".convert.yaml", "-o", "seed"]
+    assert yaml.safe_load(seed.config) == {
+        "backend": "torch,onnxruntime", "bench_duration": 0.2, "model": "pt2trt.models:SeedNet",
+        "input": "input:1x3x28x28", "dynamic_batch": True,
+    }  # fmt: skip
+    assert child_config(tmp_path, seed) == {
+        "backends": "torch,onnxruntime", "bench_duration": 0.2, "model": "pt2trt.models:SeedNet",
+        "inputs": ["input:1x3x28x28"], "dynamic_batch": True,
+    }  # fmt: skip
     # relative paths are the manifest folder's; module specs stay as they are
     assert mine.model == f"{tmp_path.resolve() / 'nets' / 'mine.py'}:Net"
-    assert mine.values["calib"] == str(tmp_path.resolve() / "data" / "calib")
-    assert mine.argv[mine.argv.index("--precision") + 1] == "fp16,int8"
-    assert mine.argv.count("--input") == 2
-    # convert's own parser accepts both commands
-    from pt2trt.cli.sweep import check_convert_args
-
-    assert check_convert_args(seed.argv[1:]) is None and check_convert_args(mine.argv[1:]) is None
+    mine_config = child_config(tmp_path, mine)
+    assert mine_config["calib"] == str(tmp_path.resolve() / "data" / "calib")
+    assert mine_config["precision"] == "fp16,int8" and mine_config["inputs"] == ["x:1x3x8x8", "y:1x1x8x8"]
+    assert settings_of(mine_config).precisions == ("fp16", "int8")
     # the fingerprint follows a model's options, its inherited defaults included (--resume runs it again)
-    changed = load_manifest(write(tmp_path, manifest.read_text().replace("1x3x28x28", "1x3x32x32"), "b.yaml"))
+    changed = load_manifest(write(tmp_path, manifest.read_text().replace("1x3x28x28", "1x3x32x32"), "b.yaml"),
+                            ConvertCommand())  # fmt: skip
     assert changed.entries[0].fingerprint != seed.fingerprint
     assert changed.entries[1].fingerprint == mine.fingerprint
-    defaults = load_manifest(write(tmp_path, manifest.read_text().replace("0.2", "0.3"), "c.yaml"))
+    defaults = load_manifest(write(tmp_path, manifest.read_text().replace("0.2", "0.3"), "c.yaml"), ConvertCommand())
     assert all(a.fingerprint != b.fingerprint for a, b in zip(defaults.entries, plan.entries))
+
+
+def test_every_convert_option_is_a_manifest_key(tmp_path: Path) -> None:
+    """Keys the sweep never listed itself (weights, preprocess, labels, eval, max_drop, profiles, task options...)
+    reach the child's config and convert's settings; names stay names, files beside the manifest become paths."""
+    (tmp_path / "digits.pt").write_bytes(b"")
+    (tmp_path / "digits-preprocess.yaml").write_text("resize: stretch\nsize: 32x32\nchannels: L\nscale: 1/255\n")
+    (tmp_path / "val").mkdir()
+    manifest = write(
+        tmp_path,
+        "models:\n"
+        "  - name: digits\n"
+        "    model: digits_cnn.py:DigitsCNN\n"
+        "    weights: digits.pt\n"
+        "    input: input:1x1x32x32\n"
+        "    preprocess: digits-preprocess.yaml\n"
+        "    task: classify\n"
+        "    top_k: 3\n"
+        "    labels: imagenet\n"
+        "    eval: val\n"
+        "    max_drop: 2\n"
+        "    min_shapes: input:1x1x32x32\n"
+        "    max_shapes: input:4x1x32x32\n"
+        "    exporter: legacy\n"
+        "    elementwise: true\n"
+        "    trt_version: 11\n"
+        "  - name: preset\n"
+        "    model: pt2trt.models:SeedNet\n"
+        "    input: input:1x3x28x28\n"
+        "    preprocess: imagenet-classification\n",
+    )
+    digits, preset = load_manifest(manifest, ConvertCommand()).entries
+    settings = settings_of(child_config(tmp_path, digits))
+    root = tmp_path.resolve()
+    assert settings.weights.weights == root / "digits.pt"
+    assert settings.preprocess.preprocess == str(root / "digits-preprocess.yaml")
+    assert settings.eval_data == root / "val" and settings.max_drop == 2
+    assert settings.labels == "imagenet"  # a built-in name: no file of that name beside the manifest
+    assert settings.task.task == "classify" and settings.task.top_k == 3 and settings.export.exporter == "legacy"
+    assert settings.trt_version == "11" and not settings.tolerance.scaled
+    (profile,) = settings.profiles
+    assert profile.shapes["input"] == ((1, 1, 32, 32), (4, 1, 32, 32), (4, 1, 32, 32))
+    assert settings_of(child_config(tmp_path, preset)).preprocess.preprocess == "imagenet-classification"
+
+
+def test_the_manifest_keys_are_read_from_convert_s_own_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An option convert gains is a manifest key at once: nothing in pt2trt.sweeping lists them."""
+    import click
+
+    from pt2trt.cli import convert as convert_module
+
+    manifest = write(tmp_path, "models:\n  - name: a\n    model: m:N\n    new_knob: 3\n")
+    with pytest.raises(Exception, match="unknown key 'new_knob'"):
+        load_manifest(manifest, ConvertCommand())
+    knob = click.Option(["--new-knob"], type=int, expose_value=False)
+    monkeypatch.setattr(convert_module.command, "params", [*convert_module.command.params, knob])
+    (entry,) = load_manifest(manifest, ConvertCommand()).entries
+    assert yaml.safe_load(entry.config) == {"model": "m:N", "new_knob": 3}
 
 
 # (id, manifest text, line named, fragment)
@@ -107,12 +157,15 @@ BAD_MANIFESTS = [
         "did you mean 'dynamic_batch'",
     ),
     ("unknown-top", "model:\n  - name: a\n", 1, "'models:' list"),
-    ("unknown-default", "defaults:\n  speed: 3\nmodels:\n  - name: a\n    model: m:N\n", 2, "unknown key in defaults"),
+    ("unknown-default", "defaults:\n  speed: 3\nmodels:\n  - name: a\n    model: m:N\n", 2, "unknown key 'speed'"),
+    ("unknown-name", "models:\n  - nmae: a\n    model: m:N\n", 2, "did you mean 'name'"),
+    ("name-in-defaults", "defaults:\n  name: a\nmodels:\n  - model: m:N\n", 2, "a name of its own"),
     ("duplicate-key", "models:\n  - name: a\n    model: m:N\n    name: b\n", 4, "given twice (first on line 2)"),
     ("duplicate-name", "models:\n  - name: a\n    model: m:N\n  - name: A\n    model: m:M\n", 4, "used twice"),
     ("reserved", "models:\n  - name: a\n    model: m:N\n    output: x\n", 4, "set by the sweep"),
     ("flag-kind", "models:\n  - name: a\n    model: m:N\n    dynamic_batch: yes please\n", 4, "true or false"),
-    ("list-kind", "models:\n  - name: a\n    model: m:N\n    opset: [17, 18]\n", 4, "a number or a string"),
+    ("list-kind", "models:\n  - name: a\n    model: m:N\n    opset: [17, 18]\n", 4, "'opset' takes one value"),
+    ("comma-list", "models:\n  - name: a\n    model: m:N\n    backend: [onnxruntime, openvino]\n", 4, "one value"),
     ("no-model", "models:\n  - name: a\n    input: x:1x3\n", 2, "without 'model'"),
     ("bad-name", "models:\n  - name: ../up\n    model: m:N\n", 2, "cannot be a folder name"),
     ("yaml", "models:\n  - name: a\n    model: [m:N\n", 4, "not valid YAML"),
@@ -121,6 +174,13 @@ BAD_MANIFESTS = [
     ("trt-version", "models:\n  - name: a\n    model: m:N\n    input: x:1x3\n    trt_version: '12'\n", 5, "12"),
     ("input-spec", "models:\n  - name: a\n    model: m:N\n    input: x:1x3xAx4\n", 4, "--input"),
     ("task", "models:\n  - name: a\n    model: m:N\n    input: x:1x3\n    task: translate\n", 5, "translate"),
+    ("precision", "models:\n  - name: a\n    model: m:N\n    precision: fp16,fp7\n", 4, "unknown precision 'fp7'"),
+    ("trt-99", "models:\n  - name: a\n    model: m:N\n    trt_version: 99\n", 4, "invalid value for 'trt_version': 99"),
+    ("max-drop", "models:\n  - name: a\n    model: m:N\n    max_drop: -1\n", 4, "x>=0"),
+    ("eval-missing", "models:\n  - name: a\n    model: m:N\n    eval: nosuch/\n", 4, "does not exist"),
+    ("backend", "defaults:\n  backend: onnxrt\nmodels:\n  - name: a\n    model: m:N\n", 2, "unknown backend"),
+    ("profile", "models:\n  - name: a\n    model: m:N\n    min_shapes: x\n", 4, "--min-shapes"),
+    ("unknown-eval", "models:\n  - name: a\n    model: m:N\n    evall: data/\n", 4, "did you mean 'eval'"),
 ]
 
 
@@ -136,6 +196,22 @@ def test_a_bad_manifest_is_one_line_naming_file_and_line(tmp_path: Path, text: s
     assert len(lines) == 1 and lines[0].startswith(f"{PREFIX}{manifest}:{line}: "), result.stderr
     assert fragment.lower() in lines[0].lower(), lines[0]
     assert not out.exists()  # nothing ran, nothing was written
+
+
+def test_the_python_api_checks_the_manifest_as_the_cli_does(tmp_path: Path) -> None:
+    """``pt2trt.sweep`` passes convert's own options too: a bad value is refused at its line, nothing written."""
+    import re
+
+    import pt2trt
+    from pt2trt.errors import UsageError
+    from pt2trt.settings import SweepSettings
+
+    manifest = write(tmp_path, "models:\n  - name: a\n    model: m:N\n    input: x:1x3\n    trt_version: '12'\n")
+    with pytest.raises(UsageError, match=rf"^{re.escape(str(manifest))}:5: invalid value for 'trt_version': '12'"):
+        pt2trt.sweep(manifest, tmp_path / "out", progress=False)
+    with pytest.raises(UsageError, match="--resume and --force contradict"):
+        pt2trt.sweep(manifest, tmp_path / "out", SweepSettings(resume=True, force=True), progress=False)
+    assert not (tmp_path / "out").exists()
 
 
 def test_sweep_flags_and_files_each_one_line(tmp_path: Path) -> None:

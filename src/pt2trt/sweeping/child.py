@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pt2trt.sweeping import convert_args
+from pt2trt.sweeping import convert_config
 
 LOG = "convert.log"
 INTERRUPTED = 130  # the CLI's exit code after Ctrl-C
@@ -55,7 +55,7 @@ def signal_name(returncode: int) -> str:
 
 
 def run_convert(
-    argv: list[str],
+    config: str,
     workroot: Path,
     name: str,
     *,
@@ -64,13 +64,15 @@ def run_convert(
     on_start: Callable[[subprocess.Popen[bytes]], None] | None = None,
     stopped: Callable[[], bool] = lambda: False,
 ) -> ChildRun:
-    """Run ``pt2trt ARGV`` in ``workroot`` (it writes ``workroot/NAME/``), once more per kill up to ``retries``.
+    """Run ``pt2trt convert --config CONFIG -o NAME`` in ``workroot``, ``config`` (the entry's YAML) written there
+    first; it writes ``workroot/NAME/``. Run once more per kill, up to ``retries``.
 
     ``on_start`` is told each child process (the local executor keeps them to stop them when the sweep is stopped);
     ``stopped()`` true after a child ended means the sweep stopped it: no retry, the run is ``interrupted``.
     """
     folder = workroot / name
     log_path = folder / LOG
+    (workroot / convert_config.CONFIG).write_text(config, encoding="utf-8")
     killed: list[str] = []
     start, started = time.perf_counter(), time.time()
     attempt = 0
@@ -82,7 +84,7 @@ def run_convert(
                 log.write(f"\npt2trt sweep: attempt {attempt}, after {killed[-1]}\n".encode())
                 log.flush()
             proc = subprocess.Popen(
-                convert_args.cli_command(argv),
+                convert_config.cli_command(convert_config.convert_argv(name)),
                 cwd=workroot,
                 stdin=subprocess.DEVNULL,
                 stdout=log,

@@ -58,8 +58,9 @@ def _one_line(text: str) -> str:
 
 
 def metrics(steps: list[dict[str, Any]]) -> dict[str, Metric]:
-    """``verify.*`` (worst output cosine, max abs error, task agreement) and ``precision-P.*`` (agreement with FP32,
-    task metrics, worst cosine), each with the samples it rests on; any step's ``metrics`` dict (``eval``) too."""
+    """``verify.*`` (worst output cosine, max abs error, task agreement), ``precision-P.*`` (agreement with FP32,
+    task metrics, worst cosine) and ``eval.M.*`` (``--eval``: the task metrics of PyTorch, FP32 and each precision on
+    labelled data), each with the samples it rests on."""
     found: dict[str, Metric] = {}
     for step in steps:
         name, data = step.get("name"), step.get("data")
@@ -76,10 +77,29 @@ def metrics(steps: list[dict[str, Any]]) -> dict[str, Metric]:
             task = accuracy["task"] if isinstance(accuracy.get("task"), dict) else {}
             _outputs(found, name, accuracy.get("outputs"), samples, task.get("task"))
             _numbers(found, name, task, samples)
-        if isinstance(data.get("metrics"), dict):  # a task metric on data (convert --eval)
-            count = data.get("samples", data.get("images"))
-            _numbers(found, name, data["metrics"], count if isinstance(count, int) else None)
+        elif name == "eval" and isinstance(data.get("models"), list):
+            _evaluations(found, data, steps)
     return found
+
+
+def _evaluations(found: dict[str, Metric], data: dict[str, Any], steps: list[dict[str, Any]]) -> None:
+    """``eval.pytorch.top1``, ``eval.fp32.top1``, ``eval.fp16.top1``...: each scored model's task metrics (all of them
+    higher-is-better: top-k, mAP, mIoU, pixel accuracy), named by what it is: the PyTorch reference, a reduced
+    precision (its file is that precision step's output), else the FP32 model."""
+    outputs = {
+        str(step["data"]["output"]): step["name"].removeprefix("precision-")
+        for step in steps
+        if str(step.get("name", "")).startswith("precision-") and isinstance(step.get("data"), dict)
+        and step["data"].get("output")
+    }  # fmt: skip
+    for row in data["models"]:
+        if not isinstance(row, dict) or not isinstance(row.get("metrics"), dict):
+            continue
+        label = "pytorch" if row.get("backend") == "torch" else outputs.get(str(row.get("model")), "fp32")
+        samples = row.get("images") if isinstance(row.get("images"), int) else None
+        for key, value in row["metrics"].items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                found[f"eval.{label}.{key}"] = Metric(float(value), samples, True)
 
 
 def _outputs(found: dict[str, Metric], prefix: str, outputs: Any, samples: int | None, task: Any) -> None:

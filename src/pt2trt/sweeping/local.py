@@ -68,7 +68,7 @@ class LocalExecutor:
     def _one(self, entry: Entry, store: OutputFolder) -> ModelResult | None:
         workroot = store.work(entry.name)
         run = run_convert(
-            entry.argv, workroot, entry.name, on_start=self.children.add, stopped=self.children.stopping.is_set
+            entry.config, workroot, entry.name, on_start=self.children.add, stopped=self.children.stopping.is_set
         )
         if run.interrupted:
             return None

@@ -11,10 +11,13 @@
         input: input:1x3x28x28
         dynamic_batch: true
 
-Loaded with PyYAML's safe loader (no Python objects are built from tags), keeping the line of every key, so that each
-mistake is one line naming ``FILE:LINE``: an unknown key (with the closest known one), a key given twice, a value of
-the wrong kind, a name used twice, a name that cannot be a folder. Relative paths (model files, ``calib``,
-``images``) are taken from the manifest's folder.
+Each model's keys are those of ``pt2trt convert --config`` (every option of convert) plus ``name``; ``defaults`` are
+merged into each. Loaded with PyYAML's safe loader (no Python objects are built from tags), keeping the line of every
+key, so that each mistake is one line naming ``FILE:LINE``: a key given twice, a key the sweep sets itself, a name
+used twice or that cannot be a folder, and, through the :class:`~pt2trt.sweeping.convert_config.ConvertOptions`
+the caller passes, an unknown key (with the closest known one), a value of the wrong shape, or a value convert
+refuses. Relative paths are taken from the manifest's folder (see
+:func:`~pt2trt.sweeping.convert_config.resolve_paths`).
 """
 
 from __future__ import annotations
@@ -23,22 +26,16 @@ import difflib
 import hashlib
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pt2trt.errors import Pt2trtError, UsageError
-from pt2trt.sweeping import convert_args
-from pt2trt.sweeping.convert_args import FLAG, KINDS, OPTIONS, REPEAT, SET_BY_SWEEP, VALUE
+from pt2trt.sweeping import convert_config
+from pt2trt.sweeping.convert_config import SET_BY_SWEEP, ConvertOptions
 
 TOP_KEYS = ("defaults", "models")
-ENTRY_KEYS = ("name", "model", *OPTIONS)
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-
-#: checks convert's arguments of one entry (``convert MODEL ... -o NAME``), returning ``(message, flag)`` for the first
-#: problem or None; the CLI passes one built from convert's own click command.
-ArgsCheck = Callable[[list[str]], "tuple[str, str | None] | None"]
 
 
 @dataclass
@@ -47,7 +44,7 @@ class Entry:
 
     name: str
     line: int
-    values: dict[str, Any]
+    values: dict[str, Any]  # convert's config keys -> values (defaults merged, relative paths made absolute)
     lines: dict[str, int] = field(default_factory=dict)  # key -> line of its value (the defaults' line if inherited)
 
     @property
@@ -55,9 +52,9 @@ class Entry:
         return str(self.values["model"])
 
     @property
-    def argv(self) -> list[str]:
-        """``convert MODEL OPTIONS -o NAME`` (run in the folder that is to hold NAME/)."""
-        return convert_args.convert_argv(self.values, self.name)
+    def config(self) -> str:
+        """The entry as convert's config file (YAML), for ``convert --config`` in the child's working folder."""
+        return convert_config.config_text(self.values)
 
     @property
     def fingerprint(self) -> str:
@@ -122,11 +119,11 @@ class _LineLoader:
             raise UsageError(f"{where}: not valid YAML ({problem})", "Fix the YAML syntax at that line") from None
 
 
-def load_manifest(path: str | Path, *, check_args: ArgsCheck | None = None) -> Manifest:
+def load_manifest(path: str | Path, convert: ConvertOptions) -> Manifest:
     """Read and check the manifest at ``path``; every problem is a :class:`UsageError` naming ``FILE:LINE``.
 
-    ``check_args`` (the CLI passes convert's own parser) also checks each entry's values as convert would take them,
-    so that a bad value is reported at its line before any model runs.
+    ``convert`` (``pt2trt.cli.sweep.ConvertCommand``: convert's own click command) says which keys hold paths and
+    checks each entry's keys and values as ``convert --config`` would take them, before any model runs.
     """
     p = Path(path)
     if not p.is_file():
@@ -142,73 +139,56 @@ def load_manifest(path: str | Path, *, check_args: ArgsCheck | None = None) -> M
             f"{p}:1: a manifest is a mapping with a 'models:' list",
             "Write 'models:' followed by '- name: ...' entries (see docs/sweep.md)",
         )
-    _check_keys(p, data, TOP_KEYS, "top-level key", {})
+    _check_top_keys(p, data)
     defaults = data.get("defaults") or _Mapping()
     if not isinstance(defaults, _Mapping):
         raise UsageError(f"{p}:{data.key_lines['defaults']}: 'defaults' must be a mapping", "Write 'key: value' lines")
-    reserved = SET_BY_SWEEP | {"name": "each model has a name of its own"}
-    _check_keys(p, defaults, (*OPTIONS, "model"), "key in defaults", reserved)
+    _refuse_reserved(p, defaults, SET_BY_SWEEP | {"name": "each model has a name of its own"})
     models = data["models"]
     if not isinstance(models, list) or not models:
         raise UsageError(
             f"{p}:{data.key_lines['models']}: 'models' must be a list of at least one model",
             "Write one '- name: ...' entry per model",
         )
-    entries = [_entry(p, item, defaults, data.key_lines["models"]) for item in models]
+    entries = [_entry(p, item, defaults, data.key_lines["models"], convert) for item in models]
     _check_names(p, entries)
-    manifest = Manifest(p, entries)
-    if check_args is not None:
-        for entry in entries:
-            _check_values(manifest, entry, check_args)
-    return manifest
+    return Manifest(p, entries)
 
 
-def _entry(path: Path, item: Any, defaults: _Mapping, list_line: int) -> Entry:
+def _entry(path: Path, item: Any, defaults: _Mapping, list_line: int, convert: ConvertOptions) -> Entry:
     if not isinstance(item, _Mapping):
         raise UsageError(
             f"{path}:{list_line}: each model must be a mapping, got {type(item).__name__} {item!r}"[:200],
             "Write '- name: NAME' then 'model: ...' and convert's options, one per line",
         )
-    _check_keys(path, item, ENTRY_KEYS, "key", SET_BY_SWEEP)
-    for required in ("name", "model"):
-        if required not in item and required not in defaults:
-            raise UsageError(f"{path}:{item.line}: model without '{required}'", f"Add '{required}: ...' to it")
+    _refuse_reserved(path, item, SET_BY_SWEEP)
     lines = {k: defaults.key_lines[k] for k in defaults} | dict(item.key_lines)
-    values = {**defaults, **item}
-    for key, value in values.items():
-        _check_kind(path, lines[key], key, value)
-    name = str(values.pop("name"))
-    if not NAME_RE.match(name):
+    values = convert_config.resolve_paths({**defaults, **item}, convert.path_keys(), path.parent)
+    convert.check(values, lines, lambda line: f"{path}:{line or item.line}")
+    for required in ("name", "model"):
+        if values.get(required) in (None, ""):
+            raise UsageError(f"{path}:{item.line}: model without '{required}'", f"Add '{required}: ...' to it")
+    name = values.pop("name")
+    if not isinstance(name, str | int) or isinstance(name, bool) or not NAME_RE.match(str(name)):
         raise UsageError(
-            f"{path}:{lines['name']}: name '{name}' cannot be a folder name",
+            f"{path}:{lines['name']}: name {str(name)!r} cannot be a folder name"[:200],
             "Use letters, digits, '.', '_' and '-' (it names OUTDIR/<name>/)",
         )
-    return Entry(name, item.line, convert_args.resolve_paths(values, path.parent), lines)
+    return Entry(str(name), item.line, values, lines)
 
 
-def _check_keys(path: Path, mapping: _Mapping, allowed: tuple[str, ...], what: str, reserved: dict[str, str]) -> None:
+def _check_top_keys(path: Path, mapping: _Mapping) -> None:
     for key, line in mapping.key_lines.items():
-        if key in allowed:
-            continue
+        if key not in TOP_KEYS:
+            close = difflib.get_close_matches(key, TOP_KEYS, n=1)
+            hint = f"Did you mean '{close[0]}'?" if close else "A manifest has 'defaults:' (optional) and 'models:'"
+            raise UsageError(f"{path}:{line}: unknown top-level key '{key}'", hint)
+
+
+def _refuse_reserved(path: Path, mapping: _Mapping, reserved: dict[str, str]) -> None:
+    for key, line in mapping.key_lines.items():
         if key in reserved:
             raise UsageError(f"{path}:{line}: '{key}' is set by the sweep: {reserved[key]}", "Remove that line")
-        close = difflib.get_close_matches(key.replace("-", "_"), allowed, n=1)
-        hint = f"Did you mean '{close[0]}'?" if close else f"Use one of: {', '.join(allowed)}"
-        raise UsageError(f"{path}:{line}: unknown {what} '{key}'", hint)
-
-
-def _check_kind(path: Path, line: int, key: str, value: Any) -> None:
-    kind = VALUE if key in ("name", "model") else OPTIONS[key][1]
-    scalar = isinstance(value, (str, int, float)) and not isinstance(value, bool)
-    ok = {
-        FLAG: isinstance(value, bool),
-        VALUE: scalar,
-        REPEAT: scalar or (isinstance(value, list) and bool(value) and all(isinstance(v, (str, int)) for v in value)),
-    }.get(kind, scalar or (isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)))
-    if value is None or not ok:
-        raise UsageError(
-            f"{path}:{line}: '{key}' must be {KINDS[kind]}, got {value!r}"[:200], f"Write '{key}: <{KINDS[kind]}>'"
-        )
 
 
 def _check_names(path: Path, entries: list[Entry]) -> None:
@@ -223,16 +203,3 @@ def _check_names(path: Path, entries: list[Entry]) -> None:
                 "Give every model its own name: it names its output folder",
             )
         seen[folded] = entry
-
-
-def _check_values(manifest: Manifest, entry: Entry, check_args: ArgsCheck) -> None:
-    problem = check_args(entry.argv[1:])
-    if problem is None:
-        return
-    message, flag = problem
-    key = convert_args.key_of_flag(flag) if flag else None
-    line = entry.lines.get(key, entry.line) if key else entry.line
-    raise UsageError(
-        f"{manifest.where(line)}: model '{entry.name}': {message.rstrip('.')}",
-        f"Fix the value of '{key}'" if key else "Fix this model's options (pt2trt convert --help lists them)",
-    )

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from pt2trt import _version
-from pt2trt.sweeping.baseline import Thresholds, Verdict
+from pt2trt.settings.sweep import Thresholds
+from pt2trt.sweeping.baseline import Verdict
 from pt2trt.sweeping.records import ERROR, FAILED, PASSED, ModelResult
 from pt2trt.sweeping.store import OutputFolder
 

@@ -164,7 +164,7 @@ class RayExecutor:
         convert = ray.remote(num_cpus=1, max_retries=1)(ray_tasks.convert_task)
         engine = ray.remote(num_gpus=1, max_retries=1)(ray_tasks.engine_task)
         pending: dict[Any, tuple[Entry, ModelResult | None]] = {
-            convert.remote(e.argv, e.name): (e, None) for e in entries
+            convert.remote(e.config, e.name): (e, None) for e in entries
         }
         while pending:
             self._pending = list(pending)

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from pt2trt.sweeping import archive, convert_args, convert_report
+from pt2trt.sweeping import archive, convert_config, convert_report
 from pt2trt.sweeping.child import run_convert
 
 ENGINE = "model.engine"
@@ -39,12 +39,13 @@ def _scratch() -> tempfile.TemporaryDirectory[str]:
     return tempfile.TemporaryDirectory(prefix="pt2trt-sweep-", dir=root if root.is_dir() else None)
 
 
-def convert_task(argv: list[str], name: str) -> dict[str, Any]:
-    """Run ``pt2trt convert`` (a child process, run once more if killed) with no GPU visible: convert writes the
-    build plan and the GPU task builds from it. Returns the child's ending, the output folder as bytes, and where."""
+def convert_task(config: str, name: str) -> dict[str, Any]:
+    """Run ``pt2trt convert --config`` with ``config`` (the entry's YAML, written into the task's scratch folder; a
+    child process, run once more if killed) with no GPU visible: convert writes the build plan and the GPU task builds
+    from it. Returns the child's ending, the output folder as bytes, and where."""
     where = _where()
     with _scratch() as tmp:
-        run = run_convert(argv, Path(tmp), name, env={"CUDA_VISIBLE_DEVICES": ""})
+        run = run_convert(config, Path(tmp), name, env={"CUDA_VISIBLE_DEVICES": ""})
         data = archive.pack(Path(tmp) / name)
     return {"run": run.to_dict(), "archive": data, "where": where}
 
@@ -85,7 +86,7 @@ def engine_task(converted: dict[str, Any], name: str, bench_duration: float) -> 
 
 
 def _pt2trt(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(convert_args.cli_command(args), cwd=cwd, capture_output=True, text=True)
+    return subprocess.run(convert_config.cli_command(args), cwd=cwd, capture_output=True, text=True)
 
 
 def _error(proc: subprocess.CompletedProcess[str]) -> str:

@@ -2,57 +2,54 @@
 three outputs written as models finish, and a verdict per model against an earlier sweep.
 
     import pt2trt
-    report = pt2trt.sweep("examples/zoo.yaml", "out/zoo", workers=2)
+    from pt2trt.settings import SweepSettings
+
+    report = pt2trt.sweep("examples/zoo.yaml", "out/zoo", SweepSettings(workers=2))
     print(report.summary(), [m.summary() for m in report.models])
+
+``pt2trt.sweep`` is :func:`pt2trt.cli.sweep.sweep`: this function with convert's own options (read from its click
+command) to check the manifest with; this package sits below ``pt2trt.cli`` and takes them as an argument.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pt2trt.errors import UsageError
-from pt2trt.sweeping.baseline import Thresholds, compare, load_baseline
-from pt2trt.sweeping.manifest import ArgsCheck, Manifest, load_manifest
+from pt2trt.settings.sweep import SweepSettings
+from pt2trt.sweeping.baseline import compare, load_baseline
+from pt2trt.sweeping.convert_config import ConvertOptions
+from pt2trt.sweeping.manifest import Manifest, load_manifest
 from pt2trt.sweeping.outputs import SweepReport, write_outputs
 from pt2trt.sweeping.progress import Display
 from pt2trt.sweeping.records import ModelResult
 from pt2trt.sweeping.store import OutputFolder
 
 
-@dataclass(frozen=True)
-class SweepOptions:
-    """What ``pt2trt sweep`` was asked to do (its flags, one field each)."""
-
-    workers: int | None = None  # local: child processes at once [default: usable cores]; --ray local: its CPUs
-    ray: str | None = None  # "local" or a cluster address
-    baseline: Path | None = None
-    resume: bool = False
-    force: bool = False
-    thresholds: Thresholds = field(default_factory=Thresholds)
-    gpu_bench_duration: float = 1.0  # seconds of TensorRT bench per engine built on a GPU node
-
-
 def sweep(
     manifest: str | Path,
     outdir: str | Path,
+    settings: SweepSettings | None = None,
     *,
+    convert: ConvertOptions,
     progress: bool = True,
-    check_args: ArgsCheck | None = None,
-    **options: Any,
 ) -> SweepReport:
     """Convert every model of ``manifest`` into ``outdir/<name>/`` and write ``index.html``, ``results.json`` and
-    ``junit.xml``; ``options`` are :class:`SweepOptions` fields. One failing model never stops the others: the
-    returned report holds each model's status (``report.passed`` is False when any failed).
+    ``junit.xml``. One failing model never stops the others: the returned report holds each model's status
+    (``report.passed`` is False when any failed).
 
-    Problems with the manifest, the output folder, the baseline or Ray raise before any model runs.
+    ``convert`` says what convert's options are (:class:`~pt2trt.sweeping.convert_config.ConvertOptions`): the
+    manifest's entries are checked with it. Problems with the settings, the manifest, the output folder, the
+    baseline or Ray raise before any model runs.
     """
-    opts = SweepOptions(**options)
+    opts = settings or SweepSettings()
     if opts.workers is not None and opts.workers < 1:
         raise UsageError(f"--workers {opts.workers} is not a number of processes", "Pass --workers 1 or more")
-    plan = load_manifest(manifest, check_args=check_args)
+    if opts.resume and opts.force:
+        raise UsageError("--resume and --force contradict each other", "Keep the models done (--resume) or not")
+    plan = load_manifest(manifest, convert)
     store = OutputFolder(Path(outdir))
     store.check([e.name for e in plan.entries], resume=opts.resume, force=opts.force)
     before = load_baseline(opts.baseline) if opts.baseline is not None else None
@@ -82,7 +79,7 @@ def sweep(
     return report
 
 
-def _executor(opts: SweepOptions) -> Any:
+def _executor(opts: SweepSettings) -> Any:
     if opts.ray is not None:
         from pt2trt.sweeping.ray_executor import RayExecutor, import_ray
 
