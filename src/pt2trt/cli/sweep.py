@@ -149,9 +149,9 @@ def sweep_options() -> Decorator:
 def command(
     manifest: str, outdir: str, settings: SweepSettings, fail_on_regression: bool, quiet: bool, as_json: bool
 ) -> None:
-    """Convert every model of ZOO.yaml into OUTDIR/<name>/, on local worker processes or a Ray cluster. Each model's
-    keys are convert's (those of `pt2trt convert --config`, see pt2trt convert --help) plus its name; docs/sweep.md.
-    Exit 0 when every model passed, 1 when any failed, 2 on usage errors.
+    """Convert every model of ZOO.yaml into OUTDIR/<name>/, on local worker processes or a Ray cluster. Each model
+    is a `pt2trt convert --config` file plus its name: every convert option is a key (pt2trt convert --help lists
+    them; docs/sweep.md). Exit 0 when every model passed, 1 when any failed, 2 on usage errors.
 
     \b
     pt2trt sweep examples/zoo.yaml -o out/zoo --workers 2
