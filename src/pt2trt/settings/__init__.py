@@ -17,7 +17,8 @@ flag. Ground floor: no heavy imports, so ``--help`` can show the defaults.
 * :class:`OpenVinoSettings`: the OpenVINO IR's weight format and its check against ONNX Runtime;
 * :class:`ServeSettings`, :class:`EnsembleSettings`: how Triton serves a model, and the ensemble around it;
 * :class:`OutputFile`: a file a command writes, and whether an existing one may be replaced;
-* :class:`ConvertSettings`: the whole job (``pt2trt convert``), made of the above.
+* :class:`ConvertSettings`: the whole job (``pt2trt convert``), made of the above;
+* :class:`SweepSettings`, :class:`Thresholds`: where ``pt2trt sweep`` runs a zoo, and what counts as a change.
 """
 
 from pt2trt.settings.comparison import EQUIVALENCE, LayerSearch, RunInputs, Tolerance
@@ -29,6 +30,7 @@ from pt2trt.settings.openvino import OpenVinoSettings
 from pt2trt.settings.output import OutputFile
 from pt2trt.settings.runner import BenchTargets, Loop, RunnerSettings
 from pt2trt.settings.serving import EnsembleSettings, ServeSettings
+from pt2trt.settings.sweep import SweepSettings, Thresholds
 from pt2trt.settings.tasks import CompareSettings, PredictSettings, PreprocessSettings, ReadSettings, TaskSettings
 from pt2trt.settings.tensorrt import BuildSettings, Profile
 
@@ -55,7 +57,9 @@ __all__ = [
     "RunnerSettings",
     "ServeSettings",
     "SimplifySettings",
+    "SweepSettings",
     "TaskSettings",
+    "Thresholds",
     "Tolerance",
     "WeightsSettings",
 ]
