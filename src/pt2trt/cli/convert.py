@@ -37,6 +37,9 @@ _OWN: list[click.Option] = [
                  callback=lambda ctx, param, value: _checked(_precisions, value),
                  help="Also write reduced-precision ONNX (pt2trt.precision), one or several (fp16,int8: the report "
                  "compares all); the engine is built from the last one."),
+    click.Option(["--min-agreement"], type=click.FloatRange(0, 1), default=0.99, show_default=True, metavar="FRACTION",
+                 help="A precision fails unless it keeps this fraction of FP32's task answers (top-1, boxes agreeing, "
+                 "pixels); the run goes on, and the engine is built from the last precision that passed."),
     click.Option(["--calib"], metavar="DATA",
                  help="Calibration data for --precision (folder of images or .npz) [default: --images]."),
     trt_version_option("10", "TensorRT version to lint and plan the engine for."),
@@ -94,7 +97,7 @@ def make_settings(own: dict[str, Any], parts: dict[str, Any], force: bool) -> An
         inputs=tuple(parts["inputs"]), export=parts["export"], weights=parts["weights"], pytorch=own["pytorch"],
         tolerance=parts["tolerance"],
         task=parts["task"], preprocess=preprocess, labels=own["labels"], precisions=precisions,
-        calib=_path(own["calib"]), trt_version=own["trt_version"],
+        calib=_path(own["calib"]), min_agreement=own["min_agreement"], trt_version=own["trt_version"],
         profiles=parse_profile_flags((), own["min_shapes"], own["opt_shapes"], own["max_shapes"]),
         max_batch=own["max_batch"], simplify_engine=own["simplify_engine"],
         backends=tuple(parse_backends(own["backends"])), bench_duration=own["bench_duration"],
@@ -180,7 +183,8 @@ def command(
     if as_json:
         print_json(result.to_dict())
     else:
-        click.echo(result.verdict() if result.passed else f"{result.failed_title()} failed")
+        failed = [s.title for s in result.steps if s.status == "failed"]
+        click.echo(result.verdict() if result.passed else f"{', '.join(failed) or 'convert'} failed")
         click.echo(f"report: {result.report_html}")
     if result.error is not None:
         raise result.error  # the failed step's own error: one line on stderr (the CLI's handler), its exit code

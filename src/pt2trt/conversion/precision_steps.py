@@ -54,11 +54,17 @@ def _quantize(state: State, precision: str) -> Outcome:
     if calib is not None and not s.calib:
         line += f" (samples: --images {calib})"
     notes = [*result.warnings, *result.accuracy.notes]
-    if not result.passed:
+    reasons = [] if result.passed else list(result.accuracy.reasons) or ["below the target"]
+    agreement = result.accuracy.agreement
+    if agreement is not None and agreement < s.min_agreement:
+        reasons.append(f"below --min-agreement {s.min_agreement:g}")
+    if reasons:
+        state.rejected.add(precision)
+        fix = "--auto-exclude" + (" (or --exclude NODE)" if precision == "int8" else " (or --keep-fp32 NODE)")
         raise Pt2trtError(
-            f"{precision} model {output.name} does not keep the FP32 model's answers "
-            f"({'; '.join(result.accuracy.reasons) or 'below the target'})",
-            f"See which layers: {command} --auto-exclude" + (" (or --exclude NODE)" if precision == "int8" else ""),
+            f"{output.name} does not keep the FP32 model's answers: {result.accuracy.headline()} "
+            f"({'; '.join(reasons)})",
+            f"Keep the layers that cost most in float: {command} {fix}; or lower --min-agreement if that is enough",
         )
     if notes:
         return WARNING, f"{line}; {'; '.join(n.removeprefix('note: ') for n in notes)}", command, data
@@ -90,6 +96,7 @@ def eval_step(state: State) -> Outcome:
                   "--data", s.eval_data, "--task", task)  # fmt: skip
     if not report.passed:
         lost = failed_precisions(state)
+        state.rejected.update(lost)
         raise Pt2trtError(
             f"{', '.join(lost) or 'a model'} lost more than {s.max_drop:g} points of {primary} on {s.eval_data}: "
             + "; ".join(report.failures),
