@@ -60,11 +60,15 @@ def _quantize(state: State, precision: str) -> Outcome:
         reasons.append(f"below --min-agreement {s.min_agreement:g}")
     if reasons:
         state.rejected.add(precision)
-        fix = "--auto-exclude" + (" (or --exclude NODE)" if precision == "int8" else " (or --keep-fp32 NODE)")
+        if precision == "int8":
+            fix = f"Keep the layers that cost most in float: {command} --auto-exclude (or --exclude NODE)"
+        else:  # quantize's --auto-exclude ranks INT8 layers; FP16 keeps nodes named with --keep-fp32
+            layers = cmd("debug", "layers", final.path, output)
+            fix = f"Find where it parts from FP32: {layers}, then {command} --keep-fp32 NODE"
         raise Pt2trtError(
             f"{output.name} does not keep the FP32 model's answers: {result.accuracy.headline()} "
             f"({'; '.join(reasons)})",
-            f"Keep the layers that cost most in float: {command} {fix}; or lower --min-agreement if that is enough",
+            f"{fix}; or lower --min-agreement if that is enough",
         )
     if notes:
         return WARNING, f"{line}; {'; '.join(n.removeprefix('note: ') for n in notes)}", command, data
