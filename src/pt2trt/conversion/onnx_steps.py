@@ -173,8 +173,8 @@ def _verify_on_pictures(state: State, final: OnnxModel) -> tuple[str, dict[str, 
         raise Pt2trtError(
             f"ONNX Runtime does not reproduce PyTorch on {len(failures)} of {count} picture(s) of --images "
             f"({samples.preprocess}): {failures[0]}",
-            "Random inputs passed: the difference needs what real pictures reach (detections, data-dependent "
-            "shapes); pt2trt verify MODEL ONNX --data PICTURES.npz runs it alone",
+            "Random inputs pass: the model differs where only real pictures lead (detections, shapes that depend on "
+            "them); look for what the export fixed from its example input (a traced branch, a size taken as constant)",
         )
     return f"and on {count} picture(s) of --images ({samples.preprocess}): verified", data
 
