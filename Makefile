@@ -65,6 +65,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_debug_layers.py
 	$(PY) benchmarks/bench_bench.py
 	$(PY) benchmarks/bench_convert.py
+	$(PY) benchmarks/bench_sweep.py
 
 # On a machine with an NVIDIA GPU and TensorRT: the real-API conformance (pytest -m trt_api) first, then the GPU tests,
 # resnet18 FP32/FP16 engines verified against ONNX Runtime, a detector engine through predict, inspect, bench;

@@ -88,6 +88,10 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (inp / "pre.yaml").write_text("resize: sideways\n")
     (inp / "bad-pre.yaml").write_text("resize: [256, 256\n")
     (inp / "tag.yaml").write_text('- insert_node: !!python/object/apply:os.system ["echo hi"]\n')
+    zoo = "models:\n  - name: a\n    model: pt2trt.models:SeedNet\n    input: input:1x3x28x28\n"
+    (inp / "zoo.yaml").write_text(zoo)
+    (inp / "zoo-unknown.yaml").write_text(zoo + "    dynamic_bacth: true\n")
+    (inp / "zoo-twice.yaml").write_text(zoo + zoo.removeprefix("models:\n"))
     (inp / "model.engine").write_bytes(b"not really an engine")
     (inp / "model.engine.json").write_text(json.dumps({"format": "pt2trt-engine-metadata/1", "flags": "fp16"}))
     eval_data(inp)
@@ -182,6 +186,8 @@ CASES: list[tuple[str, list[str], int, str]] = [
         2,
         "--workspace",
     ),
+    ("sweep-workers", ["sweep", "{in}/zoo.yaml", "-o", "z", "--workers", "0"], 2, "--workers"),
+    ("sweep-resume-force", ["sweep", "{in}/zoo.yaml", "-o", "z", "--resume", "--force"], 2, "contradict"),
     ("unknown-command", ["frobnicate"], 2, "frobnicate"),
     # bad shapes and input specs
     ("simplify-shapes-commas", ["simplify", "{in}/model.onnx", "-i", "input:1x3x28x28,,"], 2, ""),
@@ -360,6 +366,13 @@ CASES: list[tuple[str, list[str], int, str]] = [
         "--bootstrap",
     ),
     ("eval-limit", ["eval", "{in}/model.onnx", "--data", "{in}/zebras", "--task", "classify", "--limit", "0"], 2, ""),
+    # sweep: the manifest's bad inputs name FILE:LINE
+    ("sweep-missing", ["sweep", "{in}/missing.yaml", "-o", "z"], 1, "not found"),
+    ("sweep-unknown-key", ["sweep", "{in}/zoo-unknown.yaml", "-o", "z"], 2, "zoo-unknown.yaml:5: unknown key"),
+    ("sweep-duplicate-name", ["sweep", "{in}/zoo-twice.yaml", "-o", "z"], 2, "zoo-twice.yaml:5: name 'a'"),
+    ("sweep-bad-yaml", ["sweep", "{in}/bad.yaml", "-o", "z"], 2, "bad.yaml:2: not valid YAML"),
+    ("sweep-baseline", ["sweep", "{in}/zoo.yaml", "-o", "z", "--baseline", "{in}"], 1, "no results.json"),
+    ("sweep-ray-address", ["sweep", "{in}/zoo.yaml", "-o", "z", "--ray", "127.0.0.1:1"], 1, "no Ray cluster"),
 ]
 
 

@@ -55,6 +55,6 @@ def test_convert_detector_fp16_int8_verdicts_that_decided(tmp_path: Path) -> Non
     assert "verified (detect, decided by the decoded results of 1 sample)" in verify, verify
     for precision in ("fp16", "int8"):
         line = steps[f"precision-{precision}"]["line"]
-        assert "boxes matched" in line and "95 % CI" in line and "on 1 sample" in line, line
+        assert "boxes agreeing" in line and "95 % CI" in line and "on 1 sample" in line, line
     html = (out / "report.html").read_text()
-    assert html.count("boxes matched") >= 2  # each precision's agreement, with its count, in the report
+    assert html.count("boxes agreeing") >= 2  # each precision's agreement, with its count, in the report

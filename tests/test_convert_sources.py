@@ -188,3 +188,52 @@ def test_an_unexpected_exception_in_a_step_fails_that_step_and_keeps_the_report(
     steps = _status(out)
     assert steps["lint"]["status"] == "failed" and steps["engine"]["status"] == "skipped"
     assert steps["verify"]["status"] == "passed"
+
+
+BRIGHTNESS_GATE = """
+import torch
+
+
+class BrightnessGate(torch.nn.Module):
+    '''Turns its logits upside down on bright pictures: a Python branch that tracing bakes in for the example input.'''
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.conv = torch.nn.Conv2d(3, 4, 3, stride=2)
+        self.head = torch.nn.Linear(4, 5)
+
+    def forward(self, x):
+        y = self.head(self.conv(x).mean((2, 3)))
+        if bool(x.mean() > 1.0):  # never true for random normal inputs, true for a white picture
+            y = -y
+        return y
+"""
+
+
+def test_verify_on_the_pictures_catches_what_random_inputs_miss(tmp_path: Path) -> None:
+    """Random inputs take one branch, a white picture the other: the export baked in the first, verify on --images
+    names the picture; the step fails and no debug run on random inputs (where nothing differs) is added."""
+    from PIL import Image
+
+    (tmp_path / "gate.py").write_text(BRIGHTNESS_GATE)
+    pictures = tmp_path / "pictures"
+    pictures.mkdir()
+    Image.new("RGB", (40, 40), (255, 255, 255)).save(pictures / "white.png")
+    out = tmp_path / "out"
+    result = run_cli(
+        "convert", f"{tmp_path / 'gate.py'}:BrightnessGate", "--input", "x:1x3x32x32", "--exporter", "legacy",
+        "--task", "classify", "--images", str(pictures), "-o", str(out), "--bench-duration", "0.05", "-q", cwd=ROOT,
+    )  # fmt: skip
+    assert_one_line_error(result, "does not reproduce PyTorch on 1 of 1 picture(s) of --images", "picture 1")
+    steps = _status(out)
+    assert steps["verify"]["status"] == "failed" and "debug" not in steps
+    (pictures / "white.png").unlink()
+    Image.new("RGB", (40, 40), (0, 0, 0)).save(pictures / "black.png")
+    again = run_cli(
+        "convert", f"{tmp_path / 'gate.py'}:BrightnessGate", "--input", "x:1x3x32x32", "--exporter", "legacy",
+        "--task", "classify", "--images", str(pictures), "-o", str(out), "--bench-duration", "0.05", "-q", "--force",
+        cwd=ROOT,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert "and on 1 picture(s) of --images" in _status(out)["verify"]["line"]

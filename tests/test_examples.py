@@ -50,10 +50,11 @@ def test_example_runs(script: Path, tmp_path: Path) -> None:
     if script.name == "convert_trained_weights.py":
         _trained_weights_converted(tmp_path / "convert")
     if script.name == "convert_onnx_file.sh":
-        steps = {
-            s["name"]: s["status"] for s in json.loads((tmp_path / "convert" / "report.json").read_text())["steps"]
-        }
-        assert steps["verify"] == steps["export"] == "n/a" and steps["precision-fp16"] == "passed", steps
+        steps = {s["name"]: s for s in json.loads((tmp_path / "convert" / "report.json").read_text())["steps"]}
+        assert steps["verify"]["status"] == steps["export"]["status"] == "n/a", steps
+        # three pictures: FP16's ranges from two, its agreement measured on the one held apart, and said to be too few
+        fp16 = steps["precision-fp16"]
+        assert fp16["status"] == "warning" and "1/1" in fp16["line"] and "too few to conclude" in fp16["line"], fp16
     if script.name == "convert_from_config.sh":
         assert "max_batch: 16" in proc.stdout and "trt_version: '10'" in proc.stdout
     if script.name == "cli_walkthrough.sh":

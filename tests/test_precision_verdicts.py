@@ -194,7 +194,7 @@ def test_a_detector_whose_outputs_hold_one_image_is_measured_image_by_image(tmp_
     result = quantize(fp32, tmp_path / "det8.onnx", settings, progress=False)
     assert result.accuracy.batch == 1
     counted = result.accuracy.counted
-    assert counted is not None and counted.metric == "boxes matched" and counted.images == result.accuracy.samples
+    assert counted is not None and counted.metric == "boxes agreeing" and counted.images == result.accuracy.samples
     assert counted.total == 12 * result.accuracy.samples  # 12 boxes per image, on every held-apart image
     assert result.passed and counted.fraction > 0.8
 

@@ -132,7 +132,7 @@ def test_every_command_has_its_function_in_the_package(tmp_path: Path) -> None:
         "edit": pt2trt.edit, "verify": pt2trt.verify, "debug": pt2trt.debug_layers, "build": pt2trt.build,
         "quantize": pt2trt.quantize, "bench": bench, "predict": pt2trt.predict, "compare": pt2trt.compare_models,
         "convert": pt2trt.convert, "triton": pt2trt.triton, "view": pt2trt.write_svg,
-        "export-openvino": pt2trt.export_openvino, "eval": pt2trt.evaluate,
+        "export-openvino": pt2trt.export_openvino, "eval": pt2trt.evaluate, "sweep": pt2trt.sweep,
     }  # fmt: skip
     assert set(COMMANDS) == set(functions), set(COMMANDS) ^ set(functions)
     assert all(callable(f) for f in functions.values())

@@ -76,6 +76,8 @@ _LAZY = {
     "OpenVinoExport": "pt2trt.verification.openvino:OpenVinoExport",
     "inspect": "pt2trt.view.inspect:inspect",
     "EngineInspection": "pt2trt.view.inspect:EngineInspection",
+    "sweep": "pt2trt.cli.sweep:sweep",  # the sweeping package's, given convert's own options (see that module)
+    "SweepReport": "pt2trt.sweeping.outputs:SweepReport",
 }
 
 __all__ = sorted(["Pt2trtError", "UsageError", "__version__", *_LAZY])
@@ -88,6 +90,7 @@ if TYPE_CHECKING:
     from pt2trt.backends.onnxruntime import OnnxRuntimeRunner as OnnxRuntimeRunner
     from pt2trt.backends.tensorrt.build import BuildResult as BuildResult
     from pt2trt.backends.torch import TorchRunner as TorchRunner
+    from pt2trt.cli.sweep import sweep as sweep
     from pt2trt.comparators.tensors import compare_outputs as compare_outputs
     from pt2trt.conversion import ConvertResult as ConvertResult
     from pt2trt.conversion.convert import convert as convert
@@ -123,6 +126,7 @@ if TYPE_CHECKING:
     from pt2trt.settings import Tolerance as Tolerance
     from pt2trt.shapes import InputSpec as InputSpec
     from pt2trt.shapes import parse_input as parse_input
+    from pt2trt.sweeping.outputs import SweepReport as SweepReport
     from pt2trt.verification.equivalence import EquivalenceReport as EquivalenceReport
     from pt2trt.verification.equivalence import check_equivalence as check_equivalence
     from pt2trt.verification.openvino import OpenVinoExport as OpenVinoExport

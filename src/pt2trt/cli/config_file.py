@@ -9,13 +9,17 @@ mapping that can be written next to its outputs and read again with ``--config``
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
 import click
 
 from pt2trt.errors import UsageError
+
+#: the start of an error message about the key on a line (None: not known), e.g. ``--config FILE line 3``
+Where = Callable[[int | None], str]
 
 
 def config_key(param: click.Parameter) -> str:
@@ -56,17 +60,48 @@ def load_config(path: Path, command: click.Command) -> dict[str, Any]:
     if not isinstance(data, Mapping) or node is None or not isinstance(node, yaml.MappingNode):
         raise UsageError(f"--config {path} is not a mapping of option: value", "e.g. input: input:1x3x224x224")
     lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
+    return config_values(data, lines, command, lambda line: f"--config {path} line {line or '?'}")
+
+
+def config_values(
+    data: Mapping[Any, Any],
+    lines: Mapping[str, int],
+    command: click.Command,
+    where: Where,
+    *,
+    also: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """``data`` (config keys -> YAML values) by parameter name, in the shapes click takes (a default map): an unknown
+    key (with the closest known one) or a value of the wrong shape is a usage error that starts with ``where(line)``,
+    the line of that key in ``lines``. Keys in ``also`` belong to the caller (``pt2trt sweep``'s ``name``): passed
+    over, and offered as close matches."""
     known = keys_of(command)
     values: dict[str, Any] = {}
     for key, value in data.items():
+        if str(key) in also:
+            continue
         param = known.get(str(key))
         if param is None:
             raise UsageError(
-                f"--config {path} line {lines.get(str(key), '?')}: unknown key '{key}'",
-                _choose(str(key), sorted(known)),
+                f"{where(lines.get(str(key)))}: unknown key '{key}'", _choose(str(key), sorted([*known, *also]))
             )
-        values[str(param.name)] = _shaped(param, value, f"--config {path} line {lines.get(str(key), '?')}")
+        values[str(param.name)] = _shaped(param, value, where(lines.get(str(key))))
     return values
+
+
+def key_of_error(exc: Exception, command: click.Command, keys: Collection[str]) -> str | None:
+    """The config key a parsing error of ``command`` is about: click's own ``param``, else the first of the command's
+    long flags named in the message (pt2trt's usage errors name their flag: ``invalid --input: ...``) that is among
+    ``keys``; None when neither says."""
+    param = getattr(exc, "param", None)
+    if isinstance(param, click.Parameter):
+        return config_key(param)
+    flags = {o: key for key, p in keys_of(command).items() for o in p.opts if o.startswith("--")}
+    text = exc.format_message() if isinstance(exc, click.ClickException) else str(exc)
+    for flag in re.findall(r"--[a-z][a-z0-9-]*", text):
+        if flags.get(flag) in keys:
+            return flags[flag]
+    return None
 
 
 def _shaped(param: click.Parameter, value: Any, where: str) -> Any:

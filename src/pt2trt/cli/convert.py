@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +34,12 @@ _OWN: list[click.Option] = [
     click.Option(["--labels"], type=click.Path(dir_okay=False), metavar="FILE|NAME",
                  help="Class names for predictions and --eval (a file, or imagenet, coco, voc...)."),
     click.Option(["--precision"], default="fp32", show_default=True, metavar="fp32|fp16|int8[,...]",
+                 callback=lambda ctx, param, value: _checked(_precisions, value),
                  help="Also write reduced-precision ONNX (pt2trt.precision), one or several (fp16,int8: the report "
                  "compares all); the engine is built from the last one."),
+    click.Option(["--min-agreement"], type=click.FloatRange(0, 1), default=0.99, show_default=True, metavar="FRACTION",
+                 help="A precision fails unless it keeps this fraction of FP32's task answers (top-1, boxes agreeing, "
+                 "pixels); the run goes on, and the engine is built from the last precision that passed."),
     click.Option(["--calib"], metavar="DATA",
                  help="Calibration data for --precision (folder of images or .npz) [default: --images]."),
     trt_version_option("10", "TensorRT version to lint and plan the engine for."),
@@ -51,6 +55,7 @@ _OWN: list[click.Option] = [
     click.Option(["--simplify-engine"], type=RegistryChoice(_choices("SIMPLIFY_ENGINES")), default="onnxslim",
                  show_default=True, help="Simplifier; its result is kept only when ONNX Runtime proves it equivalent."),
     click.Option(["--backend", "backends"], default="torch,onnxruntime,openvino", show_default=True, metavar="LIST",
+                 callback=lambda ctx, param, value: _checked(_backends, value),
                  help="Backends to bench (and to predict with, where they run the ONNX model)."),
     click.Option(["--bench-duration"], type=float, default=0.3, show_default=True, metavar="S",
                  help="Seconds per backend (at least 5 inferences); pt2trt bench measures longer."),
@@ -92,7 +97,7 @@ def make_settings(own: dict[str, Any], parts: dict[str, Any], force: bool) -> An
         inputs=tuple(parts["inputs"]), export=parts["export"], weights=parts["weights"], pytorch=own["pytorch"],
         tolerance=parts["tolerance"],
         task=parts["task"], preprocess=preprocess, labels=own["labels"], precisions=precisions,
-        calib=_path(own["calib"]), trt_version=own["trt_version"],
+        calib=_path(own["calib"]), min_agreement=own["min_agreement"], trt_version=own["trt_version"],
         profiles=parse_profile_flags((), own["min_shapes"], own["opt_shapes"], own["max_shapes"]),
         max_batch=own["max_batch"], simplify_engine=own["simplify_engine"],
         backends=tuple(parse_backends(own["backends"])), bench_duration=own["bench_duration"],
@@ -116,6 +121,24 @@ def _precisions(text: str) -> tuple[str, ...]:
     return tuple(p for p in dict.fromkeys(items) if p != "fp32")
 
 
+def _backends(text: str) -> list[str]:
+    from pt2trt.bench import parse_backends
+
+    return parse_backends(text)
+
+
+def _checked(parse: Callable[[str], Any], value: str) -> str:
+    """``value`` unchanged once ``parse`` accepts it: a comma list checked while the options are parsed, so that
+    click names the option (and a config file's key) of a bad one."""
+    from pt2trt.errors import UsageError
+
+    try:
+        parse(value)
+    except UsageError as exc:
+        raise click.BadParameter(str(exc).rstrip(".")) from None
+    return value
+
+
 def _path(value: str | None) -> Path | None:
     return Path(value) if value else None
 
@@ -137,7 +160,7 @@ def _path(value: str | None) -> Path | None:
 @config_option
 def command(
     model: str | None, outdir: str | None, settings: Any, quiet: bool, force: bool, as_json: bool
-) -> None:  # fmt: skip
+) -> Any:  # fmt: skip
     """The whole job into OUTDIR (report.html): from a PyTorch MODEL (export, check, simplify, verify) or an ONNX
     MODEL (check, simplify, verify with --pytorch), then the TensorRT lint, reduced precision, the engine or its plan,
     bench, predictions, --eval. Exit 0 when every step passed, 1 when a check failed, 2 on usage errors.
@@ -151,6 +174,8 @@ def command(
     from pt2trt.conversion import convert
     from pt2trt.errors import UsageError
 
+    if click.get_current_context().meta.get(SETTINGS_ONLY):
+        return settings
     if model is None or outdir is None:
         missing = "MODEL" if model is None else "-o/--output"
         raise UsageError(f"convert needs {missing}", f"Give {missing} on the command line or in --config")
@@ -158,7 +183,22 @@ def command(
     if as_json:
         print_json(result.to_dict())
     else:
-        click.echo(result.verdict() if result.passed else f"{result.failed_title()} failed")
+        failed = [s.title for s in result.steps if s.status == "failed"]
+        click.echo(result.verdict() if result.passed else f"{', '.join(failed) or 'convert'} failed")
         click.echo(f"report: {result.report_html}")
     if result.error is not None:
         raise result.error  # the failed step's own error: one line on stderr (the CLI's handler), its exit code
+
+
+#: ``ctx.meta`` key: parse the options and build the settings, run nothing (see :func:`settings_of`)
+SETTINGS_ONLY = "pt2trt.convert.settings_only"
+
+
+def settings_of(values: Mapping[str, Any]) -> Any:
+    """The :class:`~pt2trt.settings.ConvertSettings` that ``convert`` would run with for ``values`` (by parameter
+    name, as :func:`~pt2trt.cli.config_file.config_values` gives them), nothing run: every value goes through
+    convert's click types and callbacks and its settings' checks, as a ``--config`` file's values do. click's errors
+    (naming their parameter) and pt2trt's usage errors propagate. ``pt2trt sweep`` checks a manifest's entries so."""
+    with command.make_context("convert", [], default_map=dict(values)) as ctx:
+        ctx.meta[SETTINGS_ONLY] = True
+        return command.invoke(ctx)

@@ -48,6 +48,11 @@ for _name, _module, _help in [
         "convert",
         "The whole job: export, check, simplify, verify, lint, precision, engine plan, bench, report.",
     ),
+    (
+        "sweep",
+        "sweep",
+        "Convert a zoo of models (a YAML manifest) on worker processes or Ray; compare with the last sweep.",
+    ),
 ]:
     COMMANDS.register(_name, f"pt2trt.cli.{_module}:command", _help)
 

@@ -14,6 +14,16 @@ from pt2trt.tasks.detect import Detections
 SUPPRESSION_IOU = 0.3
 #: the smallest score difference counted as a tie (float32 probabilities reorder at about 1e-6; 1e-4 leaves room)
 SCORE_NOISE = 1e-4
+#: the largest: FP16 moves probabilities by about 1e-3. A model whose scores move more than this changes answers
+#: near its thresholds; those changes count against it (a band grown with the error would explain any error away)
+MAX_SCORE_NOISE = 0.01
+
+
+def score_noise(score_diffs: list[float]) -> float:
+    """How far apart two scores may be and still be a tie: four times the 90th percentile of the score differences
+    of the boxes both runs kept, between :data:`SCORE_NOISE` and :data:`MAX_SCORE_NOISE`."""
+    typical = float(np.percentile(score_diffs, 90)) if score_diffs else 0.0
+    return min(max(SCORE_NOISE, 4 * typical), MAX_SCORE_NOISE)
 
 
 @dataclass

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from pt2trt.comparators.boundaries import SCORE_NOISE, Side, allowed_differences, boundary_reason
+from pt2trt.comparators.boundaries import Side, allowed_differences, boundary_reason, score_noise
 from pt2trt.errors import Pt2trtError
 from pt2trt.tasks.base import Result
 from pt2trt.tasks.boxes import box_iou
@@ -208,7 +208,7 @@ def compare_detections(
     score_diffs = [
         abs(float(da.scores[i]) - float(db.scores[j])) for da, db, m in zip(a, b, matches) for i, j in m.pairs
     ]
-    noise = max(SCORE_NOISE, 4 * max(score_diffs, default=0.0))
+    noise = score_noise(score_diffs)
     per_image = []
     all_ious: list[float] = []
     reasons: dict[str, int] = {}
@@ -244,6 +244,8 @@ def compare_detections(
         "detections_b": total_b,
         "matched": matched,
         "matched_fraction": matched / most if most else 1.0,  # no boxes on either side: the runs agree
+        # matched, or told apart from an error as a decision taken the other way at a boundary
+        "agreeing_fraction": (most - differing) / most if most else 1.0,
         "mean_iou": float(np.mean(all_ious)) if all_ious else None,
         "mean_score_difference": float(np.mean(score_diffs)) if score_diffs else None,
         "max_score_difference": float(np.max(score_diffs)) if score_diffs else None,

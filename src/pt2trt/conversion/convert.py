@@ -109,9 +109,10 @@ def convert(
             record, error = _run_step(name, title, fn, state, display)
             result.steps.append(record)
             if record.status == FAILED:
-                result.error = error
+                result.error = result.error or error
                 _after_failure(name, state, result, display)
-                break
+                if not _goes_on_after(name):
+                    break
         done = {st.name for st in result.steps}
         result.steps += [StepRecord(n, t, SKIPPED, line="not run") for n, t, _ in planned if n not in done]
         result.results = state.results
@@ -130,13 +131,20 @@ def convert(
 def _after_failure(name: str, state: State, result: ConvertResult, display: _Display) -> None:
     """What a failure adds: after verify, the layer where PyTorch and ONNX part ways; after eval, the failure of each
     precision that lost too much."""
-    if name == "verify" and state.loaded is not None and state.exported is not None:
+    random_passed = state.results.verify is not None and state.results.verify.passed  # it was the pictures
+    if name == "verify" and state.loaded is not None and state.exported is not None and not random_passed:
         result.steps.append(_run_step("debug", "debug layers", onnx_steps.debug_step, state, display)[0])
     if name == "eval":
         for precision in precision_steps.failed_precisions(state):
             step = result.step(f"precision-{precision}")
             if step is not None:
                 step.status, step.error = FAILED, "lost too much on --eval (see the task metric step)"
+
+
+def _goes_on_after(name: str) -> bool:
+    """A precision that failed its check (or lost too much on --eval) does not stop the run: the engine is built
+    from what passed, and the report sets every precision's agreement beside its speed. The run still fails."""
+    return name.startswith("precision-") or name == "eval"
 
 
 def _run_step(name: str, title: str, fn: Any, state: State, display: _Display) -> tuple[StepRecord, Pt2trtError | None]:
@@ -230,7 +238,8 @@ class _Display:
         if self.progress is None:
             return
         mark = {
-            "passed": "[green]ok[/]", "warning": "[yellow]ok[/]", "skipped": "[dim]--[/]", NOT_APPLICABLE: "[dim]n/a[/]"
+            "passed": "[green]ok  [/]", "warning": "[yellow]warn[/]", "skipped": "[dim]--  [/]",
+            NOT_APPLICABLE: "[dim]n/a [/]",
         }.get(record.status, "[red]FAIL[/]")  # fmt: skip
         self.progress.console.print(f"{mark} {record.title:<24} {record.seconds:6.1f} s  {record.line}", soft_wrap=True)
 

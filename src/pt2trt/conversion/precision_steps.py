@@ -61,17 +61,28 @@ def _quantize(state: State, precision: str) -> Outcome:
         line += f"; {figure} on {searched.images} labelled image(s) (--max-drop {searched.max_drop:g})"
     notes = [*result.warnings, *result.accuracy.notes]
     if searched is not None and not searched.passed:
+        state.rejected.add(precision)
         stopped = f" (the search stopped: {searched.stopped})" if searched.stopped else ""
         raise Pt2trtError(
             f"{precision} model {output.name} loses {searched.drop:.2f} points of {searched.metric} with {len(kept)} "
             f"layer(s) in float, more than --max-drop {searched.max_drop:g}{stopped}",
             f"See the search's steps: {command}; or raise --max-drop",
         )
-    if not result.passed:
+    reasons = [] if result.passed else list(result.accuracy.reasons) or ["below the target"]
+    agreement = result.accuracy.agreement
+    if agreement is not None and agreement < s.min_agreement:
+        reasons.append(f"below --min-agreement {s.min_agreement:g}")
+    if reasons:
+        state.rejected.add(precision)
+        if precision == "int8":
+            fix = f"Keep the layers that cost most in float: {command} --auto-exclude (or --exclude NODE)"
+        else:  # quantize's --auto-exclude ranks INT8 layers; FP16 keeps nodes named with --keep-fp32
+            layers = cmd("debug", "layers", final.path, output)
+            fix = f"Find where it parts from FP32: {layers}, then {command} --keep-fp32 NODE"
         raise Pt2trtError(
-            f"{precision} model {output.name} does not keep the FP32 model's answers "
-            f"({'; '.join(result.accuracy.reasons) or 'below the target'})",
-            f"See which layers: {command} --auto-exclude" + (" (or --exclude NODE)" if precision == "int8" else ""),
+            f"{output.name} does not keep the FP32 model's answers: {result.accuracy.headline()} "
+            f"({'; '.join(reasons)})",
+            f"{fix}; or lower --min-agreement if that is enough",
         )
     if notes:
         return WARNING, f"{line}; {'; '.join(n.removeprefix('note: ') for n in notes)}", command, data
@@ -119,6 +130,7 @@ def eval_step(state: State) -> Outcome:
                   "--data", s.eval_data, "--task", task)  # fmt: skip
     if not report.passed:
         lost = failed_precisions(state)
+        state.rejected.update(lost)
         raise Pt2trtError(
             f"{', '.join(lost) or 'a model'} lost more than {s.max_drop:g} points of {primary} on {s.eval_data}: "
             + "; ".join(report.failures),

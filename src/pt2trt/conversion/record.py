@@ -116,9 +116,15 @@ class ConvertResult:
     def verdict(self) -> str:
         if self.passed:
             ran = [s for s in self.steps if s.status in (PASSED, WARNING)]
-            return f"converted {self.model}: {len(ran)} steps passed in {self.seconds:.1f} s"
+            warned = sum(s.status == WARNING for s in ran)
+            said = f" ({warned} with a warning)" if warned else ""
+            return f"converted {self.model}: {len(ran)} steps passed{said} in {self.seconds:.1f} s"
         failed = self.failed_step
         where = f"at {failed.title}" if failed else "before the first step"
+        failures = [s for s in self.steps if s.status == FAILED]
+        if self.steps and self.steps[-1].status != SKIPPED and self.steps[-1] not in failures:
+            titles = ", ".join(s.title for s in failures)
+            return f"conversion of {self.model} failed ({titles}); the other steps ran: {self.error}"
         return f"conversion of {self.model} stopped {where}: {self.error}"
 
     def options(self) -> dict[str, Any]:

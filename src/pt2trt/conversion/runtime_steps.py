@@ -20,11 +20,14 @@ def engine_step(state: State) -> Outcome:
     from pt2trt.settings import BuildSettings
 
     s = state.settings
-    # the engine is built from the last reduced precision asked for (fp16,int8: the INT8 Q/DQ model)
-    source = next(reversed(state.reduced.values()), None) or state.model_file()
+    # the engine is built from the last reduced precision asked for that kept FP32's answers (fp16,int8: INT8)
+    kept = [p for p in state.reduced if p not in state.rejected]
+    last = kept[-1] if kept else "fp32"
+    source = state.reduced[last] if kept else state.model_file()
     engine = state.outdir / "model.engine"
-    last = next(reversed(state.reduced), "fp32")
     profiles, note = engine_profiles(state)
+    if state.rejected:
+        note += f" (from {last.upper()}: {', '.join(sorted(p.upper() for p in state.rejected))} failed its check)"
     settings = BuildSettings(trt_version=s.trt_version, profiles=profiles, int8=last == "int8", fp16=last == "fp16")
     if installed_version() is not None and cuda_gpus():
         from pt2trt.precision.build import build

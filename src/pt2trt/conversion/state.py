@@ -36,6 +36,7 @@ class State:
     final: OnnxModel | None = None  # the FP32 model every later step uses (simplified when proven equivalent)
     inputs: list[InputSpec] = field(default_factory=list)  # the model's inputs with example sizes
     reduced: dict[str, OnnxModel] = field(default_factory=dict)  # precision -> reduced ONNX, in the order asked
+    rejected: set[str] = field(default_factory=set)  # precisions that failed their check (no engine from them)
     results: ConvertResults = field(default_factory=ConvertResults)
 
     @property

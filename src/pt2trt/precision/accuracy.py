@@ -7,10 +7,11 @@ across samples.
 
 Per output: element error statistics (max/mean absolute, max relative, cosine similarity) where both sides have the
 same shape, NaN/Inf counts on both sides, and a verdict (:func:`pt2trt.precision.verdict.judge_output`: close,
-degraded, collapsed). Per task: the task's comparator (top-1/top-5 agreement for classify, boxes matched for detect,
-pixel agreement and mIoU for segment), its deciding figure as a count with a 95 % interval. The result fails when the
-converted model adds NaN/Inf, when an output collapsed (without a task metric: the task's results decide otherwise,
-a decoded detector's boxes reorder), or, with a target, when the task's agreement misses it.
+degraded, collapsed). Per task: the task's comparator (top-1/top-5 agreement for classify, boxes agreeing (matched,
+or at a decision boundary) for detect, pixel agreement and mIoU for segment), its deciding figure as a count with a
+95 % interval. The result fails when the converted model adds NaN/Inf, when an output collapsed (without a task
+metric: the task's results decide otherwise, a decoded detector's boxes reorder), or, with a target, when the task's
+agreement misses it.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from pt2trt.onnx.model import OnnxModel
 
 #: the task metric ``--target-agreement`` is checked against
-PRIMARY_METRIC = {"classify": "top1_agreement", "detect": "matched_fraction", "segment": "pixel_agreement"}
+PRIMARY_METRIC = {"classify": "top1_agreement", "detect": "agreeing_fraction", "segment": "pixel_agreement"}
 NO_TASK = "none"
 #: outputs of one batch of samples, with the count of real samples in it
 Batches = list[tuple[int, dict[str, np.ndarray]]]

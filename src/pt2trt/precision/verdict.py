@@ -45,7 +45,7 @@ def wilson(agreed: int, total: int, z: float = Z95) -> tuple[float, float]:
 class Agreement:
     """``agreed`` of ``total`` units (``unit``: images, boxes, pixels) agree, measured on ``images`` samples."""
 
-    metric: str  # "top-1 agreement", "boxes matched", "pixel agreement"
+    metric: str  # "top-1 agreement", "boxes agreeing", "pixel agreement"
     agreed: int
     total: int
     unit: str
@@ -115,9 +115,10 @@ def agreement_of(task: Any) -> Agreement | None:
     metrics = task.metrics
     if "matched" in metrics and task.task != "segment":
         most = max(int(metrics.get("detections_a") or 0), int(metrics.get("detections_b") or 0))
-        return Agreement(
-            "boxes matched", int(metrics.get("matched") or 0), most, "boxes", images, "at IoU >= 0.5, same class"
-        )
+        matched = int(metrics.get("matched") or 0)
+        agreeing = max(most - int(metrics.get("unexplained_differences") or 0), matched)
+        detail = f"({matched} matched at IoU >= 0.5 with the same class, {agreeing - matched} at a decision boundary)"
+        return Agreement("boxes agreeing", agreeing, most, "boxes", images, detail)
     if "pixel_agreement" in metrics:
         fraction = float(metrics["pixel_agreement"] or 0.0)
         scale = 10_000

@@ -19,7 +19,8 @@ flag. Ground floor: no heavy imports, so ``--help`` can show the defaults.
 * :class:`OutputFile`: a file a command writes, and whether an existing one may be replaced;
 * :class:`QuantizeSettings`: ``quantize``'s job, with :class:`Fp16Settings`, :class:`Int8Settings` and
   :class:`LabelledEval` (``--eval DATA --max-drop``);
-* :class:`ConvertSettings`: the whole job (``pt2trt convert``), made of the above.
+* :class:`ConvertSettings`: the whole job (``pt2trt convert``), made of the above;
+* :class:`SweepSettings`, :class:`Thresholds`: where ``pt2trt sweep`` runs a zoo, and what counts as a change.
 """
 
 from pt2trt.settings.comparison import EQUIVALENCE, LayerSearch, RunInputs, Tolerance
@@ -32,6 +33,7 @@ from pt2trt.settings.output import OutputFile
 from pt2trt.settings.precision import Fp16Settings, Int8Settings, LabelledEval, QuantizeSettings
 from pt2trt.settings.runner import BenchTargets, Loop, RunnerSettings
 from pt2trt.settings.serving import EnsembleSettings, ServeSettings
+from pt2trt.settings.sweep import SweepSettings, Thresholds
 from pt2trt.settings.tasks import CompareSettings, PredictSettings, PreprocessSettings, ReadSettings, TaskSettings
 from pt2trt.settings.tensorrt import BuildSettings, Profile
 
@@ -62,7 +64,9 @@ __all__ = [
     "RunnerSettings",
     "ServeSettings",
     "SimplifySettings",
+    "SweepSettings",
     "TaskSettings",
+    "Thresholds",
     "Tolerance",
     "WeightsSettings",
 ]

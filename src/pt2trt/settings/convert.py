@@ -30,10 +30,12 @@ class ConvertSettings:
     its own inputs (``inputs`` then only gives example sizes for its dynamic axes) and is compared with PyTorch only
     when ``pytorch`` names the model it came from (``weights`` are then that model's). ``preprocess`` feeds the
     predictions, the evaluation and image calibration, and is recorded in the ONNX when given. ``precisions`` are
-    the reduced precisions written beside FP32 (calibrated on ``calib``, else on ``images``). ``trt_version`` is the
-    TensorRT the lint and the engine plan target; ``profiles`` the engine's optimization profiles (none:
-    1..``max_batch`` on batch axes, half to twice the example size on other dynamic axes). ``eval_data`` scores
-    PyTorch, FP32 and every precision on labelled data; a precision that loses more than ``max_drop`` points fails.
+    the reduced precisions written beside FP32 (calibrated on ``calib``, else on ``images``); each must keep
+    ``min_agreement`` of FP32's task answers (top-1, boxes agreeing, pixels) where there is a task to read.
+    ``trt_version`` is the TensorRT the lint and the engine plan target; ``profiles`` the engine's optimization
+    profiles (none: 1..``max_batch`` on batch axes, half to twice the example size on other dynamic axes).
+    ``eval_data`` scores PyTorch, FP32 and every precision on labelled data; a precision that loses more than
+    ``max_drop`` points fails.
     """
 
     inputs: tuple[InputSpec, ...] = ()
@@ -46,6 +48,7 @@ class ConvertSettings:
     labels: str | Path | None = None
     precisions: tuple[str, ...] = ()
     calib: Path | None = None
+    min_agreement: float = 0.99
     trt_version: str = "10"
     profiles: tuple[Profile, ...] = ()
     max_batch: int = 8

@@ -115,13 +115,20 @@ def _agreement_pct(result: Any) -> float | None:
     return None if value is None else 100.0 * float(value)
 
 
-def _precision(results: ConvertResults) -> list[dict[str, Any]] | None:
-    """One row per reduced precision asked for: its file, its agreement with FP32, what stayed in float."""
-    by_precision = results.precision
+#: task figures the precision table leaves out: counts the agreement line already says, and the comparator's workings
+_COUNTED = ("detections_", "matched", "unmatched_", "at_decision_boundary", "boundary_", "unexplained_", "allowed_",
+            "agreeing_fraction", "top1_agreement", "pixel_agreement", "images")  # fmt: skip
+
+
+def _precision(result_: ConvertResult) -> list[dict[str, Any]] | None:
+    """One row per reduced precision asked for: its file, its agreement with FP32, what stayed in float, and the
+    verdict of its convert step (``--min-agreement`` decides there, not only quantize's own checks)."""
+    by_precision = result_.results.precision
     if not by_precision:
         return None
     rows = []
     for result in by_precision.values():
+        step = result_.step(f"precision-{result.precision}")
         accuracy = result.accuracy
         task = accuracy.task.metrics if accuracy is not None and accuracy.task is not None else {}
         outputs = accuracy.outputs if accuracy is not None else []
@@ -132,13 +139,17 @@ def _precision(results: ConvertResults) -> list[dict[str, Any]] | None:
                 "agreement": _agreement_pct(result),
                 # the figure the verdict rests on, as a count with its interval (or each output's verdict)
                 "agreement_text": accuracy.headline() if hasattr(accuracy, "headline") else None,
-                "metrics": {k: v for k, v in task.items() if isinstance(v, int | float)},
+                "metrics": {
+                    k: v for k, v in task.items() if isinstance(v, int | float) and not k.startswith(_COUNTED)
+                },
                 "cosine": min((o.comparison.cosine_similarity or 0.0 for o in outputs), default=None),
                 "max_abs": max((o.comparison.max_abs_error or 0.0 for o in outputs), default=None),
                 "nonfinite": accuracy.new_nonfinite if accuracy is not None else None,
                 "kept_fp32": [layer.label() if hasattr(layer, "label") else str(layer) for layer in result.kept_fp32],
                 "excluded": [layer.label() if hasattr(layer, "label") else str(layer) for layer in result.excluded],
-                "passed": getattr(accuracy, "passed", None),
+                "status": step.status if step is not None else ("passed" if accuracy.passed else "failed"),
+                "reason": step.hint if step is not None and step.status == "failed" and step.hint else "",
+                "floor": result_.settings.min_agreement,
             }
         )
     return rows
@@ -252,7 +263,7 @@ def context(result: ConvertResult, outdir: Path) -> dict[str, Any]:
         "verification": verification,
         "error_histogram": svg_uri(plots.error_histogram(errors)),
         "debug": _debug(results),
-        "precision": _precision(results),
+        "precision": _precision(result),
         "evaluation": _evaluation(results),
         "speed": _speed(results),
         "graph": data_uri(graph.read_bytes(), "image/svg+xml") if graph.is_file() else None,
