@@ -65,7 +65,8 @@ _OWN: list[click.Option] = [
                  help="Labelled data (as pt2trt eval takes it): PyTorch, FP32 and each precision scored side by "
                  "side."),
     click.Option(["--max-drop"], type=click.FloatRange(min=0), metavar="POINTS",
-                 help="With --eval: a precision that loses more than POINTS percentage points fails its step."),
+                 help="With --eval: a precision that loses more than POINTS percentage points fails its step; int8 "
+                 "first keeps the fewest layers in float that hold it (quantize --max-drop)."),
 ]  # fmt: skip
 
 
