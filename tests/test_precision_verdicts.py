@@ -156,7 +156,7 @@ def test_task_none_on_an_image_classifier(tmp_path, photo_npy):
 
 
 def test_every_option_a_message_names_is_one_quantize_has(tmp_path):
-    from pt2trt.precision.api import QUANTIZE_OPTIONS
+    from pt2trt.precision.job import QUANTIZE_OPTIONS
 
     own = quantize_options()
     assert "--size" in own

@@ -139,9 +139,7 @@ def _precision(result_: ConvertResult) -> list[dict[str, Any]] | None:
                 "agreement": _agreement_pct(result),
                 # the figure the verdict rests on, as a count with its interval (or each output's verdict)
                 "agreement_text": accuracy.headline() if hasattr(accuracy, "headline") else None,
-                "metrics": {
-                    k: v for k, v in task.items() if isinstance(v, int | float) and not k.startswith(_COUNTED)
-                },
+                "metrics": {k: v for k, v in task.items() if isinstance(v, int | float) and not k.startswith(_COUNTED)},
                 "cosine": min((o.comparison.cosine_similarity or 0.0 for o in outputs), default=None),
                 "max_abs": max((o.comparison.max_abs_error or 0.0 for o in outputs), default=None),
                 "nonfinite": accuracy.new_nonfinite if accuracy is not None else None,
