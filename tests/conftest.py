@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +62,17 @@ def run_cli_process(*args: str, cwd: Path | None = None, timeout: float = 600) -
         timeout=timeout,
     )
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture(autouse=True)
+def _pillow_unpatched() -> Iterator[None]:
+    """Importing ultralytics (a reference in some tests) replaces ``PIL.Image.open`` with a wrapper that imports
+    pi_heif, which it does not install, on any file Pillow cannot identify: put Pillow's own back after each test."""
+    from PIL import Image
+
+    own = Image.open
+    yield
+    Image.open = own
 
 
 @pytest.fixture

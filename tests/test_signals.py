@@ -163,3 +163,23 @@ def test_sigterm_during_convert_leaves_no_partial_file(inputs: Path, tmp_path: P
     left = everything(tmp_path)
     assert not [p for p in left if ".tmp" in p or Path(p).name.startswith(".")], left
     assert not (tmp_path / "conv" / "model.onnx").exists(), left
+
+
+def test_an_interrupt_inside_a_native_import_exits_as_the_interrupt(
+    inputs: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SIGTERM landing while a pybind11 module initialises (OpenVINO's, seen in CI) surfaces as ``ImportError:
+    initialization failed`` raised over :class:`Terminated`: still exit 143 with one line, not a traceback."""
+    import pt2trt.onnx.model as onnx_model
+    from pt2trt.cli.main import run
+    from pt2trt.environment import SIGTERM_EXIT, Terminated
+
+    def interrupted_import(*args: object, **kwargs: object) -> None:
+        try:
+            raise Terminated()
+        except Terminated:
+            raise ImportError("initialization failed")  # noqa: B904  # the context is the point
+
+    monkeypatch.setattr(onnx_model.OnnxModel, "__init__", interrupted_import)
+    assert run(["check", str(inputs / "model.onnx")]) == SIGTERM_EXIT
+    assert capsys.readouterr().err.strip() == "pt2trt: terminated (SIGTERM)"

@@ -84,6 +84,11 @@ class LazyGroup(click.Group):
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (environment.Terminated): every finally has run
             ctx.exit(_interrupted(exc))
+        except Exception as exc:  # an interrupt inside a native module's import surfaces as its ImportError
+            interrupt = _interrupt_behind(exc)
+            if interrupt is None:
+                raise
+            ctx.exit(_interrupted(interrupt))
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -97,6 +102,19 @@ def cli() -> None:
       pt2trt check r18.onnx
       pt2trt verify torchvision:resnet18 r18.onnx
     """
+
+
+def _interrupt_behind(exc: BaseException) -> KeyboardInterrupt | None:
+    """The Ctrl-C or SIGTERM an exception was raised over (a pybind11 module whose initialisation was interrupted
+    raises ``ImportError: initialization failed`` with the interrupt as its context), or None."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def _interrupted(exc: BaseException | None) -> int:
