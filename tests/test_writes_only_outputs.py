@@ -52,6 +52,7 @@ RUNS: list[tuple[str, list[str], set[str]]] = [
     ("verify", ["pt2trt.models:SeedNet", "{in}/seednet.onnx"], set()),
     ("convert", ["pt2trt.models:SeedNet", "-i", "x:1x3x28x28", "-o", "conv", "-q", "--bench-duration", "0.05"],
      {"conv"}),
+    ("sweep", ["{in}/zoo.yaml", "-o", "zoo", "--workers", "1", "-q"], {"zoo"}),
 ]  # fmt: skip
 
 
@@ -67,6 +68,10 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from pt2trt.shapes import parse_input
 
     export("pt2trt.models:SeedNet", [parse_input("x:1x3x28x28")], folder / "seednet.onnx")
+    (folder / "zoo.yaml").write_text(  # one model, converted by a worker process (sweep's own entries: convert's keys)
+        "models:\n  - name: seednet\n    model: pt2trt.models:SeedNet\n    input: x:1x3x28x28\n"
+        "    bench_duration: 0.05\n"
+    )
     return folder
 
 

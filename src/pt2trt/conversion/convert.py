@@ -15,7 +15,7 @@ from typing import Any
 
 from pt2trt.conversion import onnx_steps, precision_steps, runtime_steps
 from pt2trt.conversion.record import FAILED, NOT_APPLICABLE, SKIPPED, ConvertResult, StepRecord
-from pt2trt.conversion.state import State, Step, is_onnx_path
+from pt2trt.conversion.state import State, Step, StepFailed, is_onnx_path
 from pt2trt.errors import Pt2trtError, UsageError
 from pt2trt.settings import ConvertSettings
 
@@ -156,6 +156,8 @@ def _run_step(name: str, title: str, fn: Any, state: State, display: _Display) -
         record.status, record.line, record.command, record.data = fn(state)
     except Pt2trtError as exc:
         record.status, record.line, record.error, record.hint = FAILED, str(exc), exc.message, exc.hint
+        if isinstance(exc, StepFailed):
+            record.data = exc.data
         error = exc
     except Exception as exc:  # a bug here or in a library: the step fails, the report is still written
         error = _unexpected(name, exc, state.outdir)

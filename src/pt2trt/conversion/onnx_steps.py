@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from pt2trt.conversion.record import NOT_APPLICABLE, PASSED, SKIPPED, WARNING
-from pt2trt.conversion.state import Outcome, State, cmd, shapes_text
+from pt2trt.conversion.state import Outcome, State, StepFailed, cmd, shapes_text
 from pt2trt.errors import Pt2trtError
 from pt2trt.onnx.model import OnnxModel
 
@@ -131,22 +131,24 @@ def verify_step(state: State) -> Outcome:
     torch_model = s.pytorch or state.model
     line = f"{final.name} against PyTorch: {result.verdict_line()}"
     command = cmd("verify", torch_model, final.path, *(["--task", s.task.task] if s.task.task else []))
+    data = result.to_dict()
     if not result.passed:
         assert state.exported is not None
-        raise Pt2trtError(
+        raise StepFailed(
             f"ONNX Runtime does not reproduce PyTorch on {final.name}: {result.verdict_line()}",
             f"See the layer where they part ways: pt2trt debug layers {torch_model} {state.exported.path}",
+            data,
         )
-    data = result.to_dict()
     if s.images is not None:  # random inputs miss what real pictures reach (detections, data-dependent shapes)
-        pictures, data["pictures"] = _verify_on_pictures(state, final)
+        pictures, data["pictures"] = _verify_on_pictures(state, final, data)
         line += f"; {pictures}"
     return PASSED, line, command, data
 
 
-def _verify_on_pictures(state: State, final: OnnxModel) -> tuple[str, dict[str, Any]]:
+def _verify_on_pictures(state: State, final: OnnxModel, verified: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """PyTorch and ONNX Runtime on the ``--images`` pictures too, one at a time (up to ``--max-images``), fed as the
-    predictions are; a picture that differs, or that one of them cannot run, fails the step."""
+    predictions are; a picture that differs, or that one of them cannot run, fails the step (``verified``: the random
+    inputs' record, kept with the failure)."""
     from pt2trt.precision.data import load_samples
     from pt2trt.settings import RunInputs
     from pt2trt.verification.pytorch import verify
@@ -168,11 +170,12 @@ def _verify_on_pictures(state: State, final: OnnxModel) -> tuple[str, dict[str, 
     count = len(samples.feeds)
     data = {"pictures": count, "preprocess": samples.preprocess, "failures": failures}
     if failures:
-        raise Pt2trtError(
+        raise StepFailed(
             f"ONNX Runtime does not reproduce PyTorch on {len(failures)} of {count} picture(s) of --images "
             f"({samples.preprocess}): {failures[0]}",
             "Random inputs pass: the model differs where only real pictures lead (detections, shapes that depend on "
             "them); look for what the export fixed from its example input (a traced branch, a size taken as constant)",
+            {**verified, "pictures": data},
         )
     return f"and on {count} picture(s) of --images ({samples.preprocess}): verified", data
 

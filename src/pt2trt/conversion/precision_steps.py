@@ -8,8 +8,7 @@ from typing import Any
 
 from pt2trt.conversion.onnx_steps import recorded_preprocess
 from pt2trt.conversion.record import PASSED, WARNING
-from pt2trt.conversion.state import Outcome, State, cmd
-from pt2trt.errors import Pt2trtError
+from pt2trt.conversion.state import Outcome, State, StepFailed, cmd
 from pt2trt.onnx.model import OnnxModel
 
 
@@ -63,10 +62,11 @@ def _quantize(state: State, precision: str) -> Outcome:
     if searched is not None and not searched.passed:
         state.rejected.add(precision)
         stopped = f" (the search stopped: {searched.stopped})" if searched.stopped else ""
-        raise Pt2trtError(
+        raise StepFailed(
             f"{precision} model {output.name} loses {searched.drop:.2f} points of {searched.metric} with {len(kept)} "
             f"layer(s) in float, more than --max-drop {searched.max_drop:g}{stopped}",
             f"See the search's steps: {command}; or raise --max-drop",
+            data,
         )
     reasons = [] if result.passed else list(result.accuracy.reasons) or ["below the target"]
     agreement = result.accuracy.agreement
@@ -79,10 +79,11 @@ def _quantize(state: State, precision: str) -> Outcome:
         else:  # quantize's --auto-exclude ranks INT8 layers; FP16 keeps nodes named with --keep-fp32
             layers = cmd("debug", "layers", final.path, output)
             fix = f"Find where it parts from FP32: {layers}, then {command} --keep-fp32 NODE"
-        raise Pt2trtError(
+        raise StepFailed(
             f"{output.name} does not keep the FP32 model's answers: {result.accuracy.headline()} "
             f"({'; '.join(reasons)})",
             f"{fix}; or lower --min-agreement if that is enough",
+            data,
         )
     if notes:
         return WARNING, f"{line}; {'; '.join(n.removeprefix('note: ') for n in notes)}", command, data
@@ -131,10 +132,11 @@ def eval_step(state: State) -> Outcome:
     if not report.passed:
         lost = failed_precisions(state)
         state.rejected.update(lost)
-        raise Pt2trtError(
+        raise StepFailed(
             f"{', '.join(lost) or 'a model'} lost more than {s.max_drop:g} points of {primary} on {s.eval_data}: "
             + "; ".join(report.failures),
             "Keep the layers that cost most in FP32 (pt2trt quantize --auto-exclude), or raise --max-drop",
+            report.to_dict(),
         )
     return PASSED, line, command, report.to_dict()
 

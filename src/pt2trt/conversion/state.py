@@ -15,12 +15,22 @@ from pathlib import Path
 from typing import Any
 
 from pt2trt.conversion.record import ConvertResults
+from pt2trt.errors import Pt2trtError
 from pt2trt.onnx.model import OnnxModel
 from pt2trt.settings import ConvertSettings
 from pt2trt.shapes import InputSpec
 
 Outcome = tuple[str, str, str, dict[str, Any]]  # status, closing line, command, data
 Step = tuple[str, str, Callable[["State"], Outcome]]  # name, title, the step
+
+
+class StepFailed(Pt2trtError):
+    """A step's check ran and said no: the one-line reason and hint, and what was measured (kept in report.json, so
+    that a failed precision's agreement is still on record for the report and a sweep's baseline)."""
+
+    def __init__(self, message: str, hint: str | None, data: dict[str, Any]) -> None:
+        super().__init__(message, hint)
+        self.data = data
 
 
 @dataclass
