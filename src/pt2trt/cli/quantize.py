@@ -204,7 +204,10 @@ def command(onnx_file: str, output: str | None, settings: Any, as_json: bool) ->
     if evaluation is not None and not evaluation.passed:
         raise _limit_missed(result, evaluation)
     if not result.passed:
-        raise CheckFailed("the converted model failed its checks")
+        raise CheckFailed(
+            "the converted model failed its checks",
+            "The lines above name what moved; keep layers in float with --auto-exclude (int8) or --keep-fp32 NODE (fp16)",
+        )
 
 
 def _limit_missed(result: Any, evaluation: Any) -> Exception:
