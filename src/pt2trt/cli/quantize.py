@@ -206,7 +206,7 @@ def command(onnx_file: str, output: str | None, settings: Any, as_json: bool) ->
     if not result.passed:
         raise CheckFailed(
             "the converted model failed its checks",
-            "The lines above name what moved; keep layers in float with --auto-exclude (int8) or --keep-fp32 NODE (fp16)",
+            "The lines above name what moved; keep layers in float: --auto-exclude (int8), --keep-fp32 NODE (fp16)",
         )
 
 
