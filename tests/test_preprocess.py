@@ -156,6 +156,19 @@ def test_collect_sources_files_folders_globs_and_errors(tmp_path: Path) -> None:
         next(iter_frames([tmp_path / "b.jpg"])).load()
 
 
+def test_a_folder_of_class_folders_names_the_glob_that_takes_them(tmp_path: Path) -> None:
+    """An ImageFolder given where pictures are expected (quantize --calib, predict): the error counts the pictures
+    in its subfolders and names the recursive glob, which then takes every one of them."""
+    for label in ("cat", "dog"):
+        (tmp_path / "val" / label).mkdir(parents=True)
+        for i in range(3):
+            (tmp_path / "val" / label / f"{i}.png").write_bytes(b"x")
+    with pytest.raises(Pt2trtError, match=r"holds no images itself; its subfolders hold 6") as caught:
+        collect_sources([tmp_path / "val"])
+    glob_text = caught.value.hint.split("'")[1] if caught.value.hint else ""
+    assert len(collect_sources([glob_text])) == 6
+
+
 def test_ordered_map_keeps_order_overlaps_and_reraises() -> None:
     names: set[str] = set()
 

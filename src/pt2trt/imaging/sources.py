@@ -34,6 +34,18 @@ class Frame:
     load: Callable[[], Image.Image]
 
 
+def _empty_folder(path: Path) -> Pt2trtError:
+    """A folder without pictures of its own; when its subfolders hold some (an ImageFolder's class folders), the glob
+    that takes them all."""
+    nested = sum(1 for p in path.rglob("*") if p.is_file() and _is_media(p))
+    if nested:
+        return Pt2trtError(
+            f"folder {path} holds no images itself; its subfolders hold {nested}",
+            f"Pass '{path / '**' / '*'}' (quoted) to take the pictures of every subfolder",
+        )
+    return Pt2trtError(f"folder {path} holds no images", f"Supported: {', '.join(IMAGE_SUFFIXES)}")
+
+
 def collect_sources(sources: Sequence[str | Path]) -> list[Path]:
     """Image and video files named by ``sources`` (files, folders (not recursive, sorted) and globs), in order."""
     if not sources:
@@ -45,7 +57,7 @@ def collect_sources(sources: Sequence[str | Path]) -> list[Path]:
         if path.is_dir():
             files = sorted(p for p in path.iterdir() if p.is_file() and _is_media(p))
             if not files:
-                raise Pt2trtError(f"folder {path} holds no images", f"Supported: {', '.join(IMAGE_SUFFIXES)}")
+                raise _empty_folder(path)
             found.extend(files)
         elif path.is_file():
             if not _is_media(path):
