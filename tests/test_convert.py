@@ -22,9 +22,10 @@ def test_convert_seednet_writes_every_artifact(tmp_path: Path) -> None:
     out = tmp_path / "seed"
     images = tmp_path / "images"
     photos(images)
-    result = run_cli(
-        "convert", *SEEDNET, "--dynamic-batch", "-o", str(out), "--images", str(images), "--bench-duration", "0.2",
-        "--task", "classify", cwd=ROOT,
+    (images / "notes.txt").write_text("not a picture")
+    result = run_cli(  # the pictures named by a recursive glob (a folder of class folders would need one)
+        "convert", *SEEDNET, "--dynamic-batch", "-o", str(out), "--images", str(images / "**" / "*"),
+        "--bench-duration", "0.2", "--task", "classify", cwd=ROOT,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"report: {out / 'report.html'}" in result.stdout
@@ -65,6 +66,10 @@ def test_convert_refuses_to_overwrite_and_checks_flags(tmp_path: Path) -> None:
     assert_one_line_error(bad, "--precision int8 needs calibration data")
     assert bad.returncode == 2
     assert not (tmp_path / "p").exists()
+    for images, fragment in ((tmp_path / "none", "--images"), (tmp_path / "none" / "*.jpg", "no file matches")):
+        bad = run_cli("convert", *SEEDNET, "-o", str(tmp_path / "p"), "--images", str(images))
+        assert_one_line_error(bad, fragment)
+        assert bad.returncode == 2 and not (tmp_path / "p").exists()
 
 
 def test_convert_stops_at_verify_and_names_the_module(tmp_path: Path) -> None:

@@ -59,8 +59,9 @@ _OWN: list[click.Option] = [
                  help="Backends to bench (and to predict with, where they run the ONNX model)."),
     click.Option(["--bench-duration"], type=float, default=0.3, show_default=True, metavar="S",
                  help="Seconds per backend (at least 5 inferences); pt2trt bench measures longer."),
-    click.Option(["--images"], type=click.Path(exists=True), metavar="DIR",
-                 help="Sample pictures: predictions with pictures (and calibration without --calib)."),
+    click.Option(["--images"], type=click.Path(), metavar="DIR|GLOB",
+                 help="Sample pictures, a folder or a quoted glob ('val/**/*.jpg'): verify and predictions on them "
+                 "(and calibration without --calib)."),
     click.Option(["--eval", "eval_data"], type=click.Path(exists=True), metavar="DATA",
                  help="Labelled data (as pt2trt eval takes it): PyTorch, FP32 and each precision scored side by "
                  "side."),

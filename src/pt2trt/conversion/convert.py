@@ -70,9 +70,15 @@ def validate(model: str, outdir: Path, settings: ConvertSettings) -> None:
         )
     if s.trt_version not in TARGETS:
         raise UsageError(f"unknown TensorRT version '{s.trt_version}'", f"Use one of: {', '.join(TARGETS)}")
-    for flag, path in (("--images", s.images), ("--eval", s.eval_data)):
-        if path is not None and not path.exists():
-            raise UsageError(f"{flag} {path} does not exist", "Pass a folder of pictures (or labelled data)")
+    if s.images is not None and not s.images.exists():
+        import glob
+
+        if not glob.has_magic(str(s.images)):
+            raise UsageError(f"--images {s.images} does not exist", "Pass a folder of pictures, or a quoted glob")
+        if not glob.glob(str(s.images), recursive=True):
+            raise UsageError(f"no file matches --images '{s.images}'", "Check the pattern, e.g. 'val/**/*.jpg'")
+    if s.eval_data is not None and not s.eval_data.exists():
+        raise UsageError(f"--eval {s.eval_data} does not exist", "Pass labelled data as pt2trt eval takes it")
     if s.eval_data is not None and s.task.task is None:
         raise UsageError("--eval needs --task", "e.g. --task classify (the metric depends on the task)")
     if s.max_drop is not None and s.eval_data is None:

@@ -31,14 +31,15 @@ def svg_uri(svg: str | None) -> str | None:
     return data_uri(svg.encode("utf-8"), "image/svg+xml") if svg else None
 
 
-def thumbnail_uri(path: Path) -> str | None:
-    """A JPEG of at most ``THUMBNAIL`` pixels a side, as a data URI (None if the picture cannot be read)."""
+def thumbnail_uri(path: Path, panels: int = 1) -> str | None:
+    """A JPEG of at most ``THUMBNAIL`` pixels high and ``panels`` times that wide (a strip of pictures side by side
+    keeps each picture's size), as a data URI (None if the picture cannot be read)."""
     try:
         from PIL import Image
 
         with Image.open(path) as opened:
             image = opened.convert("RGB")
-            image.thumbnail((THUMBNAIL, THUMBNAIL))
+            image.thumbnail((THUMBNAIL * panels, THUMBNAIL))
             buffer = io.BytesIO()
             image.save(buffer, format="JPEG", quality=85)
     except (OSError, ImportError):
@@ -182,7 +183,7 @@ def _evaluation(results: ConvertResults) -> dict[str, Any] | None:
     moved.sort(key=lambda m: m["value"] - m["reference"])
     thumbnails = [
         {"model": _short(e.label), "uri": uri} for e in report.evaluations for path in e.saved[:6]
-        if (uri := thumbnail_uri(Path(path))) is not None
+        if (uri := thumbnail_uri(Path(path), panels=3)) is not None  # truth, reference, model
     ]  # fmt: skip
     return {
         "task": report.task, "data": report.data, "images": report.images, "primary": report.primary,
