@@ -159,13 +159,6 @@ def _metric_cells(m: ModelResult, verdict: Verdict | None) -> list[dict[str, Any
 
 
 def index_html(report: SweepReport) -> str:
-    import jinja2
+    from pt2trt.conversion.report.html import render_template
 
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("pt2trt.sweeping", "templates"),
-        autoescape=jinja2.select_autoescape(["html", "j2"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["num"] = lambda v, spec=".4g": "-" if v is None else format(v, spec)
-    return env.get_template("index.html.j2").render(**index_context(report))
+    return render_template("pt2trt.sweeping", "index.html.j2", index_context(report), number=".4g")

@@ -272,17 +272,23 @@ def context(result: ConvertResult, outdir: Path) -> dict[str, Any]:
     }
 
 
-def render(ctx: dict[str, Any]) -> str:
+def render_template(package: str, name: str, ctx: dict[str, Any], number: str = ".3g") -> str:
+    """``package``'s ``templates/name`` rendered with ``ctx``: HTML escaped, block tags trimmed, and a ``num`` filter
+    (``number`` format by default, ``-`` for None). convert's report and sweep's index share it."""
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("pt2trt.conversion.report", "templates"),
+        loader=jinja2.PackageLoader(package, "templates"),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["num"] = lambda v, spec=".3g": "-" if v is None else format(v, spec)
-    return env.get_template("report.html.j2").render(**ctx)
+    env.filters["num"] = lambda v, spec=number: "-" if v is None else format(v, spec)
+    return env.get_template(name).render(**ctx)
+
+
+def render(ctx: dict[str, Any]) -> str:
+    return render_template("pt2trt.conversion.report", "report.html.j2", ctx)
 
 
 def write_report(result: ConvertResult, outdir: str | Path) -> tuple[Path, Path]:
