@@ -122,36 +122,21 @@ def measure(variants: dict[str, Callable[[], int]], *, warmup: int, rounds: int,
     return rates
 
 
+def classifier(onnx_path: Path, threads: int | None, read: ReadSettings) -> Predictor:
+    """predict's classification pipeline on ``onnx_path``, reading pictures as ``read`` says."""
+    settings = PredictSettings(task=TaskSettings(task="classify"), runner=RunnerSettings(threads=threads), read=read)
+    return Predictor(onnx_path, settings)
+
+
 def run_batch(
     onnx_path: Path, folder: Path, paths: list[Path], batch: int, threads: int | None, *, warmup: int, rounds: int
 ) -> dict:
     batches = premade_batches(paths, batch)
     with (
         OnnxRuntimeRunner(onnx_path, threads=threads) as runner,
-        Predictor(
-            onnx_path,
-            PredictSettings(
-                task=TaskSettings(task="classify"),
-                runner=RunnerSettings(threads=threads),
-                read=ReadSettings(batch=batch),
-            ),
-        ) as predictor,
-        Predictor(
-            onnx_path,
-            PredictSettings(
-                task=TaskSettings(task="classify"),
-                runner=RunnerSettings(threads=threads),
-                read=ReadSettings(batch=batch, workers=0),
-            ),
-        ) as serial,
-        Predictor(
-            onnx_path,
-            PredictSettings(
-                task=TaskSettings(task="classify"),
-                runner=RunnerSettings(threads=threads),
-                read=ReadSettings(batch=batch, fast_decode=True),
-            ),
-        ) as fast,
+        classifier(onnx_path, threads, ReadSettings(batch=batch)) as predictor,
+        classifier(onnx_path, threads, ReadSettings(batch=batch, workers=0)) as serial,
+        classifier(onnx_path, threads, ReadSettings(batch=batch, fast_decode=True)) as fast,
     ):
         assert predictor.preprocess.preset == PRESET, "the preprocessing recorded at export is used"
 
